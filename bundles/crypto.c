@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * wolfSSL adapter for hashing, signature verification and certificate
+ * facts.  Public keys are recognised by their exact SPKI DER prefix rather
+ * than by a general ASN.1 parser: only two kinds are valid in a bundle, and
+ * a byte comparison cannot be confused by odd encodings.  ECDSA signatures
+ * are parsed here, strictly, before wolfSSL sees them, so a BER-encoded or
+ * padded signature never counts however lenient the library is.
+ */
+#include "crypto.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/ed25519.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+
+#include "cursor.h"
+#include "pem.h"
+#include "rfc3339.h"
+
+#define ED25519_PK_LEN 32
+#define ED25519_SIG_LEN 64
+#define P256_POINT_LEN 65
+#define P256_SCALAR_LEN 32
+
+static const uint8_t ed25519_spki_prefix[] = {0x30, 0x2a, 0x30, 0x05, 0x06,
+    0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+static const uint8_t p256_spki_prefix[] = {0x30, 0x59, 0x30, 0x13, 0x06,
+    0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86,
+    0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+
+struct pubkey {
+	enum crypto_alg alg;
+	uint8_t id[CRYPTO_SHA256_LEN];
+	uint8_t spki[CRYPTO_SPKI_MAX];
+	size_t spki_len;
+	const uint8_t *raw; /* points into spki: the key bytes */
+	size_t raw_len;
+};
+
+int
+crypto_sha256(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+    uint8_t out[CRYPTO_SHA256_LEN])
+{
+	wc_Sha256 sha;
+	const uint8_t *part[2] = {a, b};
+	size_t plen[2] = {alen, blen}, i, n;
+	int rc = RK_ECRYPTO;
+
+	if (wc_InitSha256(&sha) != 0)
+		return RK_ECRYPTO;
+	for (i = 0; i < 2; i++) {
+		const uint8_t *p = part[i];
+		size_t left = plen[i];
+
+		while (left > 0) {
+			n = left > 0x40000000u ? 0x40000000u : left;
+			if (wc_Sha256Update(&sha, p, (word32)n) != 0)
+				goto out;
+			p += n;
+			left -= n;
+		}
+	}
+	if (wc_Sha256Final(&sha, out) != 0)
+		goto out;
+	rc = RK_OK;
+out:
+	wc_Sha256Free(&sha);
+	return rc;
+}
+
+int
+pubkey_from_spki(const uint8_t *der, size_t len, struct pubkey **out)
+{
+	struct pubkey *k;
+	enum crypto_alg alg;
+	size_t plen;
+
+	if (len == sizeof(ed25519_spki_prefix) + ED25519_PK_LEN &&
+	    memcmp(der, ed25519_spki_prefix, sizeof(ed25519_spki_prefix)) ==
+		0) {
+		alg = CRYPTO_ED25519;
+		plen = sizeof(ed25519_spki_prefix);
+	} else if (len == sizeof(p256_spki_prefix) + P256_POINT_LEN &&
+	    memcmp(der, p256_spki_prefix, sizeof(p256_spki_prefix)) == 0 &&
+	    der[sizeof(p256_spki_prefix)] == 0x04) {
+		alg = CRYPTO_ECDSA_P256;
+		plen = sizeof(p256_spki_prefix);
+	} else {
+		return RK_EKEY;
+	}
+	if (alg == CRYPTO_ECDSA_P256) {
+		/* Refuse a point that is not on the curve now, not at verify. */
+		ecc_key ecc;
+		int bad;
+
+		if (wc_ecc_init(&ecc) != 0)
+			return RK_ECRYPTO;
+		bad = wc_ecc_import_x963_ex(der + plen, P256_POINT_LEN, &ecc,
+			  ECC_SECP256R1) != 0 ||
+		    wc_ecc_check_key(&ecc) != 0;
+		wc_ecc_free(&ecc);
+		if (bad)
+			return RK_EKEY;
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return RK_ENOMEM;
+	k->alg = alg;
+	memcpy(k->spki, der, len);
+	k->spki_len = len;
+	k->raw = k->spki + plen;
+	k->raw_len = len - plen;
+	if (crypto_sha256(der, len, NULL, 0, k->id) != RK_OK) {
+		free(k);
+		return RK_ECRYPTO;
+	}
+	*out = k;
+	return RK_OK;
+}
+
+int
+pubkey_from_pem(const char *pem, size_t len, struct pubkey **out)
+{
+	uint8_t *der = NULL;
+	size_t der_len = 0, pos = 0;
+	int rc;
+
+	rc = pem_next(pem, len, &pos, "PUBLIC KEY", NULL, &der, &der_len);
+	if (rc == RK_ENOENT)
+		return RK_EKEY;
+	if (rc != RK_OK)
+		return rc;
+	rc = pubkey_from_spki(der, der_len, out);
+	free(der);
+	return rc;
+}
+
+void
+pubkey_free(struct pubkey *k)
+{
+	free(k);
+}
+
+enum crypto_alg
+pubkey_alg(const struct pubkey *k)
+{
+	return k->alg;
+}
+
+const uint8_t *
+pubkey_id(const struct pubkey *k)
+{
+	return k->id;
+}
+
+const uint8_t *
+pubkey_spki(const struct pubkey *k, size_t *len)
+{
+	*len = k->spki_len;
+	return k->spki;
+}
+
+/*
+ * One DER INTEGER of an Ecdsa-Sig-Value: short-form length, positive,
+ * minimally encoded, non-zero, at most 32 bytes of magnitude.
+ */
+static int
+der_scalar(struct cursor *c, const uint8_t **v, size_t *vlen)
+{
+	uint8_t tag, n;
+	const uint8_t *p;
+
+	if (cursor_u8(c, &tag) || tag != 0x02 || cursor_u8(c, &n) ||
+	    n == 0 || n > P256_SCALAR_LEN + 1 || cursor_bytes(c, n, &p))
+		return RK_ESIG;
+	if (p[0] & 0x80)
+		return RK_ESIG;
+	if (n > 1 && p[0] == 0 && !(p[1] & 0x80))
+		return RK_ESIG;
+	if (p[0] == 0) {
+		p++;
+		n--;
+	}
+	if (n == 0 || n > P256_SCALAR_LEN)
+		return RK_ESIG;
+	*v = p;
+	*vlen = n;
+	return RK_OK;
+}
+
+static int
+verify_ecdsa(const struct pubkey *k, const uint8_t *msg, size_t msglen,
+    const uint8_t *sig, size_t siglen)
+{
+	struct cursor c, seq;
+	const uint8_t *r, *s, *body;
+	size_t rlen, slen;
+	uint8_t tag, n, hash[CRYPTO_SHA256_LEN], der[80];
+	word32 der_len = sizeof(der);
+	ecc_key ecc;
+	int res = 0, rc;
+
+	cursor_init(&c, sig, siglen);
+	if (cursor_u8(&c, &tag) || tag != 0x30 || cursor_u8(&c, &n) ||
+	    n >= 0x80 || cursor_bytes(&c, n, &body) || c.left != 0)
+		return RK_ESIG;
+	cursor_init(&seq, body, n);
+	if (der_scalar(&seq, &r, &rlen) || der_scalar(&seq, &s, &slen) ||
+	    seq.left != 0)
+		return RK_ESIG;
+	if ((rc = crypto_sha256(msg, msglen, NULL, 0, hash)) != RK_OK)
+		return rc;
+	if (wc_ecc_rs_raw_to_sig(r, (word32)rlen, s, (word32)slen, der,
+		&der_len) != 0)
+		return RK_ESIG;
+	if (wc_ecc_init(&ecc) != 0)
+		return RK_ECRYPTO;
+	rc = RK_ESIG;
+	if (wc_ecc_import_x963_ex(k->raw, (word32)k->raw_len, &ecc,
+		ECC_SECP256R1) != 0) {
+		rc = RK_EKEY;
+		goto out;
+	}
+	/* wolfSSL refuses r or s outside [1, n-1] with an error code. */
+	if (wc_ecc_verify_hash(der, der_len, hash, sizeof(hash), &res,
+		&ecc) == 0 &&
+	    res == 1)
+		rc = RK_OK;
+out:
+	wc_ecc_free(&ecc);
+	return rc;
+}
+
+static int
+verify_ed25519(const struct pubkey *k, const uint8_t *msg, size_t msglen,
+    const uint8_t *sig, size_t siglen)
+{
+	ed25519_key ed;
+	int res = 0, rc = RK_ESIG;
+
+	if (siglen != ED25519_SIG_LEN || msglen > UINT32_MAX)
+		return RK_ESIG;
+	if (wc_ed25519_init(&ed) != 0)
+		return RK_ECRYPTO;
+	if (wc_ed25519_import_public(k->raw, (word32)k->raw_len, &ed) != 0) {
+		rc = RK_EKEY;
+		goto out;
+	}
+	/* wolfSSL rejects S >= L and a non-canonical R itself. */
+	if (wc_ed25519_verify_msg(sig, (word32)siglen, msg, (word32)msglen,
+		&res, &ed) == 0 &&
+	    res == 1)
+		rc = RK_OK;
+out:
+	wc_ed25519_free(&ed);
+	return rc;
+}
+
+int
+crypto_verify(const struct pubkey *k, const uint8_t *msg, size_t msglen,
+    const uint8_t *sig, size_t siglen)
+{
+	if (k == NULL || (msg == NULL && msglen != 0) || sig == NULL)
+		return RK_EINVAL;
+	switch (k->alg) {
+	case CRYPTO_ED25519:
+		return verify_ed25519(k, msg, msglen, sig, siglen);
+	case CRYPTO_ECDSA_P256:
+		return verify_ecdsa(k, msg, msglen, sig, siglen);
+	}
+	return RK_EKEY;
+}
+
+static int
+asn1_time(const WOLFSSL_ASN1_TIME *t, int64_t *out)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || wolfSSL_ASN1_TIME_to_tm(t, &tm) != WOLFSSL_SUCCESS)
+		return RK_ECERT;
+	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31)
+		return RK_ECERT;
+	*out = rfc3339_days_from_civil((int64_t)tm.tm_year + 1900,
+		   (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) *
+		86400 +
+	    (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+	return RK_OK;
+}
+
+int
+crypto_cert_info(const uint8_t *der, size_t len, struct certinfo *out)
+{
+	const unsigned char *p = der;
+	WOLFSSL_X509 *x = NULL;
+	WOLFSSL_EVP_PKEY *pk = NULL;
+	struct certinfo ci;
+	long ver;
+	int rc = RK_ECERT;
+
+	if (len == 0 || len > INT32_MAX)
+		return RK_ECERT;
+	memset(&ci, 0, sizeof(ci));
+	if ((rc = crypto_sha256(der, len, NULL, 0, ci.sha256)) != RK_OK)
+		return rc;
+	rc = RK_ECERT;
+	x = wolfSSL_d2i_X509(NULL, &p, (int)len);
+	if (x == NULL || p != der + len)
+		goto out;
+	if (wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(x),
+		ci.subject, (int)sizeof(ci.subject)) == NULL)
+		goto out;
+	if (asn1_time(wolfSSL_X509_get_notBefore(x), &ci.not_before) ||
+	    asn1_time(wolfSSL_X509_get_notAfter(x), &ci.not_after))
+		goto out;
+	ver = wolfSSL_X509_get_version(x);
+	if (ver < 0 || ver > 2)
+		goto out;
+	ci.version = (int)ver + 1;
+	ci.is_ca = wolfSSL_X509_get_isCA(x) == 1;
+	if (wolfSSL_X509_NAME_cmp(wolfSSL_X509_get_subject_name(x),
+		wolfSSL_X509_get_issuer_name(x)) == 0 &&
+	    (pk = wolfSSL_X509_get_pubkey(x)) != NULL &&
+	    wolfSSL_X509_verify(x, pk) == WOLFSSL_SUCCESS)
+		ci.self_signed = 1;
+	*out = ci;
+	rc = RK_OK;
+out:
+	wolfSSL_EVP_PKEY_free(pk);
+	wolfSSL_X509_free(x);
+	return rc;
+}

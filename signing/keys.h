@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private keys of the signing host: generation, PKCS#8 PEM in and out, and
+ * signing.  The only code that holds a secret; it is linked into
+ * rootkeeper-sign and never into the agent.  Every buffer that held a
+ * secret is wiped before it is freed.  Keys are those openssl makes with
+ * `genpkey -algorithm ed25519` and `genpkey -algorithm EC -pkeyopt
+ * ec_paramgen_curve:P-256`, and openssl reads the ones made here.
+ */
+#ifndef RK_KEYS_H
+#define RK_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "error.h"
+
+#define KEYS_MAX_SIG 72
+
+struct privkey;
+
+/* A fresh key from the system's RNG.  Caller frees with privkey_free(). */
+int privkey_generate(enum crypto_alg alg, struct privkey **out) RK_WUR;
+
+/*
+ * Reads the first "PRIVATE KEY" (PKCS#8) block of pem.  RK_EKEY for a key
+ * of another kind or curve, an encrypted key, or a public key that does
+ * not match the private one.  Caller frees with privkey_free().
+ */
+int privkey_from_pem(const char *pem, size_t len, struct privkey **out)
+    RK_WUR;
+
+/*
+ * The key as PKCS#8 PEM.  *pem is malloc'ed and holds a secret: the caller
+ * wipes it (explicit_bzero) and frees it.
+ */
+int privkey_to_pem(const struct privkey *k, char **pem, size_t *len) RK_WUR;
+
+/* The public half.  Caller frees *out with pubkey_free(). */
+int privkey_public(const struct privkey *k, struct pubkey **out) RK_WUR;
+
+enum crypto_alg privkey_alg(const struct privkey *k);
+
+/*
+ * Signs msg as the bundle format wants it (pure Ed25519, or ECDSA P-256
+ * over SHA-256(msg) as DER); sig has room for KEYS_MAX_SIG bytes.  The
+ * signature is checked against the public key before it is returned.
+ */
+int privkey_sign(const struct privkey *k, const uint8_t *msg, size_t len,
+    uint8_t sig[KEYS_MAX_SIG], size_t *sig_len) RK_WUR;
+
+/* Wipes and frees; NULL is fine. */
+void privkey_free(struct privkey *k);
+
+#endif
