@@ -19,7 +19,7 @@ struct cert_ref {
 };
 
 struct bundle {
-	uint8_t *buf;      /* context, signed region, [signature block] */
+	uint8_t *buf;	   /* context, signed region, [signature block] */
 	size_t signed_len; /* bytes of the signed region */
 	const uint8_t *manifest;
 	size_t manifest_len;
@@ -59,10 +59,11 @@ parse_region(struct bundle *b, struct cursor *c, struct rk_why *why)
 	size_t i;
 
 	if (cursor_bytes(c, 4, &magic))
-		return rk_fail(why, RK_ETRUNC, "bundle: shorter than its magic");
+		return rk_fail(
+		    why, RK_ETRUNC, "bundle: shorter than its magic");
 	if (memcmp(magic, BUNDLE_MAGIC, 4) != 0)
-		return rk_fail(why, RK_EFORMAT,
-		    "bundle: bad magic (not an RKB1 file)");
+		return rk_fail(
+		    why, RK_EFORMAT, "bundle: bad magic (not an RKB1 file)");
 	if (cursor_u32(c, &man_len))
 		return rk_fail(why, RK_ETRUNC, "bundle: truncated in header");
 	if (man_len < 1 || man_len > BUNDLE_MAX_MANIFEST)
@@ -92,8 +93,8 @@ parse_region(struct bundle *b, struct cursor *c, struct rk_why *why)
 			    "bundle: truncated at certificate %zu", i);
 		if (der_len < 1 || der_len > BUNDLE_MAX_CERT)
 			return rk_fail(why, der_len ? RK_ELIMIT : RK_EFORMAT,
-			    "bundle: certificate %zu length %u not in 1..%u",
-			    i, der_len, BUNDLE_MAX_CERT);
+			    "bundle: certificate %zu length %u not in 1..%u", i,
+			    der_len, BUNDLE_MAX_CERT);
 		if (cursor_bytes(c, der_len, &b->certs[i].der))
 			return rk_fail(why, RK_ETRUNC,
 			    "bundle: truncated in certificate %zu", i);
@@ -104,8 +105,8 @@ parse_region(struct bundle *b, struct cursor *c, struct rk_why *why)
 }
 
 int
-bundle_parse(const uint8_t *buf, size_t len, struct bundle **out,
-    struct rk_why *why)
+bundle_parse(
+    const uint8_t *buf, size_t len, struct bundle **out, struct rk_why *why)
 {
 	struct bundle *b;
 	struct cursor c;
@@ -144,8 +145,8 @@ bundle_parse(const uint8_t *buf, size_t len, struct bundle **out,
 
 		if (cursor_bytes(&c, CRYPTO_SHA256_LEN, &p) ||
 		    cursor_u8(&c, &alg) || cursor_u16(&c, &slen)) {
-			rk_fail(why, rc, "bundle: truncated in signature %zu",
-			    i);
+			rk_fail(
+			    why, rc, "bundle: truncated in signature %zu", i);
 			goto out;
 		}
 		if (!sig_len_ok(alg, slen)) {
@@ -159,8 +160,8 @@ bundle_parse(const uint8_t *buf, size_t len, struct bundle **out,
 		s->alg = alg;
 		s->len = slen;
 		if (cursor_bytes(&c, slen, &p)) {
-			rk_fail(why, rc, "bundle: truncated in signature %zu",
-			    i);
+			rk_fail(
+			    why, rc, "bundle: truncated in signature %zu", i);
 			goto out;
 		}
 		memcpy(b->sigdata[i], p, slen);
@@ -195,8 +196,8 @@ bundle_new(const uint8_t *manifest, size_t manifest_len,
 		    "manifest of %zu bytes, not in 1..%u", manifest_len,
 		    BUNDLE_MAX_MANIFEST);
 	if (n < 1 || n > BUNDLE_MAX_CERTS)
-		return rk_fail(why, RK_ELIMIT,
-		    "%zu certificates, not in 1..%u", n, BUNDLE_MAX_CERTS);
+		return rk_fail(why, RK_ELIMIT, "%zu certificates, not in 1..%u",
+		    n, BUNDLE_MAX_CERTS);
 	wbuf_init(&w, SIZE_MAX);
 	wbuf_put(&w, BUNDLE_CONTEXT, BUNDLE_CONTEXT_LEN);
 	wbuf_put(&w, BUNDLE_MAGIC, 4);
@@ -350,8 +351,8 @@ bundle_verify_sigs(const struct bundle *b, struct pubkey *const *keys,
 			if (memcmp(s->key_id, id, CRYPTO_SHA256_LEN) != 0 ||
 			    s->alg != pubkey_alg(keys[i]))
 				continue;
-			rc = crypto_verify(keys[i], msg, msglen, s->sig,
-			    s->len);
+			rc =
+			    crypto_verify(keys[i], msg, msglen, s->sig, s->len);
 			if (rc == RK_OK) {
 				count++;
 				break;
@@ -390,7 +391,8 @@ bundle_check_certs(const struct bundle *b, const struct manifest *m,
 			    "cert %zu: not a valid X.509 certificate", i);
 			goto out;
 		}
-		if (!ci[i].is_ca && !(ci[i].version == 1 && ci[i].self_signed)) {
+		if (!ci[i].is_ca &&
+		    !(ci[i].version == 1 && ci[i].self_signed)) {
 			rc = rk_fail(why, RK_ECERT,
 			    "cert %zu (%s): not a CA (no basicConstraints "
 			    "CA:TRUE, not a v1 self-signed root)",

@@ -83,8 +83,8 @@ int bundle_encode(const struct bundle *b, uint8_t **out, size_t *len) RK_WUR;
  * reaches threshold, RK_ESIG otherwise.  threshold 0 is RK_EINVAL.
  */
 int bundle_verify_sigs(const struct bundle *b, struct pubkey *const *keys,
-    size_t nkeys, unsigned threshold, unsigned *valid, struct rk_why *why)
-    RK_WUR;
+    size_t nkeys, unsigned threshold, unsigned *valid,
+    struct rk_why *why) RK_WUR;
 
 /*
  * Every check a bundle must pass by itself, in order: framing (size cap
@@ -96,8 +96,8 @@ int bundle_verify_sigs(const struct bundle *b, struct pubkey *const *keys,
  */
 int bundle_open(const uint8_t *buf, size_t len, size_t max_size,
     struct pubkey *const *keys, size_t nkeys, unsigned threshold,
-    struct bundle **bundle, struct manifest **manifest, struct rk_why *why)
-    RK_WUR;
+    struct bundle **bundle, struct manifest **manifest,
+    struct rk_why *why) RK_WUR;
 
 /*
  * The certificate checks: each cert parses as X.509 and is a CA (or a v1

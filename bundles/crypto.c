@@ -28,11 +28,11 @@
 #define P256_POINT_LEN 65
 #define P256_SCALAR_LEN 32
 
-static const uint8_t ed25519_spki_prefix[] = {0x30, 0x2a, 0x30, 0x05, 0x06,
-    0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
-static const uint8_t p256_spki_prefix[] = {0x30, 0x59, 0x30, 0x13, 0x06,
-    0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86,
-    0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+static const uint8_t ed25519_spki_prefix[] = {
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+static const uint8_t p256_spki_prefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07,
+    0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+    0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
 
 struct pubkey {
 	enum crypto_alg alg;
@@ -87,15 +87,17 @@ pubkey_from_spki(const uint8_t *der, size_t len, struct pubkey **out)
 		alg = CRYPTO_ED25519;
 		plen = sizeof(ed25519_spki_prefix);
 	} else if (len == sizeof(p256_spki_prefix) + P256_POINT_LEN &&
-	    memcmp(der, p256_spki_prefix, sizeof(p256_spki_prefix)) == 0 &&
-	    der[sizeof(p256_spki_prefix)] == 0x04) {
+		   memcmp(der, p256_spki_prefix, sizeof(p256_spki_prefix)) ==
+		       0 &&
+		   der[sizeof(p256_spki_prefix)] == 0x04) {
 		alg = CRYPTO_ECDSA_P256;
 		plen = sizeof(p256_spki_prefix);
 	} else {
 		return RK_EKEY;
 	}
 	if (alg == CRYPTO_ECDSA_P256) {
-		/* Refuse a point that is not on the curve now, not at verify. */
+		/* Refuse a point that is not on the curve now, not at verify.
+		 */
 		ecc_key ecc;
 		int bad;
 
@@ -103,7 +105,7 @@ pubkey_from_spki(const uint8_t *der, size_t len, struct pubkey **out)
 			return RK_ECRYPTO;
 		bad = wc_ecc_import_x963_ex(der + plen, P256_POINT_LEN, &ecc,
 			  ECC_SECP256R1) != 0 ||
-		    wc_ecc_check_key(&ecc) != 0;
+		      wc_ecc_check_key(&ecc) != 0;
 		wc_ecc_free(&ecc);
 		if (bad)
 			return RK_EKEY;
@@ -175,8 +177,8 @@ der_scalar(struct cursor *c, const uint8_t **v, size_t *vlen)
 	uint8_t tag, n;
 	const uint8_t *p;
 
-	if (cursor_u8(c, &tag) || tag != 0x02 || cursor_u8(c, &n) ||
-	    n == 0 || n > P256_SCALAR_LEN + 1 || cursor_bytes(c, n, &p))
+	if (cursor_u8(c, &tag) || tag != 0x02 || cursor_u8(c, &n) || n == 0 ||
+	    n > P256_SCALAR_LEN + 1 || cursor_bytes(c, n, &p))
 		return RK_ESIG;
 	if (p[0] & 0x80)
 		return RK_ESIG;
@@ -215,20 +217,20 @@ verify_ecdsa(const struct pubkey *k, const uint8_t *msg, size_t msglen,
 		return RK_ESIG;
 	if ((rc = crypto_sha256(msg, msglen, NULL, 0, hash)) != RK_OK)
 		return rc;
-	if (wc_ecc_rs_raw_to_sig(r, (word32)rlen, s, (word32)slen, der,
-		&der_len) != 0)
+	if (wc_ecc_rs_raw_to_sig(
+		r, (word32)rlen, s, (word32)slen, der, &der_len) != 0)
 		return RK_ESIG;
 	if (wc_ecc_init(&ecc) != 0)
 		return RK_ECRYPTO;
 	rc = RK_ESIG;
-	if (wc_ecc_import_x963_ex(k->raw, (word32)k->raw_len, &ecc,
-		ECC_SECP256R1) != 0) {
+	if (wc_ecc_import_x963_ex(
+		k->raw, (word32)k->raw_len, &ecc, ECC_SECP256R1) != 0) {
 		rc = RK_EKEY;
 		goto out;
 	}
 	/* wolfSSL refuses r or s outside [1, n-1] with an error code. */
-	if (wc_ecc_verify_hash(der, der_len, hash, sizeof(hash), &res,
-		&ecc) == 0 &&
+	if (wc_ecc_verify_hash(der, der_len, hash, sizeof(hash), &res, &ecc) ==
+		0 &&
 	    res == 1)
 		rc = RK_OK;
 out:
@@ -240,10 +242,25 @@ static int
 verify_ed25519(const struct pubkey *k, const uint8_t *msg, size_t msglen,
     const uint8_t *sig, size_t siglen)
 {
+	/* The group order L, little-endian like the S half of sig. */
+	static const uint8_t order[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63,
+	    0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0,
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
 	ed25519_key ed;
-	int res = 0, rc = RK_ESIG;
+	const uint8_t *s = sig + 32;
+	int res = 0, rc = RK_ESIG, i;
 
 	if (siglen != ED25519_SIG_LEN || msglen > UINT32_MAX)
+		return RK_ESIG;
+	/*
+	 * RFC 8032 5.1.7 requires S < L.  Debian 12's wolfSSL 5.5.4 lets
+	 * some S >= L through (Wycheproof tcId 85; wolfSSL issue 7510, fixed
+	 * upstream by PR 7513), and S + L would then be a second valid
+	 * signature of the same message.  Not constant-time: S is public.
+	 */
+	for (i = 31; i >= 0 && s[i] == order[i]; i--)
+		;
+	if (i < 0 || s[i] > order[i])
 		return RK_ESIG;
 	if (wc_ed25519_init(&ed) != 0)
 		return RK_ECRYPTO;
@@ -251,9 +268,9 @@ verify_ed25519(const struct pubkey *k, const uint8_t *msg, size_t msglen,
 		rc = RK_EKEY;
 		goto out;
 	}
-	/* wolfSSL rejects S >= L and a non-canonical R itself. */
-	if (wc_ed25519_verify_msg(sig, (word32)siglen, msg, (word32)msglen,
-		&res, &ed) == 0 &&
+	/* wolfSSL rejects a non-canonical R itself. */
+	if (wc_ed25519_verify_msg(
+		sig, (word32)siglen, msg, (word32)msglen, &res, &ed) == 0 &&
 	    res == 1)
 		rc = RK_OK;
 out:
@@ -289,8 +306,8 @@ asn1_time(const WOLFSSL_ASN1_TIME *t, int64_t *out)
 		return RK_ECERT;
 	*out = rfc3339_days_from_civil((int64_t)tm.tm_year + 1900,
 		   (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) *
-		86400 +
-	    (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+		   86400 +
+	       (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 	return RK_OK;
 }
 

@@ -25,16 +25,16 @@ enum crypto_alg {
 struct pubkey;
 
 /* SHA-256 of a || b (b may be NULL with blen 0). */
-int crypto_sha256(const uint8_t *a, size_t alen, const uint8_t *b,
-    size_t blen, uint8_t out[CRYPTO_SHA256_LEN]) RK_WUR;
+int crypto_sha256(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+    uint8_t out[CRYPTO_SHA256_LEN]) RK_WUR;
 
 /*
  * Parses a SubjectPublicKeyInfo DER of exactly one of the two supported
  * kinds; RK_EKEY for any other key (RSA, P-384, compressed or off-curve
  * points).  Caller frees *out with pubkey_free().
  */
-int pubkey_from_spki(const uint8_t *der, size_t len, struct pubkey **out)
-    RK_WUR;
+int pubkey_from_spki(
+    const uint8_t *der, size_t len, struct pubkey **out) RK_WUR;
 
 /* The same from a "PUBLIC KEY" PEM text (the first such block). */
 int pubkey_from_pem(const char *pem, size_t len, struct pubkey **out) RK_WUR;
@@ -61,11 +61,11 @@ int crypto_verify(const struct pubkey *k, const uint8_t *msg, size_t msglen,
 /* What the format and the tools need to know of a certificate. */
 struct certinfo {
 	uint8_t sha256[CRYPTO_SHA256_LEN]; /* of the DER */
-	char subject[256];                 /* "/C=US/O=Example/CN=Root" */
-	int64_t not_before;                /* seconds since the epoch */
+	char subject[256];		   /* "/C=US/O=Example/CN=Root" */
+	int64_t not_before;		   /* seconds since the epoch */
 	int64_t not_after;
-	int version;     /* 1 or 3 as in "X.509 v3" */
-	int is_ca;       /* basicConstraints CA:TRUE */
+	int version;	 /* 1 or 3 as in "X.509 v3" */
+	int is_ca;	 /* basicConstraints CA:TRUE */
 	int self_signed; /* subject == issuer and its own key verifies it */
 };
 
@@ -73,7 +73,7 @@ struct certinfo {
  * Parses one X.509 certificate DER (the whole buffer; trailing bytes are
  * RK_ECERT).  Fills *out on success.
  */
-int crypto_cert_info(const uint8_t *der, size_t len, struct certinfo *out)
-    RK_WUR;
+int crypto_cert_info(
+    const uint8_t *der, size_t len, struct certinfo *out) RK_WUR;
 
 #endif

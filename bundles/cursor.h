@@ -72,8 +72,8 @@ cursor_u32(struct cursor *c, uint32_t *v)
 
 	if ((rc = cursor_bytes(c, 4, &b)) != RK_OK)
 		return rc;
-	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	    (uint32_t)b[2] << 8 | b[3];
+	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+	     b[3];
 	return RK_OK;
 }
 

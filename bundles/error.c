@@ -9,22 +9,22 @@
 #include <stdio.h>
 
 static const char *const messages[RK_ERR_COUNT] = {
-	[RK_OK] = "success",
-	[RK_ENOMEM] = "out of memory",
-	[RK_EIO] = "input/output error",
-	[RK_EINVAL] = "invalid argument",
-	[RK_ENOENT] = "not found",
-	[RK_EEXIST] = "already exists",
-	[RK_ETRUNC] = "truncated",
-	[RK_EFORMAT] = "malformed",
-	[RK_ETRAILING] = "trailing bytes after the end",
-	[RK_ELIMIT] = "limit exceeded",
-	[RK_ESIG] = "signature check failed",
-	[RK_EKEY] = "unusable key",
-	[RK_EMANIFEST] = "invalid manifest",
-	[RK_ECERT] = "invalid certificate set",
-	[RK_ECRYPTO] = "crypto library failure",
-	[RK_EVERSION] = "version not above the current one",
+    [RK_OK] = "success",
+    [RK_ENOMEM] = "out of memory",
+    [RK_EIO] = "input/output error",
+    [RK_EINVAL] = "invalid argument",
+    [RK_ENOENT] = "not found",
+    [RK_EEXIST] = "already exists",
+    [RK_ETRUNC] = "truncated",
+    [RK_EFORMAT] = "malformed",
+    [RK_ETRAILING] = "trailing bytes after the end",
+    [RK_ELIMIT] = "limit exceeded",
+    [RK_ESIG] = "signature check failed",
+    [RK_EKEY] = "unusable key",
+    [RK_EMANIFEST] = "invalid manifest",
+    [RK_ECERT] = "invalid certificate set",
+    [RK_ECRYPTO] = "crypto library failure",
+    [RK_EVERSION] = "version not above the current one",
 };
 
 const char *

@@ -15,7 +15,7 @@
 enum rk_err {
 	RK_OK = 0,
 	RK_ENOMEM,    /* out of memory */
-	RK_EIO,       /* read, write or fsync failed */
+	RK_EIO,	      /* read, write or fsync failed */
 	RK_EINVAL,    /* bad argument from the caller */
 	RK_ENOENT,    /* no such file or item */
 	RK_EEXIST,    /* refuses to overwrite */

@@ -108,8 +108,7 @@ fsync_dir_of(const char *path)
 }
 
 int
-fileio_write_atomic(const char *path, const void *data, size_t len,
-    mode_t mode)
+fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	size_t tlen = strlen(path) + 16;
 	char *tmp;
@@ -150,8 +149,8 @@ fileio_write_new(const char *path, const void *data, size_t len, mode_t mode)
 {
 	int fd, saved;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return errno == EEXIST ? RK_EEXIST : RK_EIO;
 	/* The umask may have taken bits away; never add any to a secret. */

@@ -21,18 +21,18 @@
  * caller frees *out.  RK_ELIMIT when the file holds more than max bytes,
  * RK_ENOENT when it does not exist, RK_EIO otherwise (errno is kept).
  */
-int fileio_read(const char *path, size_t max, uint8_t **out, size_t *len)
-    RK_WUR;
+int fileio_read(
+    const char *path, size_t max, uint8_t **out, size_t *len) RK_WUR;
 
 /* Replaces path atomically with data, created with mode. */
-int fileio_write_atomic(const char *path, const void *data, size_t len,
-    mode_t mode) RK_WUR;
+int fileio_write_atomic(
+    const char *path, const void *data, size_t len, mode_t mode) RK_WUR;
 
 /*
  * Creates path with mode and writes data; RK_EEXIST if anything is there
  * already (a dangling link included).  A failed write removes the file.
  */
-int fileio_write_new(const char *path, const void *data, size_t len,
-    mode_t mode) RK_WUR;
+int fileio_write_new(
+    const char *path, const void *data, size_t len, mode_t mode) RK_WUR;
 
 #endif

@@ -96,8 +96,8 @@ only_keys(json_t *obj, const char *const *allowed, const char *what,
 }
 
 static int
-get_time(json_t *obj, const char *key, int required, int64_t *out,
-    int *present, const char *what, struct rk_why *why)
+get_time(json_t *obj, const char *key, int required, int64_t *out, int *present,
+    const char *what, struct rk_why *why)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -126,8 +126,8 @@ get_text(json_t *obj, const char *key, char **out, const char *what,
 	if (v == NULL)
 		return RK_OK;
 	if (!json_is_string(v))
-		return rk_fail(why, RK_EMANIFEST, "%s: \"%s\" is not a string",
-		    what, key);
+		return rk_fail(
+		    why, RK_EMANIFEST, "%s: \"%s\" is not a string", what, key);
 	if ((*out = strdup(json_string_value(v))) == NULL)
 		return RK_ENOMEM;
 	return RK_OK;
@@ -146,8 +146,8 @@ manifest_free_distrust(struct distrust *d, size_t n)
 }
 
 static int
-decode_distrust(json_t *arr, struct distrust **out, size_t *n,
-    struct rk_why *why)
+decode_distrust(
+    json_t *arr, struct distrust **out, size_t *n, struct rk_why *why)
 {
 	static const char *const keys[] = {"sha256", "after", "reason", NULL};
 	struct distrust *d = NULL;
@@ -169,8 +169,8 @@ decode_distrust(json_t *arr, struct distrust **out, size_t *n,
 	{
 		snprintf(what, sizeof(what), "distrust[%zu]", i);
 		if (!json_is_object(e)) {
-			rc = rk_fail(why, RK_EMANIFEST, "%s: not an object",
-			    what);
+			rc = rk_fail(
+			    why, RK_EMANIFEST, "%s: not an object", what);
 			goto out;
 		}
 		if ((rc = only_keys(e, keys, what, why)) != RK_OK)
@@ -206,15 +206,15 @@ out:
 }
 
 int
-manifest_parse_distrust(const uint8_t *json, size_t len,
-    struct distrust **out, size_t *n, struct rk_why *why)
+manifest_parse_distrust(const uint8_t *json, size_t len, struct distrust **out,
+    size_t *n, struct rk_why *why)
 {
 	json_error_t jerr;
 	json_t *root;
 	int rc;
 
-	root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES,
-	    &jerr);
+	root =
+	    json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return rk_fail(why, RK_EMANIFEST, "distrust list: %s (line %d)",
 		    jerr.text, jerr.line);
@@ -296,8 +296,8 @@ decode(json_t *root, struct manifest *m, struct rk_why *why)
 		return rk_fail(why, RK_EMANIFEST,
 		    "manifest: \"format\" must be %d", MANIFEST_FORMAT);
 	v = json_object_get(root, "channel");
-	if (!json_is_string(v) || strlen(json_string_value(v)) !=
-				      json_string_length(v) ||
+	if (!json_is_string(v) ||
+	    strlen(json_string_value(v)) != json_string_length(v) ||
 	    !manifest_channel_ok(json_string_value(v)))
 		return rk_fail(why, RK_EMANIFEST,
 		    "manifest: \"channel\" must match [a-z0-9._-]{1,64}");
@@ -328,16 +328,16 @@ decode(json_t *root, struct manifest *m, struct rk_why *why)
 }
 
 int
-manifest_parse(const uint8_t *json, size_t len, struct manifest **out,
-    struct rk_why *why)
+manifest_parse(
+    const uint8_t *json, size_t len, struct manifest **out, struct rk_why *why)
 {
 	struct manifest *m;
 	json_error_t jerr;
 	json_t *root;
 	int rc;
 
-	root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES,
-	    &jerr);
+	root =
+	    json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return rk_fail(why, RK_EMANIFEST, "manifest: %s (line %d)",
 		    jerr.text, jerr.line);
@@ -440,8 +440,8 @@ encode_next_keys(const struct manifest *m, int *failed)
 }
 
 int
-manifest_encode(const struct manifest *m, uint8_t **out, size_t *len,
-    struct rk_why *why)
+manifest_encode(
+    const struct manifest *m, uint8_t **out, size_t *len, struct rk_why *why)
 {
 	struct manifest *check = NULL;
 	json_t *root = json_object();

@@ -125,8 +125,7 @@ pem_next(const char *text, size_t len, size_t *pos, const char *label,
 	int rc;
 
 	for (;;) {
-		if (at >= len ||
-		    (p = find(text + at, len - at, BEGIN)) == NULL)
+		if (at >= len || (p = find(text + at, len - at, BEGIN)) == NULL)
 			return RK_ENOENT;
 		lab = p + strlen(BEGIN);
 		e = text + len;
@@ -168,8 +167,8 @@ pem_next(const char *text, size_t len, size_t *pos, const char *label,
 }
 
 int
-pem_encode(const char *label, const uint8_t *der, size_t der_len,
-    char **out, size_t *out_len)
+pem_encode(const char *label, const uint8_t *der, size_t der_len, char **out,
+    size_t *out_len)
 {
 	char *b = NULL, *p;
 	size_t blen, i, cap, o, lablen = strlen(label);

@@ -40,7 +40,7 @@ int base64_encode(const uint8_t *src, size_t len, char **out) RK_WUR;
  * Strict base64 decode of src[0..len) (no whitespace) into a malloc'ed
  * buffer; caller frees.  RK_EFORMAT on any bad character or padding.
  */
-int base64_decode(const char *src, size_t len, uint8_t **out,
-    size_t *out_len) RK_WUR;
+int base64_decode(
+    const char *src, size_t len, uint8_t **out, size_t *out_len) RK_WUR;
 
 #endif

@@ -39,8 +39,8 @@ rfc3339_days_from_civil(int64_t y, unsigned m, unsigned d)
 static unsigned
 days_in_month(unsigned y, unsigned m)
 {
-	static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30, 31, 31,
-	    30, 31, 30, 31};
+	static const unsigned char dim[12] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return m == 2 && leap ? 29u : dim[m - 1];
@@ -54,15 +54,15 @@ rfc3339_parse(const char *s, size_t len, int64_t *out)
 	if (len != RFC3339_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
 	    s[13] != ':' || s[16] != ':' || s[19] != 'Z')
 		return RK_EFORMAT;
-	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) ||
-	    digits(s + 8, 2, &d) || digits(s + 11, 2, &h) ||
-	    digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
+	    digits(s + 17, 2, &se))
 		return RK_EFORMAT;
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
 	    d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 59)
 		return RK_EFORMAT;
-	*out = rfc3339_days_from_civil(y, mo, d) * 86400 + h * 3600 +
-	    mi * 60 + se;
+	*out =
+	    rfc3339_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
 	return RK_OK;
 }
 

@@ -30,10 +30,10 @@ struct privkey {
 };
 
 static const uint8_t oid_ed25519[] = {0x2b, 0x65, 0x70};
-static const uint8_t oid_ec_public_key[] = {0x2a, 0x86, 0x48, 0xce, 0x3d,
-    0x02, 0x01};
-static const uint8_t oid_p256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
-    0x07};
+static const uint8_t oid_ec_public_key[] = {
+    0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+static const uint8_t oid_p256[] = {
+    0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 
 /* PKCS#8 templates, as openssl writes them; the secret goes at the end. */
 static const uint8_t ed_pkcs8_prefix[] = {0x30, 0x2e, 0x02, 0x01, 0x00, 0x30,
@@ -44,8 +44,8 @@ static const uint8_t ec_pkcs8_prefix[] = {0x30, 0x81, 0x87, 0x02, 0x01, 0x00,
     0x6b, 0x02, 0x01, 0x01, 0x04, 0x20};
 static const uint8_t ec_pkcs8_mid[] = {0xa1, 0x44, 0x03, 0x42, 0x00};
 
-static const uint8_t ed_spki_prefix[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
-    0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+static const uint8_t ed_spki_prefix[] = {
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
 static const uint8_t ec_spki_prefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07,
     0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
     0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
@@ -92,10 +92,9 @@ ec_public(struct privkey *k)
 
 	if (wc_ecc_init(&ecc) != 0)
 		return RK_ECRYPTO;
-	if (wc_ecc_import_private_key_ex(k->secret, SECRET_LEN, NULL, 0, &ecc,
-		ECC_SECP256R1) == 0 &&
-	    wc_ecc_make_pub(&ecc, NULL) == 0 &&
-	    wc_ecc_check_key(&ecc) == 0 &&
+	if (wc_ecc_import_private_key_ex(
+		k->secret, SECRET_LEN, NULL, 0, &ecc, ECC_SECP256R1) == 0 &&
+	    wc_ecc_make_pub(&ecc, NULL) == 0 && wc_ecc_check_key(&ecc) == 0 &&
 	    wc_ecc_export_x963(&ecc, k->pub, &len) == 0 && len == EC_PUB_LEN)
 		rc = RK_OK;
 	wc_ecc_free(&ecc);
@@ -193,8 +192,8 @@ parse_pkcs8(const uint8_t *der, size_t len, struct privkey *k)
 		return RK_EKEY;
 	if (eq(&oid, oid_ed25519, sizeof(oid_ed25519))) {
 		/* RFC 8410: no parameters; the key is an OCTET STRING seed. */
-		if (alg.left != 0 || der_get(&key, 0x04, &v) ||
-		    key.left != 0 || v.left != SECRET_LEN)
+		if (alg.left != 0 || der_get(&key, 0x04, &v) || key.left != 0 ||
+		    v.left != SECRET_LEN)
 			return RK_EKEY;
 		k->alg = CRYPTO_ED25519;
 		memcpy(k->secret, v.p, SECRET_LEN);
@@ -214,17 +213,15 @@ parse_pkcs8(const uint8_t *der, size_t len, struct privkey *k)
 	if ((rc = ec_public(k)) != RK_OK)
 		return rc;
 	if (ec.left > 0 && ec.p[0] == 0xa0) {
-		if (der_get(&ec, 0xa0, &param) ||
-		    der_get(&param, 0x06, &oid) ||
+		if (der_get(&ec, 0xa0, &param) || der_get(&param, 0x06, &oid) ||
 		    !eq(&oid, oid_p256, sizeof(oid_p256)))
 			return RK_EKEY;
 	}
 	if (ec.left > 0) {
 		/* The public key, if given, must be the one we derived. */
-		if (der_get(&ec, 0xa1, &param) ||
-		    der_get(&param, 0x03, &pub) || param.left != 0 ||
-		    pub.left != 1 + EC_PUB_LEN || pub.p[0] != 0 ||
-		    memcmp(pub.p + 1, k->pub, EC_PUB_LEN) != 0)
+		if (der_get(&ec, 0xa1, &param) || der_get(&param, 0x03, &pub) ||
+		    param.left != 0 || pub.left != 1 + EC_PUB_LEN ||
+		    pub.p[0] != 0 || memcmp(pub.p + 1, k->pub, EC_PUB_LEN) != 0)
 			return RK_EKEY;
 	}
 	return ec.left == 0 ? RK_OK : RK_EKEY;
@@ -314,8 +311,8 @@ sign_ed25519(const struct privkey *k, const uint8_t *msg, size_t len,
 		return RK_ELIMIT;
 	if (wc_ed25519_init(&ed) != 0)
 		return RK_ECRYPTO;
-	if (wc_ed25519_import_private_key(k->secret, SECRET_LEN, k->pub,
-		ED_PUB_LEN, &ed) == 0 &&
+	if (wc_ed25519_import_private_key(
+		k->secret, SECRET_LEN, k->pub, ED_PUB_LEN, &ed) == 0 &&
 	    wc_ed25519_sign_msg(msg, (word32)len, sig, &n, &ed) == 0) {
 		*sig_len = n;
 		rc = RK_OK;

@@ -28,8 +28,7 @@ int privkey_generate(enum crypto_alg alg, struct privkey **out) RK_WUR;
  * of another kind or curve, an encrypted key, or a public key that does
  * not match the private one.  Caller frees with privkey_free().
  */
-int privkey_from_pem(const char *pem, size_t len, struct privkey **out)
-    RK_WUR;
+int privkey_from_pem(const char *pem, size_t len, struct privkey **out) RK_WUR;
 
 /*
  * The key as PKCS#8 PEM.  *pem is malloc'ed and holds a secret: the caller

@@ -1,1 +1,1385 @@
-int main(void){return 0;}
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rootkeeper-sign: the operator's tool on the signing host.  It makes keys,
+ * builds and signs bundles, verifies and inspects them, and publishes them
+ * into a folder that any static web server can serve.  This file turns the
+ * libraries' error codes into messages and exit codes; it holds no format
+ * or crypto logic of its own.  Exit codes: 0 success, 1 operational error,
+ * 2 usage error, 3 bundle (or input) rejected.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "crypto.h"
+#include "error.h"
+#include "fileio.h"
+#include "jsonw.h"
+#include "keys.h"
+#include "manifest.h"
+#include "pem.h"
+#include "rfc3339.h"
+
+#define EXIT_USAGE 2
+#define EXIT_REJECT 3
+#define MAX_ARGS 64		    /* --key, --certs, --pub, --next-keys */
+#define KEY_FILE_MAX (64u << 10)    /* a key file is a few hundred bytes */
+#define CERT_FILE_MAX (64u << 20)   /* a PEM file or one file of a folder */
+#define BUNDLE_READ_MAX (64u << 20) /* what the tool reads; devices cap */
+#define DEFAULT_EXPIRY_DAYS 90
+#define HEXID (2 * CRYPTO_SHA256_LEN + 1)
+
+static const char *progname = "rootkeeper-sign";
+
+static const char usage_text[] =
+    "usage: rootkeeper-sign COMMAND [OPTIONS]\n"
+    "\n"
+    "Build, sign, check and publish rootkeeper root-CA bundles.\n"
+    "\n"
+    "commands:\n"
+    "  keygen [--alg ed25519|ecdsa-p256] -o NAME\n"
+    "      write NAME.key (PKCS#8 PEM, mode 0600, never overwritten) and\n"
+    "      NAME.pub (SPKI PEM); print the key id\n"
+    "  create --key K.key [--key ...] --channel C --version N\n"
+    "         --certs PEM_OR_DIR [--certs ...]\n"
+    "         [--expires-in DAYS | --expires-at T] [--issued-at T]\n"
+    "         [--distrust FILE.json] [--next-keys PUB [--next-keys ...]\n"
+    "         --next-threshold K] [--note TEXT] [--keep-expired] -o OUT.rkb\n"
+    "      build and sign a bundle; it is verified before it is written.\n"
+    "      Expired certificates are dropped with a warning unless\n"
+    "      --keep-expired; default expiry 90 days after issued_at (now)\n"
+    "  sign --key K.key IN.rkb [-o OUT.rkb]\n"
+    "      add a signature (threshold signing); writes IN.rkb in place\n"
+    "      unless -o is given\n"
+    "  verify --pub P.pub [--pub ...] [--threshold K] FILE.rkb\n"
+    "      check signatures (K distinct keys, default 1), manifest and\n"
+    "      certificates; exit 0 or 3\n"
+    "  inspect [--json] FILE.rkb\n"
+    "      show manifest, certificates and signatures (not verified)\n"
+    "  publish FILE.rkb --to DIR\n"
+    "      write DIR/CHANNEL/VERSION.rkb and replace DIR/CHANNEL/latest.rkb\n"
+    "      atomically; refuses a version not above the published latest\n"
+    "\n"
+    "Times T are RFC 3339 UTC: 2026-11-26T00:00:00Z.\n"
+    "exit status: 0 success, 1 error, 2 usage error, 3 rejected\n";
+
+static void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+warnx_(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", progname);
+	return EXIT_USAGE;
+}
+
+/* Content errors mean "rejected"; the rest are operational. */
+static int
+exit_for(int rc)
+{
+	switch (rc) {
+	case RK_OK:
+		return 0;
+	case RK_ETRUNC:
+	case RK_EFORMAT:
+	case RK_ETRAILING:
+	case RK_ELIMIT:
+	case RK_ESIG:
+	case RK_EKEY:
+	case RK_EMANIFEST:
+	case RK_ECERT:
+	case RK_EVERSION:
+		return EXIT_REJECT;
+	default:
+		return 1;
+	}
+}
+
+/* "PATH: what: reason" with errno for I/O failures. */
+static int
+report(const char *path, const char *what, int rc, const struct rk_why *why)
+{
+	if (rc == RK_EIO)
+		warnx_("%s: %s: %s", path, what, strerror(errno));
+	else if (why != NULL && why->msg[0] != '\0')
+		warnx_("%s: %s: %s", path, what, why->msg);
+	else
+		warnx_("%s: %s: %s", path, what, rk_strerror(rc));
+	return exit_for(rc);
+}
+
+static int
+parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_time_arg(const char *opt, const char *s, int64_t *out)
+{
+	if (rfc3339_parse(s, strlen(s), out) != RK_OK)
+		return usage_error("%s: '%s' is not an RFC 3339 UTC time "
+				   "(YYYY-MM-DDTHH:MM:SSZ)",
+		    opt, s);
+	return 0;
+}
+
+static int
+load_privkey(const char *path, struct privkey **out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = fileio_read(path, KEY_FILE_MAX, &buf, &len)) != RK_OK)
+		return report(path, "cannot read key",
+		    rc == RK_ENOENT ? RK_EIO : rc, NULL);
+	rc = privkey_from_pem((const char *)buf, len, out);
+	explicit_bzero(buf, len);
+	free(buf);
+	if (rc != RK_OK) {
+		warnx_("%s: not a PKCS#8 Ed25519 or ECDSA P-256 private key "
+		       "(unencrypted \"PRIVATE KEY\" PEM)",
+		    path);
+		return rc == RK_EKEY || rc == RK_EFORMAT ? EXIT_USAGE : 1;
+	}
+	return 0;
+}
+
+static int
+load_pubkey(const char *path, struct pubkey **out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = fileio_read(path, KEY_FILE_MAX, &buf, &len)) != RK_OK)
+		return report(path, "cannot read key",
+		    rc == RK_ENOENT ? RK_EIO : rc, NULL);
+	rc = pubkey_from_pem((const char *)buf, len, out);
+	free(buf);
+	if (rc != RK_OK) {
+		warnx_("%s: not an Ed25519 or ECDSA P-256 public key "
+		       "(\"PUBLIC KEY\" PEM)",
+		    path);
+		return rc == RK_EKEY || rc == RK_EFORMAT ? EXIT_USAGE : 1;
+	}
+	return 0;
+}
+
+static void
+free_pubkeys(struct pubkey **k, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		pubkey_free(k[i]);
+}
+
+static const char *
+alg_name(unsigned alg)
+{
+	switch (alg) {
+	case CRYPTO_ED25519:
+		return "ed25519";
+	case CRYPTO_ECDSA_P256:
+		return "ecdsa-p256";
+	}
+	return "unknown";
+}
+
+/* ---- keygen ------------------------------------------------------- */
+
+static int
+cmd_keygen(int argc, char **argv)
+{
+	static const struct option opts[] = {{"alg", required_argument, 0, 'a'},
+	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0}};
+	enum crypto_alg alg = CRYPTO_ED25519;
+	const char *name = NULL;
+	struct privkey *k = NULL;
+	struct pubkey *pub = NULL;
+	char *keypath = NULL, *pubpath = NULL, *pem = NULL, *pubpem = NULL;
+	char hex[HEXID];
+	const uint8_t *spki;
+	size_t n, pemlen = 0, publen = 0, spki_len;
+	struct stat st;
+	int c, rc, ex = 1;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (strcmp(optarg, "ed25519") == 0)
+				alg = CRYPTO_ED25519;
+			else if (strcmp(optarg, "ecdsa-p256") == 0)
+				alg = CRYPTO_ECDSA_P256;
+			else
+				return usage_error("keygen: unknown --alg '%s' "
+						   "(ed25519 or ecdsa-p256)",
+				    optarg);
+			break;
+		case 'o':
+			name = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("keygen: bad option");
+		}
+	}
+	if (name == NULL || optind != argc)
+		return usage_error("keygen: needs -o NAME and nothing else");
+	n = strlen(name) + 5;
+	if ((keypath = malloc(n)) == NULL || (pubpath = malloc(n)) == NULL)
+		goto nomem;
+	snprintf(keypath, n, "%s.key", name);
+	snprintf(pubpath, n, "%s.pub", name);
+	/* Check both before writing either, so a refusal leaves nothing. */
+	if (lstat(keypath, &st) == 0 || lstat(pubpath, &st) == 0) {
+		warnx_("%s: refusing to overwrite an existing key",
+		    lstat(keypath, &st) == 0 ? keypath : pubpath);
+		goto out;
+	}
+	if ((rc = privkey_generate(alg, &k)) != RK_OK ||
+	    (rc = privkey_to_pem(k, &pem, &pemlen)) != RK_OK ||
+	    (rc = privkey_public(k, &pub)) != RK_OK) {
+		warnx_("keygen: %s", rk_strerror(rc));
+		goto out;
+	}
+	spki = pubkey_spki(pub, &spki_len);
+	if ((rc = pem_encode("PUBLIC KEY", spki, spki_len, &pubpem, &publen)) !=
+	    RK_OK)
+		goto nomem;
+	if ((rc = fileio_write_new(keypath, pem, pemlen, 0600)) != RK_OK) {
+		report(keypath, "cannot create", rc, NULL);
+		goto out;
+	}
+	if ((rc = fileio_write_new(pubpath, pubpem, publen, 0644)) != RK_OK) {
+		report(pubpath, "cannot create", rc, NULL);
+		unlink(keypath);
+		goto out;
+	}
+	hex_encode(pubkey_id(pub), CRYPTO_SHA256_LEN, hex);
+	printf("private key: %s\npublic key:  %s\nkey id:      %s\n", keypath,
+	    pubpath, hex);
+	ex = 0;
+	goto out;
+nomem:
+	warnx_("keygen: %s", rk_strerror(RK_ENOMEM));
+out:
+	if (pem != NULL)
+		explicit_bzero(pem, pemlen);
+	free(pem);
+	free(pubpem);
+	free(keypath);
+	free(pubpath);
+	privkey_free(k);
+	pubkey_free(pub);
+	return ex;
+}
+
+/* ---- create ------------------------------------------------------- */
+
+struct certlist {
+	uint8_t *der[BUNDLE_MAX_CERTS];
+	size_t len[BUNDLE_MAX_CERTS];
+	uint8_t sha[BUNDLE_MAX_CERTS][CRYPTO_SHA256_LEN];
+	size_t n;
+	size_t duplicates;
+	size_t expired;
+	size_t distrusted;
+};
+
+static void
+certlist_free(struct certlist *cl)
+{
+	size_t i;
+
+	for (i = 0; i < cl->n; i++)
+		free(cl->der[i]);
+	cl->n = 0;
+}
+
+struct collect {
+	int64_t now;
+	int keep_expired;
+	const struct distrust *distrust;
+	size_t n_distrust;
+};
+
+/* Adds the certificates of one PEM text; takes ownership of nothing. */
+static int
+add_pem_file(
+    struct certlist *cl, const char *path, const struct collect *co, int in_dir)
+{
+	uint8_t *buf = NULL, *der = NULL;
+	size_t len = 0, pos = 0, der_len = 0, i, found = 0, j;
+	struct certinfo ci;
+	char when[RFC3339_LEN + 1];
+	int rc, ex = 0;
+
+	if ((rc = fileio_read(path, CERT_FILE_MAX, &buf, &len)) != RK_OK)
+		return report(
+		    path, "cannot read", rc == RK_ENOENT ? RK_EIO : rc, NULL);
+	for (;;) {
+		rc = pem_next((const char *)buf, len, &pos, "CERTIFICATE", NULL,
+		    &der, &der_len);
+		if (rc == RK_ENOENT)
+			break;
+		if (rc != RK_OK) {
+			ex = report(path, "bad PEM",
+			    rc == RK_ENOMEM ? rc : RK_ECERT, NULL);
+			goto out;
+		}
+		found++;
+		if ((rc = crypto_cert_info(der, der_len, &ci)) != RK_OK) {
+			warnx_("%s: certificate %zu: not a valid X.509 "
+			       "certificate",
+			    path, found);
+			ex = exit_for(rc == RK_ENOMEM ? rc : RK_ECERT);
+			goto out;
+		}
+		if (!ci.is_ca && !(ci.version == 1 && ci.self_signed)) {
+			warnx_("%s: certificate %zu (%s): not a CA "
+			       "(basicConstraints CA:TRUE, or a v1 "
+			       "self-signed root)",
+			    path, found, ci.subject);
+			ex = EXIT_REJECT;
+			goto out;
+		}
+		for (i = 0; i < cl->n; i++)
+			if (memcmp(cl->sha[i], ci.sha256, CRYPTO_SHA256_LEN) ==
+			    0)
+				break;
+		if (i < cl->n) {
+			cl->duplicates++;
+			free(der);
+			der = NULL;
+			continue;
+		}
+		for (j = 0; j < co->n_distrust; j++)
+			if (!co->distrust[j].has_after &&
+			    memcmp(co->distrust[j].sha256, ci.sha256,
+				CRYPTO_SHA256_LEN) == 0)
+				break;
+		if (j < co->n_distrust) {
+			warnx_("warning: %s: leaving out %s: it is on the "
+			       "distrust list",
+			    path, ci.subject);
+			cl->distrusted++;
+			free(der);
+			der = NULL;
+			continue;
+		}
+		if (ci.not_after <= co->now && !co->keep_expired) {
+			if (rfc3339_format(ci.not_after, when) != RK_OK)
+				snprintf(when, sizeof(when), "?");
+			warnx_("warning: %s: dropping expired %s (expired "
+			       "%s; --keep-expired keeps it)",
+			    path, ci.subject, when);
+			cl->expired++;
+			free(der);
+			der = NULL;
+			continue;
+		}
+		if (cl->n >= BUNDLE_MAX_CERTS) {
+			warnx_("%s: more than %u certificates", path,
+			    BUNDLE_MAX_CERTS);
+			ex = EXIT_REJECT;
+			goto out;
+		}
+		memcpy(cl->sha[cl->n], ci.sha256, CRYPTO_SHA256_LEN);
+		cl->der[cl->n] = der;
+		cl->len[cl->n] = der_len;
+		cl->n++;
+		der = NULL;
+	}
+	if (found == 0 && !in_dir) {
+		warnx_("%s: no PEM certificate in it", path);
+		ex = EXIT_REJECT;
+	}
+out:
+	free(der);
+	free(buf);
+	return ex;
+}
+
+static int
+cert_name_filter(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 4 &&
+	       (strcmp(d->d_name + n - 4, ".pem") == 0 ||
+		   strcmp(d->d_name + n - 4, ".crt") == 0 ||
+		   strcmp(d->d_name + n - 4, ".cer") == 0);
+}
+
+/* A folder: every *.pem, *.crt, *.cer file in it, in name order. */
+static int
+add_cert_dir(struct certlist *cl, const char *dir, const struct collect *co)
+{
+	struct dirent **names = NULL;
+	struct stat st;
+	char *path;
+	int i, n, ex = 0;
+	size_t plen;
+
+	if ((n = scandir(dir, &names, cert_name_filter, alphasort)) < 0)
+		return report(dir, "cannot read folder", RK_EIO, NULL);
+	for (i = 0; i < n; i++) {
+		plen = strlen(dir) + strlen(names[i]->d_name) + 2;
+		if (ex == 0 && (path = malloc(plen)) != NULL) {
+			snprintf(path, plen, "%s/%s", dir, names[i]->d_name);
+			if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+				ex = add_pem_file(cl, path, co, 1);
+			free(path);
+		} else if (ex == 0) {
+			ex = 1;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return ex;
+}
+
+static int
+collect_certs(
+    struct certlist *cl, char **paths, size_t n, const struct collect *co)
+{
+	struct stat st;
+	size_t i;
+	int ex;
+
+	for (i = 0; i < n; i++) {
+		if (stat(paths[i], &st) != 0)
+			return report(paths[i], "cannot read", RK_EIO, NULL);
+		ex = S_ISDIR(st.st_mode) ? add_cert_dir(cl, paths[i], co)
+					 : add_pem_file(cl, paths[i], co, 0);
+		if (ex != 0)
+			return ex;
+	}
+	if (cl->n == 0) {
+		warnx_("no certificate left to put in the bundle");
+		return EXIT_REJECT;
+	}
+	return 0;
+}
+
+/*
+ * Signs b with every key; refuses two keys with one id (one signature
+ * each is all a key can count for).
+ */
+static int
+sign_with(struct bundle *b, struct privkey *const *keys, size_t n)
+{
+	const uint8_t *msg;
+	uint8_t sig[KEYS_MAX_SIG];
+	size_t msglen, siglen = 0, i;
+	struct pubkey *pub;
+	int rc;
+
+	msg = bundle_message(b, &msglen);
+	for (i = 0; i < n; i++) {
+		if ((rc = privkey_public(keys[i], &pub)) != RK_OK)
+			return rc;
+		rc = privkey_sign(keys[i], msg, msglen, sig, &siglen);
+		if (rc == RK_OK)
+			rc = bundle_add_sig(b, pubkey_id(pub),
+			    (uint8_t)privkey_alg(keys[i]), sig, siglen);
+		pubkey_free(pub);
+		if (rc != RK_OK)
+			return rc;
+	}
+	return RK_OK;
+}
+
+/*
+ * The bundle as a device will see it: re-parsed from the bytes, every
+ * signature checked against the signers' public keys, manifest and
+ * certificates checked.  Missing next_keys signatures are only a warning:
+ * they may be added later with `sign`.
+ */
+static int
+self_check(const char *path, const uint8_t *buf, size_t len,
+    struct pubkey *const *pubs, size_t npubs)
+{
+	struct bundle *b = NULL;
+	struct manifest *m = NULL;
+	struct rk_why why = {""};
+	unsigned valid = 0;
+	int rc;
+
+	if ((rc = bundle_open(buf, len, len, pubs, npubs, (unsigned)npubs, &b,
+		 &m, &why)) == RK_OK) {
+		bundle_free(b);
+		manifest_free(m);
+		return 0;
+	}
+	if (rc != RK_ESIG || bundle_parse(buf, len, &b, NULL) != RK_OK)
+		return report(path, "self-check failed", rc, &why);
+	rc = bundle_verify_sigs(b, pubs, npubs, (unsigned)npubs, NULL, &why);
+	bundle_free(b);
+	b = NULL;
+	if (rc != RK_OK)
+		return report(path, "self-check failed", rc, &why);
+	/* Only the next_keys threshold is missing. */
+	if (bundle_parse(buf, len, &b, NULL) == RK_OK) {
+		const uint8_t *man;
+		size_t man_len;
+
+		man = bundle_manifest(b, &man_len);
+		if (manifest_parse(man, man_len, &m, NULL) == RK_OK) {
+			if (bundle_verify_sigs(b, m->next_keys, m->n_next_keys,
+				1, &valid, NULL) == RK_EINVAL)
+				valid = 0;
+			warnx_("warning: %s: signed by %u of the %u next keys "
+			       "it needs; devices refuse it until `sign` adds "
+			       "the rest",
+			    path, valid, m->next_threshold);
+		}
+	}
+	manifest_free(m);
+	bundle_free(b);
+	return 0;
+}
+
+static int
+cmd_create(int argc, char **argv)
+{
+	static const struct option opts[] = {{"key", required_argument, 0, 'k'},
+	    {"channel", required_argument, 0, 'c'},
+	    {"version", required_argument, 0, 'v'},
+	    {"certs", required_argument, 0, 'C'},
+	    {"expires-in", required_argument, 0, 'E'},
+	    {"expires-at", required_argument, 0, 'e'},
+	    {"issued-at", required_argument, 0, 'i'},
+	    {"distrust", required_argument, 0, 'd'},
+	    {"next-keys", required_argument, 0, 'n'},
+	    {"next-threshold", required_argument, 0, 't'},
+	    {"note", required_argument, 0, 'N'},
+	    {"keep-expired", no_argument, 0, 'K'},
+	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0}};
+	char *keypaths[MAX_ARGS], *certpaths[MAX_ARGS], *nextpaths[MAX_ARGS];
+	size_t nkeys = 0, ncerts = 0, nnext = 0, i, enc_len = 0, man_len = 0;
+	struct privkey *keys[MAX_ARGS];
+	struct pubkey *pubs[MAX_ARGS], *next[MAX_ARGS];
+	const char *channel = NULL, *out = NULL, *distrust_path = NULL;
+	uint64_t version = 0, days = DEFAULT_EXPIRY_DAYS, thr = 0;
+	int64_t issued = (int64_t)time(NULL), expires = 0;
+	int have_expires_in = 0, have_expires_at = 0, have_thr = 0;
+	struct certlist *cl = NULL;
+	struct collect co = {0};
+	struct manifest m;
+	struct bundle *b = NULL;
+	struct rk_why why = {""};
+	uint8_t *man = NULL, *enc = NULL, *dbuf = NULL;
+	size_t dlen = 0;
+	char when[RFC3339_LEN + 1];
+	int c, rc, ex = 1;
+
+	memset(&m, 0, sizeof(m));
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+		case 'C':
+		case 'n': {
+			char **arr = c == 'k'	? keypaths
+				     : c == 'C' ? certpaths
+						: nextpaths;
+			size_t *cnt = c == 'k'	 ? &nkeys
+				      : c == 'C' ? &ncerts
+						 : &nnext;
+
+			if (*cnt >= MAX_ARGS)
+				return usage_error("create: too many --%s",
+				    c == 'k'   ? "key"
+				    : c == 'C' ? "certs"
+					       : "next-keys");
+			arr[(*cnt)++] = optarg;
+			break;
+		}
+		case 'c':
+			channel = optarg;
+			break;
+		case 'v':
+			if (parse_u64(
+				optarg, 1, MANIFEST_VERSION_MAX, &version) != 0)
+				return usage_error("create: --version must be "
+						   "an integer from 1 to "
+						   "2^53-1, not '%s'",
+				    optarg);
+			break;
+		case 'E':
+			if (parse_u64(optarg, 1, 36500, &days) != 0)
+				return usage_error("create: --expires-in must "
+						   "be 1 to 36500 days, not "
+						   "'%s'",
+				    optarg);
+			have_expires_in = 1;
+			break;
+		case 'e':
+			if (parse_time_arg("--expires-at", optarg, &expires))
+				return EXIT_USAGE;
+			have_expires_at = 1;
+			break;
+		case 'i':
+			if (parse_time_arg("--issued-at", optarg, &issued))
+				return EXIT_USAGE;
+			break;
+		case 'd':
+			distrust_path = optarg;
+			break;
+		case 't':
+			if (parse_u64(optarg, 1, MANIFEST_MAX_NEXT_KEYS, &thr))
+				return usage_error("create: --next-threshold "
+						   "must be 1 to %d",
+				    MANIFEST_MAX_NEXT_KEYS);
+			have_thr = 1;
+			break;
+		case 'N':
+			m.note = optarg;
+			break;
+		case 'K':
+			co.keep_expired = 1;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("create: bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error(
+		    "create: unexpected argument '%s'", argv[optind]);
+	if (nkeys == 0 || channel == NULL || version == 0 || ncerts == 0 ||
+	    out == NULL)
+		return usage_error("create: needs --key, --channel, --version, "
+				   "--certs and -o");
+	if (!manifest_channel_ok(channel))
+		return usage_error("create: --channel must match "
+				   "[a-z0-9._-]{1,64}, not '%s'",
+		    channel);
+	if (have_expires_in && have_expires_at)
+		return usage_error("create: --expires-in and --expires-at "
+				   "exclude each other");
+	if (nnext > 0 && !have_thr)
+		return usage_error("create: --next-keys needs "
+				   "--next-threshold");
+	if (have_thr && thr > nnext)
+		return usage_error("create: --next-threshold %" PRIu64
+				   " is more than the %zu --next-keys",
+		    thr, nnext);
+	if (!have_expires_at)
+		expires = issued + (int64_t)days * 86400;
+	if (expires <= issued)
+		return usage_error("create: the expiry is not after issued_at");
+
+	for (i = 0; i < nkeys; i++)
+		keys[i] = NULL, pubs[i] = NULL;
+	for (i = 0; i < nnext; i++)
+		next[i] = NULL;
+	for (i = 0; i < nkeys; i++) {
+		if ((ex = load_privkey(keypaths[i], &keys[i])) != 0)
+			goto out;
+		if ((rc = privkey_public(keys[i], &pubs[i])) != RK_OK) {
+			ex = report(keypaths[i], "cannot use key", rc, NULL);
+			goto out;
+		}
+	}
+	for (i = 0; i < nnext; i++)
+		if ((ex = load_pubkey(nextpaths[i], &next[i])) != 0)
+			goto out;
+	ex = 1;
+	if (distrust_path != NULL) {
+		if ((rc = fileio_read(distrust_path, BUNDLE_MAX_MANIFEST, &dbuf,
+			 &dlen)) != RK_OK) {
+			ex = report(distrust_path, "cannot read",
+			    rc == RK_ENOENT ? RK_EIO : rc, NULL);
+			goto out;
+		}
+		if ((rc = manifest_parse_distrust(dbuf, dlen, &m.distrust,
+			 &m.n_distrust, &why)) != RK_OK) {
+			ex = report(
+			    distrust_path, "bad distrust list", rc, &why);
+			goto out;
+		}
+	}
+	if ((cl = calloc(1, sizeof(*cl))) == NULL)
+		goto out;
+	co.now = (int64_t)time(NULL);
+	co.distrust = m.distrust;
+	co.n_distrust = m.n_distrust;
+	if ((ex = collect_certs(cl, certpaths, ncerts, &co)) != 0)
+		goto out;
+	ex = 1;
+	if (cl->duplicates > 0)
+		warnx_("note: %zu duplicate certificate%s skipped",
+		    cl->duplicates, cl->duplicates == 1 ? "" : "s");
+
+	memcpy(m.channel, channel, strlen(channel) + 1);
+	m.version = version;
+	m.issued_at = issued;
+	m.expires_at = expires;
+	m.next_keys = next;
+	m.n_next_keys = nnext;
+	m.next_threshold = (unsigned)thr;
+	if ((rc = manifest_encode(&m, &man, &man_len, &why)) != RK_OK) {
+		ex = report(out, "cannot build the manifest", rc, &why);
+		goto out;
+	}
+	if ((rc = bundle_new(man, man_len, (const uint8_t *const *)cl->der,
+		 cl->len, cl->n, &b, &why)) != RK_OK ||
+	    (rc = sign_with(b, keys, nkeys)) != RK_OK ||
+	    (rc = bundle_encode(b, &enc, &enc_len)) != RK_OK) {
+		if (rc == RK_EEXIST)
+			ex = usage_error("create: the same key is given twice");
+		else
+			ex = report(out, "cannot build the bundle", rc, &why);
+		goto out;
+	}
+	if ((ex = self_check(out, enc, enc_len, pubs, nkeys)) != 0)
+		goto out;
+	if ((rc = fileio_write_atomic(out, enc, enc_len, 0644)) != RK_OK) {
+		ex = report(out, "cannot write", rc, NULL);
+		goto out;
+	}
+	if (enc_len > BUNDLE_DEFAULT_MAX_SIZE)
+		warnx_("warning: %s is %zu bytes, over the devices' default "
+		       "cap of %u (max_bundle_size)",
+		    out, enc_len, BUNDLE_DEFAULT_MAX_SIZE);
+	if (rfc3339_format(expires, when) != RK_OK)
+		snprintf(when, sizeof(when), "?");
+	printf("%s: channel %s, version %" PRIu64 ", %zu certificates, %zu "
+	       "signature%s, expires %s (%zu bytes)\n",
+	    out, channel, version, cl->n, nkeys, nkeys == 1 ? "" : "s", when,
+	    enc_len);
+	ex = 0;
+out:
+	for (i = 0; i < nkeys; i++) {
+		privkey_free(keys[i]);
+		pubkey_free(pubs[i]);
+	}
+	free_pubkeys(next, nnext);
+	manifest_free_distrust(m.distrust, m.n_distrust);
+	if (cl != NULL)
+		certlist_free(cl);
+	free(cl);
+	free(dbuf);
+	free(man);
+	free(enc);
+	bundle_free(b);
+	return ex;
+}
+
+/* ---- reading a bundle --------------------------------------------- */
+
+static int
+read_bundle(const char *path, uint8_t **buf, size_t *len)
+{
+	int rc = fileio_read(path, BUNDLE_READ_MAX, buf, len);
+
+	if (rc == RK_ELIMIT)
+		return report(path, "cannot read", rc, NULL);
+	if (rc != RK_OK)
+		return report(
+		    path, "cannot read", rc == RK_ENOENT ? RK_EIO : rc, NULL);
+	return 0;
+}
+
+/* Framing, manifest and certificates, without signature checks. */
+static int
+open_unverified(const char *path, const uint8_t *buf, size_t len,
+    struct bundle **b, struct manifest **m)
+{
+	struct rk_why why = {""};
+	const uint8_t *man;
+	size_t man_len;
+	int rc;
+
+	if ((rc = bundle_parse(buf, len, b, &why)) != RK_OK)
+		return report(path, "rejected", rc, &why);
+	man = bundle_manifest(*b, &man_len);
+	if ((rc = manifest_parse(man, man_len, m, &why)) != RK_OK ||
+	    (rc = bundle_check_certs(*b, *m, NULL, &why)) != RK_OK) {
+		bundle_free(*b);
+		*b = NULL;
+		return report(path, "rejected", rc, &why);
+	}
+	return 0;
+}
+
+/* ---- sign --------------------------------------------------------- */
+
+static int
+cmd_sign(int argc, char **argv)
+{
+	static const struct option opts[] = {{"key", required_argument, 0, 'k'},
+	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0}};
+	const char *keypath = NULL, *in, *out = NULL;
+	struct privkey *k = NULL;
+	struct bundle *b = NULL;
+	struct manifest *m = NULL;
+	uint8_t *buf = NULL, *enc = NULL;
+	size_t len = 0, enc_len = 0;
+	char hex[HEXID];
+	int c, rc, ex;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			keypath = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("sign: bad option");
+		}
+	}
+	if (keypath == NULL || optind != argc - 1)
+		return usage_error("sign: needs --key K.key and one IN.rkb");
+	in = argv[optind];
+	if (out == NULL)
+		out = in;
+	if ((ex = load_privkey(keypath, &k)) != 0)
+		return ex;
+	if ((ex = read_bundle(in, &buf, &len)) != 0 ||
+	    (ex = open_unverified(in, buf, len, &b, &m)) != 0)
+		goto out;
+	ex = 1;
+	rc = sign_with(b, &k, 1);
+	if (rc == RK_EEXIST) {
+		struct pubkey *pub = NULL;
+
+		if (privkey_public(k, &pub) == RK_OK) {
+			hex_encode(pubkey_id(pub), CRYPTO_SHA256_LEN, hex);
+			printf("%s: already signed by key %s; unchanged\n", in,
+			    hex);
+		}
+		pubkey_free(pub);
+		if (out != in &&
+		    (rc = fileio_write_atomic(out, buf, len, 0644)) != RK_OK) {
+			ex = report(out, "cannot write", rc, NULL);
+			goto out;
+		}
+		ex = 0;
+		goto out;
+	}
+	if (rc == RK_ELIMIT) {
+		warnx_("%s: already has %u signatures, the most a bundle "
+		       "holds",
+		    in, BUNDLE_MAX_SIGS);
+		ex = EXIT_REJECT;
+		goto out;
+	}
+	if (rc != RK_OK || (rc = bundle_encode(b, &enc, &enc_len)) != RK_OK) {
+		ex = report(in, "cannot sign", rc, NULL);
+		goto out;
+	}
+	if ((rc = fileio_write_atomic(out, enc, enc_len, 0644)) != RK_OK) {
+		ex = report(out, "cannot write", rc, NULL);
+		goto out;
+	}
+	printf("%s: %zu signature%s\n", out, bundle_nsigs(b),
+	    bundle_nsigs(b) == 1 ? "" : "s");
+	ex = 0;
+out:
+	privkey_free(k);
+	bundle_free(b);
+	manifest_free(m);
+	free(buf);
+	free(enc);
+	return ex;
+}
+
+/* ---- verify ------------------------------------------------------- */
+
+static int
+cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {{"pub", required_argument, 0, 'p'},
+	    {"threshold", required_argument, 0, 't'},
+	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	char *pubpaths[MAX_ARGS];
+	struct pubkey *pubs[MAX_ARGS];
+	size_t npubs = 0, i, j, distinct = 0, len = 0;
+	uint64_t thr = 1;
+	const char *path;
+	struct bundle *b = NULL;
+	struct manifest *m = NULL;
+	struct rk_why why = {""};
+	uint8_t *buf = NULL;
+	unsigned valid = 0;
+	char when[RFC3339_LEN + 1];
+	int c, rc, ex = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (npubs >= MAX_ARGS)
+				return usage_error("verify: too many --pub");
+			pubpaths[npubs++] = optarg;
+			break;
+		case 't':
+			if (parse_u64(optarg, 1, BUNDLE_MAX_SIGS, &thr) != 0)
+				return usage_error("verify: --threshold must "
+						   "be 1 to %u",
+				    BUNDLE_MAX_SIGS);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("verify: bad option");
+		}
+	}
+	if (npubs == 0 || optind != argc - 1)
+		return usage_error(
+		    "verify: needs --pub P.pub and one FILE.rkb");
+	path = argv[optind];
+	for (i = 0; i < npubs; i++)
+		pubs[i] = NULL;
+	for (i = 0; i < npubs; i++)
+		if ((ex = load_pubkey(pubpaths[i], &pubs[i])) != 0)
+			goto out;
+	for (i = 0; i < npubs; i++) {
+		for (j = 0; j < i; j++)
+			if (memcmp(pubkey_id(pubs[i]), pubkey_id(pubs[j]),
+				CRYPTO_SHA256_LEN) == 0)
+				break;
+		distinct += j == i;
+	}
+	if (thr > distinct) {
+		ex = usage_error("verify: --threshold %" PRIu64
+				 " is more than the %zu distinct keys given",
+		    thr, distinct);
+		goto out;
+	}
+	if ((ex = read_bundle(path, &buf, &len)) != 0)
+		goto out;
+	rc = bundle_open(
+	    buf, len, len, pubs, npubs, (unsigned)thr, &b, &m, &why);
+	if (rc != RK_OK) {
+		ex = report(path, "rejected", rc, &why);
+		goto out;
+	}
+	if (bundle_verify_sigs(b, pubs, npubs, 1, &valid, NULL) != RK_OK)
+		valid = (unsigned)thr; /* bundle_open counted them already */
+	if (rfc3339_format(m->expires_at, when) != RK_OK)
+		snprintf(when, sizeof(when), "?");
+	printf("%s: OK: channel %s, version %" PRIu64 ", %zu certificates, "
+	       "%u of %zu keys signed (threshold %" PRIu64 "), expires %s\n",
+	    path, m->channel, m->version, bundle_ncerts(b), valid, distinct,
+	    thr, when);
+	if (m->expires_at <= (int64_t)time(NULL))
+		warnx_("warning: %s expired at %s: devices will refuse it",
+		    path, when);
+	if (len > BUNDLE_DEFAULT_MAX_SIZE)
+		warnx_("warning: %s is %zu bytes, over the devices' default "
+		       "cap of %u",
+		    path, len, BUNDLE_DEFAULT_MAX_SIZE);
+	ex = 0;
+out:
+	free_pubkeys(pubs, npubs);
+	bundle_free(b);
+	manifest_free(m);
+	free(buf);
+	return ex;
+}
+
+/* ---- inspect ------------------------------------------------------ */
+
+static void
+fmt_time(int64_t t, char out[RFC3339_LEN + 1])
+{
+	if (rfc3339_format(t, out) != RK_OK)
+		snprintf(out, RFC3339_LEN + 1, "(out of range)");
+}
+
+static void
+inspect_json(const char *path, size_t len, const uint8_t *sha,
+    const struct bundle *b, const struct manifest *m, const struct certinfo *ci)
+{
+	struct jsonw w;
+	char hex[HEXID], t[RFC3339_LEN + 1];
+	size_t i, slen;
+	const struct bundle_sig *s;
+
+	jsonw_init(&w, stdout, 1);
+	jsonw_obj_open(&w, NULL);
+	jsonw_str(&w, "file", path);
+	jsonw_uint(&w, "size", len);
+	hex_encode(sha, CRYPTO_SHA256_LEN, hex);
+	jsonw_str(&w, "sha256", hex);
+	jsonw_int(&w, "format", MANIFEST_FORMAT);
+	jsonw_str(&w, "channel", m->channel);
+	jsonw_uint(&w, "version", m->version);
+	fmt_time(m->issued_at, t);
+	jsonw_str(&w, "issued_at", t);
+	fmt_time(m->expires_at, t);
+	jsonw_str(&w, "expires_at", t);
+	jsonw_str(&w, "note", m->note);
+	jsonw_arr_open(&w, "distrust");
+	for (i = 0; i < m->n_distrust; i++) {
+		jsonw_obj_open(&w, NULL);
+		hex_encode(m->distrust[i].sha256, CRYPTO_SHA256_LEN, hex);
+		jsonw_str(&w, "sha256", hex);
+		if (m->distrust[i].has_after) {
+			fmt_time(m->distrust[i].after, t);
+			jsonw_str(&w, "after", t);
+		} else {
+			jsonw_null(&w, "after");
+		}
+		jsonw_str(&w, "reason", m->distrust[i].reason);
+		jsonw_obj_close(&w);
+	}
+	jsonw_arr_close(&w);
+	if (m->n_next_keys > 0) {
+		jsonw_obj_open(&w, "next_keys");
+		jsonw_uint(&w, "threshold", m->next_threshold);
+		jsonw_arr_open(&w, "key_ids");
+		for (i = 0; i < m->n_next_keys; i++) {
+			hex_encode(
+			    pubkey_id(m->next_keys[i]), CRYPTO_SHA256_LEN, hex);
+			jsonw_str(&w, NULL, hex);
+		}
+		jsonw_arr_close(&w);
+		jsonw_obj_close(&w);
+	} else {
+		jsonw_null(&w, "next_keys");
+	}
+	jsonw_arr_open(&w, "certs");
+	for (i = 0; i < bundle_ncerts(b); i++) {
+		jsonw_obj_open(&w, NULL);
+		jsonw_str(&w, "subject", ci[i].subject);
+		hex_encode(ci[i].sha256, CRYPTO_SHA256_LEN, hex);
+		jsonw_str(&w, "sha256", hex);
+		fmt_time(ci[i].not_before, t);
+		jsonw_str(&w, "not_before", t);
+		fmt_time(ci[i].not_after, t);
+		jsonw_str(&w, "not_after", t);
+		jsonw_obj_close(&w);
+	}
+	jsonw_arr_close(&w);
+	jsonw_arr_open(&w, "signatures");
+	for (i = 0; i < bundle_nsigs(b); i++) {
+		s = bundle_sig(b, i);
+		jsonw_obj_open(&w, NULL);
+		hex_encode(s->key_id, CRYPTO_SHA256_LEN, hex);
+		jsonw_str(&w, "key_id", hex);
+		jsonw_str(&w, "alg", alg_name(s->alg));
+		slen = s->len;
+		jsonw_uint(&w, "length", slen);
+		jsonw_obj_close(&w);
+	}
+	jsonw_arr_close(&w);
+	jsonw_bool(&w, "signatures_verified", 0);
+	jsonw_obj_close(&w);
+	jsonw_end(&w);
+}
+
+static void
+inspect_text(const char *path, size_t len, const uint8_t *sha,
+    const struct bundle *b, const struct manifest *m, const struct certinfo *ci)
+{
+	char hex[HEXID], t[RFC3339_LEN + 1];
+	int64_t now = (int64_t)time(NULL);
+	const struct bundle_sig *s;
+	size_t i;
+
+	hex_encode(sha, CRYPTO_SHA256_LEN, hex);
+	printf("file:        %s (%zu bytes)\n", path, len);
+	printf("sha256:      %s\n", hex);
+	printf("channel:     %s\n", m->channel);
+	printf("version:     %" PRIu64 "\n", m->version);
+	fmt_time(m->issued_at, t);
+	printf("issued_at:   %s\n", t);
+	fmt_time(m->expires_at, t);
+	printf(
+	    "expires_at:  %s%s\n", t, m->expires_at <= now ? " (EXPIRED)" : "");
+	if (m->note != NULL)
+		printf("note:        %s\n", m->note);
+	printf("distrust:    %zu\n", m->n_distrust);
+	for (i = 0; i < m->n_distrust; i++) {
+		hex_encode(m->distrust[i].sha256, CRYPTO_SHA256_LEN, hex);
+		if (m->distrust[i].has_after) {
+			fmt_time(m->distrust[i].after, t);
+			printf("  %s  leaves issued after %s", hex, t);
+		} else {
+			printf("  %s  never trusted", hex);
+		}
+		printf("%s%s\n", m->distrust[i].reason ? ": " : "",
+		    m->distrust[i].reason ? m->distrust[i].reason : "");
+	}
+	if (m->n_next_keys > 0) {
+		printf("next_keys:   %u of %zu\n", m->next_threshold,
+		    m->n_next_keys);
+		for (i = 0; i < m->n_next_keys; i++) {
+			hex_encode(
+			    pubkey_id(m->next_keys[i]), CRYPTO_SHA256_LEN, hex);
+			printf("  %s\n", hex);
+		}
+	}
+	printf("certs:       %zu\n", bundle_ncerts(b));
+	for (i = 0; i < bundle_ncerts(b); i++) {
+		fmt_time(ci[i].not_after, t);
+		hex_encode(ci[i].sha256, CRYPTO_SHA256_LEN, hex);
+		printf("  %s\n    not_after %s%s  sha256 %s\n", ci[i].subject,
+		    t, ci[i].not_after <= now ? " (EXPIRED)" : "", hex);
+	}
+	printf("signatures:  %zu (not verified here; use verify --pub)\n",
+	    bundle_nsigs(b));
+	for (i = 0; i < bundle_nsigs(b); i++) {
+		s = bundle_sig(b, i);
+		hex_encode(s->key_id, CRYPTO_SHA256_LEN, hex);
+		printf("  %s  %s\n", hex, alg_name(s->alg));
+	}
+}
+
+static int
+cmd_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	struct bundle *b = NULL;
+	struct manifest *m = NULL;
+	struct certinfo *ci = NULL;
+	struct rk_why why = {""};
+	uint8_t *buf = NULL, sha[CRYPTO_SHA256_LEN];
+	size_t len = 0;
+	const char *path;
+	int c, json = 0, rc, ex;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("inspect: bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("inspect: needs one FILE.rkb");
+	path = argv[optind];
+	if ((ex = read_bundle(path, &buf, &len)) != 0 ||
+	    (ex = open_unverified(path, buf, len, &b, &m)) != 0)
+		goto out;
+	ex = 1;
+	if ((ci = calloc(bundle_ncerts(b), sizeof(*ci))) == NULL ||
+	    crypto_sha256(buf, len, NULL, 0, sha) != RK_OK)
+		goto out;
+	if ((rc = bundle_check_certs(b, m, ci, &why)) != RK_OK) {
+		ex = report(path, "rejected", rc, &why);
+		goto out;
+	}
+	if (json)
+		inspect_json(path, len, sha, b, m, ci);
+	else
+		inspect_text(path, len, sha, b, m, ci);
+	ex = fflush(stdout) == 0 ? 0 : 1;
+out:
+	free(ci);
+	bundle_free(b);
+	manifest_free(m);
+	free(buf);
+	return ex;
+}
+
+/* ---- publish ------------------------------------------------------ */
+
+static char *
+join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *s = malloc(n);
+
+	if (s != NULL)
+		snprintf(s, n, "%s/%s", a, b);
+	return s;
+}
+
+static int
+cmd_publish(int argc, char **argv)
+{
+	static const struct option opts[] = {{"to", required_argument, 0, 'T'},
+	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *dir = NULL, *path;
+	char *chdir_ = NULL, *vpath = NULL, *lpath = NULL, vname[32];
+	struct bundle *b = NULL, *lb = NULL;
+	struct manifest *m = NULL, *lm = NULL;
+	uint8_t *buf = NULL, *old = NULL;
+	size_t len = 0, old_len = 0;
+	struct stat st;
+	int c, rc, ex;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			dir = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("publish: bad option");
+		}
+	}
+	if (dir == NULL || optind != argc - 1)
+		return usage_error("publish: needs one FILE.rkb and --to DIR");
+	path = argv[optind];
+	if ((ex = read_bundle(path, &buf, &len)) != 0 ||
+	    (ex = open_unverified(path, buf, len, &b, &m)) != 0)
+		goto out;
+	ex = 1;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		warnx_("%s: not a folder", dir);
+		goto out;
+	}
+	snprintf(vname, sizeof(vname), "%" PRIu64 ".rkb", m->version);
+	if ((chdir_ = join(dir, m->channel)) == NULL ||
+	    (vpath = join(chdir_, vname)) == NULL ||
+	    (lpath = join(chdir_, "latest.rkb")) == NULL)
+		goto out;
+	if (mkdir(chdir_, 0755) != 0 && errno != EEXIST) {
+		report(chdir_, "cannot create", RK_EIO, NULL);
+		goto out;
+	}
+	rc = fileio_read(lpath, BUNDLE_READ_MAX, &old, &old_len);
+	if (rc == RK_OK) {
+		/* Fail closed: an unreadable latest is not "no latest". */
+		if ((ex = open_unverified(lpath, old, old_len, &lb, &lm)) !=
+		    0) {
+			warnx_("%s: cannot tell the published version; fix or "
+			       "remove it first",
+			    lpath);
+			ex = 1;
+			goto out;
+		}
+		ex = 1;
+		if (m->version <= lm->version) {
+			warnx_("%s: refusing to publish version %" PRIu64
+			       ": not above the published latest %" PRIu64,
+			    path, m->version, lm->version);
+			ex = EXIT_REJECT;
+			goto out;
+		}
+	} else if (rc != RK_ENOENT) {
+		report(lpath, "cannot read", rc, NULL);
+		goto out;
+	}
+	free(old);
+	old = NULL;
+	rc = fileio_read(vpath, BUNDLE_READ_MAX, &old, &old_len);
+	if (rc == RK_OK && (old_len != len || memcmp(old, buf, len) != 0)) {
+		warnx_("%s: exists with other content; refusing to publish "
+		       "two bundles under one version",
+		    vpath);
+		ex = EXIT_REJECT;
+		goto out;
+	}
+	if ((rc = fileio_write_atomic(vpath, buf, len, 0644)) != RK_OK) {
+		report(vpath, "cannot write", rc, NULL);
+		goto out;
+	}
+	if ((rc = fileio_write_atomic(lpath, buf, len, 0644)) != RK_OK) {
+		report(lpath, "cannot write", rc, NULL);
+		goto out;
+	}
+	printf("published %s\nlatest    %s -> version %" PRIu64 "\n", vpath,
+	    lpath, m->version);
+	ex = 0;
+out:
+	bundle_free(b);
+	bundle_free(lb);
+	manifest_free(m);
+	manifest_free(lm);
+	free(buf);
+	free(old);
+	free(chdir_);
+	free(vpath);
+	free(lpath);
+	return ex;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {{"keygen", cmd_keygen}, {"create", cmd_create},
+	    {"sign", cmd_sign}, {"verify", cmd_verify},
+	    {"inspect", cmd_inspect}, {"publish", cmd_publish}};
+	size_t i;
+
+	if (argc < 2)
+		return usage_error("no command given");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("rootkeeper-sign %s\n", RK_VERSION_STRING);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", argv[1]);
+}
