@@ -11,7 +11,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -262,6 +261,9 @@ verify_ed25519(const struct pubkey *k, const uint8_t *msg, size_t msglen,
 		;
 	if (i < 0 || s[i] > order[i])
 		return RK_ESIG;
+	/* wolfSSL refuses NULL even with length 0; crypto.h allows it. */
+	if (msg == NULL)
+		msg = order;
 	if (wc_ed25519_init(&ed) != 0)
 		return RK_ECRYPTO;
 	if (wc_ed25519_import_public(k->raw, (word32)k->raw_len, &ed) != 0) {
@@ -294,20 +296,57 @@ crypto_verify(const struct pubkey *k, const uint8_t *msg, size_t msglen,
 }
 
 static int
-asn1_time(const WOLFSSL_ASN1_TIME *t, int64_t *out)
+two_digits(const unsigned char *p, unsigned *v)
 {
-	struct tm tm;
+	if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+		return -1;
+	*v = (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0');
+	return 0;
+}
 
-	memset(&tm, 0, sizeof(tm));
-	if (t == NULL || wolfSSL_ASN1_TIME_to_tm(t, &tm) != WOLFSSL_SUCCESS)
+/*
+ * An X.509 time as seconds since the epoch: UTCTime "YYMMDDHHMMSSZ"
+ * (RFC 5280: YY below 50 is 20YY) or GeneralizedTime "YYYYMMDDHHMMSSZ".
+ * Parsed here because wolfSSL_ASN1_TIME_to_tm() goes through mktime(),
+ * which reads the local time zone and can shift an instant by an hour.
+ */
+static int
+asn1_time(WOLFSSL_ASN1_TIME *t, int64_t *out)
+{
+	static const unsigned char dim[12] = {
+	    31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	const unsigned char *d;
+	unsigned hi, lo, y, mo, dd, h, mi, se;
+	int n;
+
+	if (t == NULL || (d = wolfSSL_ASN1_TIME_get_data(t)) == NULL)
 		return RK_ECERT;
-	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
-	    tm.tm_mday > 31)
+	n = wolfSSL_ASN1_TIME_get_length(t);
+	if (n == 13) {
+		if (two_digits(d, &lo))
+			return RK_ECERT;
+		y = lo < 50 ? 2000 + lo : 1900 + lo;
+		d += 2;
+	} else if (n == 15) {
+		if (two_digits(d, &hi) || two_digits(d + 2, &lo))
+			return RK_ECERT;
+		y = hi * 100 + lo;
+		d += 4;
+	} else {
 		return RK_ECERT;
-	*out = rfc3339_days_from_civil((int64_t)tm.tm_year + 1900,
-		   (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) *
-		   86400 +
-	       (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+	}
+	if (two_digits(d, &mo) || two_digits(d + 2, &dd) ||
+	    two_digits(d + 4, &h) || two_digits(d + 6, &mi) ||
+	    two_digits(d + 8, &se) || d[10] != 'Z')
+		return RK_ECERT;
+	if (mo < 1 || mo > 12 || dd < 1 || dd > dim[mo - 1] || h > 23 ||
+	    mi > 59 || se > 59)
+		return RK_ECERT;
+	if (mo == 2 && dd == 29 &&
+	    !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return RK_ECERT;
+	*out = rfc3339_days_from_civil(y, mo, dd) * 86400 + h * 3600 + mi * 60 +
+	       se;
 	return RK_OK;
 }
 
@@ -341,7 +380,15 @@ crypto_cert_info(const uint8_t *der, size_t len, struct certinfo *out)
 		goto out;
 	ci.version = (int)ver + 1;
 	ci.is_ca = wolfSSL_X509_get_isCA(x) == 1;
-	if (wolfSSL_X509_NAME_cmp(wolfSSL_X509_get_subject_name(x),
+	/*
+	 * Only a v1 certificate needs the self-signature check (a v3 one
+	 * must say CA:TRUE).  It is also the one call here that wolfSSL
+	 * 5.5.4 does not survive when an allocation fails inside it (it
+	 * frees an RSA key it never initialised; see tests/test_oom.c), so
+	 * it is not made for the other 99% of roots.
+	 */
+	if (ci.version == 1 &&
+	    wolfSSL_X509_NAME_cmp(wolfSSL_X509_get_subject_name(x),
 		wolfSSL_X509_get_issuer_name(x)) == 0 &&
 	    (pk = wolfSSL_X509_get_pubkey(x)) != NULL &&
 	    wolfSSL_X509_verify(x, pk) == WOLFSSL_SUCCESS)

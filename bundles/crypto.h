@@ -66,7 +66,7 @@ struct certinfo {
 	int64_t not_after;
 	int version;	 /* 1 or 3 as in "X.509 v3" */
 	int is_ca;	 /* basicConstraints CA:TRUE */
-	int self_signed; /* subject == issuer and its own key verifies it */
+	int self_signed; /* v1 only: subject == issuer, own key verifies it */
 };
 
 /*

@@ -82,14 +82,41 @@ ed_public(struct privkey *k)
 	return rc;
 }
 
-/* P-256 public point from the scalar; RK_EKEY for a scalar out of range. */
+/* Is the big-endian scalar in [1, n-1]?  Not secret-dependent in time. */
+static int
+ec_scalar_ok(const uint8_t s[SECRET_LEN])
+{
+	static const uint8_t order[SECRET_LEN] = {0xff, 0xff, 0xff, 0xff, 0x00,
+	    0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca,
+	    0xc2, 0xfc, 0x63, 0x25, 0x51};
+	unsigned lt = 0, gt = 0, nonzero = 0;
+	size_t i;
+
+	for (i = 0; i < SECRET_LEN; i++) {
+		/* The first differing byte decides; later ones are masked. */
+		unsigned undecided = !(lt | gt);
+
+		lt |= undecided & (s[i] < order[i]);
+		gt |= undecided & (s[i] > order[i]);
+		nonzero |= s[i];
+	}
+	return lt && nonzero != 0;
+}
+
+/*
+ * P-256 public point from the scalar: RK_EKEY for a scalar out of range,
+ * RK_ECRYPTO when the library fails (out of memory, say).
+ */
 static int
 ec_public(struct privkey *k)
 {
 	ecc_key ecc;
 	word32 len = EC_PUB_LEN;
-	int rc = RK_EKEY;
+	int rc = RK_ECRYPTO;
 
+	if (!ec_scalar_ok(k->secret))
+		return RK_EKEY;
 	if (wc_ecc_init(&ecc) != 0)
 		return RK_ECRYPTO;
 	if (wc_ecc_import_private_key_ex(
