@@ -147,7 +147,7 @@ run_wycheproof(const char *path, const char *group_type, size_t raw_len,
 	const char *result, *raw_key;
 	uint8_t *spki, *msg, *sig, *raw;
 	size_t gi, ti, spki_len, msg_len, sig_len, len;
-	int rc, want_ok;
+	int rc, want_ok = 0;
 
 	memset(t, 0, sizeof(*t));
 	root = load_json(path);

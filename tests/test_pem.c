@@ -17,10 +17,10 @@
 static void
 test_base64_rfc4648(void **state)
 {
-	static const char *const plain[] = {"", "f", "fo", "foo", "foob",
-	    "fooba", "foobar"};
-	static const char *const enc[] = {"", "Zg==", "Zm8=", "Zm9v",
-	    "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	static const char *const plain[] = {
+	    "", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const enc[] = {
+	    "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 	uint8_t *d;
 	size_t i, n;
 	char *s;
@@ -32,8 +32,8 @@ test_base64_rfc4648(void **state)
 		    RK_OK);
 		assert_string_equal(s, enc[i]);
 		free(s);
-		assert_int_equal(base64_decode(enc[i], strlen(enc[i]), &d, &n),
-		    RK_OK);
+		assert_int_equal(
+		    base64_decode(enc[i], strlen(enc[i]), &d, &n), RK_OK);
 		assert_int_equal(n, strlen(plain[i]));
 		assert_memory_equal(d, plain[i], n);
 		free(d);
@@ -43,8 +43,8 @@ test_base64_rfc4648(void **state)
 static void
 test_base64_strict(void **state)
 {
-	static const char *const bad[] = {"Zg=", "Zg", "Zh==", "Zm9=",
-	    "Z===", "Zg==Zg==", "Zm9v!", "Zm 9v", "=Zg="};
+	static const char *const bad[] = {"Zg=", "Zg",
+	    "Zh==", "Zm9=", "Z===", "Zg==Zg==", "Zm9v!", "Zm 9v", "=Zg="};
 	uint8_t *d = NULL;
 	size_t i, n;
 
@@ -64,9 +64,8 @@ test_pem_round_trip(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(der); i++)
 		der[i] = (uint8_t)(i * 7 + 3);
-	assert_int_equal(pem_encode("CERTIFICATE", der, sizeof(der), &pem,
-			     &len),
-	    RK_OK);
+	assert_int_equal(
+	    pem_encode("CERTIFICATE", der, sizeof(der), &pem, &len), RK_OK);
 	assert_int_equal(strlen(pem), len);
 	assert_non_null(strstr(pem, "-----END CERTIFICATE-----\n"));
 	assert_int_equal(pem_next(pem, len, &pos, NULL, lab, &out, &n), RK_OK);
@@ -74,8 +73,8 @@ test_pem_round_trip(void **state)
 	assert_int_equal(n, sizeof(der));
 	assert_memory_equal(out, der, n);
 	free(out);
-	assert_int_equal(pem_next(pem, len, &pos, NULL, lab, &out, &n),
-	    RK_ENOENT);
+	assert_int_equal(
+	    pem_next(pem, len, &pos, NULL, lab, &out, &n), RK_ENOENT);
 	free(pem);
 }
 
@@ -93,19 +92,19 @@ test_pem_label_and_errors(void **state)
 	size_t pos = 0, n;
 
 	(void)state;
-	assert_int_equal(pem_next(two, strlen(two), &pos, "CERTIFICATE", NULL,
-			     &out, &n),
+	assert_int_equal(
+	    pem_next(two, strlen(two), &pos, "CERTIFICATE", NULL, &out, &n),
 	    RK_OK);
 	assert_int_equal(n, 6);
 	assert_memory_equal(out, "foobar", 6);
 	free(out);
 	pos = 0;
-	assert_int_equal(pem_next(noend, strlen(noend), &pos, NULL, NULL, &out,
-			     &n),
+	assert_int_equal(
+	    pem_next(noend, strlen(noend), &pos, NULL, NULL, &out, &n),
 	    RK_EFORMAT);
 	pos = 0;
-	assert_int_equal(pem_next(badb64, strlen(badb64), &pos, NULL, NULL,
-			     &out, &n),
+	assert_int_equal(
+	    pem_next(badb64, strlen(badb64), &pos, NULL, NULL, &out, &n),
 	    RK_EFORMAT);
 }
 
