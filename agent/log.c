@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Levelled logging for the agent's command layer, to stderr or syslog.
+ * On stderr a line reads "IDENT[PID]: LEVEL: message" (LEVEL one of error,
+ * warn, info, debug) with no timestamp: the journal, syslog and container
+ * runtimes that collect a daemon's stderr stamp lines themselves, and a
+ * person at a terminal does not want one.  To syslog a message goes with
+ * openlog(ident, LOG_PID, LOG_DAEMON) at the matching priority.  Control
+ * characters in a message (which may quote a server or a bundle) become
+ * '?', so that one call is one line.  The mutable globals are the ones
+ * log.h names: the level and the target, the latter with its ident (which
+ * syslog keeps a pointer to).  Not thread-safe: main.c sets up logging
+ * before anything else runs and again on SIGHUP, from the main loop.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOG_LINE_MAX 1024
+#define DEFAULT_IDENT "rootkeeper"
+
+static int log_level_now = LOG_LVL_INFO;
+static int log_to_syslog;		   /* the target: 0 stderr */
+static char log_ident[64] = DEFAULT_IDENT; /* syslog keeps this pointer */
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+void
+log_setup(int target, int level, const char *ident)
+{
+	if (log_to_syslog)
+		closelog();
+	if (level < LOG_LVL_ERROR)
+		level = LOG_LVL_ERROR;
+	if (level > LOG_LVL_DEBUG)
+		level = LOG_LVL_DEBUG;
+	log_level_now = level;
+	snprintf(log_ident, sizeof(log_ident), "%s",
+	    ident != NULL && *ident != '\0' ? ident : DEFAULT_IDENT);
+	log_to_syslog = target == 1;
+	if (log_to_syslog)
+		openlog(log_ident, LOG_PID, LOG_DAEMON);
+}
+
+int
+log_level_from_name(const char *name)
+{
+	int i;
+
+	if (name == NULL)
+		return -1;
+	for (i = LOG_LVL_ERROR; i <= LOG_LVL_DEBUG; i++)
+		if (strcmp(name, level_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+void
+log_msg(int level, const char *fmt, ...)
+{
+	static const int priorities[] = {
+	    LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+	char buf[LOG_LINE_MAX];
+	int saved = errno, n;
+	va_list ap;
+	char *s;
+
+	if (level < LOG_LVL_ERROR)
+		level = LOG_LVL_ERROR;
+	if (level > log_level_now) /* also every level above debug */
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		snprintf(buf, sizeof(buf), "(unformattable message)");
+	else if ((size_t)n >= sizeof(buf))
+		memcpy(buf + sizeof(buf) - 4, "...", 4);
+	for (s = buf; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			*s = '?';
+	if (log_to_syslog)
+		syslog(priorities[level], "%s", buf);
+	else
+		fprintf(stderr, "%s[%ld]: %s: %s\n", log_ident, (long)getpid(),
+		    level_names[level], buf);
+	errno = saved;
+}
