@@ -1159,8 +1159,10 @@ inspect_text(const char *path, size_t len, const uint8_t *sha,
 		} else {
 			printf("  %s  never trusted", hex);
 		}
-		printf("%s%s\n", m->distrust[i].reason ? ": " : "",
-		    m->distrust[i].reason ? m->distrust[i].reason : "");
+		if (m->distrust[i].reason != NULL &&
+		    m->distrust[i].reason[0] != '\0')
+			printf(": %s", m->distrust[i].reason);
+		putchar('\n');
 	}
 	if (m->n_next_keys > 0) {
 		printf("next_keys:   %u of %zu\n", m->next_threshold,
@@ -1253,6 +1255,34 @@ join(const char *a, const char *b)
 	return s;
 }
 
+/* The highest N of the N.rkb files in dir (0 when none). */
+static int
+highest_published(const char *dir, uint64_t *top)
+{
+	struct dirent *d;
+	DIR *dp;
+	uint64_t v;
+	size_t n;
+	char num[32];
+
+	*top = 0;
+	if ((dp = opendir(dir)) == NULL)
+		return report(dir, "cannot read folder", RK_EIO, NULL);
+	while ((d = readdir(dp)) != NULL) {
+		n = strlen(d->d_name);
+		if (n <= 4 || n - 4 >= sizeof(num) ||
+		    strcmp(d->d_name + n - 4, ".rkb") != 0)
+			continue;
+		memcpy(num, d->d_name, n - 4);
+		num[n - 4] = '\0';
+		if (parse_u64(num, 1, MANIFEST_VERSION_MAX, &v) == 0 &&
+		    v > *top)
+			*top = v;
+	}
+	closedir(dp);
+	return 0;
+}
+
 static int
 cmd_publish(int argc, char **argv)
 {
@@ -1264,6 +1294,7 @@ cmd_publish(int argc, char **argv)
 	struct manifest *m = NULL, *lm = NULL;
 	uint8_t *buf = NULL, *old = NULL;
 	size_t len = 0, old_len = 0;
+	uint64_t top = 0;
 	struct stat st;
 	int c, rc, ex;
 
@@ -1329,6 +1360,22 @@ cmd_publish(int argc, char **argv)
 		warnx_("%s: exists with other content; refusing to publish "
 		       "two bundles under one version",
 		    vpath);
+		ex = EXIT_REJECT;
+		goto out;
+	}
+	/*
+	 * latest.rkb may be gone (deleted, or a crash between the two
+	 * writes): the numbered files still say how far publishing got, and
+	 * latest must never go below that.  Re-publishing the newest one,
+	 * byte for byte, restores latest.
+	 */
+	if ((ex = highest_published(chdir_, &top)) != 0)
+		goto out;
+	ex = 1;
+	if (m->version < top) {
+		warnx_("%s: refusing to publish version %" PRIu64
+		       ": version %" PRIu64 " is already published in %s",
+		    path, m->version, top, chdir_);
 		ex = EXIT_REJECT;
 		goto out;
 	}
