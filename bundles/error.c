@@ -25,6 +25,14 @@ static const char *const messages[RK_ERR_COUNT] = {
     [RK_ECERT] = "invalid certificate set",
     [RK_ECRYPTO] = "crypto library failure",
     [RK_EVERSION] = "version not above the current one",
+    [RK_ENET] = "transfer failed",
+    [RK_ESTORE] = "store error",
+    [RK_ECHANNEL] = "wrong channel",
+    [RK_EROLLBACK] = "version not above the highest seen (rollback)",
+    [RK_EEQUIV] = "equivocation: same version, different bytes",
+    [RK_EEXPIRED] = "bundle expired",
+    [RK_EPROBE] = "a probe fails under the new set (anti-lockout)",
+    [RK_EDISTRUST] = "no trusted certificate left after distrust",
 };
 
 const char *

@@ -29,6 +29,14 @@ enum rk_err {
 	RK_ECERT,     /* certificate set invalid */
 	RK_ECRYPTO,   /* the crypto library failed */
 	RK_EVERSION,  /* version not above the one already there */
+	RK_ENET,      /* transfer failed: DNS, connect, TLS, HTTP status */
+	RK_ESTORE,    /* the SQLite store failed or is not ours */
+	RK_ECHANNEL,  /* bundle for another channel */
+	RK_EROLLBACK, /* version not above the highest ever verified */
+	RK_EEQUIV,    /* same version, different bytes: equivocation */
+	RK_EEXPIRED,  /* bundle past its expires_at */
+	RK_EPROBE,    /* a probe would lose its hub under this set */
+	RK_EDISTRUST, /* nothing trusted left after the distrust lists */
 	RK_ERR_COUNT
 };
 
