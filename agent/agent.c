@@ -1,0 +1,854 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's operations (see agent.h).  Every operation that changes the
+ * device runs in one store transaction and records its outcome as an
+ * event in the same transaction, so the log never disagrees with the
+ * state.  The PEM export is written after the commit: a crash in between
+ * leaves the old file, which agent_sync_export() repairs on the next run.
+ */
+#include "agent.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "fetch.h"
+#include "fileio.h"
+#include "manifest.h"
+#include "pem.h"
+#include "policy.h"
+#include "rfc3339.h"
+#include "strcopy.h"
+#include "trustset.h"
+
+struct agent {
+	const struct config *cfg;
+	char *db_path;
+	char *export_path;
+	struct store *store;
+	agent_probe_fn probe;
+	void *probe_arg;
+	agent_fetch_fn fetch;
+	void *fetch_arg;
+};
+
+/* What a fetch said about the bytes, kept when they are accepted. */
+struct origin {
+	const char *source; /* URL or file name, for events */
+	const char *url;    /* NULL for a sideload */
+	const char *etag;
+	const char *last_modified;
+};
+
+static int64_t
+now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+const char *
+agent_result_name(enum agent_result r)
+{
+	switch (r) {
+	case AGENT_UPDATED:
+		return "updated";
+	case AGENT_CURRENT:
+		return "current";
+	case AGENT_REJECTED:
+		return "rejected";
+	case AGENT_ERROR:
+		return "error";
+	}
+	return "error";
+}
+
+static void outcome(struct agent_outcome *out, enum agent_result res, int err,
+    uint64_t version, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+outcome(struct agent_outcome *out, enum agent_result res, int err,
+    uint64_t version, const char *fmt, ...)
+{
+	va_list ap;
+
+	out->result = res;
+	out->err = err;
+	out->version = version;
+	va_start(ap, fmt);
+	vsnprintf(out->detail, sizeof(out->detail), fmt, ap);
+	va_end(ap);
+}
+
+static int
+real_fetch(void *arg, const struct fetch_req *req, struct fetch_res *res,
+    struct rk_why *why)
+{
+	(void)arg;
+	return fetch_get(req, res, why);
+}
+
+int
+agent_open(const struct config *cfg, const char *db_path,
+    const char *export_path, struct agent **out, struct rk_why *why)
+{
+	struct agent *a;
+	int rc;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return RK_ENOMEM;
+	a->cfg = cfg;
+	a->fetch = real_fetch;
+	if ((a->db_path = strdup(db_path)) == NULL ||
+	    (a->export_path = strdup(export_path)) == NULL) {
+		agent_close(a);
+		return RK_ENOMEM;
+	}
+	if ((rc = store_open(db_path, STORE_RW, &a->store, why)) != RK_OK) {
+		agent_close(a);
+		return rc;
+	}
+	*out = a;
+	return RK_OK;
+}
+
+void
+agent_close(struct agent *a)
+{
+	if (a == NULL)
+		return;
+	store_close(a->store);
+	free(a->db_path);
+	free(a->export_path);
+	free(a);
+}
+
+void
+agent_set_transport(struct agent *a, agent_fetch_fn fn, void *arg)
+{
+	a->fetch = fn != NULL ? fn : real_fetch;
+	a->fetch_arg = arg;
+}
+
+void
+agent_set_probe(struct agent *a, agent_probe_fn fn, void *arg)
+{
+	a->probe = fn;
+	a->probe_arg = arg;
+}
+
+static void
+free_keys(struct pubkey **k, size_t n)
+{
+	size_t i;
+
+	for (i = 0; k != NULL && i < n; i++)
+		pubkey_free(k[i]);
+	free(k);
+}
+
+/* Records an event and the last check in one transaction. */
+static int
+record(struct agent *a, const char *kind, const struct agent_outcome *o,
+    const struct origin *from)
+{
+	struct store_state st;
+	int rc;
+
+	if ((rc = store_begin(a->store)) != RK_OK)
+		return rc;
+	if ((rc = store_get_state(a->store, &st)) != RK_OK)
+		goto fail;
+	st.last_check_at = now_s();
+	str_copy(st.last_check_result, sizeof(st.last_check_result),
+	    agent_result_name(o->result));
+	str_copy(st.last_check_detail, sizeof(st.last_check_detail), o->detail);
+	/* Validators only for bytes we accepted: a bad bundle is re-read. */
+	if (from != NULL && from->url != NULL &&
+	    (o->result == AGENT_CURRENT || o->result == AGENT_UPDATED)) {
+		str_copy(st.fetch_url, sizeof(st.fetch_url), from->url);
+		if (from->etag != NULL)
+			str_copy(st.etag, sizeof(st.etag), from->etag);
+		if (from->last_modified != NULL)
+			str_copy(st.last_modified, sizeof(st.last_modified),
+			    from->last_modified);
+	}
+	if ((rc = store_set_state(a->store, &st)) != RK_OK ||
+	    (rc = store_add_event(a->store, st.last_check_at, kind, o->version,
+		 o->detail)) != RK_OK)
+		goto fail;
+	return store_commit(a->store);
+fail:
+	store_abort(a->store);
+	return rc;
+}
+
+static int
+version_sha(void *arg, uint64_t version, uint8_t sha[CRYPTO_SHA256_LEN])
+{
+	struct store_version v;
+
+	if (store_get_version(arg, version, &v) != RK_OK)
+		return 0;
+	memcpy(sha, v.sha256, CRYPTO_SHA256_LEN);
+	return 1;
+}
+
+/* Steps 1 to 7 against the device's current state. */
+static int
+evaluate(
+    struct agent *a, const uint8_t *buf, size_t len, struct policy_result *pr)
+{
+	struct store_state st;
+	struct store_distrust *d = NULL;
+	struct pubkey **keys = NULL;
+	struct policy_ctx ctx;
+	size_t nkeys = 0, nd = 0;
+	int rc;
+
+	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
+	    (rc = store_get_keys(a->store, &keys, &nkeys)) != RK_OK ||
+	    (rc = store_get_distrust(a->store, &d, &nd)) != RK_OK)
+		goto out;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.channel = st.channel;
+	ctx.keys = keys;
+	ctx.nkeys = nkeys;
+	ctx.threshold = st.threshold;
+	ctx.highest_version = st.highest_version;
+	ctx.highest_sha256 = st.highest_sha256;
+	ctx.version_sha = version_sha;
+	ctx.arg = a->store;
+	ctx.now = now_s();
+	ctx.floor = st.time_floor;
+	ctx.max_size = a->cfg->max_bundle_size;
+	ctx.distrust = d;
+	ctx.n_distrust = nd;
+	rc = policy_evaluate(&ctx, buf, len, pr);
+out:
+	free_keys(keys, nkeys);
+	free(d);
+	return rc;
+}
+
+int
+agent_active_pem(struct agent *a, char **pem, size_t *len)
+{
+	struct store_state st;
+	struct trustset ts;
+	int rc;
+
+	if ((rc = store_get_state(a->store, &st)) != RK_OK)
+		return rc;
+	if (st.active_version == 0)
+		return RK_ENOENT;
+	if ((rc = trustset_load(a->store, st.active_version, &ts)) != RK_OK)
+		return rc;
+	rc = trustset_pem(&ts, pem, len);
+	trustset_free(&ts);
+	return rc;
+}
+
+int
+agent_export(struct agent *a, const char *path, struct rk_why *why)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = agent_active_pem(a, &pem, &len)) != RK_OK)
+		return rk_fail(why, rc, "no active trust set to export");
+	rc = fileio_write_atomic(path, pem, len, 0644);
+	free(pem);
+	if (rc != RK_OK)
+		return rk_fail(why, rc, "%s: %s", path,
+		    rc == RK_EIO ? strerror(errno) : rk_strerror(rc));
+	return RK_OK;
+}
+
+int
+agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
+{
+	struct agent_outcome o;
+	uint8_t *cur = NULL;
+	char *pem = NULL;
+	size_t len = 0, cur_len = 0;
+	int rc, same;
+
+	if (rewrote != NULL)
+		*rewrote = 0;
+	rc = agent_active_pem(a, &pem, &len);
+	if (rc == RK_ENOENT)
+		return RK_OK; /* nothing active, nothing to export */
+	if (rc != RK_OK)
+		return rc;
+	rc = fileio_read(a->export_path, len + 1, &cur, &cur_len);
+	same = rc == RK_OK && cur_len == len && memcmp(cur, pem, len) == 0;
+	free(cur);
+	if (same) {
+		free(pem);
+		return RK_OK;
+	}
+	rc = fileio_write_atomic(a->export_path, pem, len, 0644);
+	free(pem);
+	if (rc != RK_OK)
+		return rk_fail(why, rc, "%s: %s", a->export_path,
+		    rc == RK_EIO ? strerror(errno) : rk_strerror(rc));
+	if (rewrote != NULL)
+		*rewrote = 1;
+	memset(&o, 0, sizeof(o));
+	snprintf(o.detail, sizeof(o.detail),
+	    "rewrote %s: it did not match the active set", a->export_path);
+	if ((rc = store_begin(a->store)) != RK_OK)
+		return rc;
+	if ((rc = store_add_event(a->store, now_s(), "export", 0, o.detail)) !=
+	    RK_OK) {
+		store_abort(a->store);
+		return rc;
+	}
+	return store_commit(a->store);
+}
+
+/* Stores, activates and exports an accepted bundle (step 9). */
+static int
+activate_new(struct agent *a, const uint8_t *buf, size_t len,
+    struct policy_result *pr, const struct origin *from, int factory,
+    struct agent_outcome *out)
+{
+	const struct manifest *m = pr->manifest;
+	struct store_cert *sc = NULL;
+	struct store_version v;
+	struct store_state st;
+	struct rk_why why = {""};
+	size_t i, n = bundle_ncerts(pr->bundle);
+	int64_t now = now_s();
+	int rc;
+
+	if ((sc = calloc(n, sizeof(*sc))) == NULL)
+		return RK_ENOMEM;
+	for (i = 0; i < n; i++) {
+		size_t dl;
+
+		memcpy(sc[i].sha256, pr->certs[i].sha256, CRYPTO_SHA256_LEN);
+		/* Borrowed: the store copies and never frees these. */
+		sc[i].der =
+		    (uint8_t *)(uintptr_t)bundle_cert(pr->bundle, i, &dl);
+		sc[i].der_len = dl;
+		str_copy(
+		    sc[i].subject, sizeof(sc[i].subject), pr->certs[i].subject);
+		sc[i].not_before = pr->certs[i].not_before;
+		sc[i].not_after = pr->certs[i].not_after;
+	}
+	memset(&v, 0, sizeof(v));
+	v.version = m->version;
+	memcpy(v.sha256, pr->sha256, CRYPTO_SHA256_LEN);
+	v.issued_at = m->issued_at;
+	v.expires_at = m->expires_at;
+	v.stored_at = now;
+	v.ncerts = n;
+	v.factory = factory;
+
+	outcome(out, AGENT_UPDATED, RK_OK, m->version,
+	    "activated v%" PRIu64 " from %s: %zu certificates%s", m->version,
+	    from->source, pr->n_trusted,
+	    m->n_next_keys > 0 ? ", signing keys rotated" : "");
+	if ((rc = store_begin(a->store)) != RK_OK)
+		goto out;
+	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
+	    (rc = store_add_version(a->store, &v, buf, len, sc, n)) != RK_OK ||
+	    (rc = store_add_distrust(
+		 a->store, m->distrust, m->n_distrust, m->version)) != RK_OK)
+		goto abort;
+	st.highest_version = m->version;
+	memcpy(st.highest_sha256, pr->sha256, CRYPTO_SHA256_LEN);
+	if (m->issued_at > st.time_floor)
+		st.time_floor = m->issued_at;
+	st.last_check_at = now;
+	str_copy(st.last_check_result, sizeof(st.last_check_result), "updated");
+	str_copy(
+	    st.last_check_detail, sizeof(st.last_check_detail), out->detail);
+	if (from->url != NULL) {
+		str_copy(st.fetch_url, sizeof(st.fetch_url), from->url);
+		str_copy(st.etag, sizeof(st.etag), from->etag);
+		str_copy(st.last_modified, sizeof(st.last_modified),
+		    from->last_modified);
+	}
+	if (m->n_next_keys > 0)
+		st.threshold = m->next_threshold;
+	if ((rc = store_set_state(a->store, &st)) != RK_OK)
+		goto abort;
+	if (m->n_next_keys > 0 &&
+	    (rc = store_set_keys(a->store, m->next_keys, m->n_next_keys,
+		 m->next_threshold)) != RK_OK)
+		goto abort;
+	if ((rc = store_activate(a->store, m->version, now)) != RK_OK ||
+	    (rc = store_prune(a->store, a->cfg->keep_versions, NULL)) !=
+		RK_OK ||
+	    (rc = store_add_event(a->store, now, factory ? "init" : "updated",
+		 m->version, out->detail)) != RK_OK)
+		goto abort;
+	if ((rc = store_commit(a->store)) != RK_OK)
+		goto out;
+	/* Committed: the device has the new set even if the file lags. */
+	if ((rc = agent_export(a, a->export_path, &why)) != RK_OK) {
+		out->err = rc;
+		snprintf(out->detail + strlen(out->detail),
+		    sizeof(out->detail) - strlen(out->detail),
+		    "; export failed: %s", why.msg);
+		(void)record(a, "error", out, NULL);
+	}
+	rc = RK_OK;
+	goto out;
+abort:
+	store_abort(a->store);
+out:
+	free(sc);
+	return rc;
+}
+
+/* Step 8: the probes, when the agent has them. */
+static int
+run_probes(struct agent *a, struct policy_result *pr, struct rk_why *why)
+{
+	struct store_state st;
+	struct trustset act;
+	struct agent_probe_set cand, cur;
+	const uint8_t **der = NULL;
+	size_t *len = NULL, i, n = 0, dl;
+	struct store_distrust *d = NULL;
+	size_t nd = 0;
+	int rc;
+
+	if (a->probe == NULL || a->cfg->n_probes == 0)
+		return RK_OK;
+	memset(&act, 0, sizeof(act));
+	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
+	    (rc = store_get_distrust(a->store, &d, &nd)) != RK_OK)
+		return rc;
+	if (st.active_version != 0 &&
+	    (rc = trustset_load(a->store, st.active_version, &act)) != RK_OK)
+		goto out;
+	rc = RK_ENOMEM;
+	if ((der = calloc(bundle_ncerts(pr->bundle) + 1, sizeof(*der))) ==
+		NULL ||
+	    (len = calloc(bundle_ncerts(pr->bundle) + 1, sizeof(*len))) == NULL)
+		goto out;
+	for (i = 0; i < bundle_ncerts(pr->bundle); i++) {
+		if (policy_never_trusted(
+			pr->certs[i].sha256, d, nd, pr->manifest))
+			continue;
+		der[n] = bundle_cert(pr->bundle, i, &dl);
+		len[n++] = dl;
+	}
+	cand.der = der;
+	cand.len = len;
+	cand.n = n;
+	cur.der = act.der;
+	cur.len = act.len;
+	cur.n = act.n;
+	rc = a->probe(a->probe_arg, a->cfg, &cand, &cur, pr->manifest, why);
+out:
+	trustset_free(&act);
+	free(der);
+	free(len);
+	free(d);
+	return rc;
+}
+
+static int
+apply(struct agent *a, const uint8_t *buf, size_t len,
+    const struct origin *from, struct agent_outcome *out)
+{
+	struct policy_result pr;
+	struct rk_why why = {""};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = evaluate(a, buf, len, &pr)) != RK_OK) {
+		outcome(out, AGENT_ERROR, rc, 0, "cannot evaluate %s: %s",
+		    from->source, rk_strerror(rc));
+		(void)record(a, "error", out, NULL);
+		return RK_OK;
+	}
+	if (pr.verdict == POLICY_CURRENT) {
+		outcome(out, AGENT_CURRENT, RK_OK, pr.version,
+		    "v%" PRIu64 " from %s is the version already verified",
+		    pr.version, from->source);
+		return record(a, "current", out, from);
+	}
+	if (pr.verdict == POLICY_ACCEPT &&
+	    (rc = run_probes(a, &pr, &why)) != RK_OK) {
+		policy_result_free(&pr);
+		if (rc != RK_EPROBE) {
+			outcome(out, AGENT_ERROR, rc, pr.version,
+			    "probes failed to run: %s", rk_strerror(rc));
+			(void)record(a, "error", out, NULL);
+			return RK_OK;
+		}
+		outcome(out, AGENT_REJECTED, RK_EPROBE, pr.version,
+		    "bundle v%" PRIu64 " from %s rejected: %s", pr.version,
+		    from->source, why.msg);
+		return record(a, "rejected", out, NULL);
+	}
+	if (pr.verdict == POLICY_REJECT) {
+		outcome(out, AGENT_REJECTED, pr.err, pr.version, "%s (from %s)",
+		    pr.why.msg, from->source);
+		return record(a,
+		    pr.err == RK_EEQUIV ? "equivocation" : "rejected", out,
+		    NULL);
+	}
+	rc = activate_new(a, buf, len, &pr, from, 0, out);
+	policy_result_free(&pr);
+	if (rc != RK_OK) {
+		outcome(out, AGENT_ERROR, rc, out->version,
+		    "cannot store v%" PRIu64 ": %s", out->version,
+		    rk_strerror(rc));
+		(void)record(a, "error", out, NULL);
+	}
+	return RK_OK;
+}
+
+int
+agent_apply(struct agent *a, const uint8_t *buf, size_t len, const char *source,
+    struct agent_outcome *out)
+{
+	struct origin from = {source, NULL, NULL, NULL};
+
+	return apply(a, buf, len, &from, out);
+}
+
+int
+agent_check(struct agent *a, const char *url, struct agent_outcome *out)
+{
+	const char *const *urls = (const char *const *)a->cfg->urls;
+	size_t nurls = a->cfg->n_urls, i, used = 0;
+	struct store_state st;
+	struct fetch_req req;
+	struct fetch_res res;
+	struct rk_why why;
+	struct origin from;
+	char *pem = NULL, errs[sizeof(out->detail)] = "";
+	size_t pem_len = 0;
+	int rc, rejected = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (url != NULL) {
+		urls = &url;
+		nurls = 1;
+	}
+	if (nurls == 0)
+		return RK_EINVAL;
+	if ((rc = store_get_state(a->store, &st)) != RK_OK)
+		return rc;
+	rc = agent_active_pem(a, &pem, &pem_len);
+	if (rc != RK_OK && rc != RK_ENOENT)
+		return rc;
+	for (i = 0; i < nurls; i++) {
+		int same = strcmp(st.fetch_url, urls[i]) == 0;
+
+		memset(&req, 0, sizeof(req));
+		memset(&res, 0, sizeof(res));
+		why.msg[0] = '\0';
+		req.url = urls[i];
+		req.etag = same ? st.etag : NULL;
+		req.last_modified = same ? st.last_modified : NULL;
+		req.max_size = a->cfg->max_bundle_size;
+		req.ca_pem = pem;
+		req.ca_pem_len = pem_len;
+		rc = a->fetch(a->fetch_arg, &req, &res, &why);
+		/* Nothing was asked conditionally: not an answer. */
+		if (rc == RK_OK && res.status == 304 &&
+		    (req.etag == NULL || req.etag[0] == '\0') &&
+		    (req.last_modified == NULL || req.last_modified[0] == '\0'))
+			rc = rk_fail(&why, RK_ENET,
+			    "HTTP 304 to an unconditional request");
+		from.source = urls[i];
+		from.url = urls[i];
+		from.etag = res.etag;
+		from.last_modified = res.last_modified;
+		if (rc == RK_OK && res.status == 304) {
+			/* A 304 may omit the validators: keep the ones sent. */
+			if (res.etag[0] == '\0')
+				from.etag = st.etag;
+			if (res.last_modified[0] == '\0')
+				from.last_modified = st.last_modified;
+			outcome(out, AGENT_CURRENT, RK_OK, st.highest_version,
+			    "not modified at %s", urls[i]);
+			rc = record(a, "current", out, &from);
+			fetch_res_free(&res);
+			goto out;
+		}
+		if (rc == RK_OK) {
+			rc = apply(a, res.body, res.len, &from, out);
+			fetch_res_free(&res);
+			if (rc != RK_OK)
+				goto out;
+			if (out->result == AGENT_UPDATED ||
+			    out->result == AGENT_CURRENT ||
+			    out->result == AGENT_ERROR)
+				goto out;
+			rejected = 1; /* a stale mirror: try the next */
+			continue;
+		}
+		fetch_res_free(&res);
+		if (rc == RK_ELIMIT) {
+			outcome(out, AGENT_REJECTED, RK_ELIMIT, 0,
+			    "bundle rejected: over max_bundle_size (%" PRIu64
+			    " bytes), download aborted (from %s)",
+			    a->cfg->max_bundle_size, urls[i]);
+			if ((rc = record(a, "rejected", out, NULL)) != RK_OK)
+				goto out;
+			rejected = 1;
+			continue;
+		}
+		used += (size_t)snprintf(errs + used,
+		    used < sizeof(errs) ? sizeof(errs) - used : 0, "%s%s: %s",
+		    used ? "; " : "", urls[i], why.msg);
+		if (used >= sizeof(errs))
+			used = sizeof(errs) - 1;
+	}
+	rc = RK_OK;
+	if (rejected)
+		goto out; /* the last rejection is the outcome, recorded */
+	outcome(out, AGENT_ERROR, RK_ENET, 0, "%s", errs);
+	rc = record(a, "error", out, NULL);
+out:
+	free(pem);
+	return rc;
+}
+
+int
+agent_rollback(struct agent *a, uint64_t to, struct agent_outcome *out)
+{
+	struct store_version *vs = NULL, *target = NULL;
+	struct store_state st;
+	struct manifest *m = NULL;
+	struct bundle *b = NULL;
+	struct trustset cs;
+	uint8_t *raw = NULL, sha[CRYPTO_SHA256_LEN];
+	const uint8_t *man;
+	size_t n = 0, i, raw_len = 0, man_len;
+	int64_t now = now_s(), eff;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&cs, 0, sizeof(cs));
+	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
+	    (rc = store_list_versions(a->store, &vs, &n)) != RK_OK)
+		return rc;
+	if (st.active_version == 0) {
+		outcome(out, AGENT_ERROR, RK_ENOENT, 0,
+		    "no active version to roll back from");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (to != 0 ? vs[i].version == to
+			    : vs[i].version < st.active_version && !vs[i].bad) {
+			target = &vs[i];
+			break; /* newest first */
+		}
+	}
+	if (target == NULL) {
+		outcome(out, AGENT_ERROR, RK_ENOENT, to,
+		    to ? "v%" PRIu64 " is not stored"
+		       : "no stored version older than v%" PRIu64
+			 " to roll back to",
+		    to ? to : st.active_version);
+		goto out;
+	}
+	if (target->version == st.active_version) {
+		outcome(out, AGENT_CURRENT, RK_OK, to,
+		    "v%" PRIu64 " is already active", to);
+		goto out;
+	}
+	/* What is activated must still be what was verified. */
+	if ((rc = store_get_raw(a->store, target->version, &raw, &raw_len)) !=
+		RK_OK ||
+	    (rc = crypto_sha256(raw, raw_len, NULL, 0, sha)) != RK_OK)
+		goto out;
+	rc = RK_OK;
+	if (memcmp(sha, target->sha256, CRYPTO_SHA256_LEN) != 0 ||
+	    bundle_parse(raw, raw_len, &b, NULL) != RK_OK ||
+	    (man = bundle_manifest(b, &man_len),
+		manifest_parse(man, man_len, &m, NULL) != RK_OK)) {
+		outcome(out, AGENT_ERROR, RK_ESTORE, target->version,
+		    "stored v%" PRIu64 " does not match its checksum",
+		    target->version);
+		goto out;
+	}
+	eff = now > st.time_floor ? now : st.time_floor;
+	if (m->expires_at <= eff) {
+		outcome(out, AGENT_REJECTED, RK_EEXPIRED, target->version,
+		    "v%" PRIu64 " has expired; not rolling back to it",
+		    target->version);
+		goto out;
+	}
+	if ((rc = trustset_load(a->store, target->version, &cs)) != RK_OK)
+		goto out;
+	if (cs.n == 0) {
+		outcome(out, AGENT_REJECTED, RK_EDISTRUST, target->version,
+		    "every certificate of v%" PRIu64
+		    " is distrusted on this device",
+		    target->version);
+		goto out;
+	}
+	outcome(out, AGENT_UPDATED, RK_OK, target->version,
+	    "rolled back from v%" PRIu64 " to v%" PRIu64 " (%zu certificates)",
+	    st.active_version, target->version, cs.n);
+	if ((rc = store_begin(a->store)) != RK_OK)
+		goto out;
+	if ((target->version < st.active_version &&
+		(rc = store_mark_bad(a->store, st.active_version)) != RK_OK) ||
+	    (rc = store_activate(a->store, target->version, now)) != RK_OK ||
+	    (rc = store_add_event(a->store, now, "rollback", target->version,
+		 out->detail)) != RK_OK) {
+		store_abort(a->store);
+		goto out;
+	}
+	if ((rc = store_commit(a->store)) != RK_OK)
+		goto out;
+	{
+		struct rk_why why = {""};
+
+		if ((rc = agent_export(a, a->export_path, &why)) != RK_OK) {
+			out->err = rc;
+			snprintf(out->detail + strlen(out->detail),
+			    sizeof(out->detail) - strlen(out->detail),
+			    "; export failed: %s", why.msg);
+		}
+	}
+	rc = RK_OK;
+out:
+	/* A refusal is an outcome too, and every outcome leaves an event. */
+	if (rc == RK_OK && out->result != AGENT_UPDATED)
+		rc = store_add_event(a->store, now,
+		    out->result == AGENT_REJECTED ? "rejected"
+		    : out->result == AGENT_ERROR  ? "error"
+						  : "rollback",
+		    out->version, out->detail);
+	trustset_free(&cs);
+	manifest_free(m);
+	bundle_free(b);
+	free(raw);
+	free(vs);
+	return rc;
+}
+
+int
+agent_set_next_check(struct agent *a, int64_t at)
+{
+	struct store_state st;
+	int rc;
+
+	if ((rc = store_begin(a->store)) != RK_OK)
+		return rc;
+	if ((rc = store_get_state(a->store, &st)) != RK_OK)
+		goto fail;
+	st.next_check_at = at;
+	if ((rc = store_set_state(a->store, &st)) != RK_OK)
+		goto fail;
+	return store_commit(a->store);
+fail:
+	store_abort(a->store);
+	return rc;
+}
+
+static void
+remove_store_files(const char *db)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+	size_t i, n = strlen(db) + 16;
+	char *p = malloc(n);
+
+	for (i = 0; p != NULL && i < 4; i++) {
+		snprintf(p, n, "%s%s", db, suffix[i]);
+		unlink(p);
+	}
+	free(p);
+}
+
+int
+agent_init(const struct config *cfg, const char *db_path,
+    const char *export_path, struct pubkey *const *pins, size_t npins,
+    unsigned threshold, const char *channel, const uint8_t *factory,
+    size_t factory_len, struct agent_outcome *out)
+{
+	struct agent *a = NULL;
+	struct store_state st;
+	struct policy_result pr;
+	struct rk_why why = {""};
+	struct origin from = {"the factory bundle", NULL, NULL, NULL};
+	int rc, created = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&pr, 0, sizeof(pr));
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return RK_ENOMEM;
+	a->cfg = cfg;
+	if ((a->db_path = strdup(db_path)) == NULL ||
+	    (a->export_path = strdup(export_path)) == NULL) {
+		rc = RK_ENOMEM;
+		goto out;
+	}
+	rc = store_open(db_path, STORE_CREATE, &a->store, &why);
+	if (rc != RK_OK) {
+		outcome(out, AGENT_ERROR, rc, 0, "%s: %s", db_path,
+		    rc == RK_EEXIST ? "a store is already there (provisioned)"
+				    : why.msg);
+		goto out;
+	}
+	created = 1;
+	if ((rc = store_begin(a->store)) != RK_OK)
+		goto out;
+	if ((rc = store_get_state(a->store, &st)) != RK_OK)
+		goto abort;
+	str_copy(st.channel, sizeof(st.channel), channel);
+	st.threshold = threshold;
+	if ((rc = store_set_state(a->store, &st)) != RK_OK ||
+	    (rc = store_set_keys(a->store, pins, npins, threshold)) != RK_OK)
+		goto abort;
+	outcome(out, AGENT_CURRENT, RK_OK, 0,
+	    "provisioned: channel %s, %zu pinned key%s, threshold %u", channel,
+	    npins, npins == 1 ? "" : "s", threshold);
+	if ((rc = store_add_event(a->store, now_s(), "init", 0, out->detail)) !=
+	    RK_OK)
+		goto abort;
+	if ((rc = store_commit(a->store)) != RK_OK)
+		goto out;
+	if (factory == NULL)
+		goto out;
+	if ((rc = evaluate(a, factory, factory_len, &pr)) != RK_OK)
+		goto out;
+	if (pr.verdict != POLICY_ACCEPT) {
+		rc = pr.err;
+		outcome(
+		    out, AGENT_REJECTED, pr.err, pr.version, "%s", pr.why.msg);
+		goto out;
+	}
+	if ((rc = activate_new(a, factory, factory_len, &pr, &from, 1, out)) !=
+	    RK_OK)
+		goto out;
+	if (out->err != RK_OK) /* stored and active, but not exported */
+		rc = RK_OK;
+	goto out;
+abort:
+	store_abort(a->store);
+out:
+	policy_result_free(&pr);
+	store_close(a->store);
+	a->store = NULL;
+	if (rc != RK_OK && created)
+		remove_store_files(db_path); /* nothing half-provisioned */
+	if (rc != RK_OK && out->detail[0] == '\0')
+		outcome(out, AGENT_ERROR, rc, 0, "%s", rk_strerror(rc));
+	if (rc != RK_OK && out->result == AGENT_CURRENT)
+		out->result = AGENT_ERROR;
+	agent_close(a);
+	return rc;
+}

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The libcurl adapter: one GET of a bundle over http://, https:// or
+ * file://, with the limits of DESIGN section 8 enforced by the transfer
+ * itself (size cap while receiving, total time, low-speed abort, redirect
+ * count) and the conditional-GET validators sent and captured.  Each call
+ * uses a fresh easy handle, so nothing (connections, TLS sessions, a CA
+ * cache) carries over from one trust set to the next.  https trusts the
+ * PEM the caller passes and nothing else: no system store, ever.  It does
+ * not retry, try mirrors or look at the bytes; the caller does that.
+ */
+#include "fetch.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#define BODY_MIN_ALLOC 16384
+#define HEADER_MAX 512
+
+_Static_assert(sizeof(curl_off_t) == sizeof(int64_t), "curl_off_t is 64-bit");
+
+/* The state one transfer's callbacks share. */
+struct xfer {
+	uint8_t *body;
+	size_t len;
+	size_t cap;
+	size_t max_size;
+	int over_limit; /* the write callback refused: cap passed */
+	int no_memory;	/* the write callback refused: malloc failed */
+	int in_body;	/* headers after this are trailers: ignored */
+	char etag[sizeof(((struct fetch_res *)0)->etag)];
+	char last_modified[sizeof(((struct fetch_res *)0)->last_modified)];
+};
+
+int
+fetch_global_init(void)
+{
+	const curl_version_info_data *vi;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return RK_ENOMEM;
+	/* CURLOPT_PROTOCOLS_STR is what keeps us off other schemes. */
+	vi = curl_version_info(CURLVERSION_NOW);
+	if (vi == NULL || vi->version_num < 0x075500 ||
+	    (vi->features & CURL_VERSION_SSL) == 0) {
+		curl_global_cleanup();
+		return RK_EINVAL;
+	}
+	return RK_OK;
+}
+
+void
+fetch_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+void
+fetch_res_free(struct fetch_res *res)
+{
+	if (res == NULL)
+		return;
+	free(res->body);
+	memset(res, 0, sizeof(*res));
+}
+
+/* 1 if url starts with "<scheme>://", ignoring case. */
+static int
+has_scheme(const char *url, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	return strncasecmp(url, scheme, n) == 0 &&
+	       strncmp(url + n, "://", 3) == 0;
+}
+
+/*
+ * Refuses more than max_size bytes, so that a body without Content-Length
+ * (chunked, or a lying server) is cut off the moment it passes the cap.
+ * The buffer grows geometrically but never beyond max_size.
+ */
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t n, want;
+	uint8_t *p;
+
+	x->in_body = 1;
+	if (nmemb != 0 && size > SIZE_MAX / nmemb) {
+		x->over_limit = 1;
+		return 0;
+	}
+	n = size * nmemb;
+	if (n > x->max_size - x->len) {
+		x->over_limit = 1;
+		return 0;
+	}
+	if (x->len + n > x->cap) {
+		want = x->cap < x->max_size / 2 ? x->cap * 2 : x->max_size;
+		if (want < BODY_MIN_ALLOC)
+			want = BODY_MIN_ALLOC < x->max_size ? BODY_MIN_ALLOC
+							    : x->max_size;
+		if (want < x->len + n)
+			want = x->len + n;
+		p = realloc(x->body, want);
+		if (p == NULL) {
+			x->no_memory = 1;
+			return 0;
+		}
+		x->body = p;
+		x->cap = want;
+	}
+	memcpy(x->body + x->len, data, n);
+	x->len += n;
+	return n;
+}
+
+/*
+ * Copies a header's value into dst when name matches (any case); values
+ * that do not fit are ignored rather than cut, as half a validator would
+ * never match anyway.
+ */
+static void
+take_header(
+    const char *line, size_t len, const char *name, char *dst, size_t dstlen)
+{
+	size_t n = strlen(name), a, b;
+
+	if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
+		return;
+	a = n + 1;
+	b = len;
+	while (a < b && (line[a] == ' ' || line[a] == '\t'))
+		a++;
+	while (b > a && (line[b - 1] == '\r' || line[b - 1] == '\n' ||
+			    line[b - 1] == ' ' || line[b - 1] == '\t'))
+		b--;
+	if (b - a >= dstlen)
+		return;
+	memcpy(dst, line + a, b - a);
+	dst[b - a] = '\0';
+}
+
+/*
+ * Called once per header line of every response, redirects included: a
+ * status line starts a new response, so the validators kept are the final
+ * response's.
+ */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t n;
+
+	if (nmemb != 0 && size > SIZE_MAX / nmemb)
+		return 0;
+	n = size * nmemb;
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		x->etag[0] = '\0';
+		x->last_modified[0] = '\0';
+		x->in_body = 0;
+		return n;
+	}
+	if (x->in_body)
+		return n;
+	take_header(data, n, "ETag", x->etag, sizeof(x->etag));
+	take_header(data, n, "Last-Modified", x->last_modified,
+	    sizeof(x->last_modified));
+	return n;
+}
+
+/*
+ * Appends "Name: value" to *list.  A value with CR or LF would smuggle a
+ * header of its own: refused.
+ */
+static int
+add_header(struct curl_slist **list, const char *name, const char *value,
+    struct rk_why *why)
+{
+	char line[HEADER_MAX];
+	struct curl_slist *l;
+	int n;
+
+	if (strpbrk(value, "\r\n") != NULL)
+		return rk_fail(why, RK_EINVAL, "%s: line break in value", name);
+	n = snprintf(line, sizeof(line), "%s: %s", name, value);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return rk_fail(why, RK_EINVAL, "%s: value too long", name);
+	l = curl_slist_append(*list, line);
+	if (l == NULL)
+		return rk_fail(why, RK_ENOMEM, "%s: out of memory", name);
+	*list = l;
+	return RK_OK;
+}
+
+/* Every option of one GET; the first option curl refuses stops it. */
+static CURLcode
+configure(CURL *h, const struct fetch_req *req, struct xfer *x,
+    struct curl_slist *headers, char *errbuf)
+{
+	struct curl_blob ca = {NULL, 0, CURL_BLOB_COPY};
+	curl_off_t cap = (uint64_t)req->max_size > (uint64_t)INT64_MAX
+			     ? (curl_off_t)INT64_MAX
+			     : (curl_off_t)req->max_size;
+	long timeout = req->timeout_s > 0 ? req->timeout_s : FETCH_TIMEOUT_S;
+	int tls = req->ca_pem != NULL && req->ca_pem_len > 0;
+	CURLcode cc = CURLE_OK;
+
+#define SETOPT(opt, val)                                                       \
+	do {                                                                   \
+		if (cc == CURLE_OK)                                            \
+			cc = curl_easy_setopt(h, opt, val);                    \
+	} while (0)
+
+	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(CURLOPT_URL, req->url);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https,file");
+	/*
+	 * Without a trust set an https redirect could only end in a failed
+	 * (or, with a fallback-built curl, system-trusted) handshake: it is
+	 * not even followed.
+	 */
+	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, tls ? "http,https" : "http");
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_USERAGENT, "rootkeeper/" RK_VERSION_STRING);
+	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
+	SETOPT(CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRS);
+	SETOPT(CURLOPT_FAILONERROR, 0L);
+	SETOPT(CURLOPT_TIMEOUT, timeout);
+	SETOPT(CURLOPT_LOW_SPEED_LIMIT, (long)FETCH_LOW_SPEED_BPS);
+	SETOPT(CURLOPT_LOW_SPEED_TIME, (long)FETCH_LOW_SPEED_S);
+	SETOPT(CURLOPT_MAXFILESIZE_LARGE, cap);
+	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(CURLOPT_WRITEDATA, x);
+	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(CURLOPT_HEADERDATA, x);
+	if (headers != NULL)
+		SETOPT(CURLOPT_HTTPHEADER, headers);
+
+	/* The caller's PEM and nothing else, for the server and a proxy. */
+	SETOPT(CURLOPT_CAINFO, (char *)NULL);
+	SETOPT(CURLOPT_CAPATH, (char *)NULL);
+	SETOPT(CURLOPT_PROXY_CAINFO, (char *)NULL);
+	SETOPT(CURLOPT_PROXY_CAPATH, (char *)NULL);
+	if (tls) {
+		ca.data = (void *)(uintptr_t)req->ca_pem;
+		ca.len = req->ca_pem_len;
+		SETOPT(CURLOPT_CAINFO_BLOB, &ca);
+		SETOPT(CURLOPT_PROXY_CAINFO_BLOB, &ca);
+	}
+	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+	SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+#undef SETOPT
+	return cc;
+}
+
+/* Turns a failed transfer into our error and a reason naming the URL. */
+static int
+transfer_error(CURLcode cc, const struct xfer *x, const char *url,
+    const char *errbuf, struct rk_why *why)
+{
+	const char *reason =
+	    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc);
+
+	if (cc == CURLE_FILESIZE_EXCEEDED || x->over_limit)
+		return rk_fail(why, RK_ELIMIT, "%s: body larger than %zu bytes",
+		    url, x->max_size);
+	if (x->no_memory || cc == CURLE_OUT_OF_MEMORY)
+		return rk_fail(why, RK_ENOMEM, "%s: out of memory", url);
+	return rk_fail(why, RK_ENET, "%s: %s", url, reason);
+}
+
+int
+fetch_get(
+    const struct fetch_req *req, struct fetch_res *res, struct rk_why *why)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	struct curl_slist *headers = NULL;
+	struct xfer x;
+	CURL *h = NULL;
+	CURLcode cc;
+	const char *eff = NULL;
+	char *info = NULL;
+	long status = 0;
+	int is_file, rc;
+
+	if (res == NULL)
+		return rk_fail(why, RK_EINVAL, "fetch: no result");
+	memset(res, 0, sizeof(*res));
+	memset(&x, 0, sizeof(x));
+	errbuf[0] = '\0';
+	if (req == NULL || req->url == NULL)
+		return rk_fail(why, RK_EINVAL, "fetch: no URL");
+	if (req->max_size == 0)
+		return rk_fail(why, RK_EINVAL, "%s: size cap of 0", req->url);
+	is_file = has_scheme(req->url, "file");
+	if (!is_file && !has_scheme(req->url, "http") &&
+	    !has_scheme(req->url, "https"))
+		return rk_fail(why, RK_EINVAL,
+		    "%s: only http://, https:// and file:// are supported",
+		    req->url);
+	if (has_scheme(req->url, "https") &&
+	    (req->ca_pem == NULL || req->ca_pem_len == 0))
+		return rk_fail(why, RK_ENET,
+		    "%s: no trusted roots to verify the server with", req->url);
+	x.max_size = req->max_size;
+
+	if (req->etag != NULL && req->etag[0] != '\0') {
+		rc = add_header(&headers, "If-None-Match", req->etag, why);
+		if (rc != RK_OK)
+			goto out;
+	}
+	if (req->last_modified != NULL && req->last_modified[0] != '\0') {
+		rc = add_header(
+		    &headers, "If-Modified-Since", req->last_modified, why);
+		if (rc != RK_OK)
+			goto out;
+	}
+
+	h = curl_easy_init();
+	if (h == NULL) {
+		rc = rk_fail(
+		    why, RK_ENOMEM, "%s: curl_easy_init failed", req->url);
+		goto out;
+	}
+	cc = configure(h, req, &x, headers, errbuf);
+	if (cc != CURLE_OK) {
+		rc = rk_fail(why,
+		    cc == CURLE_OUT_OF_MEMORY ? RK_ENOMEM : RK_EINVAL,
+		    "%s: curl option refused: %s", req->url,
+		    curl_easy_strerror(cc));
+		goto out;
+	}
+	cc = curl_easy_perform(h);
+	if (cc != CURLE_OK) {
+		rc = transfer_error(cc, &x, req->url, errbuf, why);
+		goto out;
+	}
+	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
+	    curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &info) != CURLE_OK)
+		info = NULL;
+	eff = info != NULL ? info : req->url;
+	/* Redirects never lead to file://, so only the request can be. */
+	if (is_file && status == 0)
+		status = 200;
+	if (status != 200 && status != 304) {
+		rc = rk_fail(why, RK_ENET, "HTTP %ld from %s", status, eff);
+		goto out;
+	}
+
+	if (status == 200) {
+		/* A 200 always has a body, if only an empty one. */
+		if (x.body == NULL) {
+			x.body = malloc(1);
+			if (x.body == NULL) {
+				rc = rk_fail(why, RK_ENOMEM,
+				    "%s: out of memory", req->url);
+				goto out;
+			}
+		}
+		res->body = x.body;
+		res->len = x.len;
+		x.body = NULL;
+	}
+	res->status = status;
+	memcpy(res->etag, x.etag, sizeof(res->etag));
+	memcpy(res->last_modified, x.last_modified, sizeof(res->last_modified));
+	if (strlen(eff) < sizeof(res->effective_url))
+		memcpy(res->effective_url, eff, strlen(eff) + 1);
+	rc = RK_OK;
+out:
+	free(x.body);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(headers);
+	return rc;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Getting a bundle's bytes: http://, https:// (the server verified against
+ * the device's *active* trust set, passed in as PEM), and file://.  The
+ * only module that includes libcurl.  It enforces the transfer limits of
+ * DESIGN section 8 while downloading (the size cap aborts the transfer the
+ * moment it is passed, not after), sends the stored validators so that an
+ * unchanged bundle costs a 304, and follows at most five redirects, never
+ * to a file:// URL.  It knows nothing of what the bytes mean: the
+ * signature, not the transport, is what makes a bundle trusted.
+ */
+#ifndef RK_FETCH_H
+#define RK_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define FETCH_TIMEOUT_S 60
+#define FETCH_LOW_SPEED_BPS 100
+#define FETCH_LOW_SPEED_S 15
+#define FETCH_MAX_REDIRS 5
+
+struct fetch_req {
+	const char *url;
+	const char *etag;	   /* NULL or "": no If-None-Match */
+	const char *last_modified; /* NULL or "": no If-Modified-Since */
+	size_t max_size;	   /* body cap in bytes */
+	const char *ca_pem;	   /* trust for https; NULL: https fails */
+	size_t ca_pem_len;
+	long timeout_s; /* 0: FETCH_TIMEOUT_S */
+};
+
+struct fetch_res {
+	long status;   /* 200 (a file:// read too), or 304 (not modified) */
+	uint8_t *body; /* malloc'ed, NULL on 304 */
+	size_t len;
+	char etag[256]; /* from the response, "" if none */
+	char last_modified[64];
+	char effective_url[1024];
+};
+
+/*
+ * Once per process, before any thread; safe to call more than once (curl
+ * counts the calls: one fetch_global_cleanup() each).  RK_EINVAL when the
+ * libcurl found at run time is older than 7.85 or has no TLS.
+ */
+int fetch_global_init(void) RK_WUR;
+void fetch_global_cleanup(void);
+
+/*
+ * One GET.  RK_OK with res->status 200 (body filled) or 304; RK_ELIMIT
+ * when the body passed max_size (transfer aborted); RK_ENET for every
+ * other failure (DNS, connect, TLS verification, timeout, too slow, too
+ * many redirects, an HTTP status other than 200/304), with curl's reason
+ * in why ("HTTP 404 from <url>" for a status).  https with no ca_pem (or
+ * an empty one) is RK_ENET without a connection, and an http:// URL then
+ * may not redirect to https://.  RK_EINVAL for a scheme other than http,
+ * https, file, a max_size of 0, or a validator with a line break or too
+ * long for a header; RK_ENOMEM when memory runs out.  res is zeroed on
+ * entry and filled only on RK_OK.  Free res with fetch_res_free() in
+ * every case.
+ */
+int fetch_get(const struct fetch_req *req, struct fetch_res *res,
+    struct rk_why *why) RK_WUR;
+
+void fetch_res_free(struct fetch_res *res);
+
+#endif

@@ -1,0 +1,988 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rootkeeper: the device agent's command line (DESIGN section 4).  It
+ * reads the configuration, opens the store, runs one operation of
+ * agent.c or the daemon loop, and turns outcomes into messages and exit
+ * codes: 0 success (also "already current"), 1 operational error, 2 usage
+ * error, 3 bundle rejected; `status` exits with its level (0 ok, 1
+ * warning, 2 critical, 3 unknown).  The daemon's stop and reload flags are
+ * this file's only mutable globals, set by signal handlers.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent.h"
+#include "bundle.h"
+#include "config.h"
+#include "crypto.h"
+#include "fetch.h"
+#include "fileio.h"
+#include "jsonw.h"
+#include "log.h"
+#include "manifest.h"
+#include "rfc3339.h"
+#include "status.h"
+#include "store.h"
+#include "trustset.h"
+
+#define EXIT_USAGE 2
+#define EXIT_REJECT 3
+#define MAX_PINS 16
+#define KEY_FILE_MAX (64u << 10)
+#define BACKOFF_BASE 60 /* seconds: the first retry after an error */
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+static const char usage_text[] =
+    "usage: rootkeeper [--config FILE] [--db PATH] COMMAND [OPTIONS]\n"
+    "\n"
+    "Keep this device's trusted root CAs current from signed bundles.\n"
+    "\n"
+    "commands:\n"
+    "  init --pin PUB.pem [--pin ...] [--threshold K] [--channel C]\n"
+    "       [--bundle FACTORY.rkb]\n"
+    "      provision the store: pinned keys, channel (default: the\n"
+    "      config's, else the factory bundle's), optional factory bundle\n"
+    "  check [--url URL]   one poll: fetch, verify, store, activate, export\n"
+    "  apply FILE          the same from a local file (sideload, USB)\n"
+    "  run                 daemon: check every interval (+ random jitter),\n"
+    "                      back off on errors; SIGTERM/SIGINT stop it,\n"
+    "                      SIGHUP re-reads the config\n"
+    "  status [--json]     health; exit 0 ok, 1 warning, 2 critical,\n"
+    "                      3 unknown\n"
+    "  list [--json]       stored versions\n"
+    "  certs [--json]      the active trust set\n"
+    "  rollback [--to N]   activate an older stored version\n"
+    "  export --pem FILE   write the active set as PEM\n"
+    "\n"
+    "options:\n"
+    "  --config FILE  configuration (default " CONFIG_DEFAULT_PATH ",\n"
+    "                 which may be missing)\n"
+    "  --db PATH      the store (default: the config's db, "
+    "else " CONFIG_DEFAULT_DB ")\n"
+    "\n"
+    "exit status: 0 success, 1 error, 2 usage error, 3 bundle rejected\n";
+
+static void errx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+errx_(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("rootkeeper: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("rootkeeper: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'rootkeeper --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int
+parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void
+fmt_time(int64_t t, char out[RFC3339_LEN + 1])
+{
+	if (t <= 0 || rfc3339_format(t, out) != RK_OK)
+		snprintf(out, RFC3339_LEN + 1, "-");
+}
+
+/* What the command line knows: the config and where things are. */
+struct env {
+	struct config cfg;
+	const char *config_path;
+	char *db;
+	char *export_path;
+};
+
+static int
+exit_for_outcome(const struct agent_outcome *o)
+{
+	switch (o->result) {
+	case AGENT_UPDATED:
+	case AGENT_CURRENT:
+		if (o->err != RK_OK) {
+			errx_("%s", o->detail);
+			return 1;
+		}
+		printf("%s: %s\n", agent_result_name(o->result), o->detail);
+		return 0;
+	case AGENT_REJECTED:
+		errx_("%s", o->detail);
+		return EXIT_REJECT;
+	case AGENT_ERROR:
+		break;
+	}
+	errx_("%s", o->detail);
+	return 1;
+}
+
+/* Opens the agent; the messages for "not provisioned" live here. */
+static int
+open_agent(struct env *e, struct agent **a)
+{
+	struct rk_why why = {""};
+	int rc = agent_open(&e->cfg, e->db, e->export_path, a, &why);
+
+	if (rc == RK_ENOENT) {
+		errx_("%s: no store (run `rootkeeper init` first)", e->db);
+		return 1;
+	}
+	if (rc != RK_OK) {
+		errx_("%s: %s", e->db, why.msg[0] ? why.msg : rk_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Every command that writes starts here: the export must show the active
+ * set before anything else happens.
+ */
+static int
+sync_export(struct agent *a)
+{
+	struct rk_why why = {""};
+	int rewrote = 0, rc;
+
+	rc = agent_sync_export(a, &rewrote, &why);
+	if (rc != RK_OK) {
+		errx_("export: %s", why.msg[0] ? why.msg : rk_strerror(rc));
+		return 1;
+	}
+	if (rewrote)
+		errx_("note: the export did not match the active set; "
+		      "rewritten");
+	return 0;
+}
+
+/* ---- init --------------------------------------------------------- */
+
+static int
+load_pin(const char *path, struct pubkey **out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = fileio_read(path, KEY_FILE_MAX, &buf, &len)) != RK_OK) {
+		errx_("%s: %s", path,
+		    rc == RK_EIO || rc == RK_ENOENT ? strerror(errno)
+						    : rk_strerror(rc));
+		return 1;
+	}
+	rc = pubkey_from_pem((const char *)buf, len, out);
+	free(buf);
+	if (rc != RK_OK) {
+		errx_("%s: not an Ed25519 or ECDSA P-256 public key "
+		      "(\"PUBLIC KEY\" PEM)",
+		    path);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int
+cmd_init(struct env *e, int argc, char **argv)
+{
+	static const struct option opts[] = {{"pin", required_argument, 0, 'p'},
+	    {"threshold", required_argument, 0, 't'},
+	    {"channel", required_argument, 0, 'c'},
+	    {"bundle", required_argument, 0, 'b'},
+	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *pinpaths[MAX_PINS], *channel = NULL, *bundle = NULL;
+	struct pubkey *pins[MAX_PINS];
+	size_t npins = 0, i, j, distinct = 0, flen = 0;
+	uint64_t thr = 1;
+	uint8_t *factory = NULL;
+	struct agent_outcome o;
+	struct bundle *b = NULL;
+	struct manifest *m = NULL;
+	struct rk_why why = {""};
+	char chan[MANIFEST_CHANNEL_MAX + 1];
+	int c, rc, ex = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (npins >= MAX_PINS)
+				return usage_error(
+				    "init: at most %d --pin", MAX_PINS);
+			pinpaths[npins++] = optarg;
+			break;
+		case 't':
+			if (parse_u64(optarg, 1, MAX_PINS, &thr) != 0)
+				return usage_error("init: --threshold must be "
+						   "1 to %d",
+				    MAX_PINS);
+			break;
+		case 'c':
+			channel = optarg;
+			break;
+		case 'b':
+			bundle = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("init: bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error(
+		    "init: unexpected argument '%s'", argv[optind]);
+	if (npins == 0)
+		return usage_error("init: needs at least one --pin PUB.pem");
+	if (channel == NULL && e->cfg.channel[0] != '\0')
+		channel = e->cfg.channel;
+	if (channel != NULL && !manifest_channel_ok(channel))
+		return usage_error("init: channel must match "
+				   "[a-z0-9._-]{1,64}, not '%s'",
+		    channel);
+	if (channel == NULL && bundle == NULL)
+		return usage_error("init: needs --channel C (or channel= in "
+				   "the config, or a --bundle to take it "
+				   "from)");
+	for (i = 0; i < npins; i++)
+		pins[i] = NULL;
+	for (i = 0; i < npins; i++)
+		if ((ex = load_pin(pinpaths[i], &pins[i])) != 0)
+			goto out;
+	for (i = 0; i < npins; i++) {
+		for (j = 0; j < i; j++)
+			if (memcmp(pubkey_id(pins[i]), pubkey_id(pins[j]),
+				CRYPTO_SHA256_LEN) == 0)
+				break;
+		distinct += j == i;
+	}
+	if (thr > distinct) {
+		ex = usage_error("init: --threshold %" PRIu64
+				 " is more than the %zu distinct keys",
+		    thr, distinct);
+		goto out;
+	}
+	if (bundle != NULL) {
+		rc = fileio_read(bundle, (size_t)e->cfg.max_bundle_size + 1,
+		    &factory, &flen);
+		if (rc != RK_OK) {
+			errx_("%s: %s", bundle,
+			    rc == RK_ELIMIT ? "over max_bundle_size"
+					    : strerror(errno));
+			ex = rc == RK_ELIMIT ? EXIT_REJECT : 1;
+			goto out;
+		}
+	}
+	if (channel == NULL) {
+		/* The factory bundle's channel, once its signatures pass. */
+		rc = bundle_open(factory, flen, e->cfg.max_bundle_size, pins,
+		    npins, (unsigned)thr, &b, &m, &why);
+		if (rc != RK_OK) {
+			errx_("%s: rejected: %s", bundle, why.msg);
+			ex = EXIT_REJECT;
+			goto out;
+		}
+		memcpy(chan, m->channel, sizeof(chan));
+		channel = chan;
+	}
+	rc = agent_init(&e->cfg, e->db, e->export_path, pins, npins,
+	    (unsigned)thr, channel, factory, flen, &o);
+	if (rc != RK_OK) {
+		errx_("init: %s", o.detail);
+		ex = o.result == AGENT_REJECTED ? EXIT_REJECT : 1;
+		goto out;
+	}
+	printf("%s: %s\n", e->db, o.detail);
+	ex = o.err != RK_OK ? 1 : 0;
+out:
+	for (i = 0; i < npins; i++)
+		pubkey_free(pins[i]);
+	free(factory);
+	bundle_free(b);
+	manifest_free(m);
+	return ex;
+}
+
+/* ---- check, apply, rollback, export ------------------------------- */
+
+static int
+cmd_check(struct env *e, int argc, char **argv)
+{
+	static const struct option opts[] = {{"url", required_argument, 0, 'u'},
+	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *url = NULL;
+	struct agent *a = NULL;
+	struct agent_outcome o;
+	int c, rc, ex;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			url = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("check: bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error(
+		    "check: unexpected argument '%s'", argv[optind]);
+	if (url == NULL && e->cfg.n_urls == 0)
+		return usage_error("check: no URL (give --url, or url= in the "
+				   "config)");
+	if ((ex = open_agent(e, &a)) != 0)
+		return ex;
+	if ((ex = sync_export(a)) == 0) {
+		rc = agent_check(a, url, &o);
+		if (rc != RK_OK) {
+			errx_("check: %s", rk_strerror(rc));
+			ex = 1;
+		} else {
+			ex = exit_for_outcome(&o);
+		}
+	}
+	agent_close(a);
+	return ex;
+}
+
+static int
+cmd_apply(struct env *e, int argc, char **argv)
+{
+	struct agent *a = NULL;
+	struct agent_outcome o;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc, ex;
+
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (argc != 2)
+		return usage_error("apply: needs one FILE");
+	/* One byte over the cap is enough for the policy to refuse it. */
+	rc = fileio_read(
+	    argv[1], (size_t)e->cfg.max_bundle_size + 1, &buf, &len);
+	if (rc == RK_ELIMIT) {
+		errx_("%s: rejected: over max_bundle_size (%" PRIu64 " bytes)",
+		    argv[1], e->cfg.max_bundle_size);
+		return EXIT_REJECT;
+	}
+	if (rc != RK_OK) {
+		errx_("%s: %s", argv[1], strerror(errno));
+		return 1;
+	}
+	if ((ex = open_agent(e, &a)) == 0 && (ex = sync_export(a)) == 0) {
+		rc = agent_apply(a, buf, len, argv[1], &o);
+		ex = rc != RK_OK ? 1 : exit_for_outcome(&o);
+		if (rc != RK_OK)
+			errx_("apply: %s", rk_strerror(rc));
+	}
+	agent_close(a);
+	free(buf);
+	return ex;
+}
+
+static int
+cmd_rollback(struct env *e, int argc, char **argv)
+{
+	static const struct option opts[] = {{"to", required_argument, 0, 't'},
+	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	struct agent *a = NULL;
+	struct agent_outcome o;
+	uint64_t to = 0;
+	int c, rc, ex;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (parse_u64(optarg, 1, MANIFEST_VERSION_MAX, &to))
+				return usage_error("rollback: --to needs a "
+						   "version number");
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("rollback: bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_error(
+		    "rollback: unexpected argument '%s'", argv[optind]);
+	if ((ex = open_agent(e, &a)) != 0)
+		return ex;
+	if ((ex = sync_export(a)) == 0) {
+		rc = agent_rollback(a, to, &o);
+		if (rc != RK_OK) {
+			errx_("rollback: %s", rk_strerror(rc));
+			ex = 1;
+		} else {
+			ex = exit_for_outcome(&o);
+		}
+	}
+	agent_close(a);
+	return ex;
+}
+
+static int
+cmd_export(struct env *e, int argc, char **argv)
+{
+	static const struct option opts[] = {{"pem", required_argument, 0, 'p'},
+	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *path = NULL;
+	struct agent *a = NULL;
+	struct rk_why why = {""};
+	int c, rc, ex;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			path = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage_error("export: bad option");
+		}
+	}
+	if (path == NULL || optind != argc)
+		return usage_error("export: needs --pem FILE");
+	if ((ex = open_agent(e, &a)) != 0)
+		return ex;
+	if ((ex = sync_export(a)) == 0) {
+		if ((rc = agent_export(a, path, &why)) != RK_OK) {
+			errx_("export: %s", why.msg);
+			ex = 1;
+		} else {
+			printf("exported the active set to %s\n", path);
+		}
+	}
+	agent_close(a);
+	return ex;
+}
+
+/* ---- run ---------------------------------------------------------- */
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static int
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal must cut the sleep short. */
+	if (sigaction(SIGTERM, &sa, NULL) != 0 ||
+	    sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGHUP, &sa, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* Sleeps until deadline, or until a signal asks for something. */
+static void
+sleep_until(int64_t deadline)
+{
+	struct timespec ts;
+	int64_t now;
+
+	while (!stop_requested && !reload_requested) {
+		now = (int64_t)time(NULL);
+		if (now >= deadline)
+			return;
+		ts.tv_sec = (time_t)(deadline - now > 60 ? 60 : deadline - now);
+		ts.tv_nsec = 0;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int64_t
+random_upto(int64_t n)
+{
+	if (n <= 0)
+		return 0;
+	return (int64_t)arc4random_uniform(
+	    (uint32_t)(n > UINT32_MAX - 1 ? UINT32_MAX - 1 : n) + 1);
+}
+
+/*
+ * After n consecutive errors: BACKOFF_BASE * 2^(n-1), capped at the
+ * interval, with "equal jitter" (half fixed, half random) so that a fleet
+ * that lost its server does not come back in lockstep.
+ */
+static int64_t
+backoff(unsigned n, int64_t interval)
+{
+	int64_t d = BACKOFF_BASE;
+
+	while (--n > 0 && d < interval)
+		d *= 2;
+	if (d > interval)
+		d = interval;
+	return d / 2 + random_upto(d / 2);
+}
+
+static int
+reload_config(struct env *e)
+{
+	struct config fresh;
+	struct rk_why why = {""};
+	char *db = NULL, *exp = NULL;
+
+	config_init(&fresh);
+	if (config_load(&fresh, e->config_path, &why) != RK_OK) {
+		log_error("reload: %s; keeping the old configuration", why.msg);
+		config_free(&fresh);
+		return -1;
+	}
+	if (fresh.n_urls == 0) {
+		log_error("reload: no url= in the new configuration; keeping "
+			  "the old one");
+		config_free(&fresh);
+		return -1;
+	}
+	/* The store and export stay where they are: --db wins, as at start. */
+	if ((db = strdup(e->db)) == NULL ||
+	    (exp = strdup(e->export_path)) == NULL) {
+		free(db);
+		config_free(&fresh);
+		return -1;
+	}
+	config_free(&e->cfg);
+	e->cfg = fresh;
+	free(e->export_path);
+	e->export_path = exp;
+	free(e->db);
+	e->db = db;
+	log_setup(e->cfg.log_target, e->cfg.log_level, "rootkeeper");
+	log_info("configuration re-read: %zu url(s), interval %" PRId64 "s",
+	    e->cfg.n_urls, e->cfg.interval);
+	return 0;
+}
+
+static int
+cmd_run(struct env *e, int argc, char **argv)
+{
+	struct agent *a = NULL;
+	struct agent_outcome o;
+	unsigned failures = 0;
+	int64_t delay, next;
+	char t[RFC3339_LEN + 1];
+	int rc, ex;
+
+	(void)argv;
+	if (argc != 1)
+		return usage_error("run: takes no arguments");
+	if (e->cfg.n_urls == 0)
+		return usage_error("run: no url= in the configuration");
+	if (install_signals() != 0) {
+		errx_("run: cannot install signal handlers");
+		return 1;
+	}
+	log_setup(e->cfg.log_target, e->cfg.log_level, "rootkeeper");
+	if ((ex = open_agent(e, &a)) != 0)
+		return ex;
+	log_info("started: store %s, %zu url(s), every %" PRId64
+		 "s + up to %" PRId64 "s",
+	    e->db, e->cfg.n_urls, e->cfg.interval, e->cfg.jitter);
+	while (!stop_requested) {
+		if (reload_requested) {
+			reload_requested = 0;
+			if (reload_config(e) == 0) {
+				agent_close(a);
+				a = NULL;
+				if ((ex = open_agent(e, &a)) != 0)
+					return ex;
+			}
+		}
+		if (sync_export(a) != 0)
+			log_warn("export could not be brought up to date");
+		rc = agent_check(a, NULL, &o);
+		if (rc != RK_OK) {
+			log_error("check: %s", rk_strerror(rc));
+			o.result = AGENT_ERROR;
+		} else if (o.result == AGENT_ERROR) {
+			log_warn("check: error: %s", o.detail);
+		} else if (o.result == AGENT_REJECTED) {
+			log_warn("check: rejected: %s", o.detail);
+		} else {
+			log_info("check: %s: %s", agent_result_name(o.result),
+			    o.detail);
+		}
+		if (o.result == AGENT_ERROR) {
+			failures++;
+			delay = backoff(failures, e->cfg.interval);
+		} else {
+			failures = 0;
+			delay = e->cfg.interval + random_upto(e->cfg.jitter);
+		}
+		next = (int64_t)time(NULL) + delay;
+		if (agent_set_next_check(a, next) != RK_OK)
+			log_warn("cannot record the next check time");
+		fmt_time(next, t);
+		log_debug("next check at %s", t);
+		sleep_until(next);
+	}
+	log_info("stopping on request");
+	agent_close(a);
+	return 0;
+}
+
+/* ---- status, list, certs ------------------------------------------ */
+
+static int
+json_flag(const char *cmd, int argc, char **argv, int *json)
+{
+	*json = 0;
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		*json = 1;
+	else if (argc == 2 && strcmp(argv[1], "--help") == 0)
+		return -1;
+	else if (argc != 1)
+		return usage_error("%s: takes only --json", cmd);
+	return 0;
+}
+
+static int
+cmd_status(struct env *e, int argc, char **argv)
+{
+	struct status s;
+	int json, ex;
+
+	if ((ex = json_flag("status", argc, argv, &json)) != 0) {
+		if (ex < 0)
+			fputs(usage_text, stdout);
+		return ex < 0 ? 0 : ex;
+	}
+	status_collect(e->db, e->export_path, (int64_t)time(NULL), &s);
+	if (json)
+		status_print_json(&s, stdout);
+	else
+		status_print_text(&s, stdout);
+	status_free(&s);
+	return (int)s.level;
+}
+
+static int
+open_ro(struct env *e, struct store **s)
+{
+	struct rk_why why = {""};
+	int rc = store_open(e->db, STORE_RO, s, &why);
+
+	if (rc == RK_ENOENT) {
+		errx_("%s: no store (run `rootkeeper init` first)", e->db);
+		return 1;
+	}
+	if (rc != RK_OK) {
+		errx_("%s: %s", e->db, why.msg[0] ? why.msg : rk_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
+static const char *
+version_state(const struct store_version *v, uint64_t active)
+{
+	if (v->version == active)
+		return "active";
+	if (v->bad)
+		return "bad";
+	if (v->factory)
+		return "factory";
+	return "stored";
+}
+
+static int
+cmd_list(struct env *e, int argc, char **argv)
+{
+	struct store *s = NULL;
+	struct store_state st;
+	struct store_version *vs = NULL;
+	struct jsonw w;
+	char t1[RFC3339_LEN + 1], t2[RFC3339_LEN + 1];
+	char hex[2 * CRYPTO_SHA256_LEN + 1];
+	size_t n = 0, i;
+	int json, ex;
+
+	if ((ex = json_flag("list", argc, argv, &json)) != 0) {
+		if (ex < 0)
+			fputs(usage_text, stdout);
+		return ex < 0 ? 0 : ex;
+	}
+	if ((ex = open_ro(e, &s)) != 0)
+		return ex;
+	if (store_get_state(s, &st) != RK_OK ||
+	    store_list_versions(s, &vs, &n) != RK_OK) {
+		errx_("%s: cannot read the store", e->db);
+		store_close(s);
+		return 1;
+	}
+	if (json) {
+		jsonw_init(&w, stdout, 1);
+		jsonw_obj_open(&w, NULL);
+		jsonw_str(&w, "channel", st.channel);
+		jsonw_arr_open(&w, "versions");
+	} else {
+		printf("%-8s %-8s %-20s %-20s %6s  %s\n", "VERSION", "STATE",
+		    "ISSUED", "EXPIRES", "CERTS", "SHA256");
+	}
+	for (i = 0; i < n; i++) {
+		fmt_time(vs[i].issued_at, t1);
+		fmt_time(vs[i].expires_at, t2);
+		hex_encode(vs[i].sha256, CRYPTO_SHA256_LEN, hex);
+		if (!json) {
+			printf("%-8" PRIu64 " %-8s %-20s %-20s %6zu  %s\n",
+			    vs[i].version,
+			    version_state(&vs[i], st.active_version), t1, t2,
+			    vs[i].ncerts, hex);
+			continue;
+		}
+		jsonw_obj_open(&w, NULL);
+		jsonw_uint(&w, "version", vs[i].version);
+		jsonw_str(
+		    &w, "state", version_state(&vs[i], st.active_version));
+		jsonw_str(&w, "issued", t1);
+		jsonw_str(&w, "expires", t2);
+		jsonw_uint(&w, "certs", vs[i].ncerts);
+		jsonw_str(&w, "sha256", hex);
+		jsonw_bool(&w, "factory", vs[i].factory);
+		jsonw_bool(&w, "bad", vs[i].bad);
+		fmt_time(vs[i].stored_at, t1);
+		jsonw_str(&w, "stored_at", t1);
+		if (vs[i].activated_at > 0) {
+			fmt_time(vs[i].activated_at, t1);
+			jsonw_str(&w, "activated_at", t1);
+		} else {
+			jsonw_null(&w, "activated_at");
+		}
+		jsonw_obj_close(&w);
+	}
+	if (json) {
+		jsonw_arr_close(&w);
+		jsonw_obj_close(&w);
+		jsonw_end(&w);
+	}
+	free(vs);
+	store_close(s);
+	return 0;
+}
+
+static int
+cmd_certs(struct env *e, int argc, char **argv)
+{
+	struct store *s = NULL;
+	struct store_state st;
+	struct store_distrust *d = NULL;
+	struct trustset ts;
+	struct jsonw w;
+	char t[RFC3339_LEN + 1], hex[2 * CRYPTO_SHA256_LEN + 1];
+	size_t nd = 0, i, j;
+	int json, ex = 1;
+
+	if ((ex = json_flag("certs", argc, argv, &json)) != 0) {
+		if (ex < 0)
+			fputs(usage_text, stdout);
+		return ex < 0 ? 0 : ex;
+	}
+	if ((ex = open_ro(e, &s)) != 0)
+		return ex;
+	memset(&ts, 0, sizeof(ts));
+	ex = 1;
+	if (store_get_state(s, &st) != RK_OK ||
+	    store_get_distrust(s, &d, &nd) != RK_OK) {
+		errx_("%s: cannot read the store", e->db);
+		goto out;
+	}
+	if (st.active_version == 0) {
+		errx_("no active trust set");
+		goto out;
+	}
+	if (trustset_load(s, st.active_version, &ts) != RK_OK) {
+		errx_("%s: cannot read the active set", e->db);
+		goto out;
+	}
+	if (json) {
+		jsonw_init(&w, stdout, 1);
+		jsonw_obj_open(&w, NULL);
+		jsonw_uint(&w, "version", st.active_version);
+		jsonw_arr_open(&w, "certs");
+	} else {
+		printf("active set v%" PRIu64 ", %zu certificates\n",
+		    st.active_version, ts.n);
+	}
+	for (i = 0; i < ts.n; i++) {
+		const struct store_cert *c = ts.trusted[i];
+		const struct store_distrust *after = NULL;
+
+		for (j = 0; j < nd; j++)
+			if (d[j].has_after && memcmp(d[j].sha256, c->sha256,
+						  CRYPTO_SHA256_LEN) == 0)
+				after = &d[j];
+		hex_encode(c->sha256, CRYPTO_SHA256_LEN, hex);
+		fmt_time(c->not_after, t);
+		if (!json) {
+			printf("%s\n    not_after %s  sha256 %s\n", c->subject,
+			    t, hex);
+			if (after != NULL) {
+				fmt_time(after->after, t);
+				printf("    distrusted for leaves issued after "
+				       "%s\n",
+				    t);
+			}
+			continue;
+		}
+		jsonw_obj_open(&w, NULL);
+		jsonw_str(&w, "subject", c->subject);
+		jsonw_str(&w, "sha256", hex);
+		jsonw_str(&w, "not_after", t);
+		if (after != NULL) {
+			fmt_time(after->after, t);
+			jsonw_str(&w, "distrust_after", t);
+		} else {
+			jsonw_null(&w, "distrust_after");
+		}
+		jsonw_obj_close(&w);
+	}
+	if (json) {
+		jsonw_arr_close(&w);
+		jsonw_obj_close(&w);
+		jsonw_end(&w);
+	}
+	ex = 0;
+out:
+	trustset_free(&ts);
+	free(d);
+	store_close(s);
+	return ex;
+}
+
+/* ---- main --------------------------------------------------------- */
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct env *, int, char **);
+	} cmds[] = {{"init", cmd_init}, {"check", cmd_check},
+	    {"apply", cmd_apply}, {"run", cmd_run}, {"status", cmd_status},
+	    {"list", cmd_list}, {"certs", cmd_certs},
+	    {"rollback", cmd_rollback}, {"export", cmd_export}};
+	struct env e;
+	struct rk_why why = {""};
+	const char *db = NULL;
+	int i = 1, ex = EXIT_USAGE;
+	size_t k;
+
+	memset(&e, 0, sizeof(e));
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("rootkeeper %s\n", RK_VERSION_STRING);
+			return 0;
+		}
+		if (i + 1 >= argc)
+			return usage_error("%s needs a value", argv[i]);
+		if (strcmp(argv[i], "--config") == 0)
+			e.config_path = argv[++i];
+		else if (strcmp(argv[i], "--db") == 0)
+			db = argv[++i];
+		else
+			return usage_error("unknown option '%s'", argv[i]);
+	}
+	if (i >= argc)
+		return usage_error("no command given");
+	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+		if (strcmp(argv[i], cmds[k].name) == 0)
+			break;
+	if (k == sizeof(cmds) / sizeof(cmds[0]))
+		return usage_error("unknown command '%s'", argv[i]);
+	config_init(&e.cfg);
+	if (config_load(&e.cfg, e.config_path, &why) != RK_OK) {
+		errx_("%s", why.msg);
+		config_free(&e.cfg);
+		return EXIT_USAGE;
+	}
+	e.db = strdup(db != NULL ? db : e.cfg.db);
+	if (e.db != NULL) {
+		/* The export follows --db unless the config names it. */
+		char *saved = e.cfg.db;
+
+		e.cfg.db = e.db;
+		e.export_path = config_export_path(&e.cfg);
+		e.cfg.db = saved;
+	}
+	if (e.db == NULL || e.export_path == NULL) {
+		errx_("out of memory");
+		ex = 1;
+		goto out;
+	}
+	if (fetch_global_init() != RK_OK) {
+		errx_("cannot initialise the transfer library");
+		ex = 1;
+		goto out;
+	}
+	log_setup(LOG_TO_STDERR, e.cfg.log_level, "rootkeeper");
+	ex = cmds[k].fn(&e, argc - i, argv + i);
+	fetch_global_cleanup();
+out:
+	free(e.db);
+	free(e.export_path);
+	config_free(&e.cfg);
+	return ex;
+}

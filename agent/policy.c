@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Device policy, steps 1 to 7 (see policy.h).  Each rejection names the
+ * bundle's version once it is known, so that an event reads "bundle v4
+ * rejected: version not above 5".
+ */
+#include "policy.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rfc3339.h"
+
+void
+policy_result_free(struct policy_result *r)
+{
+	if (r == NULL)
+		return;
+	bundle_free(r->bundle);
+	manifest_free(r->manifest);
+	free(r->certs);
+	r->bundle = NULL;
+	r->manifest = NULL;
+	r->certs = NULL;
+}
+
+int
+policy_never_trusted(const uint8_t sha[CRYPTO_SHA256_LEN],
+    const struct store_distrust *d, size_t n, const struct manifest *m)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!d[i].has_after &&
+		    memcmp(d[i].sha256, sha, CRYPTO_SHA256_LEN) == 0)
+			return 1;
+	for (i = 0; m != NULL && i < m->n_distrust; i++)
+		if (!m->distrust[i].has_after &&
+		    memcmp(m->distrust[i].sha256, sha, CRYPTO_SHA256_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+/* Records a rejection; the version prefix is added once it is known. */
+static int
+reject(struct policy_result *r, int err, const char *detail)
+{
+	r->verdict = POLICY_REJECT;
+	r->err = err;
+	/* A long detail is cut: the event log keeps one line. */
+	if (r->version > 0)
+		(void)rk_fail(&r->why, err, "bundle v%" PRIu64 " rejected: %s",
+		    r->version, detail);
+	else
+		(void)rk_fail(&r->why, err, "bundle rejected: %s", detail);
+	return RK_OK;
+}
+
+/* A library error that means "this bundle is bad", not "we failed". */
+static int
+is_verdict(int rc)
+{
+	return rc != RK_ENOMEM && rc != RK_ECRYPTO && rc != RK_EIO &&
+	       rc != RK_EINVAL;
+}
+
+int
+policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf, size_t len,
+    struct policy_result *out)
+{
+	struct policy_result r;
+	struct rk_why why = {""};
+	char detail[sizeof(why.msg) + 64], t1[RFC3339_LEN + 1],
+	    t2[RFC3339_LEN + 1];
+	uint8_t known[CRYPTO_SHA256_LEN];
+	const uint8_t *man;
+	size_t man_len, i;
+	int64_t now;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if ((rc = crypto_sha256(buf, len, NULL, 0, r.sha256)) != RK_OK)
+		return rc;
+
+	/* 1. Size (the download already stopped at the cap). */
+	if (len > ctx->max_size) {
+		snprintf(detail, sizeof(detail),
+		    "%zu bytes, over max_bundle_size %zu", len, ctx->max_size);
+		rc = reject(&r, RK_ELIMIT, detail);
+		goto done;
+	}
+	/* 2. Framing and signatures; the manifest is still untouched. */
+	if ((rc = bundle_parse(buf, len, &r.bundle, &why)) != RK_OK) {
+		if (!is_verdict(rc))
+			goto fail;
+		rc = reject(&r, rc, why.msg);
+		goto done;
+	}
+	if ((rc = bundle_verify_sigs(r.bundle, ctx->keys, ctx->nkeys,
+		 ctx->threshold, NULL, &why)) != RK_OK) {
+		if (rc != RK_ESIG)
+			goto fail;
+		rc = reject(&r, RK_ESIG, why.msg);
+		goto done;
+	}
+	/* 3. Manifest and channel. */
+	man = bundle_manifest(r.bundle, &man_len);
+	if ((rc = manifest_parse(man, man_len, &r.manifest, &why)) != RK_OK) {
+		if (!is_verdict(rc))
+			goto fail;
+		rc = reject(&r, RK_EMANIFEST, why.msg);
+		goto done;
+	}
+	r.version = r.manifest->version;
+	if (strcmp(r.manifest->channel, ctx->channel) != 0) {
+		snprintf(detail, sizeof(detail),
+		    "channel \"%s\", this device follows \"%s\"",
+		    r.manifest->channel, ctx->channel);
+		rc = reject(&r, RK_ECHANNEL, detail);
+		goto done;
+	}
+	/* 4. Anti-rollback and equivocation. */
+	if (ctx->highest_version > 0 && r.version == ctx->highest_version) {
+		if (memcmp(r.sha256, ctx->highest_sha256, CRYPTO_SHA256_LEN) ==
+		    0) {
+			r.verdict = POLICY_CURRENT;
+			rc = RK_OK;
+			goto done;
+		}
+		rc = reject(&r, RK_EEQUIV,
+		    "equivocation: other bytes under a version already "
+		    "verified");
+		goto done;
+	}
+	if (r.version < ctx->highest_version) {
+		if (ctx->version_sha != NULL &&
+		    ctx->version_sha(ctx->arg, r.version, known) &&
+		    memcmp(known, r.sha256, CRYPTO_SHA256_LEN) != 0) {
+			rc = reject(&r, RK_EEQUIV,
+			    "equivocation: other bytes under a version "
+			    "already stored");
+			goto done;
+		}
+		snprintf(detail, sizeof(detail),
+		    "version not above %" PRIu64 " (rollback)",
+		    ctx->highest_version);
+		rc = reject(&r, RK_EROLLBACK, detail);
+		goto done;
+	}
+	/* 5. Freshness against the later of the clock and the floor. */
+	now = ctx->now > ctx->floor ? ctx->now : ctx->floor;
+	if (r.manifest->expires_at <= now) {
+		if (rfc3339_format(r.manifest->expires_at, t1) != RK_OK ||
+		    rfc3339_format(now, t2) != RK_OK)
+			t1[0] = t2[0] = '\0';
+		snprintf(detail, sizeof(detail), "expired at %s (now %s%s)", t1,
+		    t2, ctx->floor > ctx->now ? ", the time floor" : "");
+		rc = reject(&r, RK_EEXPIRED, detail);
+		goto done;
+	}
+	/* 6. Certificates, and something left to trust. */
+	if ((r.certs = calloc(bundle_ncerts(r.bundle), sizeof(*r.certs))) ==
+	    NULL) {
+		rc = RK_ENOMEM;
+		goto fail;
+	}
+	rc = bundle_check_certs(r.bundle, r.manifest, r.certs, &why);
+	if (rc != RK_OK) {
+		if (!is_verdict(rc))
+			goto fail;
+		rc = reject(&r, RK_ECERT, why.msg);
+		goto done;
+	}
+	for (i = 0; i < bundle_ncerts(r.bundle); i++)
+		if (!policy_never_trusted(r.certs[i].sha256, ctx->distrust,
+			ctx->n_distrust, r.manifest))
+			r.n_trusted++;
+	if (r.n_trusted == 0) {
+		rc = reject(&r, RK_EDISTRUST,
+		    "every certificate in it is distrusted on this device");
+		goto done;
+	}
+	/* 7. Key rotation: the new keys must have signed too. */
+	if (r.manifest->n_next_keys > 0 &&
+	    (rc = bundle_verify_sigs(r.bundle, r.manifest->next_keys,
+		 r.manifest->n_next_keys, r.manifest->next_threshold, NULL,
+		 &why)) != RK_OK) {
+		if (rc != RK_ESIG)
+			goto fail;
+		snprintf(detail, sizeof(detail), "next_keys: %s", why.msg);
+		rc = reject(&r, RK_ESIG, detail);
+		goto done;
+	}
+	r.verdict = POLICY_ACCEPT;
+	rc = RK_OK;
+done:
+	if (r.verdict != POLICY_ACCEPT)
+		policy_result_free(&r);
+	*out = r;
+	return rc;
+fail:
+	policy_result_free(&r);
+	return rc;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The device policy of DESIGN section 3, steps 1 to 7, as a pure function
+ * of the candidate's bytes and the device's state: no network, no disk, no
+ * clock of its own.  The first failing step rejects, and nothing of the
+ * manifest is looked at before the signatures pass.  Step 8 (probes) and
+ * step 9 (store, activate, export) are the caller's (agent.c), which runs
+ * them only on POLICY_ACCEPT.
+ */
+#ifndef RK_POLICY_H
+#define RK_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundle.h"
+#include "crypto.h"
+#include "error.h"
+#include "manifest.h"
+#include "store.h"
+
+struct policy_ctx {
+	const char *channel; /* the device's */
+	struct pubkey *const *keys;
+	size_t nkeys;
+	unsigned threshold;
+	uint64_t highest_version; /* 0: nothing verified yet */
+	const uint8_t *highest_sha256;
+	/*
+	 * SHA-256 of the stored bundle with this version, if the device
+	 * has one: lets an older version with other bytes be called an
+	 * equivocation, not just a rollback.  Returns 1 and fills sha when
+	 * known.  May be NULL.
+	 */
+	int (*version_sha)(
+	    void *arg, uint64_t version, uint8_t sha[CRYPTO_SHA256_LEN]);
+	void *arg;
+	int64_t now;   /* the system clock */
+	int64_t floor; /* the time floor */
+	size_t max_size;
+	const struct store_distrust *distrust; /* persistent list */
+	size_t n_distrust;
+};
+
+enum policy_verdict {
+	POLICY_ACCEPT,	/* new, valid: may be activated */
+	POLICY_CURRENT, /* the very bundle already verified: nothing to do */
+	POLICY_REJECT,
+};
+
+struct policy_result {
+	enum policy_verdict verdict;
+	int err; /* POLICY_REJECT: the reason, an rk_err */
+	struct rk_why why;
+	uint8_t sha256[CRYPTO_SHA256_LEN]; /* of the candidate file */
+	uint64_t version;		   /* 0 until the manifest parsed */
+	/* POLICY_ACCEPT only; freed by policy_result_free(): */
+	struct bundle *bundle;
+	struct manifest *manifest;
+	struct certinfo *certs; /* bundle_ncerts() entries */
+	size_t n_trusted;	/* certs not distrusted by either list */
+};
+
+/*
+ * Runs steps 1 to 7 on buf[0..len).  Returns RK_OK when it reached a
+ * verdict (out->verdict, with out->err and why for a rejection), or an
+ * operational error (RK_ENOMEM, RK_ECRYPTO) when it could not decide.
+ */
+int policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf,
+    size_t len, struct policy_result *out) RK_WUR;
+
+void policy_result_free(struct policy_result *r);
+
+/*
+ * Is the certificate with this fingerprint fully distrusted by the
+ * persistent list or by the manifest m (NULL allowed)?
+ */
+int policy_never_trusted(const uint8_t sha[CRYPTO_SHA256_LEN],
+    const struct store_distrust *d, size_t n, const struct manifest *m);
+
+#endif

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Health of the device (see status.h).  Reasons are collected in order of
+ * severity as they are found; the level is the worst of them.
+ */
+#include "status.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "jsonw.h"
+#include "manifest.h"
+#include "rfc3339.h"
+#include "strcopy.h"
+#include "trustset.h"
+
+const char *
+status_level_name(enum status_level l)
+{
+	switch (l) {
+	case STATUS_OK:
+		return "ok";
+	case STATUS_WARNING:
+		return "warning";
+	case STATUS_CRITICAL:
+		return "critical";
+	case STATUS_UNKNOWN:
+		return "unknown";
+	}
+	return "unknown";
+}
+
+static void reason(struct status *s, enum status_level l, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+reason(struct status *s, enum status_level l, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* unknown outranks the others: nothing else can be said then */
+	if (l == STATUS_UNKNOWN || (s->level != STATUS_UNKNOWN && l > s->level))
+		s->level = l;
+	if (s->n_reasons >= STATUS_MAX_REASONS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->reasons[s->n_reasons++], sizeof(s->reasons[0]), fmt, ap);
+	va_end(ap);
+}
+
+static void
+fmt_time(int64_t t, char out[RFC3339_LEN + 1])
+{
+	if (t <= 0 || rfc3339_format(t, out) != RK_OK)
+		snprintf(out, RFC3339_LEN + 1, "-");
+}
+
+/* "in 12 days", "3 hours ago" */
+static void
+fmt_rel(int64_t t, int64_t now, char *out, size_t n)
+{
+	int64_t d = t - now, a = d < 0 ? -d : d;
+	const char *unit = "seconds";
+	int64_t v = a;
+
+	if (a >= 2 * 86400)
+		v = a / 86400, unit = "days";
+	else if (a >= 2 * 3600)
+		v = a / 3600, unit = "hours";
+	else if (a >= 120)
+		v = a / 60, unit = "minutes";
+	if (a < 60)
+		snprintf(out, n, "just now");
+	else if (d > 0)
+		snprintf(out, n, "in %" PRId64 " %s", v, unit);
+	else
+		snprintf(out, n, "%" PRId64 " %s ago", v, unit);
+}
+
+static void
+look_at_certs(struct status *s, struct store *store)
+{
+	struct trustset ts;
+	char t[RFC3339_LEN + 1], rel[48];
+	size_t i;
+
+	if (trustset_load(store, s->st.active_version, &ts) != RK_OK) {
+		reason(s, STATUS_UNKNOWN, "cannot read the active set");
+		return;
+	}
+	s->n_trusted = ts.n;
+	s->expiring = calloc(ts.n + 1, sizeof(*s->expiring));
+	for (i = 0; i < ts.n; i++) {
+		const struct store_cert *c = ts.trusted[i];
+
+		if (c->not_after > s->now)
+			s->n_unexpired++;
+		if (c->not_after > s->now + STATUS_SOON || s->expiring == NULL)
+			continue;
+		struct status_cert *e = &s->expiring[s->n_expiring++];
+
+		str_copy(e->subject, sizeof(e->subject), c->subject);
+		memcpy(e->sha256, c->sha256, CRYPTO_SHA256_LEN);
+		e->not_after = c->not_after;
+	}
+	for (i = 0; i < s->n_expiring; i++) {
+		fmt_time(s->expiring[i].not_after, t);
+		fmt_rel(s->expiring[i].not_after, s->now, rel, sizeof(rel));
+		reason(s, STATUS_WARNING, "root %s %s on %s (%s)",
+		    s->expiring[i].subject,
+		    s->expiring[i].not_after > s->now ? "expires" : "expired",
+		    t, rel);
+	}
+	if (s->n_unexpired == 0)
+		reason(s, STATUS_CRITICAL,
+		    "no unexpired root left in the active set");
+	/* The export must be exactly the active set. */
+	if (s->export_path[0] != '\0') {
+		char *pem = NULL;
+		uint8_t *cur = NULL;
+		size_t len = 0, cur_len = 0;
+
+		if (trustset_pem(&ts, &pem, &len) == RK_OK) {
+			int rc = fileio_read(
+			    s->export_path, len + 1, &cur, &cur_len);
+
+			s->export_stale = rc != RK_OK || cur_len != len ||
+					  memcmp(cur, pem, len) != 0;
+			if (s->export_stale)
+				reason(s, STATUS_WARNING,
+				    "stale export: %s is not the active set "
+				    "(the next check or `rootkeeper export` "
+				    "rewrites it)",
+				    s->export_path);
+		}
+		free(pem);
+		free(cur);
+	}
+	trustset_free(&ts);
+}
+
+void
+status_collect(
+    const char *db, const char *export_path, int64_t now, struct status *s)
+{
+	struct store *store = NULL;
+	struct pubkey **keys = NULL;
+	struct rk_why why = {""};
+	char t[RFC3339_LEN + 1];
+	size_t nkeys = 0, i;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->db_path = db;
+	s->now = now;
+	str_copy(s->export_path, sizeof(s->export_path), export_path);
+	rc = store_open(db, STORE_RO, &store, &why);
+	if (rc == RK_ENOENT) {
+		reason(s, STATUS_CRITICAL,
+		    "no store at %s (run `rootkeeper "
+		    "init`)",
+		    db);
+		return;
+	}
+	if (rc != RK_OK || store_get_state(store, &s->st) != RK_OK) {
+		reason(s, STATUS_UNKNOWN, "cannot read the store %s: %s", db,
+		    why.msg[0] ? why.msg : rk_strerror(rc));
+		store_close(store);
+		return;
+	}
+	s->have_state = 1;
+	if (store_get_keys(store, &keys, &nkeys) == RK_OK) {
+		s->key_ids = calloc(nkeys + 1, sizeof(*s->key_ids));
+		for (i = 0; s->key_ids != NULL && i < nkeys; i++)
+			hex_encode(pubkey_id(keys[i]), CRYPTO_SHA256_LEN,
+			    s->key_ids[s->n_keys++]);
+		for (i = 0; i < nkeys; i++)
+			pubkey_free(keys[i]);
+		free(keys);
+	}
+	if (s->st.active_version == 0) {
+		reason(s, STATUS_CRITICAL,
+		    "no active trust set (no bundle applied yet)");
+	} else if (store_get_version(store, s->st.active_version, &s->active) !=
+		   RK_OK) {
+		reason(s, STATUS_UNKNOWN, "cannot read the active version");
+	} else {
+		s->have_active = 1;
+		if (s->active.expires_at <= now) {
+			fmt_time(s->active.expires_at, t);
+			reason(s, STATUS_WARNING,
+			    "bundle v%" PRIu64 " expired at %s: no fresh "
+			    "bundle since",
+			    s->active.version, t);
+		}
+		look_at_certs(s, store);
+	}
+	if (strcmp(s->st.last_check_result, "error") == 0 ||
+	    strcmp(s->st.last_check_result, "rejected") == 0)
+		reason(s, STATUS_WARNING, "last check %s: %s",
+		    s->st.last_check_result, s->st.last_check_detail);
+	if (s->st.time_floor > now) {
+		fmt_time(s->st.time_floor, t);
+		reason(s, STATUS_OK,
+		    "clock is behind: it reads earlier than the newest "
+		    "bundle's issued_at (%s); expiry is judged from that",
+		    t);
+	}
+	store_close(store);
+}
+
+void
+status_free(struct status *s)
+{
+	free(s->expiring);
+	free(s->key_ids);
+	s->expiring = NULL;
+	s->key_ids = NULL;
+}
+
+void
+status_print_text(const struct status *s, FILE *f)
+{
+	char t[RFC3339_LEN + 1], rel[48];
+	size_t i;
+
+	fprintf(f, "rootkeeper: %s\n", status_level_name(s->level));
+	for (i = 0; i < s->n_reasons; i++)
+		fprintf(f, "  ! %s\n", s->reasons[i]);
+	if (!s->have_state)
+		return;
+	fprintf(f, "  channel      %s\n", s->st.channel);
+	if (s->have_active) {
+		fmt_time(s->active.issued_at, t);
+		fmt_rel(s->active.issued_at, s->now, rel, sizeof(rel));
+		fprintf(f,
+		    "  active       v%" PRIu64 ", issued %s (%s), %zu "
+		    "roots\n",
+		    s->active.version, t, rel, s->n_trusted);
+		fmt_time(s->active.expires_at, t);
+		fmt_rel(s->active.expires_at, s->now, rel, sizeof(rel));
+		fprintf(f, "  expires      %s (%s)\n", t, rel);
+	} else {
+		fprintf(f, "  active       none\n");
+	}
+	fprintf(f, "  highest seen v%" PRIu64 "\n", s->st.highest_version);
+	if (s->st.last_check_at > 0) {
+		fmt_time(s->st.last_check_at, t);
+		fmt_rel(s->st.last_check_at, s->now, rel, sizeof(rel));
+		fprintf(f, "  last check   %s (%s): %s: %s\n", t, rel,
+		    s->st.last_check_result, s->st.last_check_detail);
+	} else {
+		fprintf(f, "  last check   never\n");
+	}
+	if (s->st.next_check_at > 0) {
+		fmt_time(s->st.next_check_at, t);
+		fmt_rel(s->st.next_check_at, s->now, rel, sizeof(rel));
+		fprintf(f, "  next check   %s (%s)\n", t, rel);
+	} else {
+		fprintf(f, "  next check   not scheduled (no daemon)\n");
+	}
+	fmt_time(s->now, t);
+	fprintf(f, "  clock        %s", t);
+	if (s->st.time_floor > 0) {
+		fmt_time(s->st.time_floor, t);
+		fprintf(f, ", floor %s%s", t,
+		    s->st.time_floor > s->now ? " (clock behind)" : "");
+	}
+	fprintf(f, "\n  keys         %u of %zu\n", s->st.threshold, s->n_keys);
+	for (i = 0; i < s->n_keys; i++)
+		fprintf(f, "               %s\n", s->key_ids[i]);
+}
+
+void
+status_print_json(const struct status *s, FILE *f)
+{
+	struct jsonw w;
+	char t[RFC3339_LEN + 1], hex[2 * CRYPTO_SHA256_LEN + 1];
+	size_t i;
+
+	jsonw_init(&w, f, 1);
+	jsonw_obj_open(&w, NULL);
+	jsonw_str(&w, "status", status_level_name(s->level));
+	jsonw_arr_open(&w, "reasons");
+	for (i = 0; i < s->n_reasons; i++)
+		jsonw_str(&w, NULL, s->reasons[i]);
+	jsonw_arr_close(&w);
+	jsonw_str(&w, "db", s->db_path);
+	if (!s->have_state) {
+		jsonw_obj_close(&w);
+		jsonw_end(&w);
+		return;
+	}
+	jsonw_str(&w, "channel", s->st.channel);
+	if (s->st.active_version)
+		jsonw_uint(&w, "active_version", s->st.active_version);
+	else
+		jsonw_null(&w, "active_version");
+	jsonw_uint(&w, "highest_version", s->st.highest_version);
+	if (s->have_active) {
+		jsonw_obj_open(&w, "active");
+		fmt_time(s->active.issued_at, t);
+		jsonw_str(&w, "issued_at", t);
+		fmt_time(s->active.expires_at, t);
+		jsonw_str(&w, "expires_at", t);
+		hex_encode(s->active.sha256, CRYPTO_SHA256_LEN, hex);
+		jsonw_str(&w, "sha256", hex);
+		jsonw_uint(&w, "certs", s->n_trusted);
+		fmt_time(s->active.activated_at, t);
+		jsonw_str(&w, "activated_at", t);
+		jsonw_obj_close(&w);
+	} else {
+		jsonw_null(&w, "active");
+	}
+	if (s->st.last_check_at > 0) {
+		jsonw_obj_open(&w, "last_check");
+		fmt_time(s->st.last_check_at, t);
+		jsonw_str(&w, "at", t);
+		jsonw_str(&w, "result", s->st.last_check_result);
+		jsonw_str(&w, "detail", s->st.last_check_detail);
+		jsonw_obj_close(&w);
+	} else {
+		jsonw_null(&w, "last_check");
+	}
+	if (s->st.next_check_at > 0) {
+		fmt_time(s->st.next_check_at, t);
+		jsonw_str(&w, "next_check", t);
+	} else {
+		jsonw_null(&w, "next_check");
+	}
+	jsonw_arr_open(&w, "expiring_soon");
+	for (i = 0; i < s->n_expiring; i++) {
+		jsonw_obj_open(&w, NULL);
+		jsonw_str(&w, "subject", s->expiring[i].subject);
+		hex_encode(s->expiring[i].sha256, CRYPTO_SHA256_LEN, hex);
+		jsonw_str(&w, "sha256", hex);
+		fmt_time(s->expiring[i].not_after, t);
+		jsonw_str(&w, "not_after", t);
+		jsonw_obj_close(&w);
+	}
+	jsonw_arr_close(&w);
+	jsonw_obj_open(&w, "clock");
+	fmt_time(s->now, t);
+	jsonw_str(&w, "now", t);
+	if (s->st.time_floor > 0) {
+		fmt_time(s->st.time_floor, t);
+		jsonw_str(&w, "floor", t);
+	} else {
+		jsonw_null(&w, "floor");
+	}
+	jsonw_bool(&w, "behind", s->st.time_floor > s->now);
+	jsonw_obj_close(&w);
+	jsonw_obj_open(&w, "keys");
+	jsonw_uint(&w, "threshold", s->st.threshold);
+	jsonw_arr_open(&w, "ids");
+	for (i = 0; i < s->n_keys; i++)
+		jsonw_str(&w, NULL, s->key_ids[i]);
+	jsonw_arr_close(&w);
+	jsonw_obj_close(&w);
+	jsonw_obj_open(&w, "export");
+	jsonw_str(&w, "path", s->export_path);
+	jsonw_bool(&w, "stale", s->export_stale);
+	jsonw_obj_close(&w);
+	jsonw_obj_close(&w);
+	jsonw_end(&w);
+}

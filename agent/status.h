@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `rootkeeper status`: how the device stands, from a read-only look at the
+ * store (so it works for a user who can only read the file) and at the
+ * exported PEM.  The verdict follows DESIGN section 4: critical when there
+ * is no store or no unexpired root left, unknown when the store cannot be
+ * read, warning for an expired bundle, a root expiring within 30 days, a
+ * failed last check, or a stale export; ok otherwise.
+ */
+#ifndef RK_STATUS_H
+#define RK_STATUS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store.h"
+
+#define STATUS_SOON (30 * 86400) /* "expiring soon" */
+#define STATUS_MAX_REASONS 16
+
+enum status_level {
+	STATUS_OK = 0,
+	STATUS_WARNING = 1,
+	STATUS_CRITICAL = 2,
+	STATUS_UNKNOWN = 3,
+};
+
+struct status_cert {
+	char subject[256];
+	uint8_t sha256[CRYPTO_SHA256_LEN];
+	int64_t not_after;
+};
+
+struct status {
+	enum status_level level;
+	char reasons[STATUS_MAX_REASONS][320];
+	size_t n_reasons;
+	const char *db_path;
+	int have_state; /* the store was read */
+	struct store_state st;
+	int have_active;
+	struct store_version active;
+	size_t n_trusted;   /* certs of the active set, distrust applied */
+	size_t n_unexpired; /* of those, not expired now */
+	struct status_cert *expiring; /* within STATUS_SOON, or expired */
+	size_t n_expiring;
+	int64_t now; /* the system clock */
+	int export_stale;
+	char export_path[1024];
+	char (*key_ids)[2 * CRYPTO_SHA256_LEN + 1];
+	size_t n_keys;
+};
+
+/* Looks at the store at db and the export file; never fails (the level
+ * says what could not be read).  Free with status_free(). */
+void status_collect(
+    const char *db, const char *export_path, int64_t now, struct status *out);
+
+void status_free(struct status *s);
+
+void status_print_text(const struct status *s, FILE *f);
+void status_print_json(const struct status *s, FILE *f);
+
+const char *status_level_name(enum status_level l);
+
+#endif

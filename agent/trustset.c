@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Trust sets from the store (see trustset.h).  The PEM is a plain
+ * concatenation of CERTIFICATE blocks with nothing else in the file, the
+ * form every TLS library and the Azure IoT SDK's "TrustedCerts" accept.
+ */
+#include "trustset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pem.h"
+#include "policy.h"
+
+void
+trustset_free(struct trustset *ts)
+{
+	if (ts == NULL)
+		return;
+	store_certs_free(ts->certs, ts->n_all);
+	free(ts->trusted);
+	free(ts->der);
+	free(ts->len);
+	memset(ts, 0, sizeof(*ts));
+}
+
+int
+trustset_load(struct store *s, uint64_t version, struct trustset *out)
+{
+	struct store_distrust *d = NULL;
+	struct trustset ts;
+	size_t nd = 0, i;
+	int rc;
+
+	memset(&ts, 0, sizeof(ts));
+	if ((rc = store_version_certs(s, version, &ts.certs, &ts.n_all)) !=
+		RK_OK ||
+	    (rc = store_get_distrust(s, &d, &nd)) != RK_OK)
+		goto out;
+	rc = RK_ENOMEM;
+	if ((ts.trusted = calloc(ts.n_all + 1, sizeof(*ts.trusted))) == NULL ||
+	    (ts.der = calloc(ts.n_all + 1, sizeof(*ts.der))) == NULL ||
+	    (ts.len = calloc(ts.n_all + 1, sizeof(*ts.len))) == NULL)
+		goto out;
+	for (i = 0; i < ts.n_all; i++) {
+		if (policy_never_trusted(ts.certs[i].sha256, d, nd, NULL))
+			continue;
+		ts.trusted[ts.n] = &ts.certs[i];
+		ts.der[ts.n] = ts.certs[i].der;
+		ts.len[ts.n] = ts.certs[i].der_len;
+		ts.n++;
+	}
+	*out = ts;
+	memset(&ts, 0, sizeof(ts));
+	rc = RK_OK;
+out:
+	free(d);
+	trustset_free(&ts);
+	return rc;
+}
+
+int
+trustset_pem(const struct trustset *ts, char **pem, size_t *len)
+{
+	char *all = NULL, *one = NULL, *np;
+	size_t total = 0, n = 0, i;
+	int rc;
+
+	for (i = 0; i < ts->n; i++) {
+		if ((rc = pem_encode("CERTIFICATE", ts->der[i], ts->len[i],
+			 &one, &n)) != RK_OK) {
+			free(all);
+			return rc;
+		}
+		if ((np = realloc(all, total + n + 1)) == NULL) {
+			free(one);
+			free(all);
+			return RK_ENOMEM;
+		}
+		all = np;
+		memcpy(all + total, one, n + 1);
+		total += n;
+		free(one);
+	}
+	if (all == NULL && (all = calloc(1, 1)) == NULL)
+		return RK_ENOMEM;
+	*pem = all;
+	*len = total;
+	return RK_OK;
+}

@@ -1,0 +1,1571 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's state machine (agent.c) against a fake transport and a real
+ * store in a fresh temporary folder per test: provisioning with and
+ * without a factory bundle, checks that update, find nothing new, or are
+ * refused (rollback, equivocation, expiry, size), conditional requests and
+ * when their validators are kept, mirrors tried in order, rollback and its
+ * "never re-apply" rule, retention, key rotation, persistent distrust
+ * across a rollback, and the repair of a stale export file.  Each scenario
+ * checks the outcome, the store's state and events (read through a second
+ * store handle, as status would) and the exported PEM byte for byte.
+ * Bundles are built in memory from the committed test PKI in data/ with
+ * times around the real clock, since the agent reads the system's.  No
+ * probes (step 8 is the probe module's) and no network.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "agent.h"
+#include "bundle.h"
+#include "config.h"
+#include "fetch.h"
+#include "fileio.h"
+#include "keys.h"
+#include "manifest.h"
+#include "pem.h"
+#include "store.h"
+
+#define DATA_DIR "data/"
+#define URL1 "http://mirror1.test/test/latest.rkb"
+#define URL2 "http://mirror2.test/test/latest.rkb"
+#define DAY 86400
+
+/* SET(s, certs, ROOT_A, ROOT_B) sets s.certs and s.ncerts. */
+#define SET(s, f, ...)                                                         \
+	((s).f = (const int[]){__VA_ARGS__},                                   \
+	    (s).n##f = sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
+
+enum cert_ix { ROOT_A, ROOT_B, LEAF, ROOT_V1, ROOT_EXPIRED, NCERT };
+enum key_ix { ED1, ED2, ED3, EC1, EC2, NKEY };
+
+static const char *const cert_names[NCERT] = {
+    "root-a", "root-b", "leaf", "root-v1", "root-expired"};
+static const char *const key_names[NKEY] = {
+    "key-ed1", "key-ed2", "key-ed3", "key-ec1", "key-ec2"};
+
+struct pki {
+	uint8_t *cert[NCERT];
+	size_t cert_len[NCERT];
+	uint8_t cert_sha[NCERT][CRYPTO_SHA256_LEN];
+	struct privkey *key[NKEY];
+	struct pubkey *pub[NKEY];
+};
+
+struct spec {
+	const char *channel;
+	uint64_t version;
+	int64_t issued_at;
+	int64_t expires_at;
+	const int *certs;
+	size_t ncerts;
+	const int *signers;
+	size_t nsigners;
+	const int *next;
+	size_t nnext;
+	unsigned next_threshold;
+	const int *distrust; /* fully distrusted, by cert index */
+	size_t ndistrust;
+	const char *note;
+};
+
+/* What the fake transport answers for one URL. */
+struct route {
+	const char *url;
+	int rc; /* RK_OK, RK_ENET, RK_ELIMIT */
+	long status;
+	uint8_t *body; /* owned by the route */
+	size_t len;
+	char etag[64];
+	char last_modified[64];
+};
+
+/* What it was asked. */
+struct seen {
+	char url[256];
+	char etag[256]; /* "" when none was sent */
+	char last_modified[64];
+	size_t max_size;
+	int had_ca;
+};
+
+struct fake {
+	struct route routes[2];
+	struct seen reqs[16];
+	size_t nreqs;
+};
+
+struct fx {
+	const struct pki *p;
+	char dir[64];
+	char db[128];
+	char pem[128];
+	struct config cfg;
+	struct fake fake;
+	struct agent *a;
+	int64_t now;
+};
+
+static uint8_t *
+read_all(const char *path, size_t *len)
+{
+	uint8_t *buf = NULL;
+	int rc;
+
+	rc = fileio_read(path, 1 << 20, &buf, len);
+	if (rc != RK_OK)
+		fail_msg("cannot read %s: %s", path, rk_strerror(rc));
+	return buf;
+}
+
+static int
+group_setup(void **state)
+{
+	struct pki *p;
+	char path[128];
+	uint8_t *text;
+	size_t i, len, pos;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	for (i = 0; i < NCERT; i++) {
+		snprintf(path, sizeof(path), DATA_DIR "%s.pem", cert_names[i]);
+		text = read_all(path, &len);
+		pos = 0;
+		assert_int_equal(
+		    pem_next((const char *)text, len, &pos, "CERTIFICATE", NULL,
+			&p->cert[i], &p->cert_len[i]),
+		    RK_OK);
+		free(text);
+		assert_int_equal(crypto_sha256(p->cert[i], p->cert_len[i], NULL,
+				     0, p->cert_sha[i]),
+		    RK_OK);
+	}
+	for (i = 0; i < NKEY; i++) {
+		snprintf(path, sizeof(path), DATA_DIR "%s.key", key_names[i]);
+		text = read_all(path, &len);
+		assert_int_equal(
+		    privkey_from_pem((const char *)text, len, &p->key[i]),
+		    RK_OK);
+		explicit_bzero(text, len);
+		free(text);
+		assert_int_equal(privkey_public(p->key[i], &p->pub[i]), RK_OK);
+	}
+	*state = p;
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	struct pki *p = *state;
+	size_t i;
+
+	for (i = 0; i < NCERT; i++)
+		free(p->cert[i]);
+	for (i = 0; i < NKEY; i++) {
+		privkey_free(p->key[i]);
+		pubkey_free(p->pub[i]);
+	}
+	free(p);
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	f->p = *state;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/rk-test-agent-XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->db, sizeof(f->db), "%s/store.db", f->dir);
+	snprintf(f->pem, sizeof(f->pem), "%s/trust.pem", f->dir);
+	config_init(&f->cfg);
+	f->cfg.urls[0] = strdup(URL1);
+	f->cfg.urls[1] = strdup(URL2);
+	f->cfg.n_urls = 2;
+	memcpy(f->cfg.channel, "test", 5);
+	f->cfg.max_bundle_size = 1 << 20;
+	f->cfg.keep_versions = 5;
+	f->fake.routes[0].url = URL1;
+	f->fake.routes[0].rc = RK_ENET;
+	f->fake.routes[1].url = URL2;
+	f->fake.routes[1].rc = RK_ENET;
+	f->now = (int64_t)time(NULL);
+	*state = f;
+	return 0;
+}
+
+/* The names of the files in dir, for "nothing left behind". */
+static size_t
+count_files(const char *dir)
+{
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	assert_non_null(d = opendir(dir));
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	struct dirent *e;
+	char path[512];
+	DIR *d;
+	size_t i;
+
+	agent_close(f->a);
+	for (i = 0; i < 2; i++)
+		free(f->fake.routes[i].body);
+	config_free(&f->cfg);
+	if ((d = opendir(f->dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(
+			    path, sizeof(path), "%s/%s", f->dir, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Channel "test", issued a day ago, expires in 30 days, {A, B}, by ED1. */
+static struct spec
+spec(const struct fx *f, uint64_t version)
+{
+	static const int ab[] = {ROOT_A, ROOT_B}, ed1[] = {ED1};
+	struct spec s;
+
+	memset(&s, 0, sizeof(s));
+	s.channel = "test";
+	s.version = version;
+	/* Later versions are issued later, as a publisher would. */
+	s.issued_at = f->now - DAY + (int64_t)version;
+	s.expires_at = f->now + 30 * DAY;
+	s.certs = ab;
+	s.ncerts = 2;
+	s.signers = ed1;
+	s.nsigners = 1;
+	return s;
+}
+
+static void
+sign_with(const struct pki *p, struct bundle *b, int k)
+{
+	uint8_t sig[KEYS_MAX_SIG];
+	const uint8_t *msg;
+	size_t msglen, siglen;
+
+	msg = bundle_message(b, &msglen);
+	assert_int_equal(
+	    privkey_sign(p->key[k], msg, msglen, sig, &siglen), RK_OK);
+	assert_int_equal(bundle_add_sig(b, pubkey_id(p->pub[k]),
+			     (uint8_t)privkey_alg(p->key[k]), sig, siglen),
+	    RK_OK);
+}
+
+/* The file bytes of the bundle s describes; caller frees. */
+static uint8_t *
+make(const struct pki *p, const struct spec *s, size_t *len)
+{
+	struct distrust dis[8];
+	struct pubkey *next[8];
+	const uint8_t *ders[8];
+	size_t lens[8], i, man_len;
+	struct manifest m;
+	struct bundle *b = NULL;
+	uint8_t *man = NULL, *out = NULL;
+
+	assert_true(s->ncerts <= 8 && s->nnext <= 8 && s->ndistrust <= 8);
+	memset(&m, 0, sizeof(m));
+	memset(dis, 0, sizeof(dis));
+	memcpy(m.channel, s->channel, strlen(s->channel) + 1);
+	m.version = s->version;
+	m.issued_at = s->issued_at;
+	m.expires_at = s->expires_at;
+	for (i = 0; i < s->ndistrust; i++)
+		memcpy(dis[i].sha256, p->cert_sha[s->distrust[i]],
+		    CRYPTO_SHA256_LEN);
+	m.distrust = s->ndistrust > 0 ? dis : NULL;
+	m.n_distrust = s->ndistrust;
+	for (i = 0; i < s->nnext; i++)
+		next[i] = p->pub[s->next[i]];
+	m.next_keys = s->nnext > 0 ? next : NULL;
+	m.n_next_keys = s->nnext;
+	m.next_threshold = s->next_threshold;
+	m.note = (char *)(uintptr_t)s->note;
+	assert_int_equal(manifest_encode(&m, &man, &man_len, NULL), RK_OK);
+	for (i = 0; i < s->ncerts; i++) {
+		ders[i] = p->cert[s->certs[i]];
+		lens[i] = p->cert_len[s->certs[i]];
+	}
+	assert_int_equal(
+	    bundle_new(man, man_len, ders, lens, s->ncerts, &b, NULL), RK_OK);
+	for (i = 0; i < s->nsigners; i++)
+		sign_with(p, b, s->signers[i]);
+	assert_int_equal(bundle_encode(b, &out, len), RK_OK);
+	bundle_free(b);
+	free(man);
+	return out;
+}
+
+/* ---- the fake transport ---- */
+
+static int
+fake_get(void *arg, const struct fetch_req *req, struct fetch_res *res,
+    struct rk_why *why)
+{
+	struct fake *fk = arg;
+	const struct route *r = NULL;
+	struct seen *s;
+	size_t i;
+
+	assert_non_null(req->url);
+	assert_true(fk->nreqs < sizeof(fk->reqs) / sizeof(fk->reqs[0]));
+	s = &fk->reqs[fk->nreqs++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->url, sizeof(s->url), "%s", req->url);
+	if (req->etag != NULL)
+		snprintf(s->etag, sizeof(s->etag), "%s", req->etag);
+	if (req->last_modified != NULL)
+		snprintf(s->last_modified, sizeof(s->last_modified), "%s",
+		    req->last_modified);
+	s->max_size = req->max_size;
+	s->had_ca = req->ca_pem != NULL && req->ca_pem_len > 0;
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < 2; i++)
+		if (fk->routes[i].url != NULL &&
+		    strcmp(fk->routes[i].url, req->url) == 0)
+			r = &fk->routes[i];
+	if (r == NULL)
+		return rk_fail(why, RK_ENET, "fake: no route to %s", req->url);
+	if (r->rc == RK_ELIMIT)
+		return rk_fail(
+		    why, RK_ELIMIT, "fake: body over %zu bytes", req->max_size);
+	if (r->rc != RK_OK)
+		return rk_fail(why, r->rc, "fake: connection refused");
+	res->status = r->status;
+	snprintf(res->etag, sizeof(res->etag), "%s", r->etag);
+	snprintf(res->last_modified, sizeof(res->last_modified), "%s",
+	    r->last_modified);
+	snprintf(
+	    res->effective_url, sizeof(res->effective_url), "%s", req->url);
+	if (r->status == 200) {
+		assert_non_null(res->body = malloc(r->len));
+		memcpy(res->body, r->body, r->len);
+		res->len = r->len;
+	}
+	return RK_OK;
+}
+
+/* Mirror i (0, 1) answers 200 with the bundle s and etag. */
+static void
+serve(struct fx *f, int i, const struct spec *s, const char *etag)
+{
+	struct route *r = &f->fake.routes[i];
+
+	free(r->body);
+	r->body = make(f->p, s, &r->len);
+	r->rc = RK_OK;
+	r->status = 200;
+	snprintf(r->etag, sizeof(r->etag), "%s", etag ? etag : "");
+	snprintf(r->last_modified, sizeof(r->last_modified), "%s",
+	    etag ? "Mon, 01 Jan 2024 00:00:00 GMT" : "");
+}
+
+static void
+serve_bytes(struct fx *f, int i, const uint8_t *buf, size_t len)
+{
+	struct route *r = &f->fake.routes[i];
+
+	free(r->body);
+	assert_non_null(r->body = malloc(len));
+	memcpy(r->body, buf, len);
+	r->len = len;
+	r->rc = RK_OK;
+	r->status = 200;
+	r->etag[0] = '\0';
+	r->last_modified[0] = '\0';
+}
+
+static void
+not_modified(struct fx *f, int i, const char *etag)
+{
+	struct route *r = &f->fake.routes[i];
+
+	r->rc = RK_OK;
+	r->status = 304;
+	snprintf(r->etag, sizeof(r->etag), "%s", etag);
+}
+
+static void
+fail_with(struct fx *f, int i, int rc)
+{
+	f->fake.routes[i].rc = rc;
+}
+
+/* ---- the device, seen from outside ---- */
+
+static void
+provision(struct fx *f, const struct spec *factory, const int *pins,
+    size_t npins, unsigned threshold)
+{
+	struct pubkey *keys[NKEY];
+	struct agent_outcome o;
+	uint8_t *buf = NULL;
+	size_t len = 0, i;
+	int rc;
+
+	for (i = 0; i < npins; i++)
+		keys[i] = f->p->pub[pins[i]];
+	if (factory != NULL)
+		buf = make(f->p, factory, &len);
+	rc = agent_init(&f->cfg, f->db, f->pem, keys, npins, threshold, "test",
+	    buf, len, &o);
+	if (rc != RK_OK)
+		fail_msg("agent_init: %s: %s", rk_strerror(rc), o.detail);
+	free(buf);
+	assert_int_equal(
+	    agent_open(&f->cfg, f->db, f->pem, &f->a, NULL), RK_OK);
+	agent_set_transport(f->a, fake_get, &f->fake);
+}
+
+static struct store *
+peek(const struct fx *f)
+{
+	struct store *s = NULL;
+
+	assert_int_equal(store_open(f->db, STORE_RO, &s, NULL), RK_OK);
+	return s;
+}
+
+static struct store_state
+state_of(const struct fx *f)
+{
+	struct store_state st;
+	struct store *s = peek(f);
+
+	assert_int_equal(store_get_state(s, &st), RK_OK);
+	store_close(s);
+	return st;
+}
+
+static struct store_version
+version_of(const struct fx *f, uint64_t v)
+{
+	struct store_version sv;
+	struct store *s = peek(f);
+
+	assert_int_equal(store_get_version(s, v, &sv), RK_OK);
+	store_close(s);
+	return sv;
+}
+
+/* The newest event: kind and version must be these. */
+static void
+expect_event(const struct fx *f, size_t back, const char *kind, uint64_t v)
+{
+	struct store_event *ev = NULL, got;
+	struct store *s = peek(f);
+	size_t n = 0;
+
+	assert_int_equal(store_list_events(s, back + 1, &ev, &n), RK_OK);
+	store_close(s);
+	if (n <= back) {
+		free(ev);
+		fail_msg("only %zu events", n);
+	}
+	got = ev[back];
+	free(ev);
+	if (strcmp(got.kind, kind) != 0 || got.version != v)
+		fail_msg("event %zu back: %s v%llu (%s), want %s v%llu", back,
+		    got.kind, (unsigned long long)got.version, got.detail, kind,
+		    (unsigned long long)v);
+}
+
+static size_t
+event_count(const struct fx *f)
+{
+	struct store_event *ev = NULL;
+	struct store *s = peek(f);
+	size_t n = 0;
+
+	assert_int_equal(store_list_events(s, 1000, &ev, &n), RK_OK);
+	store_close(s);
+	free(ev);
+	return n;
+}
+
+/* The PEM of certs, in order, as the export must hold it; caller frees. */
+static char *
+pem_of(const struct pki *p, const int *certs, size_t n, size_t *len)
+{
+	char *all = NULL, *one = NULL;
+	size_t total = 0, olen = 0, i;
+
+	assert_non_null(all = calloc(1, 1));
+	for (i = 0; i < n; i++) {
+		assert_int_equal(pem_encode("CERTIFICATE", p->cert[certs[i]],
+				     p->cert_len[certs[i]], &one, &olen),
+		    RK_OK);
+		assert_non_null(all = realloc(all, total + olen + 1));
+		memcpy(all + total, one, olen + 1);
+		total += olen;
+		free(one);
+	}
+	*len = total;
+	return all;
+}
+
+/* The export file and agent_active_pem() are exactly certs. */
+static void
+expect_set(const struct fx *f, const int *certs, size_t n)
+{
+	char *want, *act = NULL;
+	uint8_t *file;
+	size_t wlen, flen, alen = 0;
+
+	want = pem_of(f->p, certs, n, &wlen);
+	file = read_all(f->pem, &flen);
+	if (flen != wlen || memcmp(file, want, wlen) != 0)
+		fail_msg("export file (%zu bytes) is not the expected set "
+			 "(%zu bytes)",
+		    flen, wlen);
+	assert_int_equal(agent_active_pem(f->a, &act, &alen), RK_OK);
+	assert_int_equal(alen, wlen);
+	assert_memory_equal(act, want, wlen);
+	free(act);
+	free(file);
+	free(want);
+}
+#define EXPECT_SET(f, ...)                                                     \
+	expect_set(f, (const int[]){__VA_ARGS__},                              \
+	    sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
+
+static struct agent_outcome
+check(struct fx *f)
+{
+	struct agent_outcome o;
+
+	memset(&o, 0x5a, sizeof(o));
+	assert_int_equal(agent_check(f->a, NULL, &o), RK_OK);
+	assert_non_null(memchr(o.detail, '\0', sizeof(o.detail)));
+	return o;
+}
+
+static void
+expect_outcome(const struct agent_outcome *o, enum agent_result res, int err,
+    uint64_t version)
+{
+	if (o->result != res || o->err != err || o->version != version)
+		fail_msg("outcome %s %s v%llu (%s), want %s %s v%llu",
+		    agent_result_name(o->result), rk_strerror(o->err),
+		    (unsigned long long)o->version, o->detail,
+		    agent_result_name(res), rk_strerror(err),
+		    (unsigned long long)version);
+}
+
+/*
+ * A rollback the agent refuses: the outcome, the active version
+ * unchanged, and (agent.h: every operation records an event for its
+ * outcome) one event that says why.
+ */
+static void
+refused_rollback(
+    struct fx *f, uint64_t to, enum agent_result res, int err, uint64_t v)
+{
+	struct store_event *ev = NULL;
+	struct agent_outcome o;
+	struct store *db;
+	uint64_t active = state_of(f).active_version;
+	size_t before = event_count(f), n = 0;
+	int ok;
+
+	assert_int_equal(agent_rollback(f->a, to, &o), RK_OK);
+	expect_outcome(&o, res, err, v);
+	assert_int_equal(state_of(f).active_version, active);
+	db = peek(f);
+	assert_int_equal(store_list_events(db, 1, &ev, &n), RK_OK);
+	store_close(db);
+	ok = event_count(f) == before + 1 && n == 1 &&
+	     strcmp(ev[0].detail, o.detail) == 0;
+	free(ev);
+	if (!ok)
+		fail_msg(
+		    "refused rollback (%s) left no event of its own", o.detail);
+}
+
+/* Checks until mirror 0 serves s, which must then be active. */
+static void
+update_to(struct fx *f, const struct spec *s)
+{
+	struct agent_outcome o;
+
+	serve(f, 0, s, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, s->version);
+	assert_int_equal(state_of(f).active_version, s->version);
+}
+
+/* ---- scenarios ---- */
+
+static void
+test_init_factory(void **state)
+{
+	struct fx *f = *state;
+	struct spec s = spec(f, 1);
+	struct store_version *vs = NULL;
+	struct pubkey **keys = NULL;
+	struct store_state st;
+	struct agent_outcome o;
+	struct store *db;
+	size_t n = 0;
+	int rc;
+
+	provision(f, &s, (const int[]){ED1, EC1}, 2, 1);
+	st = state_of(f);
+	assert_string_equal(st.channel, "test");
+	assert_int_equal(st.active_version, 1);
+	assert_int_equal(st.highest_version, 1);
+	assert_int_equal(st.time_floor, s.issued_at);
+	assert_int_equal(st.threshold, 1);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	db = peek(f);
+	assert_int_equal(store_list_versions(db, &vs, &n), RK_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(vs[0].version, 1);
+	assert_true(vs[0].factory);
+	assert_int_equal(vs[0].ncerts, 2);
+	assert_int_equal(store_get_keys(db, &keys, &n), RK_OK);
+	assert_int_equal(n, 2);
+	assert_memory_equal(
+	    pubkey_id(keys[0]), pubkey_id(f->p->pub[ED1]), CRYPTO_SHA256_LEN);
+	assert_memory_equal(
+	    pubkey_id(keys[1]), pubkey_id(f->p->pub[EC1]), CRYPTO_SHA256_LEN);
+	pubkey_free(keys[0]);
+	pubkey_free(keys[1]);
+	free(keys);
+	free(vs);
+	store_close(db);
+	expect_event(f, 0, "init", 1);
+
+	/* A second init finds the store and leaves it alone. */
+	rc =
+	    agent_init(&f->cfg, f->db, f->pem, NULL, 0, 1, "test", NULL, 0, &o);
+	assert_int_equal(rc, RK_EEXIST);
+	assert_int_equal(o.result, AGENT_ERROR);
+	assert_int_equal(state_of(f).active_version, 1);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+}
+
+static void
+test_init_bare_then_check(void **state)
+{
+	struct fx *f = *state;
+	struct spec s = spec(f, 3);
+	struct agent_outcome o;
+	char *pem = NULL;
+	size_t len = 0;
+
+	provision(f, NULL, (const int[]){ED1}, 1, 1);
+	assert_int_equal(state_of(f).active_version, 0);
+	assert_int_equal(agent_active_pem(f->a, &pem, &len), RK_ENOENT);
+	expect_event(f, 0, "init", 0);
+	serve(f, 0, &s, "\"e3\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 3);
+	/* No active set yet: https has nothing to verify with. */
+	assert_false(f->fake.reqs[0].had_ca);
+	assert_string_equal(f->fake.reqs[0].etag, "");
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	expect_event(f, 0, "updated", 3);
+}
+
+/* init refuses a factory bundle that fails the policy: no store left. */
+static void
+test_init_invalid_factory(void **state)
+{
+	/* Not SET(): a compound literal in an if dies with its branch. */
+	static const int ed2[] = {ED2}, a_leaf[] = {ROOT_A, LEAF};
+	struct fx *f = *state;
+	struct pubkey *keys[1] = {f->p->pub[ED1]};
+	struct agent_outcome o;
+	struct spec s;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+	struct {
+		const char *what;
+		int err;
+	} cases[] = {
+	    {"channel", RK_ECHANNEL},
+	    {"signer", RK_ESIG},
+	    {"expired", RK_EEXPIRED},
+	    {"leaf", RK_ECERT},
+	    {"garbage", RK_EFORMAT},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s = spec(f, 1);
+		if (strcmp(cases[i].what, "channel") == 0)
+			s.channel = "other";
+		if (strcmp(cases[i].what, "signer") == 0) {
+			s.signers = ed2;
+			s.nsigners = 1;
+		}
+		if (strcmp(cases[i].what, "expired") == 0) {
+			s.issued_at = f->now - 60 * DAY;
+			s.expires_at = f->now - DAY;
+		}
+		if (strcmp(cases[i].what, "leaf") == 0) {
+			s.certs = a_leaf;
+			s.ncerts = 2;
+		}
+		buf = make(f->p, &s, &len);
+		if (strcmp(cases[i].what, "garbage") == 0)
+			buf[0] = 'X';
+		rc = agent_init(
+		    &f->cfg, f->db, f->pem, keys, 1, 1, "test", buf, len, &o);
+		free(buf);
+		if (rc != cases[i].err)
+			fail_msg("%s: %s (%s), want %s", cases[i].what,
+			    rk_strerror(rc), o.detail,
+			    rk_strerror(cases[i].err));
+		assert_int_equal(o.result, AGENT_REJECTED);
+		assert_int_equal(o.err, cases[i].err);
+		assert_true(o.detail[0] != '\0');
+		if (count_files(f->dir) != 0)
+			fail_msg("%s: files left in %s", cases[i].what, f->dir);
+		assert_int_equal(
+		    agent_open(&f->cfg, f->db, f->pem, &f->a, NULL), RK_ENOENT);
+	}
+	/* A threshold above the pins: refused, nothing left. */
+	rc =
+	    agent_init(&f->cfg, f->db, f->pem, keys, 1, 2, "test", NULL, 0, &o);
+	assert_int_equal(rc, RK_EINVAL);
+	assert_int_equal(o.result, AGENT_ERROR);
+	assert_int_equal(count_files(f->dir), 0);
+
+	/* And the same path then provisions fine. */
+	s = spec(f, 1);
+	provision(f, &s, (const int[]){ED1}, 1, 1);
+	assert_int_equal(state_of(f).active_version, 1);
+}
+
+static void
+test_check_updates(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2);
+	struct store_state st;
+	struct agent_outcome o;
+
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	SET(s2, certs, ROOT_A, ROOT_V1);
+	serve(f, 0, &s2, "\"e2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	assert_int_equal(f->fake.nreqs, 1);
+	assert_string_equal(f->fake.reqs[0].url, URL1);
+	assert_string_equal(f->fake.reqs[0].etag, "");
+	assert_int_equal(f->fake.reqs[0].max_size, f->cfg.max_bundle_size);
+	assert_true(f->fake.reqs[0].had_ca); /* the active set, for https */
+	st = state_of(f);
+	assert_int_equal(st.active_version, 2);
+	assert_int_equal(st.highest_version, 2);
+	assert_int_equal(st.time_floor, s2.issued_at);
+	assert_string_equal(st.fetch_url, URL1);
+	assert_string_equal(st.etag, "\"e2\"");
+	assert_string_equal(st.last_check_result, "updated");
+	assert_int_equal(version_of(f, 2).activated_at > 0, 1);
+	assert_false(version_of(f, 2).factory);
+	EXPECT_SET(f, ROOT_A, ROOT_V1);
+	expect_event(f, 0, "updated", 2);
+	expect_event(f, 1, "init", 1);
+
+	/* The same bundle again (no validators honoured): current. */
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 2);
+	assert_string_equal(f->fake.reqs[1].etag, "\"e2\"");
+	expect_event(f, 0, "current", 2);
+	assert_string_equal(state_of(f).last_check_result, "current");
+	EXPECT_SET(f, ROOT_A, ROOT_V1);
+
+	/* A sideload goes the same way, and keeps the validators. */
+	s2 = spec(f, 4);
+	{
+		uint8_t *buf;
+		size_t len;
+
+		buf = make(f->p, &s2, &len);
+		assert_int_equal(
+		    agent_apply(f->a, buf, len, "usb.rkb", &o), RK_OK);
+		expect_outcome(&o, AGENT_UPDATED, RK_OK, 4);
+		assert_non_null(strstr(o.detail, "usb.rkb"));
+		assert_int_equal(
+		    agent_apply(f->a, buf, len, "usb.rkb", &o), RK_OK);
+		expect_outcome(&o, AGENT_CURRENT, RK_OK, 4);
+		free(buf);
+	}
+	st = state_of(f);
+	assert_string_equal(st.etag, "\"e2\"");
+	assert_string_equal(st.fetch_url, URL1);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+}
+
+/* Conditional GET: validators sent back, and only for accepted bytes. */
+static void
+test_validators(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2);
+	struct agent_outcome o;
+	size_t n;
+
+	provision(f, NULL, (const int[]){ED1}, 1, 1);
+	/* A rejected 200 first: its etag is not kept. */
+	s1.channel = "other";
+	serve(f, 0, &s1, "\"bad\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_ECHANNEL, 1);
+	assert_string_equal(state_of(f).etag, "");
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_ECHANNEL, 1);
+	assert_string_equal(f->fake.reqs[1].etag, "");
+	assert_string_equal(f->fake.reqs[1].last_modified, "");
+
+	serve(f, 0, &s2, "\"e2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+
+	/* 304: current, and the request carried what the 200 said. */
+	not_modified(f, 0, "\"e2\"");
+	n = f->fake.nreqs;
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 2);
+	assert_int_equal(f->fake.nreqs, n + 1);
+	assert_string_equal(f->fake.reqs[n].etag, "\"e2\"");
+	assert_string_equal(
+	    f->fake.reqs[n].last_modified, "Mon, 01 Jan 2024 00:00:00 GMT");
+	expect_event(f, 0, "current", 2);
+
+	/* A stale 200 (v1) with another etag: rejected, etag not taken. */
+	s1 = spec(f, 1);
+	serve(f, 0, &s1, "\"e1\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_EROLLBACK, 1);
+	assert_non_null(strstr(o.detail, "bundle v1 rejected: "));
+	assert_string_equal(state_of(f).etag, "\"e2\"");
+	assert_string_equal(state_of(f).last_check_result, "rejected");
+	expect_event(f, 0, "rejected", 1);
+	/* Mirror 1 is asked with the etag it gave for v2, then mirror 2
+	 * (which never gave one) without. */
+	n = f->fake.nreqs;
+	o = check(f);
+	assert_int_equal(f->fake.nreqs, n + 2);
+	assert_string_equal(f->fake.reqs[n].url, URL1);
+	assert_string_equal(f->fake.reqs[n].etag, "\"e2\"");
+	assert_string_equal(f->fake.reqs[n + 1].url, URL2);
+	assert_string_equal(f->fake.reqs[n + 1].etag, "");
+	assert_int_equal(state_of(f).active_version, 2);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+}
+
+/*
+ * A 304 that carries no ETag (allowed when the server sends
+ * Last-Modified only) must not make the agent forget the ETag it holds.
+ */
+static void
+test_validators_304_without_etag(void **state)
+{
+	struct fx *f = *state;
+	struct spec s2 = spec(f, 2);
+	struct agent_outcome o;
+
+	provision(f, NULL, (const int[]){ED1}, 1, 1);
+	serve(f, 0, &s2, "\"e2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	not_modified(f, 0, "");
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 2);
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 2);
+	assert_string_equal(f->fake.reqs[2].etag, "\"e2\"");
+}
+
+/*
+ * A 304 to a request that asked nothing conditionally is a broken (or
+ * hostile) mirror, not "nothing new": the next mirror is asked, and the
+ * validators of another URL are not filed under this one.
+ */
+static void
+test_304_unasked(void **state)
+{
+	struct fx *f = *state;
+	struct spec s2 = spec(f, 2), s3 = spec(f, 3);
+	struct store_state st;
+	struct agent_outcome o;
+	size_t n;
+
+	provision(f, NULL, (const int[]){ED1}, 1, 1);
+	serve(f, 1, &s2, "\"m2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	not_modified(f, 0, "");
+	serve(f, 1, &s3, "\"m3\"");
+	n = f->fake.nreqs;
+	o = check(f);
+	assert_string_equal(f->fake.reqs[n].url, URL1);
+	assert_string_equal(f->fake.reqs[n].etag, "");
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 3);
+	st = state_of(f);
+	assert_string_equal(st.fetch_url, URL2);
+	assert_string_equal(st.etag, "\"m3\"");
+
+	/* Only the bogus mirror answers: an error, not "current". */
+	fail_with(f, 1, RK_ENET);
+	o = check(f);
+	expect_outcome(&o, AGENT_ERROR, RK_ENET, 0);
+	assert_non_null(strstr(o.detail, URL1));
+}
+
+static void
+test_equivocation(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2);
+	struct agent_outcome o;
+
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	update_to(f, &s2);
+
+	s2.note = "v2 again, with other bytes";
+	serve(f, 0, &s2, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_EEQUIV, 2);
+	expect_event(f, 0, "equivocation", 2);
+	assert_string_equal(state_of(f).last_check_result, "rejected");
+
+	/* Other bytes under the stored v1: an equivocation too. */
+	s1.note = "v1 again, with other bytes";
+	serve(f, 0, &s1, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_EEQUIV, 1);
+	expect_event(f, 0, "equivocation", 1);
+	/* The stored v1 itself: a plain rollback. */
+	s1.note = NULL;
+	serve(f, 0, &s1, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_EROLLBACK, 1);
+	expect_event(f, 0, "rejected", 1);
+	assert_int_equal(state_of(f).active_version, 2);
+	assert_int_equal(state_of(f).highest_version, 2);
+}
+
+static void
+test_expired_and_oversize(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2);
+	struct agent_outcome o;
+
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	/* Not a bundle at all. */
+	serve_bytes(f, 0, (const uint8_t *)"RKB1", 4);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_ETRUNC, 0);
+	assert_non_null(strstr(o.detail, "bundle rejected: "));
+	expect_event(f, 0, "rejected", 0);
+
+	s2.issued_at = f->now - 60 * DAY;
+	s2.expires_at = f->now - DAY;
+	serve(f, 0, &s2, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_EEXPIRED, 2);
+
+	/* The transport stopped at the cap. */
+	fail_with(f, 0, RK_ELIMIT);
+	f->cfg.urls[1][0] = 'X'; /* only mirror 1 answers at all */
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_ELIMIT, 0);
+	expect_event(f, 0, "rejected", 0);
+	f->cfg.urls[1][0] = 'h';
+
+	/* Over the cap however it arrived: the policy's step 1. */
+	s2 = spec(f, 2);
+	serve(f, 0, &s2, NULL);
+	f->cfg.max_bundle_size = f->fake.routes[0].len - 1;
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_ELIMIT, 0);
+	f->cfg.max_bundle_size = f->fake.routes[0].len;
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+}
+
+static void
+test_mirrors(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s3 = spec(f, 3), s4 = spec(f, 4);
+	struct store_state st;
+	struct agent_outcome o;
+	size_t n;
+
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+
+	/* All fail: an error naming both. */
+	o = check(f);
+	expect_outcome(&o, AGENT_ERROR, RK_ENET, 0);
+	assert_non_null(strstr(o.detail, URL1));
+	assert_non_null(strstr(o.detail, URL2));
+	assert_non_null(strstr(o.detail, "connection refused"));
+	assert_int_equal(f->fake.nreqs, 2);
+	expect_event(f, 0, "error", 0);
+	st = state_of(f);
+	assert_string_equal(st.last_check_result, "error");
+	assert_true(st.last_check_at >= f->now);
+
+	/* The first fails, the second serves v3. */
+	serve(f, 1, &s3, "\"m2\"");
+	n = f->fake.nreqs;
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 3);
+	assert_int_equal(f->fake.nreqs, n + 2);
+	assert_string_equal(f->fake.reqs[n].url, URL1);
+	assert_string_equal(f->fake.reqs[n + 1].url, URL2);
+	assert_non_null(strstr(o.detail, URL2));
+	st = state_of(f);
+	assert_string_equal(st.fetch_url, URL2);
+	assert_string_equal(st.etag, "\"m2\"");
+
+	/* The etag of mirror 2 is not sent to mirror 1. */
+	serve(f, 0, &s1, "\"m1\""); /* stale: v1 */
+	serve(f, 1, &s4, "\"m2-4\"");
+	n = f->fake.nreqs;
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 4);
+	assert_int_equal(f->fake.nreqs, n + 2);
+	assert_string_equal(f->fake.reqs[n].etag, "");
+	assert_string_equal(f->fake.reqs[n + 1].etag, "\"m2\"");
+	expect_event(f, 0, "updated", 4);
+	expect_event(f, 1, "rejected", 1);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+
+	/* Mirror 1 over the cap, mirror 2 current. */
+	fail_with(f, 0, RK_ELIMIT);
+	n = f->fake.nreqs;
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 4);
+	assert_int_equal(f->fake.nreqs, n + 2);
+
+	/* Both refuse: the outcome is the (last) rejection. */
+	serve(f, 1, &s1, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_EROLLBACK, 1);
+
+	/* An explicit URL replaces the mirrors. */
+	n = f->fake.nreqs;
+	assert_int_equal(agent_check(f->a, URL2, &o), RK_OK);
+	expect_outcome(&o, AGENT_REJECTED, RK_EROLLBACK, 1);
+	assert_int_equal(f->fake.nreqs, n + 1);
+	assert_string_equal(f->fake.reqs[n].url, URL2);
+	assert_int_equal(state_of(f).active_version, 4);
+}
+
+static void
+test_rollback(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2), s3 = spec(f, 3),
+		    s4 = spec(f, 4);
+	struct store_state st;
+	struct agent_outcome o;
+
+	SET(s2, certs, ROOT_A);
+	SET(s3, certs, ROOT_B);
+	SET(s4, certs, ROOT_V1, ROOT_A);
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	update_to(f, &s2);
+	update_to(f, &s3);
+	EXPECT_SET(f, ROOT_B);
+
+	memset(&o, 0x5a, sizeof(o));
+	assert_int_equal(agent_rollback(f->a, 0, &o), RK_OK);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	st = state_of(f);
+	assert_int_equal(st.active_version, 2);
+	assert_int_equal(st.highest_version, 3);
+	assert_true(version_of(f, 3).bad);
+	assert_false(version_of(f, 2).bad);
+	EXPECT_SET(f, ROOT_A);
+	expect_event(f, 0, "rollback", 2);
+
+	/* The next poll serving v3 does not re-apply it. */
+	serve(f, 0, &s3, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 3);
+	assert_int_equal(state_of(f).active_version, 2);
+	EXPECT_SET(f, ROOT_A);
+
+	/* A newer one is applied. */
+	update_to(f, &s4);
+	st = state_of(f);
+	assert_int_equal(st.highest_version, 4);
+	EXPECT_SET(f, ROOT_V1, ROOT_A);
+
+	/* --to a version not stored. */
+	refused_rollback(f, 99, AGENT_ERROR, RK_ENOENT, 99);
+	assert_int_equal(state_of(f).active_version, 4);
+	/* --to the active one. */
+	assert_int_equal(agent_rollback(f->a, 4, &o), RK_OK);
+	assert_int_equal(o.result, AGENT_CURRENT);
+
+	/* Without --to, a version marked bad is skipped: 4 -> 2. */
+	assert_int_equal(agent_rollback(f->a, 0, &o), RK_OK);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	assert_true(version_of(f, 4).bad);
+	/* --to the factory; then nothing older is left. */
+	assert_int_equal(agent_rollback(f->a, 1, &o), RK_OK);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 1);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	refused_rollback(f, 0, AGENT_ERROR, RK_ENOENT, 0);
+	st = state_of(f);
+	assert_int_equal(st.active_version, 1);
+	assert_int_equal(st.highest_version, 4);
+}
+
+/* Rollback never goes to a version that has expired since. */
+static void
+test_rollback_expired(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2);
+
+	/* Expires in 2 s: valid for init, expired a moment later. */
+	s1.expires_at = f->now + 2;
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	update_to(f, &s2);
+	sleep(3);
+	refused_rollback(f, 0, AGENT_REJECTED, RK_EEXPIRED, 1);
+	assert_int_equal(state_of(f).active_version, 2);
+	assert_false(version_of(f, 2).bad);
+}
+
+static void
+test_retention(void **state)
+{
+	struct fx *f = *state;
+	struct store_version *vs = NULL;
+	struct spec s;
+	struct store *db;
+	size_t n = 0;
+	uint64_t v;
+
+	f->cfg.keep_versions = 2;
+	s = spec(f, 1);
+	provision(f, &s, (const int[]){ED1}, 1, 1);
+	for (v = 2; v <= 5; v++) {
+		s = spec(f, v);
+		update_to(f, &s);
+	}
+	db = peek(f);
+	assert_int_equal(store_list_versions(db, &vs, &n), RK_OK);
+	store_close(db);
+	assert_int_equal(n, 3);
+	assert_int_equal(vs[0].version, 5);
+	assert_int_equal(vs[1].version, 4);
+	assert_int_equal(vs[2].version, 1);
+	assert_true(vs[2].factory);
+	free(vs);
+}
+
+static void
+test_key_rotation(void **state)
+{
+	struct fx *f = *state;
+	struct spec s = spec(f, 1);
+	struct pubkey **keys = NULL;
+	struct agent_outcome o;
+	struct store *db;
+	size_t n = 0;
+
+	provision(f, &s, (const int[]){ED1}, 1, 1);
+
+	/* Announces new keys without their signatures: refused. */
+	s = spec(f, 2);
+	SET(s, next, ED2, EC1);
+	s.next_threshold = 2;
+	SET(s, signers, ED1, ED2);
+	serve(f, 0, &s, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_ESIG, 2);
+	assert_int_equal(state_of(f).threshold, 1);
+
+	SET(s, signers, ED1, ED2, EC1);
+	update_to(f, &s);
+	db = peek(f);
+	assert_int_equal(store_get_keys(db, &keys, &n), RK_OK);
+	store_close(db);
+	assert_int_equal(n, 2);
+	assert_memory_equal(
+	    pubkey_id(keys[0]), pubkey_id(f->p->pub[ED2]), CRYPTO_SHA256_LEN);
+	assert_memory_equal(
+	    pubkey_id(keys[1]), pubkey_id(f->p->pub[EC1]), CRYPTO_SHA256_LEN);
+	pubkey_free(keys[0]);
+	pubkey_free(keys[1]);
+	free(keys);
+	assert_int_equal(state_of(f).threshold, 2);
+
+	/* The old key alone no longer counts. */
+	s = spec(f, 3);
+	serve(f, 0, &s, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_ESIG, 0);
+	/* One new key is below the new threshold. */
+	SET(s, signers, ED1, ED2);
+	serve(f, 0, &s, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_ESIG, 0);
+	/* The new keys alone do. */
+	SET(s, signers, EC1, ED2);
+	update_to(f, &s);
+}
+
+static void
+test_persistent_distrust(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s3 = spec(f, 3), s4 = spec(f, 4),
+		    s5 = spec(f, 5);
+	struct store_distrust *d = NULL;
+	struct agent_outcome o;
+	struct store *db;
+	size_t n = 0;
+
+	SET(s3, certs, ROOT_B);
+	SET(s4, certs, ROOT_A, ROOT_B);
+	SET(s5, certs, ROOT_A, ROOT_V1);
+	SET(s5, distrust, ROOT_B);
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	update_to(f, &s3);
+	update_to(f, &s4);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	update_to(f, &s5);
+	EXPECT_SET(f, ROOT_A, ROOT_V1);
+	db = peek(f);
+	assert_int_equal(store_get_distrust(db, &d, &n), RK_OK);
+	store_close(db);
+	assert_int_equal(n, 1);
+	assert_memory_equal(
+	    d[0].sha256, f->p->cert_sha[ROOT_B], CRYPTO_SHA256_LEN);
+	assert_false(d[0].has_after);
+	assert_int_equal(d[0].since_version, 5);
+	free(d);
+
+	/* Back to v4, which still lists B: B stays out. */
+	assert_int_equal(agent_rollback(f->a, 0, &o), RK_OK);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 4);
+	EXPECT_SET(f, ROOT_A);
+	/* Back to v3, which is B alone: nothing left, refused. */
+	refused_rollback(f, 3, AGENT_REJECTED, RK_EDISTRUST, 3);
+	assert_int_equal(state_of(f).active_version, 4);
+	EXPECT_SET(f, ROOT_A);
+
+	/* A new version that lists B again: B stays out. */
+	s1 = spec(f, 6);
+	update_to(f, &s1);
+	EXPECT_SET(f, ROOT_A);
+	s1 = spec(f, 7);
+	SET(s1, certs, ROOT_B);
+	serve(f, 0, &s1, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_EDISTRUST, 7);
+	EXPECT_SET(f, ROOT_A);
+}
+
+static void
+test_sync_export(void **state)
+{
+	struct fx *f = *state;
+	struct spec s = spec(f, 1);
+	struct rk_why why;
+	uint8_t *buf;
+	size_t len, events;
+	int rewrote = -1;
+
+	provision(f, &s, (const int[]){ED1}, 1, 1);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	events = event_count(f);
+
+	{
+		struct stat sb;
+
+		assert_int_equal(stat(f->pem, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0644);
+	}
+
+	/* In sync: nothing to do. */
+	assert_int_equal(agent_sync_export(f->a, &rewrote, &why), RK_OK);
+	assert_int_equal(rewrote, 0);
+	assert_int_equal(event_count(f), events);
+
+	/* Same length, one byte changed. */
+	buf = read_all(f->pem, &len);
+	buf[len / 2] ^= 1;
+	assert_int_equal(fileio_write_atomic(f->pem, buf, len, 0644), RK_OK);
+	assert_int_equal(agent_sync_export(f->a, &rewrote, &why), RK_OK);
+	assert_int_equal(rewrote, 1);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	expect_event(f, 0, "export", 0);
+	assert_int_equal(event_count(f), events + 1);
+
+	/* Longer: the set and something more. */
+	buf[len / 2] ^= 1;
+	assert_non_null(buf = realloc(buf, len + 1));
+	buf[len] = '\n';
+	assert_int_equal(
+	    fileio_write_atomic(f->pem, buf, len + 1, 0644), RK_OK);
+	assert_int_equal(agent_sync_export(f->a, &rewrote, &why), RK_OK);
+	assert_int_equal(rewrote, 1);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	/* Shorter. */
+	assert_int_equal(fileio_write_atomic(f->pem, buf, 10, 0644), RK_OK);
+	assert_int_equal(agent_sync_export(f->a, NULL, &why), RK_OK);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	free(buf);
+
+	/* Removed. */
+	assert_int_equal(unlink(f->pem), 0);
+	assert_int_equal(agent_sync_export(f->a, &rewrote, &why), RK_OK);
+	assert_int_equal(rewrote, 1);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	expect_event(f, 0, "export", 0);
+	assert_int_equal(event_count(f), events + 4);
+
+	/* agent_export to another path writes the same bytes. */
+	{
+		char other[160];
+		uint8_t *a, *b;
+		size_t alen, blen;
+
+		snprintf(other, sizeof(other), "%s/other.pem", f->dir);
+		assert_int_equal(agent_export(f->a, other, &why), RK_OK);
+		a = read_all(other, &alen);
+		b = read_all(f->pem, &blen);
+		assert_int_equal(alen, blen);
+		assert_memory_equal(a, b, alen);
+		free(a);
+		free(b);
+	}
+}
+
+/* Nothing active: nothing to export, nothing to repair. */
+static void
+test_sync_export_nothing_active(void **state)
+{
+	struct fx *f = *state;
+	struct rk_why why;
+	int rewrote = -1;
+
+	provision(f, NULL, (const int[]){ED1}, 1, 1);
+	assert_int_equal(agent_sync_export(f->a, &rewrote, &why), RK_OK);
+	assert_int_equal(rewrote, 0);
+	assert_int_equal(access(f->pem, F_OK), -1);
+	assert_int_equal(agent_export(f->a, f->pem, &why), RK_ENOENT);
+}
+
+static void
+test_open_missing(void **state)
+{
+	struct fx *f = *state;
+	struct agent *a = NULL;
+
+	assert_int_equal(
+	    agent_open(&f->cfg, f->db, f->pem, &a, NULL), RK_ENOENT);
+	assert_null(a);
+	assert_int_equal(count_files(f->dir), 0);
+}
+
+/* Committed but not exported: still updated, and said so. */
+static void
+test_export_fails(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2);
+	struct agent_outcome o;
+	char sub[96];
+	int rewrote = 0;
+
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	agent_close(f->a);
+	snprintf(sub, sizeof(sub), "%s/sub", f->dir);
+	snprintf(f->pem, sizeof(f->pem), "%s/trust.pem", sub);
+	assert_int_equal(
+	    agent_open(&f->cfg, f->db, f->pem, &f->a, NULL), RK_OK);
+	agent_set_transport(f->a, fake_get, &f->fake);
+	serve(f, 0, &s2, NULL);
+	o = check(f);
+	assert_int_equal(o.result, AGENT_UPDATED);
+	assert_int_equal(o.version, 2);
+	assert_int_not_equal(o.err, RK_OK);
+	assert_non_null(strstr(o.detail, "export failed"));
+	assert_int_equal(state_of(f).active_version, 2);
+	expect_event(f, 0, "error", 2);
+	expect_event(f, 1, "updated", 2);
+
+	/* The next command that writes repairs it. */
+	assert_int_equal(mkdir(sub, 0755), 0);
+	assert_int_equal(agent_sync_export(f->a, &rewrote, NULL), RK_OK);
+	assert_int_equal(rewrote, 1);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	assert_int_equal(unlink(f->pem), 0);
+	assert_int_equal(rmdir(sub), 0);
+}
+
+/* A fake probe module: step 8 as the agent drives it. */
+struct probe_fake {
+	int rc;
+	int calls;
+	size_t cand_n, act_n;
+	uint64_t version;
+};
+
+static int
+probe_fake(void *arg, const struct config *cfg,
+    const struct agent_probe_set *candidate,
+    const struct agent_probe_set *active, const struct manifest *m,
+    struct rk_why *why)
+{
+	struct probe_fake *pf = arg;
+
+	assert_int_equal(cfg->n_probes, 1);
+	pf->calls++;
+	pf->cand_n = candidate->n;
+	pf->act_n = active->n;
+	pf->version = m->version;
+	if (pf->rc == RK_EPROBE)
+		return rk_fail(why, RK_EPROBE, "%s: certificate verify failed",
+		    cfg->probes[0]);
+	return pf->rc;
+}
+
+static void
+test_probes(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2), s3 = spec(f, 3);
+	struct probe_fake pf;
+	struct agent_outcome o;
+
+	memset(&pf, 0, sizeof(pf));
+	f->cfg.probes[0] = strdup("hub.test:8883");
+	f->cfg.n_probes = 1;
+	SET(s1, certs, ROOT_A, ROOT_B, ROOT_V1);
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	agent_set_probe(f->a, probe_fake, &pf);
+
+	/* The probe refuses: rejected, nothing changes. */
+	SET(s2, certs, ROOT_A, ROOT_B);
+	SET(s2, distrust, ROOT_V1);
+	pf.rc = RK_EPROBE;
+	serve(f, 0, &s2, "\"e2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_EPROBE, 2);
+	assert_non_null(strstr(o.detail, "bundle v2"));
+	assert_non_null(strstr(o.detail, "hub.test:8883"));
+	assert_int_equal(pf.calls, 1);
+	assert_int_equal(pf.cand_n, 2);
+	assert_int_equal(pf.act_n, 3);
+	assert_int_equal(pf.version, 2);
+	assert_int_equal(state_of(f).active_version, 1);
+	assert_int_equal(state_of(f).highest_version, 1);
+	assert_string_equal(state_of(f).etag, "");
+	expect_event(f, 0, "rejected", 2);
+	EXPECT_SET(f, ROOT_A, ROOT_B, ROOT_V1);
+
+	/* The probe cannot run: an error, not a verdict. */
+	pf.rc = RK_ENOMEM;
+	o = check(f);
+	expect_outcome(&o, AGENT_ERROR, RK_ENOMEM, 2);
+	assert_int_equal(state_of(f).active_version, 1);
+
+	/* The probe agrees. */
+	pf.rc = RK_OK;
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	assert_int_equal(pf.calls, 3);
+
+	/* No probing for what the policy already refused or knows. */
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 2);
+	s3.channel = "other";
+	serve(f, 0, &s3, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_ECHANNEL, 3);
+	assert_int_equal(pf.calls, 3);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(test_init_factory),
+	    T(test_init_bare_then_check),
+	    T(test_init_invalid_factory),
+	    T(test_check_updates),
+	    T(test_validators),
+	    T(test_validators_304_without_etag),
+	    T(test_304_unasked),
+	    T(test_equivocation),
+	    T(test_expired_and_oversize),
+	    T(test_mirrors),
+	    T(test_rollback),
+	    T(test_rollback_expired),
+	    T(test_retention),
+	    T(test_key_rotation),
+	    T(test_persistent_distrust),
+	    T(test_sync_export),
+	    T(test_sync_export_nothing_active),
+	    T(test_open_missing),
+	    T(test_export_fails),
+	    T(test_probes),
+	};
+
+	return cmocka_run_group_tests_name(
+	    "agent", tests, group_setup, group_teardown);
+}

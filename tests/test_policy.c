@@ -1,0 +1,1034 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The device policy (DESIGN section 3, steps 1 to 7) as the pure function
+ * it is: bundles are built in memory with the project's own API from the
+ * committed test PKI in data/, judged by policy_evaluate() against a
+ * hand-made device state, and every rule is checked with its exact
+ * verdict and rk_err, its boundary and the text of the rejection.  Then
+ * the order of the steps: a bundle that breaks two rules must be refused
+ * for the earlier one (nothing of the manifest before the signatures).
+ * The clock is a number here, never the system's; probes, the store and
+ * the export are the agent's (test_agent.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bundle.h"
+#include "fileio.h"
+#include "keys.h"
+#include "manifest.h"
+#include "pem.h"
+#include "policy.h"
+
+#define DATA_DIR "data/"
+#define MAX_SIZE BUNDLE_DEFAULT_MAX_SIZE
+
+/* SET(s, certs, ROOT_A, ROOT_B) sets s.certs and s.ncerts. */
+#define SET(s, f, ...)                                                         \
+	((s).f = (const int[]){__VA_ARGS__},                                   \
+	    (s).n##f = sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
+
+#define DAY 86400
+#define T_1971 31536000	  /* 1971-01-01T00:00:00Z */
+#define T_2026 1767225600 /* 2026-01-01T00:00:00Z */
+#define T_2030 1893456000 /* 2030-01-01T00:00:00Z */
+#define T_2099 4070908800 /* 2099-01-01T00:00:00Z */
+#define NOW T_2030
+
+enum cert_ix { ROOT_A, ROOT_B, LEAF, ROOT_V1, ROOT_EXPIRED, NCERT };
+enum key_ix { ED1, ED2, ED3, EC1, EC2, NKEY };
+
+static const char *const cert_names[NCERT] = {
+    "root-a", "root-b", "leaf", "root-v1", "root-expired"};
+static const char *const key_names[NKEY] = {
+    "key-ed1", "key-ed2", "key-ed3", "key-ec1", "key-ec2"};
+
+struct pki {
+	uint8_t *cert[NCERT];
+	size_t cert_len[NCERT];
+	uint8_t cert_sha[NCERT][CRYPTO_SHA256_LEN];
+	struct privkey *key[NKEY];
+	struct pubkey *pub[NKEY];
+};
+
+/* What a test bundle is made of; zero fields take the defaults of spec(). */
+struct spec {
+	const char *channel;
+	uint64_t version;
+	int64_t issued_at;
+	int64_t expires_at;
+	const int *certs;
+	size_t ncerts;
+	const int *signers;
+	size_t nsigners;
+	const int *next; /* next_keys, by key index */
+	size_t nnext;
+	unsigned next_threshold;
+	const int *distrust; /* fully distrusted, by cert index */
+	size_t ndistrust;
+	const char *note;	  /* other bytes, same meaning */
+	const char *raw_manifest; /* used as is when set */
+};
+
+static uint8_t *
+read_all(const char *path, size_t *len)
+{
+	uint8_t *buf = NULL;
+	int rc;
+
+	rc = fileio_read(path, MAX_SIZE, &buf, len);
+	if (rc != RK_OK)
+		fail_msg("cannot read %s: %s", path, rk_strerror(rc));
+	return buf;
+}
+
+static int
+setup(void **state)
+{
+	struct pki *p;
+	char path[128];
+	uint8_t *text;
+	size_t i, len, pos;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	for (i = 0; i < NCERT; i++) {
+		snprintf(path, sizeof(path), DATA_DIR "%s.pem", cert_names[i]);
+		text = read_all(path, &len);
+		pos = 0;
+		assert_int_equal(
+		    pem_next((const char *)text, len, &pos, "CERTIFICATE", NULL,
+			&p->cert[i], &p->cert_len[i]),
+		    RK_OK);
+		free(text);
+		assert_int_equal(crypto_sha256(p->cert[i], p->cert_len[i], NULL,
+				     0, p->cert_sha[i]),
+		    RK_OK);
+	}
+	for (i = 0; i < NKEY; i++) {
+		snprintf(path, sizeof(path), DATA_DIR "%s.key", key_names[i]);
+		text = read_all(path, &len);
+		assert_int_equal(
+		    privkey_from_pem((const char *)text, len, &p->key[i]),
+		    RK_OK);
+		explicit_bzero(text, len);
+		free(text);
+		assert_int_equal(privkey_public(p->key[i], &p->pub[i]), RK_OK);
+	}
+	*state = p;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct pki *p = *state;
+	size_t i;
+
+	for (i = 0; i < NCERT; i++)
+		free(p->cert[i]);
+	for (i = 0; i < NKEY; i++) {
+		privkey_free(p->key[i]);
+		pubkey_free(p->pub[i]);
+	}
+	free(p);
+	return 0;
+}
+
+/* Channel "test", v1, issued 2026, expires 2099, {A, B}, signed by ED1. */
+static struct spec
+spec(void)
+{
+	static const int ab[] = {ROOT_A, ROOT_B}, ed1[] = {ED1};
+	struct spec s;
+
+	memset(&s, 0, sizeof(s));
+	s.channel = "test";
+	s.version = 1;
+	s.issued_at = T_2026;
+	s.expires_at = T_2099;
+	s.certs = ab;
+	s.ncerts = 2;
+	s.signers = ed1;
+	s.nsigners = 1;
+	return s;
+}
+
+static void
+sign_with(const struct pki *p, struct bundle *b, int k)
+{
+	uint8_t sig[KEYS_MAX_SIG];
+	const uint8_t *msg;
+	size_t msglen, siglen;
+
+	msg = bundle_message(b, &msglen);
+	assert_int_equal(
+	    privkey_sign(p->key[k], msg, msglen, sig, &siglen), RK_OK);
+	assert_int_equal(bundle_add_sig(b, pubkey_id(p->pub[k]),
+			     (uint8_t)privkey_alg(p->key[k]), sig, siglen),
+	    RK_OK);
+}
+
+/* The file bytes of the bundle s describes; caller frees. */
+static uint8_t *
+make(const struct pki *p, const struct spec *s, size_t *len)
+{
+	struct distrust dis[8];
+	struct pubkey *next[8];
+	const uint8_t *ders[8];
+	size_t lens[8], i, man_len;
+	struct manifest m;
+	struct bundle *b = NULL;
+	uint8_t *man = NULL, *out = NULL;
+
+	assert_true(s->ncerts <= 8 && s->nnext <= 8 && s->ndistrust <= 8);
+	if (s->raw_manifest != NULL) {
+		man_len = strlen(s->raw_manifest);
+		assert_non_null(man = malloc(man_len));
+		memcpy(man, s->raw_manifest, man_len);
+	} else {
+		memset(&m, 0, sizeof(m));
+		memset(dis, 0, sizeof(dis));
+		assert_true(strlen(s->channel) <= MANIFEST_CHANNEL_MAX);
+		memcpy(m.channel, s->channel, strlen(s->channel) + 1);
+		m.version = s->version;
+		m.issued_at = s->issued_at;
+		m.expires_at = s->expires_at;
+		for (i = 0; i < s->ndistrust; i++)
+			memcpy(dis[i].sha256, p->cert_sha[s->distrust[i]],
+			    CRYPTO_SHA256_LEN);
+		m.distrust = s->ndistrust > 0 ? dis : NULL;
+		m.n_distrust = s->ndistrust;
+		for (i = 0; i < s->nnext; i++)
+			next[i] = p->pub[s->next[i]];
+		m.next_keys = s->nnext > 0 ? next : NULL;
+		m.n_next_keys = s->nnext;
+		m.next_threshold = s->next_threshold;
+		m.note = (char *)(uintptr_t)s->note;
+		assert_int_equal(
+		    manifest_encode(&m, &man, &man_len, NULL), RK_OK);
+	}
+	for (i = 0; i < s->ncerts; i++) {
+		ders[i] = p->cert[s->certs[i]];
+		lens[i] = p->cert_len[s->certs[i]];
+	}
+	assert_int_equal(
+	    bundle_new(man, man_len, ders, lens, s->ncerts, &b, NULL), RK_OK);
+	for (i = 0; i < s->nsigners; i++)
+		sign_with(p, b, s->signers[i]);
+	assert_int_equal(bundle_encode(b, &out, len), RK_OK);
+	bundle_free(b);
+	free(man);
+	return out;
+}
+
+/* A device on channel "test" pinning ED1 (1 of 1), nothing seen yet. */
+static struct policy_ctx
+device(const struct pki *p)
+{
+	static struct pubkey *keys[NKEY];
+	struct policy_ctx c;
+	size_t i;
+
+	for (i = 0; i < NKEY; i++)
+		keys[i] = p->pub[i];
+	memset(&c, 0, sizeof(c));
+	c.channel = "test";
+	c.keys = keys; /* ED1 first: nkeys 1 pins ED1 only */
+	c.nkeys = 1;
+	c.threshold = 1;
+	c.now = NOW;
+	c.max_size = MAX_SIZE;
+	return c;
+}
+
+/* policy_evaluate that must reach a verdict. */
+static struct policy_result
+judge(const struct policy_ctx *c, const uint8_t *buf, size_t len)
+{
+	struct policy_result r;
+
+	memset(&r, 0xa5, sizeof(r));
+	assert_int_equal(policy_evaluate(c, buf, len, &r), RK_OK);
+	if (r.verdict != POLICY_ACCEPT) {
+		assert_null(r.bundle);
+		assert_null(r.manifest);
+		assert_null(r.certs);
+	}
+	return r;
+}
+
+static const char *
+verdict_name(enum policy_verdict v)
+{
+	return v == POLICY_ACCEPT    ? "ACCEPT"
+	       : v == POLICY_CURRENT ? "CURRENT"
+	       : v == POLICY_REJECT  ? "REJECT"
+				     : "?";
+}
+
+/* The verdict on s under c must be REJECT with err (version: as known). */
+static void
+expect_reject(const struct pki *p, const struct policy_ctx *c,
+    const struct spec *s, int err, uint64_t version)
+{
+	struct policy_result r;
+	char prefix[64];
+	uint8_t *buf;
+	size_t len;
+
+	buf = make(p, s, &len);
+	r = judge(c, buf, len);
+	if (r.verdict != POLICY_REJECT || r.err != err)
+		fail_msg("verdict %s err %s (%s), want REJECT %s",
+		    verdict_name(r.verdict), rk_strerror(r.err), r.why.msg,
+		    rk_strerror(err));
+	assert_int_equal(r.version, version);
+	if (version > 0)
+		snprintf(prefix, sizeof(prefix),
+		    "bundle v%llu rejected: ", (unsigned long long)version);
+	else
+		snprintf(prefix, sizeof(prefix), "bundle rejected: ");
+	if (strncmp(r.why.msg, prefix, strlen(prefix)) != 0)
+		fail_msg(
+		    "why \"%s\" does not start with \"%s\"", r.why.msg, prefix);
+	assert_true(strlen(r.why.msg) > strlen(prefix));
+	policy_result_free(&r);
+	free(buf);
+}
+
+static void
+expect_accept(const struct pki *p, const struct policy_ctx *c,
+    const struct spec *s, size_t n_trusted)
+{
+	struct policy_result r;
+	uint8_t *buf;
+	size_t len;
+
+	buf = make(p, s, &len);
+	r = judge(c, buf, len);
+	if (r.verdict != POLICY_ACCEPT)
+		fail_msg("verdict %s err %s (%s), want ACCEPT",
+		    verdict_name(r.verdict), rk_strerror(r.err), r.why.msg);
+	assert_int_equal(r.version, s->version);
+	assert_int_equal(r.n_trusted, n_trusted);
+	policy_result_free(&r);
+	free(buf);
+}
+
+static void
+test_accept(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct policy_result r;
+	uint8_t *buf, sha[CRYPTO_SHA256_LEN];
+	size_t len, i;
+
+	s.version = 42;
+	buf = make(p, &s, &len);
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_ACCEPT);
+	assert_int_equal(r.err, RK_OK);
+	assert_int_equal(r.version, 42);
+	assert_int_equal(crypto_sha256(buf, len, NULL, 0, sha), RK_OK);
+	assert_memory_equal(r.sha256, sha, CRYPTO_SHA256_LEN);
+	assert_non_null(r.bundle);
+	assert_non_null(r.manifest);
+	assert_non_null(r.certs);
+	assert_string_equal(r.manifest->channel, "test");
+	assert_int_equal(r.manifest->version, 42);
+	assert_int_equal(bundle_ncerts(r.bundle), 2);
+	assert_int_equal(r.n_trusted, 2);
+	for (i = 0; i < 2; i++)
+		assert_memory_equal(r.certs[i].sha256, p->cert_sha[s.certs[i]],
+		    CRYPTO_SHA256_LEN);
+	assert_string_equal(
+	    r.certs[0].subject, "/O=rootkeeper test/CN=Test Root A");
+	/* The result owns its bundle: the input may go first. */
+	memset(buf, 0, len);
+	free(buf);
+	assert_int_equal(r.manifest->expires_at, T_2099);
+	policy_result_free(&r);
+	assert_null(r.bundle);
+	policy_result_free(&r); /* twice is harmless */
+	policy_result_free(NULL);
+
+	/* ECDSA, a v1 root, and a CA root already past its own dates. */
+	s = spec();
+	SET(s, signers, EC1);
+	SET(s, certs, ROOT_V1, ROOT_EXPIRED);
+	c.keys = &c.keys[EC1];
+	expect_accept(p, &c, &s, 2);
+}
+
+/* Step 1: the size cap, before anything is parsed. */
+static void
+test_size_cap(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct policy_result r;
+	uint8_t *buf, *junk;
+	size_t len;
+
+	buf = make(p, &s, &len);
+	c.max_size = len;
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_ACCEPT);
+	policy_result_free(&r);
+
+	c.max_size = len - 1;
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_ELIMIT);
+	assert_int_equal(r.version, 0);
+	assert_non_null(strstr(r.why.msg, "max_bundle_size"));
+	assert_int_equal(strncmp(r.why.msg, "bundle rejected: ", 17), 0);
+	free(buf);
+
+	/* Junk over the cap is over the cap, not a framing error. */
+	assert_non_null(junk = calloc(1, 100));
+	c.max_size = 99;
+	r = judge(&c, junk, 100);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_ELIMIT);
+	c.max_size = 100;
+	r = judge(&c, junk, 100);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_EFORMAT);
+	free(junk);
+}
+
+/* Step 2, first half: the framing. */
+static void
+test_framing(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct policy_result r;
+	uint8_t *buf, *longer;
+	size_t len;
+
+	buf = make(p, &s, &len);
+	r = judge(&c, buf, len - 1);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_ETRUNC);
+	assert_int_equal(r.version, 0);
+	r = judge(&c, buf, 0);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_ETRUNC);
+
+	assert_non_null(longer = malloc(len + 1));
+	memcpy(longer, buf, len);
+	longer[len] = 0;
+	r = judge(&c, longer, len + 1);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_ETRAILING);
+	free(longer);
+
+	buf[3] = '2'; /* "RKB2" */
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_EFORMAT);
+	assert_int_equal(strncmp(r.why.msg, "bundle rejected: ", 17), 0);
+	free(buf);
+}
+
+/* Step 2, second half: a threshold of distinct pinned keys. */
+static void
+test_signatures(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct pubkey *three[3] = {p->pub[ED1], p->pub[ED2], p->pub[EC1]};
+	struct spec s = spec();
+
+	s.version = 3;
+	/* Unknown key only. */
+	SET(s, signers, ED2);
+	expect_reject(p, &c, &s, RK_ESIG, 0);
+	SET(s, signers, EC2, ED3);
+	expect_reject(p, &c, &s, RK_ESIG, 0);
+	/* An unknown key besides a pinned one is ignored. */
+	SET(s, signers, ED3, ED1);
+	expect_accept(p, &c, &s, 2);
+
+	/* 2 of 3. */
+	c.keys = three;
+	c.nkeys = 3;
+	c.threshold = 2;
+	SET(s, signers, ED1);
+	expect_reject(p, &c, &s, RK_ESIG, 0);
+	SET(s, signers, EC1, ED3);
+	expect_reject(p, &c, &s, RK_ESIG, 0);
+	SET(s, signers, ED2, EC1);
+	expect_accept(p, &c, &s, 2);
+	SET(s, signers, ED1, ED2, EC1);
+	expect_accept(p, &c, &s, 2);
+	c.threshold = 3;
+	SET(s, signers, ED1, ED2, ED3, EC2);
+	expect_reject(p, &c, &s, RK_ESIG, 0);
+	SET(s, signers, ED1, ED2, EC1);
+	expect_accept(p, &c, &s, 2);
+}
+
+/* A signed bundle whose manifest bytes are then changed: a forgery. */
+static void
+test_forged_manifest(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct policy_result r;
+	uint8_t *buf, *v;
+	size_t len;
+
+	s.version = 5;
+	buf = make(p, &s, &len);
+	v = memmem(buf, len, "\"version\":5", 11);
+	assert_non_null(v);
+	v[10] = '9';
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_ESIG);
+	/* The forged version was never read. */
+	assert_int_equal(r.version, 0);
+	assert_int_equal(strncmp(r.why.msg, "bundle rejected: ", 17), 0);
+	assert_null(strstr(r.why.msg, "v9"));
+	free(buf);
+}
+
+/* Step 3: the manifest, and the device's channel. */
+static void
+test_manifest_and_channel(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+
+	s.raw_manifest = "{\"format\":1,\"channel\":\"test\",\"version\":7,"
+			 "\"issued_at\":\"2026-01-01T00:00:00Z\","
+			 "\"expires_at\":\"2099-01-01T00:00:00Z\","
+			 "\"extra\":1}";
+	expect_reject(p, &c, &s, RK_EMANIFEST, 0);
+	s.raw_manifest = "not json";
+	expect_reject(p, &c, &s, RK_EMANIFEST, 0);
+
+	s = spec();
+	s.version = 7;
+	s.channel = "other";
+	expect_reject(p, &c, &s, RK_ECHANNEL, 7);
+	s.channel = "tes";
+	expect_reject(p, &c, &s, RK_ECHANNEL, 7);
+	s.channel = "test2";
+	expect_reject(p, &c, &s, RK_ECHANNEL, 7);
+	s.channel = "other";
+	c.channel = "other";
+	expect_accept(p, &c, &s, 2);
+}
+
+/* A device's version_sha(): knows the SHA-256 of one stored version. */
+struct oracle {
+	uint64_t version;
+	uint8_t sha[CRYPTO_SHA256_LEN];
+	int calls;
+	uint64_t asked;
+};
+
+static int
+oracle_sha(void *arg, uint64_t version, uint8_t sha[CRYPTO_SHA256_LEN])
+{
+	struct oracle *o = arg;
+
+	o->calls++;
+	o->asked = version;
+	if (version != o->version)
+		return 0;
+	memcpy(sha, o->sha, CRYPTO_SHA256_LEN);
+	return 1;
+}
+
+/* Step 4: anti-rollback and equivocation. */
+static void
+test_rollback_equivocation(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct policy_result r;
+	struct oracle o;
+	uint8_t *v5, *v4, sha5[CRYPTO_SHA256_LEN];
+	size_t len5, len4;
+
+	s.version = 5;
+	v5 = make(p, &s, &len5);
+	assert_int_equal(crypto_sha256(v5, len5, NULL, 0, sha5), RK_OK);
+	c.highest_version = 5;
+	c.highest_sha256 = sha5;
+
+	/* The very bundle already verified: nothing to do. */
+	r = judge(&c, v5, len5);
+	assert_int_equal(r.verdict, POLICY_CURRENT);
+	assert_int_equal(r.version, 5);
+	assert_memory_equal(r.sha256, sha5, CRYPTO_SHA256_LEN);
+	policy_result_free(&r);
+
+	/* Other bytes under v5: equivocation. */
+	s.note = "the same version, other bytes";
+	expect_reject(p, &c, &s, RK_EEQUIV, 5);
+	s.note = NULL;
+	SET(s, certs, ROOT_A);
+	expect_reject(p, &c, &s, RK_EEQUIV, 5);
+	SET(s, signers, ED1, ED2); /* another signature only */
+	SET(s, certs, ROOT_A, ROOT_B);
+	expect_reject(p, &c, &s, RK_EEQUIV, 5);
+
+	/* Below the highest: a rollback, whatever the bytes. */
+	s = spec();
+	s.version = 4;
+	expect_reject(p, &c, &s, RK_EROLLBACK, 4);
+	s.version = 1;
+	expect_reject(p, &c, &s, RK_EROLLBACK, 1);
+	{
+		uint8_t *buf;
+		size_t len;
+
+		s.version = 4;
+		buf = make(p, &s, &len);
+		r = judge(&c, buf, len);
+		assert_non_null(strstr(r.why.msg, "not above 5"));
+		free(buf);
+	}
+
+	/* Above: accepted. */
+	s.version = 6;
+	expect_accept(p, &c, &s, 2);
+	s.version = MANIFEST_VERSION_MAX;
+	expect_accept(p, &c, &s, 2);
+
+	/* With the device's stored v4 known, other bytes under v4 are an
+	 * equivocation, the same bytes a plain rollback. */
+	s = spec();
+	s.version = 4;
+	v4 = make(p, &s, &len4);
+	memset(&o, 0, sizeof(o));
+	o.version = 4;
+	assert_int_equal(crypto_sha256(v4, len4, NULL, 0, o.sha), RK_OK);
+	c.version_sha = oracle_sha;
+	c.arg = &o;
+	r = judge(&c, v4, len4);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_EROLLBACK);
+	assert_int_equal(o.asked, 4);
+	assert_true(o.calls >= 1);
+	s.note = "v4 again, other bytes";
+	expect_reject(p, &c, &s, RK_EEQUIV, 4);
+	/* A version the device does not hold: a rollback. */
+	s.version = 3;
+	expect_reject(p, &c, &s, RK_EROLLBACK, 3);
+	assert_int_equal(o.asked, 3);
+	free(v4);
+	free(v5);
+
+	/* Highest 0: nothing seen, v1 is new. */
+	c = device(p);
+	s = spec();
+	expect_accept(p, &c, &s, 2);
+}
+
+/* Step 5: freshness against max(clock, floor). */
+static void
+test_expiry(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct policy_result r;
+	uint8_t *buf;
+	size_t len;
+
+	s.expires_at = NOW;
+	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
+	s.expires_at = NOW - 30 * DAY;
+	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
+	buf = make(p, &s, &len);
+	r = judge(&c, buf, len);
+	assert_non_null(strstr(r.why.msg, "expired at 2029-12-02T00:00:00Z"));
+	free(buf);
+	s.expires_at = NOW + 1;
+	expect_accept(p, &c, &s, 2);
+
+	/* A floor behind the clock changes nothing. */
+	c.floor = T_2026;
+	s.expires_at = NOW - 1;
+	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
+	s.expires_at = NOW + DAY;
+	expect_accept(p, &c, &s, 2);
+}
+
+/*
+ * A device without RTC boots in 1971, but it once verified a bundle
+ * issued in 2030: that is its floor, and expiry is judged against it.
+ */
+static void
+test_clock_behind_floor(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct policy_result r;
+	uint8_t *buf;
+	size_t len;
+
+	c.now = T_1971;
+	c.floor = NOW;
+	/* Fresh by the 1971 clock, long expired by the floor. */
+	s.issued_at = T_1971 - DAY;
+	s.expires_at = T_1971 + 365 * DAY;
+	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
+	s.issued_at = T_2026;
+	s.expires_at = NOW - DAY;
+	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
+	buf = make(p, &s, &len);
+	r = judge(&c, buf, len);
+	assert_non_null(strstr(r.why.msg, "time floor"));
+	assert_non_null(strstr(r.why.msg, "now 2030-01-01T00:00:00Z"));
+	free(buf);
+	s.expires_at = NOW;
+	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
+	/* Fresh by the floor. */
+	s.expires_at = NOW + DAY;
+	expect_accept(p, &c, &s, 2);
+
+	/* No floor yet: only the (wrong) clock is there to judge by. */
+	c.floor = 0;
+	s.issued_at = T_1971 - DAY;
+	s.expires_at = T_1971 + 365 * DAY;
+	expect_accept(p, &c, &s, 2);
+}
+
+/* Step 6: the certificate set. */
+static void
+test_certs(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct policy_result r;
+	uint8_t *buf;
+	size_t len;
+
+	s.version = 3;
+	SET(s, certs, ROOT_A, LEAF);
+	expect_reject(p, &c, &s, RK_ECERT, 3);
+	buf = make(p, &s, &len);
+	r = judge(&c, buf, len);
+	assert_non_null(strstr(r.why.msg, "not a CA"));
+	free(buf);
+	SET(s, certs, LEAF);
+	expect_reject(p, &c, &s, RK_ECERT, 3);
+	SET(s, certs, ROOT_A, ROOT_B, ROOT_A);
+	expect_reject(p, &c, &s, RK_ECERT, 3);
+
+	/* The manifest's own distrust list must agree with the set. */
+	SET(s, certs, ROOT_A, ROOT_B);
+	SET(s, distrust, ROOT_B);
+	expect_reject(p, &c, &s, RK_ECERT, 3);
+	SET(s, certs, ROOT_A);
+	expect_accept(p, &c, &s, 1);
+}
+
+/* Step 6: the device's persistent distrust list. */
+static void
+test_persistent_distrust(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct store_distrust d[2];
+	struct spec s = spec();
+	struct policy_result r;
+	uint8_t *buf;
+	size_t len;
+
+	memset(d, 0, sizeof(d));
+	memcpy(d[0].sha256, p->cert_sha[ROOT_A], CRYPTO_SHA256_LEN);
+	memcpy(d[1].sha256, p->cert_sha[ROOT_B], CRYPTO_SHA256_LEN);
+	c.distrust = d;
+	c.n_distrust = 1;
+
+	/* Some left: accepted, only the rest counts. */
+	s.version = 8;
+	SET(s, certs, ROOT_A, ROOT_B, ROOT_V1);
+	expect_accept(p, &c, &s, 2);
+	SET(s, certs, ROOT_B, ROOT_A);
+	buf = make(p, &s, &len);
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_ACCEPT);
+	assert_int_equal(r.n_trusted, 1);
+	assert_int_equal(bundle_ncerts(r.bundle), 2);
+	policy_result_free(&r);
+	free(buf);
+
+	/* Nothing left. */
+	SET(s, certs, ROOT_A);
+	expect_reject(p, &c, &s, RK_EDISTRUST, 8);
+	c.n_distrust = 2;
+	SET(s, certs, ROOT_B, ROOT_A);
+	expect_reject(p, &c, &s, RK_EDISTRUST, 8);
+	SET(s, certs, ROOT_B, ROOT_A, ROOT_V1);
+	expect_accept(p, &c, &s, 1);
+
+	/* A distrust-after is no full distrust: the root still counts. */
+	d[0].has_after = 1;
+	d[0].after = T_2026;
+	d[1].has_after = 1;
+	d[1].after = T_2026;
+	SET(s, certs, ROOT_A, ROOT_B);
+	expect_accept(p, &c, &s, 2);
+
+	/* Both lists at once: the manifest's B, the device's A. */
+	d[0].has_after = 0;
+	c.n_distrust = 1;
+	SET(s, certs, ROOT_A, ROOT_V1);
+	SET(s, distrust, ROOT_B);
+	expect_accept(p, &c, &s, 1);
+}
+
+static void
+test_never_trusted(void **state)
+{
+	const struct pki *p = *state;
+	struct store_distrust d;
+	struct distrust md;
+	struct manifest m;
+
+	memset(&d, 0, sizeof(d));
+	memset(&md, 0, sizeof(md));
+	memset(&m, 0, sizeof(m));
+	memcpy(d.sha256, p->cert_sha[ROOT_A], CRYPTO_SHA256_LEN);
+	memcpy(md.sha256, p->cert_sha[ROOT_B], CRYPTO_SHA256_LEN);
+	m.distrust = &md;
+	m.n_distrust = 1;
+	assert_true(policy_never_trusted(p->cert_sha[ROOT_A], &d, 1, NULL));
+	assert_false(policy_never_trusted(p->cert_sha[ROOT_A], &d, 0, NULL));
+	assert_false(policy_never_trusted(p->cert_sha[ROOT_B], &d, 1, NULL));
+	assert_true(policy_never_trusted(p->cert_sha[ROOT_B], &d, 1, &m));
+	assert_false(policy_never_trusted(p->cert_sha[ROOT_V1], &d, 1, &m));
+	assert_false(policy_never_trusted(p->cert_sha[ROOT_V1], NULL, 0, NULL));
+	d.has_after = 1;
+	md.has_after = 1;
+	assert_false(policy_never_trusted(p->cert_sha[ROOT_A], &d, 1, &m));
+	assert_false(policy_never_trusted(p->cert_sha[ROOT_B], &d, 1, &m));
+}
+
+/* Step 7: key rotation needs the new keys' signatures too. */
+static void
+test_next_keys(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct policy_result r;
+	uint8_t *buf;
+	size_t len;
+
+	s.version = 9;
+	SET(s, next, ED2, EC1);
+	s.next_threshold = 2;
+	SET(s, signers, ED1);
+	expect_reject(p, &c, &s, RK_ESIG, 9);
+	buf = make(p, &s, &len);
+	r = judge(&c, buf, len);
+	assert_non_null(strstr(r.why.msg, "next_keys"));
+	free(buf);
+	SET(s, signers, ED1, ED2);
+	expect_reject(p, &c, &s, RK_ESIG, 9);
+	SET(s, signers, ED1, EC2, ED3);
+	expect_reject(p, &c, &s, RK_ESIG, 9);
+	/* The new keys alone are not yet the pinned keys. */
+	SET(s, signers, ED2, EC1);
+	expect_reject(p, &c, &s, RK_ESIG, 0);
+	SET(s, signers, ED1, ED2, EC1);
+	buf = make(p, &s, &len);
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_ACCEPT);
+	assert_int_equal(r.manifest->n_next_keys, 2);
+	assert_int_equal(r.manifest->next_threshold, 2);
+	assert_memory_equal(pubkey_id(r.manifest->next_keys[0]),
+	    pubkey_id(p->pub[ED2]), CRYPTO_SHA256_LEN);
+	policy_result_free(&r);
+	free(buf);
+
+	/* 1 of 2, and the old key may stay among the new ones. */
+	SET(s, next, ED1, ED2);
+	s.next_threshold = 1;
+	SET(s, signers, ED1);
+	expect_accept(p, &c, &s, 2);
+	SET(s, next, ED2);
+	expect_reject(p, &c, &s, RK_ESIG, 9);
+	SET(s, signers, ED2, ED1);
+	expect_accept(p, &c, &s, 2);
+}
+
+/* The first failing step decides, in the order of DESIGN section 3. */
+static void
+test_order(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct store_distrust d;
+	struct spec s, cur = spec();
+	struct policy_result r;
+	uint8_t *buf, *v5, sha5[CRYPTO_SHA256_LEN];
+	size_t len, len5;
+
+	cur.version = 5;
+	v5 = make(p, &cur, &len5);
+	assert_int_equal(crypto_sha256(v5, len5, NULL, 0, sha5), RK_OK);
+	c.highest_version = 5;
+	c.highest_sha256 = sha5;
+	memset(&d, 0, sizeof(d));
+	memcpy(d.sha256, p->cert_sha[ROOT_A], CRYPTO_SHA256_LEN);
+
+	/* 1 before 2: too big and not even a bundle. */
+	s = spec();
+	s.version = 6;
+	s.channel = "other";
+	SET(s, signers, ED2);
+	buf = make(p, &s, &len);
+	buf[0] = 'X';
+	c.max_size = len - 1;
+	r = judge(&c, buf, len);
+	assert_int_equal(r.err, RK_ELIMIT);
+	c.max_size = MAX_SIZE;
+	/* 2 (framing) before 2 (signatures). */
+	r = judge(&c, buf, len);
+	assert_int_equal(r.err, RK_EFORMAT);
+	free(buf);
+
+	/* 2 before 3: a bad signature and a wrong channel. */
+	expect_reject(p, &c, &s, RK_ESIG, 0);
+	/* ... and an invalid manifest. */
+	s.raw_manifest = "{\"format\":1,\"channel\":\"test\",\"version\":6,"
+			 "\"bogus\":true}";
+	expect_reject(p, &c, &s, RK_ESIG, 0);
+	/* a bad signature and a rollback, an expiry, a leaf */
+	s = spec();
+	s.version = 2;
+	s.expires_at = NOW - DAY;
+	SET(s, certs, LEAF);
+	SET(s, signers, EC1);
+	expect_reject(p, &c, &s, RK_ESIG, 0);
+
+	/* 3 (manifest) before 3 (channel). */
+	s = spec();
+	s.raw_manifest = "{\"format\":1,\"channel\":\"other\",\"version\":6,"
+			 "\"issued_at\":\"2026-01-01T00:00:00Z\","
+			 "\"expires_at\":\"2099-01-01T00:00:00Z\","
+			 "\"bogus\":true}";
+	expect_reject(p, &c, &s, RK_EMANIFEST, 0);
+
+	/* 3 before 4, 5, 6, 7: wrong channel and everything else. */
+	s = spec();
+	s.channel = "other";
+	s.version = 2;
+	expect_reject(p, &c, &s, RK_ECHANNEL, 2);
+	s.version = 5;
+	expect_reject(p, &c, &s, RK_ECHANNEL, 5);
+	s.version = 6;
+	s.expires_at = NOW - DAY;
+	SET(s, certs, LEAF);
+	SET(s, next, ED2);
+	s.next_threshold = 1;
+	expect_reject(p, &c, &s, RK_ECHANNEL, 6);
+
+	/* 4 before 5, 6, 7. */
+	s.channel = "test";
+	s.version = 4;
+	expect_reject(p, &c, &s, RK_EROLLBACK, 4);
+	s.version = 5;
+	expect_reject(p, &c, &s, RK_EEQUIV, 5);
+	/* The bundle already verified stays "current" once expired. */
+	c.now = T_2099 + DAY;
+	r = judge(&c, v5, len5);
+	assert_int_equal(r.verdict, POLICY_CURRENT);
+	c.now = NOW;
+
+	/* 5 before 6 and 7. */
+	s.version = 6;
+	expect_reject(p, &c, &s, RK_EEXPIRED, 6);
+
+	/* 6 (certs) before 6 (persistent distrust) before 7. */
+	s.expires_at = T_2099;
+	c.distrust = &d;
+	c.n_distrust = 1;
+	SET(s, certs, ROOT_A, LEAF);
+	expect_reject(p, &c, &s, RK_ECERT, 6);
+	SET(s, certs, ROOT_A);
+	expect_reject(p, &c, &s, RK_EDISTRUST, 6);
+	SET(s, certs, ROOT_A, ROOT_B);
+	expect_reject(p, &c, &s, RK_ESIG, 6);
+	SET(s, signers, ED1, ED2);
+	expect_accept(p, &c, &s, 1);
+	free(v5);
+}
+
+/* What is not a verdict on the bundle is an error, and writes nothing. */
+static void
+test_operational_error(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct policy_result r;
+	uint8_t *buf;
+	size_t len;
+
+	buf = make(p, &s, &len);
+	c.threshold = 0;
+	memset(&r, 0x5a, sizeof(r));
+	assert_int_equal(policy_evaluate(&c, buf, len, &r), RK_EINVAL);
+	assert_int_equal(r.version, 0x5a5a5a5a5a5a5a5aULL);
+	/* No pinned key at all: nothing can sign, a verdict. */
+	c.threshold = 1;
+	c.nkeys = 0;
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_ESIG);
+	free(buf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_accept),
+	    cmocka_unit_test(test_size_cap),
+	    cmocka_unit_test(test_framing),
+	    cmocka_unit_test(test_signatures),
+	    cmocka_unit_test(test_forged_manifest),
+	    cmocka_unit_test(test_manifest_and_channel),
+	    cmocka_unit_test(test_rollback_equivocation),
+	    cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_clock_behind_floor),
+	    cmocka_unit_test(test_certs),
+	    cmocka_unit_test(test_persistent_distrust),
+	    cmocka_unit_test(test_never_trusted),
+	    cmocka_unit_test(test_next_keys),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_operational_error),
+	};
+
+	return cmocka_run_group_tests_name("policy", tests, setup, teardown);
+}
