@@ -451,10 +451,12 @@ bundle_open(const uint8_t *buf, size_t len, size_t max_size,
 	if (m->n_next_keys > 0 &&
 	    (rc = bundle_verify_sigs(b, m->next_keys, m->n_next_keys,
 		 m->next_threshold, NULL, why)) != RK_OK) {
-		rc = rk_fail(why, RK_ESIG,
-		    "next_keys: fewer than %u valid signatures by the new "
-		    "keys",
-		    m->next_threshold);
+		/* Only a verdict is a rejection; a failure stays a failure. */
+		if (rc == RK_ESIG)
+			rc = rk_fail(why, RK_ESIG,
+			    "next_keys: fewer than %u valid signatures by the "
+			    "new keys",
+			    m->next_threshold);
 		goto out;
 	}
 	*bundle = b;

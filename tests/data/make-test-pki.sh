@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Makes the small test PKI that the bundle tests read from tests/data/: two
+# CA roots valid until 2099 (root-a, root-b), a non-CA leaf issued by root-a
+# (leaf), a v1 self-signed root with no extensions at all (root-v1), an
+# expired CA root whose validity lies entirely in the past (root-expired),
+# and the bundle-signing test keys (key-ed1..3 Ed25519, key-ec1..2 ECDSA
+# P-256; PKCS#8 .key and SPKI .pub).  Every key is P-256 or Ed25519 so the
+# files stay small.  Only the openssl CLI is used: dates in the past or far
+# future come from `openssl ca -startdate/-enddate` with a throwaway CA
+# directory, not from the clock.  The outputs are committed; run this again
+# only to replace them (every key and certificate changes, and the golden
+# bundles must then be rewritten: RK_WRITE_GOLDEN, see tests/test_bundle.c).
+# The private keys here are test keys, published on purpose: never use
+# them for anything else.
+set -euo pipefail
+
+out=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cat >"$tmp/ca.cnf" <<CNF
+[ca]
+default_ca = tca
+
+[tca]
+dir = $tmp
+database = $tmp/index.txt
+new_certs_dir = $tmp/new
+serial = $tmp/serial
+default_md = sha256
+policy = pol
+unique_subject = no
+copy_extensions = none
+email_in_dn = no
+
+[pol]
+countryName = optional
+organizationName = optional
+commonName = supplied
+
+[req]
+distinguished_name = dn
+prompt = no
+
+[dn]
+CN = unused
+
+[v3_ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+
+[v3_leaf]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:leaf.rootkeeper.test
+CNF
+mkdir "$tmp/new"
+: >"$tmp/index.txt"
+echo 1000 >"$tmp/serial"
+
+p256() {
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$1" 2>/dev/null
+}
+
+csr() { # key subject out
+	openssl req -config "$tmp/ca.cnf" -new -key "$1" -subj "$2" -out "$3"
+}
+
+# selfsign name subject start end [extensions-section]
+selfsign() {
+	local ext=()
+
+	[ -n "${5:-}" ] && ext=(-extensions "$5")
+	p256 "$tmp/$1.key"
+	csr "$tmp/$1.key" "$2" "$tmp/$1.csr"
+	openssl ca -batch -config "$tmp/ca.cnf" -selfsign -notext \
+	    -keyfile "$tmp/$1.key" -in "$tmp/$1.csr" \
+	    -startdate "$3" -enddate "$4" "${ext[@]}" \
+	    -out "$tmp/$1.pem" 2>/dev/null
+	openssl x509 -in "$tmp/$1.pem" -out "$out/$1.pem"
+}
+
+selfsign root-a "/O=rootkeeper test/CN=Test Root A" \
+    20240101000000Z 20991231235959Z v3_ca
+selfsign root-b "/O=rootkeeper test/CN=Test Root B" \
+    20240101000000Z 20991231235959Z v3_ca
+# No extensions section: openssl ca then writes an X.509 v1 certificate.
+selfsign root-v1 "/O=rootkeeper test/CN=Test Root V1" \
+    20240101000000Z 20991231235959Z
+selfsign root-expired "/O=rootkeeper test/CN=Test Root Expired" \
+    20100101000000Z 20151231235959Z v3_ca
+
+p256 "$tmp/leaf.key"
+csr "$tmp/leaf.key" "/O=rootkeeper test/CN=leaf.rootkeeper.test" \
+    "$tmp/leaf.csr"
+openssl ca -batch -config "$tmp/ca.cnf" -notext \
+    -cert "$tmp/root-a.pem" -keyfile "$tmp/root-a.key" -in "$tmp/leaf.csr" \
+    -startdate 20240101000000Z -enddate 20991231235959Z \
+    -extensions v3_leaf -out "$tmp/leaf.pem" 2>/dev/null
+openssl x509 -in "$tmp/leaf.pem" -out "$out/leaf.pem"
+
+# Check what the tests rely on, so a different openssl cannot silently
+# produce something else.
+text() { openssl x509 -in "$out/$1.pem" -noout -text; }
+for r in root-a root-b root-expired; do
+	text $r | grep -q 'Version: 3 (0x2)'
+	text $r | grep -q 'CA:TRUE'
+done
+text leaf | grep -q 'CA:FALSE'
+text root-v1 | grep -q 'Version: 1 (0x0)'
+if text root-v1 | grep -q 'X509v3'; then
+	echo "root-v1 has extensions" >&2
+	exit 1
+fi
+openssl x509 -in "$out/root-expired.pem" -noout -checkend 0 >/dev/null &&
+    { echo "root-expired is not expired" >&2; exit 1; }
+openssl verify -CAfile "$out/root-a.pem" "$out/leaf.pem" >/dev/null
+
+# Bundle-signing test keys.
+for k in ed1 ed2 ed3; do
+	openssl genpkey -algorithm ed25519 -out "$out/key-$k.key"
+done
+for k in ec1 ec2; do
+	p256 "$out/key-$k.key"
+done
+for k in ed1 ed2 ed3 ec1 ec2; do
+	openssl pkey -in "$out/key-$k.key" -pubout -out "$out/key-$k.pub"
+done
