@@ -605,7 +605,7 @@ reload_config(struct env *e)
 	e->export_path = exp;
 	free(e->db);
 	e->db = db;
-	log_setup(e->cfg.log_target, e->cfg.log_level, "rootkeeper");
+	log_setup((int)e->cfg.log_target, e->cfg.log_level, "rootkeeper");
 	log_info("configuration re-read: %zu url(s), interval %" PRId64 "s",
 	    e->cfg.n_urls, e->cfg.interval);
 	return 0;
@@ -630,7 +630,7 @@ cmd_run(struct env *e, int argc, char **argv)
 		errx_("run: cannot install signal handlers");
 		return 1;
 	}
-	log_setup(e->cfg.log_target, e->cfg.log_level, "rootkeeper");
+	log_setup((int)e->cfg.log_target, e->cfg.log_level, "rootkeeper");
 	if ((ex = open_agent(e, &a)) != 0)
 		return ex;
 	log_info("started: store %s, %zu url(s), every %" PRId64

@@ -1,0 +1,359 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# A private nginx for the test suites: the "static web server" of DESIGN.md
+# section 1, run from a temp folder of its own (config, pid, logs, temp
+# paths) on 127.0.0.1 and a free port, as root or not, never touching
+# /etc/nginx or /var.  Besides the docroot it serves a few locations the
+# transport tests need:
+#
+#   /redir/N/PATH       N chained 302s (1 <= N <= 20), the last one to /PATH
+#   /redir-file/PATH    a 302 to file://DOCROOT/PATH (must not be followed)
+#   /to-tls/PATH        a 302 to https://127.0.0.1:TLS_PORT/PATH (with TLS)
+#   /chunked/PATH       DOCROOT/PATH without Content-Length (chunked: a
+#                       sub_filter that never matches removes the length)
+#   /slow/PATH          DOCROOT/PATH at 50 bytes per second
+#   /echo/ua            the request's User-Agent as the body
+#   /echo/cond          "If-None-Match|If-Modified-Since" of the request
+#
+# Static files get nginx's default validators: a strong ETag
+# "<mtime hex>-<size hex>" and Last-Modified, with If-None-Match and exact
+# If-Modified-Since answered by 304.  The access log has one line per
+# request: "$request $status $body_bytes_sent $request_completion", the
+# last field "OK" only for a response sent in full.
+#
+# Use:
+#   . tests/lib/nginx.sh
+#   trap nginx_stop EXIT
+#   nginx_start DOCROOT [CERT.pem KEY.pem]
+#   ... $NGINX_URL, $NGINX_TLS_URL, $NGINX_ACCESS_LOG ...
+#   nginx_stop
+#
+# A suite may set NGINX_EXTRA_CONF to a file of server-level directives
+# (extra locations) before nginx_start.  nginx_test_pki DIR makes a test CA,
+# a server certificate for 127.0.0.1 and localhost, and an unrelated CA.
+# One instance per shell.  Should the calling shell die without stopping
+# it (ctest's timeout kills with SIGKILL), a watchdog stops nginx within a
+# second.  Safe under set -euo pipefail.  It needs bash, coreutils,
+# util-linux (setsid) and nginx; openssl for nginx_test_pki.
+
+NGINX_BIN=${NGINX_BIN:-nginx}
+NGINX_DIR=
+NGINX_PID=
+NGINX_PORT=
+NGINX_URL=
+NGINX_TLS_PORT=
+NGINX_TLS_URL=
+NGINX_ACCESS_LOG=
+NGINX_ERROR_LOG=
+
+# A TCP port on 127.0.0.1 nobody answers on right now; nginx's bind is the
+# real test (nginx_start retries with another port when it loses a race).
+nginx_free_port()
+{
+	local port i
+
+	for i in $(seq 1 200); do
+		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+	done
+	echo "nginx_free_port: no free port found" >&2
+	return 1
+}
+
+# nginx_write_conf DOCROOT CERT KEY: the config for the chosen ports.
+nginx_write_conf()
+{
+	local docroot=$1 cert=$2 key=$3 i
+
+	{
+		if [ "$(id -u)" -eq 0 ]; then
+			# The workers read our 0700 temp folders.
+			echo "user root root;"
+		fi
+		cat <<EOF
+daemon on;
+master_process on;
+worker_processes 1;
+pid $NGINX_DIR/nginx.pid;
+lock_file $NGINX_DIR/nginx.lock;
+error_log $NGINX_ERROR_LOG info;
+
+events {
+	worker_connections 128;
+}
+
+http {
+	include /etc/nginx/mime.types;
+	default_type application/octet-stream;
+	types_hash_max_size 4096;
+	log_format rk '\$request \$status \$body_bytes_sent \$request_completion';
+	access_log $NGINX_ACCESS_LOG rk;
+	client_body_temp_path $NGINX_DIR/tmp/body;
+	proxy_temp_path $NGINX_DIR/tmp/proxy;
+	fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
+	uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
+	scgi_temp_path $NGINX_DIR/tmp/scgi;
+	sendfile on;
+	etag on;
+	if_modified_since exact;
+	keepalive_timeout 5;
+	server_tokens off;
+
+	server {
+		listen 127.0.0.1:$NGINX_PORT;
+EOF
+		if [ -n "$cert" ]; then
+			cat <<EOF
+		listen 127.0.0.1:$NGINX_TLS_PORT ssl;
+		ssl_certificate $cert;
+		ssl_certificate_key $key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+
+		location /to-tls/ {
+			rewrite ^/to-tls/(.*)\$ https://127.0.0.1:$NGINX_TLS_PORT/\$1 redirect;
+		}
+EOF
+		fi
+		cat <<EOF
+		server_name localhost;
+		root $docroot;
+
+		location /redir/ {
+			rewrite ^/redir/1/(.*)\$ /\$1 redirect;
+EOF
+		for i in $(seq 2 20); do
+			# shellcheck disable=SC2016 # $1 is nginx's, not ours
+			printf '\t\t\trewrite ^/redir/%d/(.*)$ /redir/%d/$1 redirect;\n' \
+			    "$i" "$((i - 1))"
+		done
+		cat <<EOF
+			return 404;
+		}
+
+		location /redir-file/ {
+			rewrite ^/redir-file/(.*)\$ file://$docroot/\$1 redirect;
+		}
+
+		location /chunked/ {
+			alias $docroot/;
+			sub_filter_types *;
+			sub_filter 'rootkeeper-never-matches-this' '';
+		}
+
+		location /slow/ {
+			alias $docroot/;
+			# sendfile would go out in page-sized bursts.
+			sendfile off;
+			postpone_output 0;
+			limit_rate 50;
+		}
+
+		location = /echo/ua {
+			default_type text/plain;
+			return 200 "\$http_user_agent";
+		}
+
+		location = /echo/cond {
+			default_type text/plain;
+			return 200 "\$http_if_none_match|\$http_if_modified_since";
+		}
+EOF
+		if [ -n "${NGINX_EXTRA_CONF:-}" ]; then
+			echo "		include $NGINX_EXTRA_CONF;"
+		fi
+		cat <<EOF
+	}
+}
+EOF
+	} >"$NGINX_DIR/nginx.conf"
+}
+
+# nginx_watchdog SHELL_PID NGINX_PID DIR: in a session of its own (out of
+# reach of a kill aimed at the test's process group), waits for the test
+# shell to end; if nginx outlived it, stops it and removes DIR.  It leaves
+# on its own as soon as nginx stops, and holds none of the test's file
+# descriptors, so nobody waits for it.
+nginx_watchdog()
+{
+	# shellcheck disable=SC2016 # the program is for the inner bash
+	setsid bash -c '
+		while kill -0 "$1" 2>/dev/null; do
+			kill -0 "$2" 2>/dev/null || exit 0
+			sleep 1
+		done
+		if tr "\0" " " <"/proc/$2/cmdline" 2>/dev/null |
+		    grep -qF -- "$3/nginx.conf"; then
+			kill -TERM "$2"
+			sleep 1
+		fi
+		rm -rf -- "$3"
+	' rk-nginx-watchdog "$1" "$2" "$3" </dev/null >/dev/null 2>&1 &
+}
+
+# nginx_answers PORT: 0 once a plain HTTP request gets an HTTP status line.
+nginx_answers()
+{
+	local line
+
+	(
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf 'HEAD / HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
+		IFS= read -r -t 2 line <&3 || exit 1
+		case $line in
+		HTTP/1.*) exit 0 ;;
+		*) exit 1 ;;
+		esac
+	) 2>/dev/null
+}
+
+# nginx_start DOCROOT [CERT KEY]: starts nginx; sets NGINX_PORT, NGINX_URL,
+# NGINX_ACCESS_LOG, NGINX_ERROR_LOG, NGINX_DIR, and with a certificate
+# NGINX_TLS_PORT and NGINX_TLS_URL.  Returns non-zero (with nginx's error
+# log on stderr) when it cannot start.
+nginx_start()
+{
+	local docroot cert='' key='' i
+
+	if [ $# -ne 1 ] && [ $# -ne 3 ]; then
+		echo "usage: nginx_start DOCROOT [CERT KEY]" >&2
+		return 2
+	fi
+	if [ -n "$NGINX_PID" ]; then
+		echo "nginx_start: already running (pid $NGINX_PID)" >&2
+		return 1
+	fi
+	docroot=$(readlink -f -- "$1") || return 1
+	if [ ! -d "$docroot" ]; then
+		echo "nginx_start: $1: not a directory" >&2
+		return 1
+	fi
+	if [ $# -eq 3 ]; then
+		cert=$(readlink -f -- "$2") && key=$(readlink -f -- "$3") ||
+		    return 1
+	fi
+	NGINX_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rk-nginx.XXXXXX") || return 1
+	mkdir -p "$NGINX_DIR/logs" "$NGINX_DIR/tmp"
+	NGINX_ACCESS_LOG=$NGINX_DIR/logs/access.log
+	NGINX_ERROR_LOG=$NGINX_DIR/logs/error.log
+
+	for _ in $(seq 1 20); do
+		NGINX_PORT=$(nginx_free_port) || break
+		NGINX_TLS_PORT=
+		if [ -n "$cert" ]; then
+			NGINX_TLS_PORT=$(nginx_free_port) || break
+			[ "$NGINX_TLS_PORT" != "$NGINX_PORT" ] || continue
+		fi
+		nginx_write_conf "$docroot" "$cert" "$key"
+		# With "daemon on" nginx returns once it has bound its
+		# sockets, or fails at once when it could not.
+		if "$NGINX_BIN" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" \
+		    -e "$NGINX_ERROR_LOG" >>"$NGINX_DIR/logs/start.log" 2>&1; then
+			for i in $(seq 1 50); do
+				[ -s "$NGINX_DIR/nginx.pid" ] && break
+				sleep 0.1
+			done
+			NGINX_PID=$(cat "$NGINX_DIR/nginx.pid" 2>/dev/null) ||
+			    NGINX_PID=
+			break
+		fi
+		if ! grep -q 'Address already in use' \
+		    "$NGINX_DIR/logs/start.log" "$NGINX_ERROR_LOG" \
+		    2>/dev/null; then
+			break
+		fi
+		: >"$NGINX_DIR/logs/start.log"
+	done
+	if [ -z "$NGINX_PID" ]; then
+		echo "nginx_start: nginx did not start:" >&2
+		cat "$NGINX_DIR/logs/start.log" "$NGINX_ERROR_LOG" >&2 \
+		    2>/dev/null
+		nginx_stop
+		return 1
+	fi
+
+	nginx_watchdog "$BASHPID" "$NGINX_PID" "$NGINX_DIR"
+
+	NGINX_URL=http://127.0.0.1:$NGINX_PORT
+	NGINX_TLS_URL=
+	if [ -n "$cert" ]; then
+		NGINX_TLS_URL=https://127.0.0.1:$NGINX_TLS_PORT
+	fi
+	for i in $(seq 1 100); do
+		if nginx_answers "$NGINX_PORT"; then
+			export NGINX_DIR NGINX_PORT NGINX_URL NGINX_TLS_PORT \
+			    NGINX_TLS_URL NGINX_ACCESS_LOG NGINX_ERROR_LOG
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "nginx_start: nginx on port $NGINX_PORT does not answer" >&2
+	cat "$NGINX_ERROR_LOG" >&2 2>/dev/null
+	nginx_stop
+	return 1
+}
+
+# nginx_stop: stops nginx and removes its folder (logs included: copy what
+# you need first).  Safe to call twice and when nothing was started.
+nginx_stop()
+{
+	local i
+
+	if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
+		kill -TERM "$NGINX_PID" 2>/dev/null || true
+		for i in $(seq 1 50); do
+			kill -0 "$NGINX_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$NGINX_PID" 2>/dev/null; then
+			kill -KILL "$NGINX_PID" 2>/dev/null || true
+		fi
+	fi
+	NGINX_PID=
+	if [ -n "$NGINX_DIR" ] && [ -d "$NGINX_DIR" ]; then
+		rm -rf -- "$NGINX_DIR"
+	fi
+	NGINX_DIR=
+	return 0
+}
+
+# nginx_test_pki DIR: DIR/ca.pem (a test root, key ca.key), DIR/server.pem
+# and DIR/server.key (signed by it, subjectAltName IP:127.0.0.1 and
+# DNS:localhost), DIR/wrong-ca.pem (an unrelated root with the same name).
+nginx_test_pki()
+{
+	local d=$1
+
+	mkdir -p "$d" || return 1
+	(
+		set -e
+		cd "$d"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -keyout ca.key -out ca.pem -days 30 \
+		    -subj "/CN=rootkeeper test CA" \
+		    -addext "basicConstraints=critical,CA:TRUE" \
+		    -addext "keyUsage=critical,keyCertSign,cRLSign"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -keyout wrong-ca.key -out wrong-ca.pem -days 30 \
+		    -subj "/CN=rootkeeper test CA" \
+		    -addext "basicConstraints=critical,CA:TRUE" \
+		    -addext "keyUsage=critical,keyCertSign,cRLSign"
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -keyout server.key -out server.csr \
+		    -subj "/CN=localhost"
+		printf '%s\n' "basicConstraints=CA:FALSE" \
+		    "keyUsage=critical,digitalSignature" \
+		    "extendedKeyUsage=serverAuth" \
+		    "subjectAltName=IP:127.0.0.1,DNS:localhost" >server.ext
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
+		    -CAcreateserial -days 30 -extfile server.ext \
+		    -out server.pem
+	) >"$d/pki.log" 2>&1 || {
+		echo "nginx_test_pki: openssl failed:" >&2
+		cat "$d/pki.log" >&2
+		return 1
+	}
+}
