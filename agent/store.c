@@ -132,8 +132,7 @@ _Static_assert(STORE_SCHEMA_VERSION == 1,
     "add a migration step for the new STORE_SCHEMA_VERSION");
 
 /* Sets store_last_error(); a long message is cut, never overflows. */
-static void
-set_err(struct store *s, const char *fmt, ...)
+static void set_err(struct store *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void

@@ -202,7 +202,9 @@ static void
 req_init(struct fetch_req *req, char *url, size_t urlsz, const char *base,
     const char *path)
 {
-	snprintf(url, urlsz, "%s%s", base, path);
+	int n = snprintf(url, urlsz, "%s%s", base, path);
+
+	assert_true(n >= 0 && (size_t)n < urlsz);
 	memset(req, 0, sizeof(*req));
 	req->url = url;
 	req->max_size = 4 * 1024 * 1024;
