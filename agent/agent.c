@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,10 +33,11 @@ struct agent {
 	char *db_path;
 	char *export_path;
 	struct store *store;
-	agent_probe_fn probe;
-	void *probe_arg;
+	agent_tls_fn tls;
+	void *tls_arg;
 	agent_fetch_fn fetch;
 	void *fetch_arg;
+	const volatile int *cancel;
 };
 
 /* What a fetch said about the bytes, kept when they are accepted. */
@@ -87,6 +89,14 @@ outcome(struct agent_outcome *out, enum agent_result res, int err,
 }
 
 static int
+real_tls(void *arg, const char *host, unsigned port,
+    const struct tls_trust *trust, int timeout_s, struct tls_probe *out)
+{
+	(void)arg;
+	return tls_probe(host, port, trust, timeout_s, out);
+}
+
+static int
 real_fetch(void *arg, const struct fetch_req *req, struct fetch_res *res,
     struct rk_why *why)
 {
@@ -105,6 +115,7 @@ agent_open(const struct config *cfg, const char *db_path,
 		return RK_ENOMEM;
 	a->cfg = cfg;
 	a->fetch = real_fetch;
+	a->tls = real_tls;
 	if ((a->db_path = strdup(db_path)) == NULL ||
 	    (a->export_path = strdup(export_path)) == NULL) {
 		agent_close(a);
@@ -137,10 +148,16 @@ agent_set_transport(struct agent *a, agent_fetch_fn fn, void *arg)
 }
 
 void
-agent_set_probe(struct agent *a, agent_probe_fn fn, void *arg)
+agent_set_cancel(struct agent *a, const volatile int *flag)
 {
-	a->probe = fn;
-	a->probe_arg = arg;
+	a->cancel = flag;
+}
+
+void
+agent_set_tls(struct agent *a, agent_tls_fn fn, void *arg)
+{
+	a->tls = fn != NULL ? fn : real_tls;
+	a->tls_arg = arg;
 }
 
 static void
@@ -319,7 +336,7 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 static int
 activate_new(struct agent *a, const uint8_t *buf, size_t len,
     struct policy_result *pr, const struct origin *from, int factory,
-    struct agent_outcome *out)
+    const char *notes, struct agent_outcome *out)
 {
 	const struct manifest *m = pr->manifest;
 	struct store_cert *sc = NULL;
@@ -355,9 +372,9 @@ activate_new(struct agent *a, const uint8_t *buf, size_t len,
 	v.factory = factory;
 
 	outcome(out, AGENT_UPDATED, RK_OK, m->version,
-	    "activated v%" PRIu64 " from %s: %zu certificates%s", m->version,
+	    "activated v%" PRIu64 " from %s: %zu certificates%s%s", m->version,
 	    from->source, pr->n_trusted,
-	    m->n_next_keys > 0 ? ", signing keys rotated" : "");
+	    m->n_next_keys > 0 ? ", signing keys rotated" : "", notes);
 	if ((rc = store_begin(a->store)) != RK_OK)
 		goto out;
 	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
@@ -412,27 +429,165 @@ out:
 	return rc;
 }
 
-/* Step 8: the probes, when the agent has them. */
-static int
-run_probes(struct agent *a, struct policy_result *pr, struct rk_why *why)
+/* "https://user@host:port/path" -> "host:port" (443 by default). */
+static char *
+https_target(const char *url)
 {
+	const char *h, *end, *at, *colon = NULL;
+	size_t n;
+	char *t;
+
+	if (strncasecmp(url, "https://", 8) != 0)
+		return NULL;
+	h = url + 8;
+	end = h + strcspn(h, "/?#");
+	if ((at = memchr(h, '@', (size_t)(end - h))) != NULL)
+		h = at + 1;
+	if (h < end && *h == '[') {
+		const char *rb = memchr(h, ']', (size_t)(end - h));
+
+		if (rb == NULL)
+			return NULL;
+		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+		n = (size_t)((colon ? colon : rb + 1) - h);
+	} else {
+		colon = memchr(h, ':', (size_t)(end - h));
+		n = (size_t)((colon ? colon : end) - h);
+	}
+	if (n == 0 || (t = malloc(n + 16)) == NULL)
+		return NULL;
+	if (colon != NULL)
+		snprintf(t, n + 16, "%.*s:%.*s", (int)n, h,
+		    (int)(end - colon - 1 > 8 ? 8 : end - colon - 1),
+		    colon + 1);
+	else
+		snprintf(t, n + 16, "%.*s:443", (int)n, h);
+	return t;
+}
+
+size_t
+agent_probe_targets(const struct config *cfg, char **targets, size_t max)
+{
+	size_t n = 0, i, j;
+	char *t;
+
+	for (i = 0; i < cfg->n_probes + cfg->n_urls && n < max; i++) {
+		t = i < cfg->n_probes
+			? strdup(cfg->probes[i])
+			: https_target(cfg->urls[i - cfg->n_probes]);
+		if (t == NULL)
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(targets[j], t) == 0)
+				break;
+		if (j < n)
+			free(t);
+		else
+			targets[n++] = t;
+	}
+	return n;
+}
+
+static void
+free_targets(char **t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(t[i]);
+}
+
+/* The partial-distrust entries of the persistent list, plus m's. */
+static int
+after_list(const struct store_distrust *d, size_t nd, const struct manifest *m,
+    struct tls_after **out, size_t *n)
+{
+	size_t i, k = 0, cap = nd + (m != NULL ? m->n_distrust : 0) + 1;
+	struct tls_after *a;
+
+	if ((a = calloc(cap, sizeof(*a))) == NULL)
+		return RK_ENOMEM;
+	for (i = 0; i < nd; i++)
+		if (d[i].has_after) {
+			memcpy(a[k].sha256, d[i].sha256, CRYPTO_SHA256_LEN);
+			a[k++].after = d[i].after;
+		}
+	for (i = 0; m != NULL && i < m->n_distrust; i++)
+		if (m->distrust[i].has_after) {
+			memcpy(a[k].sha256, m->distrust[i].sha256,
+			    CRYPTO_SHA256_LEN);
+			a[k++].after = m->distrust[i].after;
+		}
+	*out = a;
+	*n = k;
+	return RK_OK;
+}
+
+/* Does list distrust root for a leaf issued at leaf_nb? */
+static int
+after_refuses(const struct tls_after *list, size_t n,
+    const uint8_t root[CRYPTO_SHA256_LEN], int64_t leaf_nb)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (memcmp(list[i].sha256, root, CRYPTO_SHA256_LEN) == 0 &&
+		    leaf_nb > list[i].after)
+			return 1;
+	return 0;
+}
+
+static void append(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+append(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, cap - used, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Step 8.  A target that validates under the active set but fails
+ * certificate validation under the candidate refuses the candidate,
+ * unless the root its chain ends at is one the candidate distrusts
+ * (revocation beats availability: noted in notes).  Network failures, and
+ * targets that already fail under the active set, do not count.
+ */
+static int
+run_probes(struct agent *a, struct policy_result *pr, char *notes,
+    size_t notes_cap, struct rk_why *why)
+{
+	char *targets[AGENT_MAX_TARGETS], host[256];
 	struct store_state st;
-	struct trustset act;
-	struct agent_probe_set cand, cur;
-	const uint8_t **der = NULL;
-	size_t *len = NULL, i, n = 0, dl;
 	struct store_distrust *d = NULL;
-	size_t nd = 0;
+	struct tls_after *act_after = NULL, *cand_after = NULL;
+	struct tls_trust act_trust, cand_trust;
+	struct tls_probe r1, r2;
+	struct trustset act;
+	const uint8_t **der = NULL;
+	size_t *len = NULL, i, n = 0, dl, nd = 0, nt, na = 0, nc = 0;
+	unsigned port;
 	int rc;
 
-	if (a->probe == NULL || a->cfg->n_probes == 0)
-		return RK_OK;
 	memset(&act, 0, sizeof(act));
+	nt = agent_probe_targets(a->cfg, targets, AGENT_MAX_TARGETS);
+	if (nt == 0)
+		return RK_OK;
 	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
 	    (rc = store_get_distrust(a->store, &d, &nd)) != RK_OK)
-		return rc;
-	if (st.active_version != 0 &&
-	    (rc = trustset_load(a->store, st.active_version, &act)) != RK_OK)
+		goto out;
+	if (st.active_version == 0)
+		goto out; /* nothing to lose yet: the factory set */
+	if ((rc = trustset_load(a->store, st.active_version, &act)) != RK_OK ||
+	    (rc = after_list(d, nd, NULL, &act_after, &na)) != RK_OK ||
+	    (rc = after_list(d, nd, pr->manifest, &cand_after, &nc)) != RK_OK)
 		goto out;
 	rc = RK_ENOMEM;
 	if ((der = calloc(bundle_ncerts(pr->bundle) + 1, sizeof(*der))) ==
@@ -446,15 +601,131 @@ run_probes(struct agent *a, struct policy_result *pr, struct rk_why *why)
 		der[n] = bundle_cert(pr->bundle, i, &dl);
 		len[n++] = dl;
 	}
-	cand.der = der;
-	cand.len = len;
-	cand.n = n;
-	cur.der = act.der;
-	cur.len = act.len;
-	cur.n = act.n;
-	rc = a->probe(a->probe_arg, a->cfg, &cand, &cur, pr->manifest, why);
+	act_trust = (struct tls_trust){
+	    act.der, act.len, act.n, act_after, na, st.time_floor};
+	cand_trust =
+	    (struct tls_trust){der, len, n, cand_after, nc, st.time_floor};
+	rc = RK_OK;
+	for (i = 0; i < nt && rc == RK_OK; i++) {
+		if (config_parse_probe(targets[i], host, sizeof(host), &port) !=
+		    RK_OK)
+			continue;
+		if ((rc = a->tls(a->tls_arg, host, port, &act_trust,
+			 AGENT_PROBE_TIMEOUT, &r1)) != RK_OK)
+			break;
+		if (r1.result != TLS_PROBE_OK)
+			continue;
+		if ((rc = a->tls(a->tls_arg, host, port, &cand_trust,
+			 AGENT_PROBE_TIMEOUT, &r2)) != RK_OK)
+			break;
+		if (r2.result != TLS_PROBE_CERT)
+			continue;
+		if (policy_never_trusted(r1.root.sha256, d, nd, pr->manifest) ||
+		    (r1.have_leaf && after_refuses(cand_after, nc,
+					 r1.root.sha256, r1.leaf_not_before))) {
+			append(notes, notes_cap,
+			    "; probe %s fails under it: its chain ends at %s, "
+			    "which this bundle distrusts (revocation beats "
+			    "availability)",
+			    targets[i], r1.root.subject);
+			continue;
+		}
+		rc = rk_fail(why, RK_EPROBE,
+		    "probe %s validates under the active set (root %s) but "
+		    "not under v%" PRIu64 ": %s",
+		    targets[i], r1.root.subject, pr->version, r2.detail);
+	}
 out:
+	free_targets(targets, nt);
 	trustset_free(&act);
+	free(act_after);
+	free(cand_after);
+	free(der);
+	free(len);
+	free(d);
+	return rc;
+}
+
+int
+agent_refresh_probes(struct agent *a, size_t *count)
+{
+	char *targets[AGENT_MAX_TARGETS], host[256];
+	struct store_state st;
+	struct store_distrust *d = NULL;
+	struct tls_after *after = NULL;
+	struct tls_trust trust, others;
+	struct tls_probe r, r2;
+	struct store_probe sp;
+	struct trustset act;
+	const uint8_t **der = NULL;
+	size_t *len = NULL, i, j, k, nd = 0, na = 0, nt;
+	unsigned port;
+	int rc;
+
+	memset(&act, 0, sizeof(act));
+	nt = agent_probe_targets(a->cfg, targets, AGENT_MAX_TARGETS);
+	if (count != NULL)
+		*count = 0;
+	if (nt == 0)
+		return RK_OK;
+	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
+	    st.active_version == 0 ||
+	    (rc = store_get_distrust(a->store, &d, &nd)) != RK_OK ||
+	    (rc = trustset_load(a->store, st.active_version, &act)) != RK_OK ||
+	    (rc = after_list(d, nd, NULL, &after, &na)) != RK_OK)
+		goto out;
+	rc = RK_ENOMEM;
+	if ((der = calloc(act.n + 1, sizeof(*der))) == NULL ||
+	    (len = calloc(act.n + 1, sizeof(*len))) == NULL)
+		goto out;
+	trust = (struct tls_trust){
+	    act.der, act.len, act.n, after, na, st.time_floor};
+	rc = RK_OK;
+	for (i = 0; i < nt && rc == RK_OK; i++) {
+		if (config_parse_probe(targets[i], host, sizeof(host), &port) !=
+		    RK_OK)
+			continue;
+		if ((rc = a->tls(a->tls_arg, host, port, &trust,
+			 AGENT_PROBE_TIMEOUT, &r)) != RK_OK)
+			break;
+		memset(&sp, 0, sizeof(sp));
+		str_copy(sp.target, sizeof(sp.target), targets[i]);
+		sp.at = now_s();
+		sp.result = r.result == TLS_PROBE_OK	 ? 0
+			    : r.result == TLS_PROBE_CERT ? 1
+							 : 2;
+		str_copy(sp.detail, sizeof(sp.detail), r.detail);
+		if (r.result == TLS_PROBE_OK) {
+			str_copy(sp.root_subject, sizeof(sp.root_subject),
+			    r.root.subject);
+			memcpy(
+			    sp.root_sha256, r.root.sha256, CRYPTO_SHA256_LEN);
+			sp.root_not_after = r.root.not_after;
+			/* Would the set still reach it without that root? */
+			for (j = k = 0; j < act.n; j++)
+				if (memcmp(act.trusted[j]->sha256,
+					r.root.sha256,
+					CRYPTO_SHA256_LEN) != 0) {
+					der[k] = act.der[j];
+					len[k++] = act.len[j];
+				}
+			others = (struct tls_trust){
+			    der, len, k, after, na, st.time_floor};
+			if (k > 0 &&
+			    (rc = a->tls(a->tls_arg, host, port, &others,
+				 AGENT_PROBE_TIMEOUT, &r2)) != RK_OK)
+				break;
+			sp.alternative = k > 0 && r2.result == TLS_PROBE_OK;
+		}
+		if ((rc = store_set_probe(a->store, &sp)) != RK_OK)
+			break;
+		if (count != NULL)
+			(*count)++;
+	}
+out:
+	free_targets(targets, nt);
+	trustset_free(&act);
+	free(after);
 	free(der);
 	free(len);
 	free(d);
@@ -467,6 +738,7 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 {
 	struct policy_result pr;
 	struct rk_why why = {""};
+	char notes[320] = "";
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -483,17 +755,19 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 		return record(a, "current", out, from);
 	}
 	if (pr.verdict == POLICY_ACCEPT &&
-	    (rc = run_probes(a, &pr, &why)) != RK_OK) {
+	    (rc = run_probes(a, &pr, notes, sizeof(notes), &why)) != RK_OK) {
+		uint64_t v = pr.version;
+
 		policy_result_free(&pr);
 		if (rc != RK_EPROBE) {
-			outcome(out, AGENT_ERROR, rc, pr.version,
+			outcome(out, AGENT_ERROR, rc, v,
 			    "probes failed to run: %s", rk_strerror(rc));
 			(void)record(a, "error", out, NULL);
 			return RK_OK;
 		}
-		outcome(out, AGENT_REJECTED, RK_EPROBE, pr.version,
-		    "bundle v%" PRIu64 " from %s rejected: %s", pr.version,
-		    from->source, why.msg);
+		outcome(out, AGENT_REJECTED, RK_EPROBE, v,
+		    "bundle v%" PRIu64 " from %s rejected: %s", v, from->source,
+		    why.msg);
 		return record(a, "rejected", out, NULL);
 	}
 	if (pr.verdict == POLICY_REJECT) {
@@ -503,7 +777,7 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 		    pr.err == RK_EEQUIV ? "equivocation" : "rejected", out,
 		    NULL);
 	}
-	rc = activate_new(a, buf, len, &pr, from, 0, out);
+	rc = activate_new(a, buf, len, &pr, from, 0, notes, out);
 	policy_result_free(&pr);
 	if (rc != RK_OK) {
 		outcome(out, AGENT_ERROR, rc, out->version,
@@ -561,6 +835,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		req.max_size = a->cfg->max_bundle_size;
 		req.ca_pem = pem;
 		req.ca_pem_len = pem_len;
+		req.cancel = a->cancel;
 		rc = a->fetch(a->fetch_arg, &req, &res, &why);
 		/* Nothing was asked conditionally: not an answer. */
 		if (rc == RK_OK && res.status == 304 &&
@@ -791,6 +1066,8 @@ agent_init(const struct config *cfg, const char *db_path,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return RK_ENOMEM;
 	a->cfg = cfg;
+	a->fetch = real_fetch;
+	a->tls = real_tls;
 	if ((a->db_path = strdup(db_path)) == NULL ||
 	    (a->export_path = strdup(export_path)) == NULL) {
 		rc = RK_ENOMEM;
@@ -831,8 +1108,8 @@ agent_init(const struct config *cfg, const char *db_path,
 		    out, AGENT_REJECTED, pr.err, pr.version, "%s", pr.why.msg);
 		goto out;
 	}
-	if ((rc = activate_new(a, factory, factory_len, &pr, &from, 1, out)) !=
-	    RK_OK)
+	if ((rc = activate_new(
+		 a, factory, factory_len, &pr, &from, 1, "", out)) != RK_OK)
 		goto out;
 	if (out->err != RK_OK) /* stored and active, but not exported */
 		rc = RK_OK;

@@ -16,6 +16,7 @@
 #include "crypto.h"
 #include "error.h"
 #include "store.h"
+#include "tls.h"
 
 enum agent_result {
 	AGENT_UPDATED,	/* a new version is active */
@@ -30,22 +31,6 @@ struct agent_outcome {
 	uint64_t version; /* the bundle's, when known */
 	char detail[512]; /* one line, for people and the event log */
 };
-
-/*
- * Step 8 of the policy: given a candidate set and the active set (DER
- * certificates), says whether any configured probe that validates under
- * the active set would fail under the candidate.  Returns RK_OK (go on) or
- * RK_EPROBE with the reason in why; the caller reports.  NULL: no probes.
- */
-struct agent_probe_set {
-	const uint8_t *const *der;
-	const size_t *len;
-	size_t n;
-};
-typedef int (*agent_probe_fn)(void *arg, const struct config *cfg,
-    const struct agent_probe_set *candidate,
-    const struct agent_probe_set *active, const struct manifest *m,
-    struct rk_why *why);
 
 struct agent;
 struct fetch_req;
@@ -68,10 +53,44 @@ int agent_open(const struct config *cfg, const char *db_path,
 
 void agent_close(struct agent *a);
 
-void agent_set_probe(struct agent *a, agent_probe_fn fn, void *arg);
+#define AGENT_PROBE_TIMEOUT 10 /* seconds per handshake */
+#define AGENT_MAX_TARGETS (CONFIG_MAX_PROBES + CONFIG_MAX_URLS)
+
+/*
+ * How the agent makes one TLS handshake with a trust set; tls_probe()
+ * unless replaced (the unit tests put fake hubs here).  Same contract.
+ */
+typedef int (*agent_tls_fn)(void *arg, const char *host, unsigned port,
+    const struct tls_trust *trust, int timeout_s, struct tls_probe *out);
+
+/* Replaces the handshake; fn NULL restores tls_probe(). */
+void agent_set_tls(struct agent *a, agent_tls_fn fn, void *arg);
+
+/*
+ * The probe targets of a configuration, "host:port" each: every probe=,
+ * then the host of every https:// url= (port 443 unless given), without
+ * repeats.  Returns how many were written to targets (at most max); each
+ * is malloc'ed (caller frees).
+ */
+size_t agent_probe_targets(
+    const struct config *cfg, char **targets, size_t max);
+
+/*
+ * Probes every target with the active set and records, for status, the
+ * root each chain ends at, its expiry, and whether another root of the
+ * set validates the target too.  Network failures are recorded, not
+ * returned.  *n (may be NULL) gets the number of targets probed.
+ */
+int agent_refresh_probes(struct agent *a, size_t *n) RK_WUR;
 
 /* Replaces the transport; fn NULL restores fetch_get(). */
 void agent_set_transport(struct agent *a, agent_fetch_fn fn, void *arg);
+
+/*
+ * A flag (set by a signal handler) that cuts a running download short:
+ * the daemon's stop request.  NULL: downloads run to their limits.
+ */
+void agent_set_cancel(struct agent *a, const volatile int *flag);
 
 /*
  * Provisions a new store: pinned keys with threshold, channel, and an

@@ -33,6 +33,8 @@ struct xfer {
 	int over_limit; /* the write callback refused: cap passed */
 	int no_memory;	/* the write callback refused: malloc failed */
 	int in_body;	/* headers after this are trailers: ignored */
+	int cancelled;	/* the progress callback saw req->cancel set */
+	const volatile int *cancel;
 	char etag[sizeof(((struct fetch_res *)0)->etag)];
 	char last_modified[sizeof(((struct fetch_res *)0)->last_modified)];
 };
@@ -199,6 +201,27 @@ add_header(struct curl_slist **list, const char *name, const char *value,
 	return RK_OK;
 }
 
+/*
+ * curl calls this about once a second even when no byte moves, so a stop
+ * request cuts a slow transfer short instead of waiting for its timeout.
+ */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	struct xfer *x = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (x->cancel != NULL && *x->cancel) {
+		x->cancelled = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* Every option of one GET; the first option curl refuses stops it. */
 static CURLcode
 configure(CURL *h, const struct fetch_req *req, struct xfer *x,
@@ -240,6 +263,11 @@ configure(CURL *h, const struct fetch_req *req, struct xfer *x,
 	SETOPT(CURLOPT_WRITEDATA, x);
 	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(CURLOPT_HEADERDATA, x);
+	if (req->cancel != NULL) {
+		SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
+		SETOPT(CURLOPT_XFERINFODATA, x);
+		SETOPT(CURLOPT_NOPROGRESS, 0L);
+	}
 	if (headers != NULL)
 		SETOPT(CURLOPT_HTTPHEADER, headers);
 
@@ -274,6 +302,8 @@ transfer_error(CURLcode cc, const struct xfer *x, const char *url,
 		    url, x->max_size);
 	if (x->no_memory || cc == CURLE_OUT_OF_MEMORY)
 		return rk_fail(why, RK_ENOMEM, "%s: out of memory", url);
+	if (x->cancelled)
+		return rk_fail(why, RK_ENET, "%s: cancelled", url);
 	return rk_fail(why, RK_ENET, "%s: %s", url, reason);
 }
 
@@ -311,6 +341,7 @@ fetch_get(
 		return rk_fail(why, RK_ENET,
 		    "%s: no trusted roots to verify the server with", req->url);
 	x.max_size = req->max_size;
+	x.cancel = req->cancel;
 
 	if (req->etag != NULL && req->etag[0] != '\0') {
 		rc = add_header(&headers, "If-None-Match", req->etag, why);

@@ -30,6 +30,11 @@ struct fetch_req {
 	const char *ca_pem;	   /* trust for https; NULL: https fails */
 	size_t ca_pem_len;
 	long timeout_s; /* 0: FETCH_TIMEOUT_S */
+	/*
+	 * When not NULL and it becomes non-zero (a signal handler sets it),
+	 * the transfer stops within about a second: RK_ENET, "cancelled".
+	 */
+	const volatile int *cancel;
 };
 
 struct fetch_res {

@@ -38,7 +38,9 @@
 #define KEY_FILE_MAX (64u << 10)
 #define BACKOFF_BASE 60 /* seconds: the first retry after an error */
 
-static volatile sig_atomic_t stop_requested;
+/* An int so that fetch can watch it too; the same type as sig_atomic_t. */
+static volatile int stop_requested;
+_Static_assert(sizeof(sig_atomic_t) == sizeof(int), "sig_atomic_t is int");
 static volatile sig_atomic_t reload_requested;
 
 static const char usage_text[] =
@@ -191,6 +193,19 @@ sync_export(struct agent *a)
 		errx_("note: the export did not match the active set; "
 		      "rewritten");
 	return 0;
+}
+
+/*
+ * After a check: what the probe targets depend on now, for status.  A
+ * failure here is reported but does not change the command's outcome.
+ */
+static void
+refresh_probes(struct agent *a)
+{
+	int rc = agent_refresh_probes(a, NULL);
+
+	if (rc != RK_OK)
+		log_warn("probes could not be refreshed: %s", rk_strerror(rc));
 }
 
 /* ---- init --------------------------------------------------------- */
@@ -380,6 +395,7 @@ cmd_check(struct env *e, int argc, char **argv)
 		} else {
 			ex = exit_for_outcome(&o);
 		}
+		refresh_probes(a);
 	}
 	agent_close(a);
 	return ex;
@@ -570,6 +586,8 @@ backoff(unsigned n, int64_t interval)
 		d *= 2;
 	if (d > interval)
 		d = interval;
+	if (d < 2)
+		return 1; /* never a busy loop, whatever the interval */
 	return d / 2 + random_upto(d / 2);
 }
 
@@ -633,6 +651,7 @@ cmd_run(struct env *e, int argc, char **argv)
 	log_setup((int)e->cfg.log_target, e->cfg.log_level, "rootkeeper");
 	if ((ex = open_agent(e, &a)) != 0)
 		return ex;
+	agent_set_cancel(a, &stop_requested);
 	log_info("started: store %s, %zu url(s), every %" PRId64
 		 "s + up to %" PRId64 "s",
 	    e->db, e->cfg.n_urls, e->cfg.interval, e->cfg.jitter);
@@ -644,6 +663,7 @@ cmd_run(struct env *e, int argc, char **argv)
 				a = NULL;
 				if ((ex = open_agent(e, &a)) != 0)
 					return ex;
+				agent_set_cancel(a, &stop_requested);
 			}
 		}
 		if (sync_export(a) != 0)
@@ -660,6 +680,7 @@ cmd_run(struct env *e, int argc, char **argv)
 			log_info("check: %s: %s", agent_result_name(o.result),
 			    o.detail);
 		}
+		refresh_probes(a);
 		if (o.result == AGENT_ERROR) {
 			failures++;
 			delay = backoff(failures, e->cfg.interval);
@@ -697,6 +718,8 @@ json_flag(const char *cmd, int argc, char **argv, int *json)
 static int
 cmd_status(struct env *e, int argc, char **argv)
 {
+	char *targets[AGENT_MAX_TARGETS];
+	size_t nt;
 	struct status s;
 	int json, ex;
 
@@ -705,12 +728,16 @@ cmd_status(struct env *e, int argc, char **argv)
 			fputs(usage_text, stdout);
 		return ex < 0 ? 0 : ex;
 	}
-	status_collect(e->db, e->export_path, (int64_t)time(NULL), &s);
+	nt = agent_probe_targets(&e->cfg, targets, AGENT_MAX_TARGETS);
+	status_collect(
+	    e->db, e->export_path, targets, nt, (int64_t)time(NULL), &s);
 	if (json)
 		status_print_json(&s, stdout);
 	else
 		status_print_text(&s, stdout);
 	status_free(&s);
+	while (nt > 0)
+		free(targets[--nt]);
 	return (int)s.level;
 }
 

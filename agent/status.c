@@ -142,9 +142,56 @@ look_at_certs(struct status *s, struct store *store)
 	trustset_free(&ts);
 }
 
+static const char *
+probe_result_name(int r)
+{
+	return r == 0 ? "ok" : r == 1 ? "cert" : "net";
+}
+
+/* What the last probes said, for the configured targets only. */
+static void
+look_at_probes(struct status *s, struct store *store, char *const *targets,
+    size_t n_targets)
+{
+	struct store_probe *all = NULL;
+	char t[RFC3339_LEN + 1], rel[48];
+	size_t n = 0, i, j;
+
+	if (n_targets == 0 || store_list_probes(store, &all, &n) != RK_OK)
+		return;
+	if ((s->probes = calloc(n + 1, sizeof(*s->probes))) == NULL) {
+		free(all);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n_targets; j++)
+			if (strcmp(all[i].target, targets[j]) == 0)
+				break;
+		if (j == n_targets)
+			continue;
+		s->probes[s->n_probes++] = all[i];
+		if (all[i].result == 1)
+			reason(s, STATUS_WARNING,
+			    "%s fails certificate validation under the active "
+			    "set: %s",
+			    all[i].target, all[i].detail);
+		if (all[i].result == 0 && !all[i].alternative &&
+		    all[i].root_not_after <= s->now + STATUS_SOON) {
+			fmt_time(all[i].root_not_after, t);
+			fmt_rel(
+			    all[i].root_not_after, s->now, rel, sizeof(rel));
+			reason(s, STATUS_WARNING,
+			    "%s depends on %s, which expires on %s (%s), and "
+			    "no other root of the active set validates it",
+			    all[i].target, all[i].root_subject, t, rel);
+		}
+	}
+	free(all);
+}
+
 void
-status_collect(
-    const char *db, const char *export_path, int64_t now, struct status *s)
+status_collect(const char *db, const char *export_path, char *const *targets,
+    size_t n_targets, int64_t now, struct status *s)
 {
 	struct store *store = NULL;
 	struct pubkey **keys = NULL;
@@ -198,6 +245,7 @@ status_collect(
 		}
 		look_at_certs(s, store);
 	}
+	look_at_probes(s, store, targets, n_targets);
 	if (strcmp(s->st.last_check_result, "error") == 0 ||
 	    strcmp(s->st.last_check_result, "rejected") == 0)
 		reason(s, STATUS_WARNING, "last check %s: %s",
@@ -217,8 +265,10 @@ status_free(struct status *s)
 {
 	free(s->expiring);
 	free(s->key_ids);
+	free(s->probes);
 	s->expiring = NULL;
 	s->key_ids = NULL;
+	s->probes = NULL;
 }
 
 void
@@ -272,6 +322,27 @@ status_print_text(const struct status *s, FILE *f)
 	fprintf(f, "\n  keys         %u of %zu\n", s->st.threshold, s->n_keys);
 	for (i = 0; i < s->n_keys; i++)
 		fprintf(f, "               %s\n", s->key_ids[i]);
+	for (i = 0; i < s->n_probes; i++) {
+		const struct store_probe *p = &s->probes[i];
+
+		fmt_rel(p->at, s->now, rel, sizeof(rel));
+		fprintf(f,
+		    "  %s %s: ", i == 0 ? "probes      " : "            ",
+		    p->target);
+		if (p->result == 0) {
+			fmt_time(p->root_not_after, t);
+			fprintf(f, "ok via %s (root expires %s%s)",
+			    p->root_subject, t,
+			    p->alternative ? "; another root validates too"
+					   : "");
+		} else {
+			fprintf(f, "%s: %s",
+			    p->result == 1 ? "certificate refused"
+					   : "unreachable",
+			    p->detail);
+		}
+		fprintf(f, ", checked %s\n", rel);
+	}
 }
 
 void
@@ -360,6 +431,32 @@ status_print_json(const struct status *s, FILE *f)
 		jsonw_str(&w, NULL, s->key_ids[i]);
 	jsonw_arr_close(&w);
 	jsonw_obj_close(&w);
+	jsonw_arr_open(&w, "probes");
+	for (i = 0; i < s->n_probes; i++) {
+		const struct store_probe *p = &s->probes[i];
+
+		jsonw_obj_open(&w, NULL);
+		jsonw_str(&w, "target", p->target);
+		fmt_time(p->at, t);
+		jsonw_str(&w, "at", t);
+		jsonw_str(&w, "result", probe_result_name(p->result));
+		if (p->result == 0) {
+			jsonw_obj_open(&w, "root");
+			jsonw_str(&w, "subject", p->root_subject);
+			hex_encode(p->root_sha256, CRYPTO_SHA256_LEN, hex);
+			jsonw_str(&w, "sha256", hex);
+			fmt_time(p->root_not_after, t);
+			jsonw_str(&w, "not_after", t);
+			jsonw_obj_close(&w);
+			jsonw_bool(&w, "other_root_validates", p->alternative);
+		} else {
+			jsonw_null(&w, "root");
+			jsonw_null(&w, "other_root_validates");
+		}
+		jsonw_str(&w, "detail", p->detail);
+		jsonw_obj_close(&w);
+	}
+	jsonw_arr_close(&w);
 	jsonw_obj_open(&w, "export");
 	jsonw_str(&w, "path", s->export_path);
 	jsonw_bool(&w, "stale", s->export_stale);

@@ -49,12 +49,17 @@ struct status {
 	char export_path[1024];
 	char (*key_ids)[2 * CRYPTO_SHA256_LEN + 1];
 	size_t n_keys;
+	struct store_probe *probes; /* the configured targets' last results */
+	size_t n_probes;
 };
 
-/* Looks at the store at db and the export file; never fails (the level
- * says what could not be read).  Free with status_free(). */
-void status_collect(
-    const char *db, const char *export_path, int64_t now, struct status *out);
+/*
+ * Looks at the store at db, the export file and the recorded results of
+ * the probe targets (those not in targets are ignored); never fails (the
+ * level says what could not be read).  Free with status_free().
+ */
+void status_collect(const char *db, const char *export_path,
+    char *const *targets, size_t n_targets, int64_t now, struct status *out);
 
 void status_free(struct status *s);
 

@@ -117,18 +117,37 @@ static const char schema_v1[] =
     "PRAGMA user_version = 1;";
 /* clang-format on */
 
+/*
+ * Schema version 2: the last result of each anti-lockout probe, so that
+ * status can say which root a hub depends on without touching the network.
+ */
+/* clang-format off */
+static const char schema_v2[] =
+    "CREATE TABLE probes ("
+    "  target TEXT PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  result INTEGER NOT NULL CHECK (result BETWEEN 0 AND 2),"
+    "  root_subject TEXT NOT NULL,"
+    "  root_sha256 BLOB NOT NULL CHECK (length(root_sha256) = 32),"
+    "  root_not_after INTEGER NOT NULL,"
+    "  alternative INTEGER NOT NULL CHECK (alternative IN (0, 1)),"
+    "  detail TEXT NOT NULL);"
+    "PRAGMA user_version = 2;";
+/* clang-format on */
+
 /* In order; a new schema appends a step, it never edits an old one. */
 static const struct migration {
 	int to;
 	const char *sql;
 } migrations[] = {
     {1, schema_v1},
+    {2, schema_v2},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
 /* The runner checks at run time that the last step reaches it. */
-_Static_assert(STORE_SCHEMA_VERSION == 1,
+_Static_assert(STORE_SCHEMA_VERSION == 2,
     "add a migration step for the new STORE_SCHEMA_VERSION");
 
 /* Sets store_last_error(); a long message is cut, never overflows. */
@@ -1769,5 +1788,93 @@ store_count_certs(struct store *s, size_t *n)
 
 	if (rc == RK_OK)
 		*n = (size_t)v;
+	return rc;
+}
+
+int
+store_set_probe(struct store *s, const struct store_probe *p)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, own;
+
+	if (p->result < 0 || p->result > 2)
+		return arg_fail(s, RK_EINVAL, "probe result out of range");
+	if ((rc = wr_enter(s, &own)) != RK_OK)
+		return rc;
+	if ((rc = prep(s,
+		 "INSERT OR REPLACE INTO probes (target, at, result, "
+		 "root_subject, root_sha256, root_not_after, alternative, "
+		 "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		 &q)) != RK_OK ||
+	    (rc = bind_field(s, q, 1, p->target, sizeof(p->target))) != RK_OK ||
+	    (rc = bind_i64(s, q, 2, p->at)) != RK_OK ||
+	    (rc = bind_i64(s, q, 3, p->result)) != RK_OK ||
+	    (rc = bind_field(
+		 s, q, 4, p->root_subject, sizeof(p->root_subject))) != RK_OK ||
+	    (rc = bind_blob(s, q, 5, p->root_sha256, CRYPTO_SHA256_LEN)) !=
+		RK_OK ||
+	    (rc = bind_i64(s, q, 6, p->root_not_after)) != RK_OK ||
+	    (rc = bind_i64(s, q, 7, p->alternative ? 1 : 0)) != RK_OK ||
+	    (rc = bind_field(s, q, 8, p->detail, sizeof(p->detail))) != RK_OK ||
+	    (rc = step_done(s, q, "probe")) != RK_OK)
+		goto out;
+out:
+	sqlite3_finalize(q);
+	return wr_leave(s, own, rc);
+}
+
+int
+store_list_probes(struct store *s, struct store_probe **out, size_t *n)
+{
+	struct store_probe *arr = NULL, *e;
+	sqlite3_stmt *q = NULL;
+	size_t cnt = 0, cap = 0;
+	int64_t result;
+	int rc, own, src;
+
+	if ((rc = rd_enter(s, &own)) != RK_OK)
+		return rc;
+	if ((rc = prep(s,
+		 "SELECT target, at, result, root_subject, root_sha256, "
+		 "root_not_after, alternative, detail FROM probes "
+		 "ORDER BY target",
+		 &q)) != RK_OK)
+		goto out;
+	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
+		    RK_OK)
+			goto out;
+		e = &arr[cnt];
+		memset(e, 0, sizeof(*e));
+		if ((rc = col_text(s, q, 0, e->target, sizeof(e->target))) !=
+			RK_OK ||
+		    (rc = col_i64(s, q, 1, &e->at)) != RK_OK ||
+		    (rc = col_i64(s, q, 2, &result)) != RK_OK ||
+		    (rc = col_text(s, q, 3, e->root_subject,
+			 sizeof(e->root_subject))) != RK_OK ||
+		    (rc = col_sha(s, q, 4, e->root_sha256)) != RK_OK ||
+		    (rc = col_i64(s, q, 5, &e->root_not_after)) != RK_OK ||
+		    (rc = col_flag(s, q, 6, &e->alternative)) != RK_OK ||
+		    (rc = col_text(s, q, 7, e->detail, sizeof(e->detail))) !=
+			RK_OK)
+			goto out;
+		if (result < 0 || result > 2) {
+			rc = corrupt(s, 2);
+			goto out;
+		}
+		e->result = (int)result;
+		cnt++;
+	}
+	if (src != SQLITE_DONE) {
+		rc = db_fail(s, src, "probes");
+		goto out;
+	}
+	*out = arr;
+	*n = cnt;
+	arr = NULL;
+out:
+	free(arr);
+	sqlite3_finalize(q);
+	rd_leave(s, own);
 	return rc;
 }

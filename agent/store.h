@@ -30,7 +30,7 @@
 #include "manifest.h"
 
 #define STORE_APPLICATION_ID 0x524b4b50 /* "RKKP" */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_MAX_EVENTS 1000 /* older events are deleted */
 
 enum store_mode {
@@ -244,5 +244,30 @@ int store_active_version(struct store *s, uint64_t *version) RK_WUR;
  * store_prune() must bring down once no version uses one).
  */
 int store_count_certs(struct store *s, size_t *n) RK_WUR;
+
+/*
+ * The last result of one anti-lockout probe (a TLS handshake to target
+ * with the active set).  result: 0 validated, 1 certificate refused,
+ * 2 network failure.  On 0, root_* name the root the chain ended at and
+ * alternative says whether another root of the active set validates the
+ * target too (so that the root's expiry does not cut the device off).
+ */
+struct store_probe {
+	char target[300]; /* host:port */
+	int64_t at;
+	int result;
+	char root_subject[256];
+	uint8_t root_sha256[CRYPTO_SHA256_LEN];
+	int64_t root_not_after;
+	int alternative;
+	char detail[256];
+};
+
+/* Records a probe's result, replacing the last one for that target. */
+int store_set_probe(struct store *s, const struct store_probe *p) RK_WUR;
+
+/* Every recorded probe, by target; caller frees *out. */
+int store_list_probes(
+    struct store *s, struct store_probe **out, size_t *n) RK_WUR;
 
 #endif

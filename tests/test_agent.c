@@ -1454,88 +1454,193 @@ test_export_fails(void **state)
 	assert_int_equal(rmdir(sub), 0);
 }
 
-/* A fake probe module: step 8 as the agent drives it. */
-struct probe_fake {
-	int rc;
+/*
+ * A fake hub for step 8: it presents a chain that ends at root `root`
+ * with a leaf issued at leaf_nb, and answers a handshake the way a TLS
+ * client with that trust set would: validated when the set holds the root
+ * (and no partial distrust of it refuses the leaf), refused otherwise;
+ * unreachable when down.
+ */
+struct hub_fake {
+	const struct pki *p;
+	int root;
+	int64_t leaf_nb;
+	int down;
+	int rc; /* what the handshake function itself returns */
 	int calls;
-	size_t cand_n, act_n;
-	uint64_t version;
+	char host[64];
+	unsigned port;
 };
 
 static int
-probe_fake(void *arg, const struct config *cfg,
-    const struct agent_probe_set *candidate,
-    const struct agent_probe_set *active, const struct manifest *m,
-    struct rk_why *why)
+hub_fake(void *arg, const char *host, unsigned port,
+    const struct tls_trust *trust, int timeout_s, struct tls_probe *out)
 {
-	struct probe_fake *pf = arg;
+	struct hub_fake *h = arg;
+	const uint8_t *sha = h->p->cert_sha[h->root];
+	uint8_t d[CRYPTO_SHA256_LEN];
+	size_t i;
+	int found = 0;
 
-	assert_int_equal(cfg->n_probes, 1);
-	pf->calls++;
-	pf->cand_n = candidate->n;
-	pf->act_n = active->n;
-	pf->version = m->version;
-	if (pf->rc == RK_EPROBE)
-		return rk_fail(why, RK_EPROBE, "%s: certificate verify failed",
-		    cfg->probes[0]);
-	return pf->rc;
+	(void)timeout_s;
+	h->calls++;
+	snprintf(h->host, sizeof(h->host), "%s", host);
+	h->port = port;
+	if (h->rc != RK_OK)
+		return h->rc;
+	memset(out, 0, sizeof(*out));
+	if (h->down) {
+		out->result = TLS_PROBE_NET;
+		snprintf(out->detail, sizeof(out->detail), "refused");
+		return RK_OK;
+	}
+	for (i = 0; i < trust->n; i++) {
+		assert_int_equal(
+		    crypto_sha256(trust->der[i], trust->len[i], NULL, 0, d),
+		    RK_OK);
+		found |= memcmp(d, sha, CRYPTO_SHA256_LEN) == 0;
+	}
+	for (i = 0; found && i < trust->n_after; i++)
+		if (memcmp(trust->after[i].sha256, sha, CRYPTO_SHA256_LEN) ==
+			0 &&
+		    h->leaf_nb > trust->after[i].after)
+			found = 0;
+	out->result = found ? TLS_PROBE_OK : TLS_PROBE_CERT;
+	out->have_leaf = 1;
+	out->leaf_not_before = h->leaf_nb;
+	if (found) {
+		memcpy(out->root.sha256, sha, CRYPTO_SHA256_LEN);
+		snprintf(out->root.subject, sizeof(out->root.subject),
+		    "/CN=root %d", h->root);
+		out->root.not_after = 4102444800;
+	} else {
+		snprintf(out->detail, sizeof(out->detail), "no signer");
+	}
+	return RK_OK;
 }
 
 static void
 test_probes(void **state)
 {
 	struct fx *f = *state;
-	struct spec s1 = spec(f, 1), s2 = spec(f, 2), s3 = spec(f, 3);
-	struct probe_fake pf;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2), s2b = spec(f, 2),
+		    s3 = spec(f, 3), s4 = spec(f, 4);
+	struct hub_fake hub;
 	struct agent_outcome o;
+	struct store_probe *ps = NULL;
+	struct store *ro;
+	size_t n = 0;
+	int calls;
 
-	memset(&pf, 0, sizeof(pf));
+	memset(&hub, 0, sizeof(hub));
+	hub.p = f->p;
+	hub.root = ROOT_V1;
+	hub.leaf_nb = f->now - DAY;
 	f->cfg.probes[0] = strdup("hub.test:8883");
 	f->cfg.n_probes = 1;
 	SET(s1, certs, ROOT_A, ROOT_B, ROOT_V1);
 	provision(f, &s1, (const int[]){ED1}, 1, 1);
-	agent_set_probe(f->a, probe_fake, &pf);
+	agent_set_tls(f->a, hub_fake, &hub);
 
-	/* The probe refuses: rejected, nothing changes. */
+	/* v2 drops the hub's root without distrusting it: lockout. */
 	SET(s2, certs, ROOT_A, ROOT_B);
-	SET(s2, distrust, ROOT_V1);
-	pf.rc = RK_EPROBE;
 	serve(f, 0, &s2, "\"e2\"");
 	o = check(f);
 	expect_outcome(&o, AGENT_REJECTED, RK_EPROBE, 2);
 	assert_non_null(strstr(o.detail, "bundle v2"));
 	assert_non_null(strstr(o.detail, "hub.test:8883"));
-	assert_int_equal(pf.calls, 1);
-	assert_int_equal(pf.cand_n, 2);
-	assert_int_equal(pf.act_n, 3);
-	assert_int_equal(pf.version, 2);
+	assert_string_equal(hub.host, "hub.test");
+	assert_int_equal(hub.port, 8883);
+	assert_int_equal(hub.calls, 2); /* active, then candidate */
 	assert_int_equal(state_of(f).active_version, 1);
 	assert_int_equal(state_of(f).highest_version, 1);
 	assert_string_equal(state_of(f).etag, "");
 	expect_event(f, 0, "rejected", 2);
 	EXPECT_SET(f, ROOT_A, ROOT_B, ROOT_V1);
 
-	/* The probe cannot run: an error, not a verdict. */
-	pf.rc = RK_ENOMEM;
+	/* The handshake cannot be tried: an error, not a verdict. */
+	hub.rc = RK_ENOMEM;
 	o = check(f);
 	expect_outcome(&o, AGENT_ERROR, RK_ENOMEM, 2);
 	assert_int_equal(state_of(f).active_version, 1);
+	hub.rc = RK_OK;
 
-	/* The probe agrees. */
-	pf.rc = RK_OK;
+	/* Distrusting the hub's root outright: revocation beats
+	 * availability, noted in the outcome and the event. */
+	SET(s2b, certs, ROOT_A, ROOT_B);
+	SET(s2b, distrust, ROOT_V1);
+	serve(f, 0, &s2b, "\"e2b\"");
 	o = check(f);
 	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	assert_non_null(strstr(o.detail, "revocation beats availability"));
+	expect_event(f, 0, "updated", 2);
 	EXPECT_SET(f, ROOT_A, ROOT_B);
-	assert_int_equal(pf.calls, 3);
 
-	/* No probing for what the policy already refused or knows. */
-	o = check(f);
-	expect_outcome(&o, AGENT_CURRENT, RK_OK, 2);
-	s3.channel = "other";
+	/* Once the hub moved to B: a bundle without B is refused... */
+	hub.root = ROOT_B;
+	SET(s3, certs, ROOT_A);
 	serve(f, 0, &s3, NULL);
 	o = check(f);
-	expect_outcome(&o, AGENT_REJECTED, RK_ECHANNEL, 3);
-	assert_int_equal(pf.calls, 3);
+	expect_outcome(&o, AGENT_REJECTED, RK_EPROBE, 3);
+	/* ...unless the hub is unreachable: network failures do not count. */
+	hub.down = 1;
+	calls = hub.calls;
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 3);
+	assert_int_equal(hub.calls, calls + 1); /* the active run only */
+	hub.down = 0;
+
+	/* No probing for what the policy already refused or knows. */
+	calls = hub.calls;
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 3);
+	s4.channel = "other";
+	serve(f, 0, &s4, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_ECHANNEL, 4);
+	assert_int_equal(hub.calls, calls);
+
+	/* For status: what the hub depends on under the active set {A}. */
+	hub.root = ROOT_A;
+	assert_int_equal(agent_refresh_probes(f->a, &n), RK_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_open(f->db, STORE_RO, &ro, NULL), RK_OK);
+	assert_int_equal(store_list_probes(ro, &ps, &n), RK_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(ps[0].target, "hub.test:8883");
+	assert_int_equal(ps[0].result, 0);
+	assert_memory_equal(
+	    ps[0].root_sha256, f->p->cert_sha[ROOT_A], CRYPTO_SHA256_LEN);
+	assert_int_equal(ps[0].alternative, 0); /* A is the only root */
+	free(ps);
+	store_close(ro);
+}
+
+static void
+test_probe_targets(void **state)
+{
+	struct fx *f = *state;
+	char *t[AGENT_MAX_TARGETS];
+	size_t n, i;
+
+	f->cfg.probes[0] = strdup("hub.test:8883");
+	f->cfg.probes[1] = strdup("updates.test:443");
+	f->cfg.n_probes = 2;
+	free(f->cfg.urls[0]); /* the fixture's mirrors */
+	free(f->cfg.urls[1]);
+	f->cfg.urls[0] = strdup("https://updates.test/ch/latest.rkb");
+	f->cfg.urls[1] = strdup("https://user@[::1]:8443/x");
+	f->cfg.urls[2] = strdup("http://plain.test/x");
+	f->cfg.urls[3] = strdup("https://mirror.test:9443");
+	f->cfg.n_urls = 4;
+	n = agent_probe_targets(&f->cfg, t, AGENT_MAX_TARGETS);
+	assert_int_equal(n, 4);
+	assert_string_equal(t[0], "hub.test:8883");
+	assert_string_equal(t[1], "updates.test:443"); /* once only */
+	assert_string_equal(t[2], "[::1]:8443");
+	assert_string_equal(t[3], "mirror.test:9443");
+	for (i = 0; i < n; i++)
+		free(t[i]);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1564,6 +1669,7 @@ main(void)
 	    T(test_open_missing),
 	    T(test_export_fails),
 	    T(test_probes),
+	    T(test_probe_targets),
 	};
 
 	return cmocka_run_group_tests_name(

@@ -489,7 +489,13 @@ test_newer_schema(void **state)
 
 	store_close(open_ok(f->db, STORE_CREATE));
 	db = raw_open(f->db);
-	raw_exec(db, "PRAGMA user_version = 2");
+	{
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		    STORE_SCHEMA_VERSION + 1);
+		raw_exec(db, sql);
+	}
 	sqlite3_close(db);
 	for (i = 0; i < 2; i++) {
 		memset(&why, 0, sizeof(why));
@@ -499,7 +505,8 @@ test_newer_schema(void **state)
 		assert_non_null(strstr(why.msg, "newer"));
 	}
 	db = raw_open(f->db);
-	assert_int_equal(raw_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(
+	    raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION + 1);
 	sqlite3_close(db);
 }
 
@@ -546,8 +553,9 @@ test_migration(void **state)
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master "
 				     "WHERE type = 'table' AND name IN "
 				     "('versions', 'certs', 'version_certs', "
-				     "'state', 'keys', 'distrust', 'events')"),
-	    7);
+				     "'state', 'keys', 'distrust', 'events', "
+				     "'probes')"),
+	    8);
 	sqlite3_close(db);
 	/* Run again, the v1 step would fail on its CREATE TABLEs. */
 	s = open_ok(f->db, STORE_RW);
@@ -1435,6 +1443,95 @@ test_ro_unprivileged(void **state)
 	assert_false(exists(wal));
 }
 
+/*
+ * A store of schema 1 (as the first release wrote it: no probes table)
+ * is brought to the current schema in place, its data kept.
+ */
+static void
+test_migration_v1_to_v2(void **state)
+{
+	struct fix *f = *state;
+	struct store_state st;
+	struct store_probe p, *ps = NULL;
+	struct store *s;
+	size_t n = 0;
+	sqlite3 *db;
+
+	s = open_ok(f->db, STORE_CREATE);
+	assert_int_equal(store_get_state(s, &st), RK_OK);
+	snprintf(st.channel, sizeof(st.channel), "from-v1");
+	assert_int_equal(store_set_state(s, &st), RK_OK);
+	store_close(s);
+	db = raw_open(f->db);
+	raw_exec(db, "DROP TABLE probes; PRAGMA user_version = 1");
+	sqlite3_close(db);
+
+	/* A reader cannot migrate; the first writer does. */
+	s = NULL;
+	assert_int_equal(store_open(f->db, STORE_RO, &s, NULL), RK_ESTORE);
+	s = open_ok(f->db, STORE_RW);
+	assert_int_equal(store_get_state(s, &st), RK_OK);
+	assert_string_equal(st.channel, "from-v1");
+	memset(&p, 0, sizeof(p));
+	snprintf(p.target, sizeof(p.target), "hub.example:8883");
+	assert_int_equal(store_set_probe(s, &p), RK_OK);
+	assert_int_equal(store_list_probes(s, &ps, &n), RK_OK);
+	assert_int_equal(n, 1);
+	free(ps);
+	store_close(s);
+	db = raw_open(f->db);
+	assert_int_equal(
+	    raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	sqlite3_close(db);
+}
+
+static void
+test_probes(void **state)
+{
+	struct fix *f = *state;
+	struct store_probe p, q, *ps = NULL;
+	struct store *s = open_ok(f->db, STORE_CREATE), *ro;
+	size_t n = 0;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.target, sizeof(p.target), "b.example:8883");
+	p.at = 1764115200;
+	p.result = 0;
+	snprintf(p.root_subject, sizeof(p.root_subject), "/CN=Root A");
+	memset(p.root_sha256, 0xab, sizeof(p.root_sha256));
+	p.root_not_after = 1800000000;
+	p.alternative = 1;
+	snprintf(p.detail, sizeof(p.detail), "validated");
+	assert_int_equal(store_set_probe(s, &p), RK_OK);
+	q = p;
+	snprintf(q.target, sizeof(q.target), "a.example:443");
+	q.result = 2;
+	q.alternative = 0;
+	assert_int_equal(store_set_probe(s, &q), RK_OK);
+	/* The same target again replaces its row. */
+	p.at++;
+	assert_int_equal(store_set_probe(s, &p), RK_OK);
+	q.result = 3;
+	assert_int_equal(store_set_probe(s, &q), RK_EINVAL);
+
+	ro = open_ok(f->db, STORE_RO);
+	assert_int_equal(store_list_probes(ro, &ps, &n), RK_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(ps[0].target, "a.example:443");
+	assert_int_equal(ps[0].result, 2);
+	assert_string_equal(ps[1].target, "b.example:8883");
+	assert_int_equal(ps[1].at, p.at);
+	assert_string_equal(ps[1].root_subject, "/CN=Root A");
+	assert_memory_equal(ps[1].root_sha256, p.root_sha256, 32);
+	assert_int_equal(ps[1].root_not_after, 1800000000);
+	assert_int_equal(ps[1].alternative, 1);
+	assert_string_equal(ps[1].detail, "validated");
+	assert_int_equal(store_set_probe(ro, &p), RK_EINVAL);
+	free(ps);
+	store_close(ro);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -1450,6 +1547,9 @@ main(void)
 		test_not_a_database, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_migration_v1_to_v2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_probes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_state_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

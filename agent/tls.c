@@ -1,0 +1,1100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * TLS with a given trust set, through wolfSSL (see tls.h).  Debian's
+ * wolfSSL verifies nothing unless told to, and a PEM file cannot say "only
+ * for leaves issued before T", so what matters lives in one verify
+ * callback: wolfSSL, built with WOLFSSL_ALWAYS_VERIFY_CB and
+ * WOLFSSL_VERIFY_CB_ALL_CERTS, calls it for every certificate the peer
+ * sent, the leaf last, also when the chain validated.  The callback finds
+ * its context's state through ex_data, leaving wolfSSL_SetCertCbCtx() to
+ * the application; the two ex_data indices, taken once per process, and
+ * whether tls_probe()'s one wolfSSL_Init() worked are the only globals.  It
+ * walks from the leaf to the root by signature (a name can be copied, a
+ * signature cannot), and forgives a date error only when the clock is behind
+ * the time floor and the certificate passes all of wolfSSL's other checks at
+ * the floor, because wolfSSL reports a date error in place of an unknown
+ * critical extension or a weak key.  No revocation (CRL, OCSP), no connection
+ * reuse: a probe is one handshake.
+ */
+#include "tls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+
+#include "rfc3339.h"
+
+/*
+ * Without these the callback is not called for a chain that validated,
+ * and partial distrust would silently not be enforced.
+ */
+#if !defined(WOLFSSL_ALWAYS_VERIFY_CB) || !defined(WOLFSSL_VERIFY_CB_ALL_CERTS)
+#error "wolfSSL needs WOLFSSL_ALWAYS_VERIFY_CB and WOLFSSL_VERIFY_CB_ALL_CERTS"
+#endif
+#if !defined(HAVE_EX_DATA) || !defined(OPENSSL_EXTRA)
+#error "wolfSSL needs HAVE_EX_DATA and OPENSSL_EXTRA"
+#endif
+
+#define WALK_MAX 16 /* of the peer's certificates, the most looked at */
+/* wolfSSL's default minimum key sizes, in its own units (bytes). */
+#define MIN_RSA_KEY_BYTES (1024 / 8)
+#define MIN_ECC_KEY_BYTES (224 / 8)
+
+/* A certificate as the chain walk needs it. */
+struct facts {
+	uint8_t subject_hash[KEYID_SIZE];
+	uint8_t issuer_hash[KEYID_SIZE];
+	uint8_t *key;
+	word32 key_len;
+	word32 key_oid;
+};
+
+struct root {
+	uint8_t sha256[CRYPTO_SHA256_LEN];
+	char subject[256];
+	int64_t not_before;
+	int64_t not_after;
+	int has_after;
+	int64_t after;
+	struct facts f;
+	uint8_t *der;
+	size_t len;
+};
+
+struct tls_verifier {
+	struct root *roots;
+	size_t n;
+	size_t skipped;
+	int64_t floor;
+	const struct tls_hook *hook;
+};
+
+/* What one handshake of tls_probe() learns; the callback fills it. */
+struct conn {
+	int failed;
+	char detail[256];
+	int have_root;
+	struct tls_root root;
+	int have_leaf;
+	int64_t leaf_not_before;
+	size_t ip_len; /* 4 or 16 when the host is an address literal */
+	uint8_t ip[16];
+};
+
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+static int ctx_index = -1;
+static int ssl_index = -1;
+
+static void
+take_indices(void)
+{
+	ctx_index = wolfSSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	ssl_index = wolfSSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+static int
+indices(void)
+{
+	if (pthread_once(&index_once, take_indices) != 0)
+		return RK_ECRYPTO;
+	return ctx_index >= 0 && ssl_index >= 0 ? RK_OK : RK_ECRYPTO;
+}
+
+static void
+facts_free(struct facts *f)
+{
+	free(f->key);
+	f->key = NULL;
+}
+
+static int
+facts_of(const uint8_t *der, size_t len, struct facts *out)
+{
+	DecodedCert *dc;
+	struct facts f;
+	int rc = RK_ECERT;
+
+	if (der == NULL || len == 0 || len > UINT32_MAX)
+		return RK_ECERT;
+	if ((dc = malloc(sizeof(*dc))) == NULL)
+		return RK_ENOMEM;
+	memset(&f, 0, sizeof(f));
+	wc_InitDecodedCert(dc, der, (word32)len, NULL);
+	if (wc_ParseCert(dc, CERT_TYPE, NO_VERIFY, NULL) != 0 ||
+	    dc->publicKey == NULL || dc->pubKeySize == 0)
+		goto out;
+	rc = RK_ENOMEM;
+	if ((f.key = malloc(dc->pubKeySize)) == NULL)
+		goto out;
+	memcpy(f.key, dc->publicKey, dc->pubKeySize);
+	f.key_len = dc->pubKeySize;
+	f.key_oid = dc->keyOID;
+	memcpy(f.subject_hash, dc->subjectHash, KEYID_SIZE);
+	memcpy(f.issuer_hash, dc->issuerHash, KEYID_SIZE);
+	*out = f;
+	f.key = NULL;
+	rc = RK_OK;
+out:
+	wc_FreeDecodedCert(dc);
+	free(dc);
+	facts_free(&f);
+	return rc;
+}
+
+/* Did parent sign child (whose facts are cf)?  Names first: it is cheap. */
+static int
+signed_by(const uint8_t *child, size_t len, const struct facts *cf,
+    const struct facts *parent)
+{
+	if (memcmp(cf->issuer_hash, parent->subject_hash, KEYID_SIZE) != 0)
+		return 0;
+	return wc_CheckCertSigPubKey(child, (word32)len, NULL, parent->key,
+		   parent->key_len, (int)parent->key_oid) == 0;
+}
+
+void
+tls_verifier_free(struct tls_verifier *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < v->n; i++) {
+		facts_free(&v->roots[i].f);
+		free(v->roots[i].der);
+	}
+	free(v->roots);
+	free(v);
+}
+
+size_t
+tls_verifier_skipped(const struct tls_verifier *v)
+{
+	return v->skipped;
+}
+
+/* The earliest date of the after list for this root, if any. */
+static void
+root_after(const struct tls_trust *t, struct root *r)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_after; i++) {
+		if (memcmp(t->after[i].sha256, r->sha256, CRYPTO_SHA256_LEN))
+			continue;
+		if (!r->has_after || t->after[i].after < r->after)
+			r->after = t->after[i].after;
+		r->has_after = 1;
+	}
+}
+
+static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store);
+
+static int
+refuse_all(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+	(void)preverify;
+	(void)store;
+	return 0;
+}
+
+int
+tls_ctx_setup(struct WOLFSSL_CTX *ctx, const struct tls_trust *trust,
+    const struct tls_hook *hook, struct tls_verifier **out)
+{
+	struct tls_verifier *v = NULL;
+	struct certinfo ci;
+	struct facts f;
+	size_t i;
+	int rc;
+
+	if (ctx == NULL || trust == NULL ||
+	    (trust->n > 0 && (trust->der == NULL || trust->len == NULL)) ||
+	    (trust->n_after > 0 && trust->after == NULL))
+		return RK_EINVAL;
+	if ((rc = indices()) != RK_OK)
+		goto fail;
+	rc = RK_ENOMEM;
+	if ((v = calloc(1, sizeof(*v))) == NULL ||
+	    (v->roots = calloc(trust->n + 1, sizeof(*v->roots))) == NULL)
+		goto fail;
+	v->floor = trust->floor;
+	v->hook = hook;
+	for (i = 0; i < trust->n; i++) {
+		struct root *r = &v->roots[v->n];
+		const uint8_t *der = trust->der[i];
+		size_t len = trust->len[i];
+
+		if (len > INT32_MAX ||
+		    crypto_cert_info(der, len, &ci) != RK_OK) {
+			v->skipped++;
+			continue;
+		}
+		if ((rc = facts_of(der, len, &f)) == RK_ENOMEM)
+			goto fail;
+		if (rc != RK_OK) {
+			v->skipped++;
+			continue;
+		}
+		/*
+		 * Dates are the callback's business: a device whose clock
+		 * is behind would otherwise load no root at all.
+		 */
+		if (wolfSSL_CTX_load_verify_buffer_ex(ctx, der, (long)len,
+			WOLFSSL_FILETYPE_ASN1, 0,
+			WOLFSSL_LOAD_FLAG_DATE_ERR_OKAY) != WOLFSSL_SUCCESS) {
+			facts_free(&f);
+			v->skipped++;
+			continue;
+		}
+		memcpy(r->sha256, ci.sha256, CRYPTO_SHA256_LEN);
+		memcpy(r->subject, ci.subject, sizeof(r->subject));
+		r->not_before = ci.not_before;
+		r->not_after = ci.not_after;
+		if ((r->der = malloc(len)) == NULL) {
+			facts_free(&f);
+			rc = RK_ENOMEM;
+			goto fail;
+		}
+		memcpy(r->der, der, len);
+		r->len = len;
+		r->f = f;
+		root_after(trust, r);
+		v->n++;
+	}
+	rc = RK_ECRYPTO;
+	if (wolfSSL_CTX_set_ex_data(ctx, ctx_index, v) != WOLFSSL_SUCCESS)
+		goto fail;
+	wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, verify_cb);
+	*out = v;
+	return RK_OK;
+fail:
+	/* Half a setup must not leave a context that verifies nothing. */
+	wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, refuse_all);
+	tls_verifier_free(v);
+	return rc;
+}
+
+/* ---- the verify callback ------------------------------------------ */
+
+static int
+is_date_error(int err)
+{
+	return err == X509_V_ERR_CERT_NOT_YET_VALID ||
+	       err == X509_V_ERR_CERT_HAS_EXPIRED ||
+	       err == X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD ||
+	       err == X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD ||
+	       err == ASN_BEFORE_DATE_E || err == ASN_AFTER_DATE_E;
+}
+
+/* RFC 3339, or "(out of range)" for a time it cannot write. */
+static void
+fmt_time(int64_t t, char out[RFC3339_LEN + 1])
+{
+	if (rfc3339_format(t, out) != RK_OK)
+		memcpy(out, "(out of range)", sizeof("(out of range)"));
+}
+
+static void conn_fail(struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Records the first reason a handshake of tls_probe() was refused. */
+static void
+conn_fail(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c == NULL || c->failed)
+		return;
+	c->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The clock is behind the floor and wolfSSL found the certificate at depth
+ * outside its dates: is it valid at the floor, and does it pass every other
+ * check of wolfSSL's there?  A date error hides an unknown critical
+ * extension (ParseCertRelative reports the date first) and, above the
+ * leaf, the key-size check, so both are redone: the certificate is parsed
+ * again against ctx's CAs with only the date check skipped.
+ */
+static int
+valid_at_floor(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
+    const uint8_t *der, size_t len, const char **why)
+{
+	struct certinfo ci;
+	DecodedCert *dc;
+	int ok = 0;
+
+	*why = "it cannot be parsed";
+	if (len == 0 || len > INT32_MAX ||
+	    crypto_cert_info(der, len, &ci) != RK_OK)
+		return 0;
+	*why = "it is not valid then either";
+	if (ci.not_before > v->floor || ci.not_after < v->floor)
+		return 0;
+	*why = "out of memory";
+	if ((dc = malloc(sizeof(*dc))) == NULL)
+		return 0;
+	wc_InitDecodedCert(dc, der, (word32)len, NULL);
+	*why = "it fails wolfSSL's other checks";
+	if (wc_ParseCert(dc, CERT_TYPE, VERIFY_SKIP_DATE,
+		wolfSSL_CTX_GetCertManager(ctx)) == 0) {
+		*why = "its key is too small";
+		if (dc->keyOID == RSAk)
+			ok = dc->pubKeySize >= MIN_RSA_KEY_BYTES;
+		else if (dc->keyOID == ECDSAk)
+			ok = dc->pubKeySize >= MIN_ECC_KEY_BYTES;
+		else
+			ok = 1;
+	}
+	wc_FreeDecodedCert(dc);
+	free(dc);
+	return ok;
+}
+
+/*
+ * wolfSSL adds every intermediate it validated to ctx's CAs, which is how
+ * the next certificate down finds its issuer, but never one that had an
+ * error, even an error the callback forgave.  An intermediate valid at the
+ * floor is added here instead, as wolfSSL would have (valid_at_floor() has
+ * checked its signature against ctx's CAs).  Without it the leaf would
+ * find no issuer.
+ */
+static void
+adopt_ca(WOLFSSL_CTX *ctx, const uint8_t *der, size_t len)
+{
+	struct certinfo ci;
+
+	if (crypto_cert_info(der, len, &ci) != RK_OK || !ci.is_ca)
+		return;
+	(void)wolfSSL_CTX_load_verify_buffer_ex(ctx, der, (long)len,
+	    WOLFSSL_FILETYPE_ASN1, 0, WOLFSSL_LOAD_FLAG_DATE_ERR_OKAY);
+}
+
+/* Would root r be refused for a leaf issued at leaf_nb? */
+static int
+refuses(const struct root *r, int64_t leaf_nb)
+{
+	return r->has_after && leaf_nb > r->after;
+}
+
+/* A certificate that may stand between the leaf and a root. */
+struct cand {
+	const uint8_t *der;
+	size_t len;
+	struct facts f;
+	int seen;
+};
+
+/* Where the chain may end, for check_chain(). */
+struct reach {
+	uint8_t *root; /* v->n flags: this root of ours is reachable */
+	long nearest;  /* the first reached, breadth first; -1: none */
+};
+
+/*
+ * Breadth first from the leaf (c[0]) through the candidates, each step by
+ * signature, marking every root of ours that is a candidate reached or
+ * signed one.  All paths, not one: wolfSSL does not say which it took,
+ * and when the peer sends two (an intermediate and a cross-signed copy of
+ * it), a distrusted root at the end of one must not hide behind the
+ * other: revocation beats availability.
+ */
+static int
+search(
+    const struct tls_verifier *v, struct cand *c, size_t n, struct reach *out)
+{
+	uint8_t sha[CRYPTO_SHA256_LEN];
+	size_t *queue, head = 0, tail = 0, i;
+
+	if ((queue = calloc(n + 1, sizeof(*queue))) == NULL)
+		return RK_ENOMEM;
+	for (i = 0; i < n; i++)
+		c[i].seen = 0;
+	memset(out->root, 0, v->n + 1);
+	out->nearest = -1;
+	queue[tail++] = 0;
+	c[0].seen = 1;
+	while (head < tail) {
+		struct cand *cur = &c[queue[head++]];
+
+		if (crypto_sha256(cur->der, cur->len, NULL, 0, sha) != RK_OK) {
+			free(queue);
+			return RK_ECRYPTO;
+		}
+		for (i = 0; i < v->n; i++) {
+			if (memcmp(
+				sha, v->roots[i].sha256, CRYPTO_SHA256_LEN) &&
+			    !signed_by(
+				cur->der, cur->len, &cur->f, &v->roots[i].f))
+				continue;
+			out->root[i] = 1;
+			if (out->nearest < 0)
+				out->nearest = (long)i;
+		}
+		for (i = 0; i < n; i++) {
+			if (c[i].seen ||
+			    !signed_by(cur->der, cur->len, &cur->f, &c[i].f))
+				continue;
+			c[i].seen = 1;
+			queue[tail++] = i;
+		}
+	}
+	free(queue);
+	return RK_OK;
+}
+
+/*
+ * Extends the reached roots upward through our own roots (a set may hold
+ * an intermediate or a cross-signed root as well as the root above it),
+ * and returns one that refuses a leaf issued at leaf_nb, or -1.
+ */
+static long
+refusing(
+    const struct tls_verifier *v, struct reach *re, int64_t leaf_nb, int *err)
+{
+	size_t *queue, head = 0, tail = 0, i;
+	long hit = -1;
+
+	if ((queue = calloc(v->n + 1, sizeof(*queue))) == NULL) {
+		*err = 1;
+		return -1;
+	}
+	for (i = 0; i < v->n; i++)
+		if (re->root[i])
+			queue[tail++] = i;
+	while (head < tail) {
+		const struct root *cur = &v->roots[queue[head++]];
+
+		for (i = 0; i < v->n; i++) {
+			if (re->root[i] || !signed_by(cur->der, cur->len,
+					       &cur->f, &v->roots[i].f))
+				continue;
+			re->root[i] = 1;
+			queue[tail++] = i;
+		}
+	}
+	for (i = 0; i < v->n && hit < 0; i++)
+		if (re->root[i] && refuses(&v->roots[i], leaf_nb))
+			hit = (long)i;
+	free(queue);
+	return hit;
+}
+
+static void
+cands_free(struct cand *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; c != NULL && i < n; i++)
+		facts_free(&c[i].f);
+	free(c);
+}
+
+/*
+ * The candidates: what the peer sent, then, with cm, the CAs wolfSSL keeps
+ * in ctx but for our own roots.  wolfSSL caches every intermediate it
+ * validates there, and a later peer may leave it out.
+ */
+static int
+cands_load(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
+    const WOLFSSL_BUFFER_INFO *certs, int ncerts, int cm, WOLFSSL_STACK **sk,
+    struct cand **out, size_t *n)
+{
+	uint8_t sha[CRYPTO_SHA256_LEN];
+	struct cand *c;
+	WOLFSSL_X509 *x;
+	const unsigned char *d;
+	size_t k = 0, i, cap;
+	int j, nsk = 0, sz, rc;
+
+	*sk = NULL;
+	if (cm && (*sk = wolfSSL_CertManagerGetCerts(
+		       wolfSSL_CTX_GetCertManager(ctx))) != NULL)
+		nsk = wolfSSL_sk_X509_num(*sk);
+	cap = (size_t)ncerts + (nsk > 0 ? (size_t)nsk : 0) + 1;
+	if ((c = calloc(cap, sizeof(*c))) == NULL)
+		return RK_ENOMEM;
+	for (j = 0; j < ncerts && j < WALK_MAX; j++) {
+		c[k].der = certs[j].buffer;
+		c[k].len = certs[j].length;
+		if ((rc = facts_of(c[k].der, c[k].len, &c[k].f)) == RK_OK)
+			k++;
+		else if (rc == RK_ENOMEM || j == 0)
+			goto fail; /* the leaf must parse */
+	}
+	for (j = 0; j < nsk; j++) {
+		if ((x = wolfSSL_sk_X509_value(*sk, j)) == NULL ||
+		    (d = wolfSSL_X509_get_der(x, &sz)) == NULL || sz <= 0)
+			continue;
+		if ((rc = crypto_sha256(d, (size_t)sz, NULL, 0, sha)) != RK_OK)
+			goto fail;
+		for (i = 0; i < v->n; i++)
+			if (memcmp(sha, v->roots[i].sha256,
+				CRYPTO_SHA256_LEN) == 0)
+				break;
+		if (i < v->n)
+			continue; /* ours: search() looks at those anyway */
+		c[k].der = d;
+		c[k].len = (size_t)sz;
+		if ((rc = facts_of(d, (size_t)sz, &c[k].f)) == RK_OK)
+			k++;
+		else if (rc == RK_ENOMEM)
+			goto fail;
+	}
+	*out = c;
+	*n = k;
+	return RK_OK;
+fail:
+	cands_free(c, k);
+	if (*sk != NULL)
+		wolfSSL_sk_X509_pop_free(*sk, NULL);
+	*sk = NULL;
+	return rc == RK_OK ? RK_ECERT : rc;
+}
+
+/*
+ * Which of our roots the validated chain ends at: those the peer's
+ * certificates lead to (the chain as sent decides, as with a cross-signed
+ * intermediate that leads to another root of the set), or, when they lead
+ * to none because the peer left intermediates out, those reached through
+ * the CAs wolfSSL keeps in ctx (where it caches every intermediate it
+ * validated, and found the missing ones).
+ */
+static int
+find_roots(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
+    const WOLFSSL_BUFFER_INFO *certs, int ncerts, struct reach *out)
+{
+	WOLFSSL_STACK *sk = NULL;
+	struct cand *c = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = cands_load(v, ctx, certs, ncerts, 0, &sk, &c, &n)) != RK_OK)
+		return rc;
+	rc = search(v, c, n, out);
+	if (rc == RK_OK && out->nearest < 0) {
+		cands_free(c, n);
+		c = NULL;
+		n = 0;
+		if ((rc = cands_load(v, ctx, certs, ncerts, 1, &sk, &c, &n)) ==
+		    RK_OK)
+			rc = search(v, c, n, out);
+	}
+	cands_free(c, n);
+	if (sk != NULL)
+		wolfSSL_sk_X509_pop_free(sk, NULL);
+	return rc;
+}
+
+/* Does the leaf name the address c->ip in its subjectAltName? */
+static int
+leaf_has_ip(const struct conn *c, const uint8_t *der, size_t len)
+{
+	DecodedCert *dc;
+	DNS_entry *e;
+	int hit = 0;
+
+	if ((dc = malloc(sizeof(*dc))) == NULL)
+		return 0;
+	wc_InitDecodedCert(dc, der, (word32)len, NULL);
+	if (wc_ParseCert(dc, CERT_TYPE, NO_VERIFY, NULL) == 0)
+		for (e = dc->altNames; e != NULL && !hit; e = e->next)
+			hit = e->type == ASN_IP_TYPE && e->len >= 0 &&
+			      (size_t)e->len == c->ip_len &&
+			      memcmp(e->name, c->ip, c->ip_len) == 0;
+	wc_FreeDecodedCert(dc);
+	free(dc);
+	return hit;
+}
+
+/*
+ * The checks of a chain wolfSSL validated, at the leaf: which root it
+ * ends at, partial distrust, the root's own dates, and (for tls_probe)
+ * the address of an address-literal host.  1: accept.
+ */
+static int
+check_chain(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
+    WOLFSSL_X509_STORE_CTX *store, struct conn *c)
+{
+	char t1[RFC3339_LEN + 1], t2[RFC3339_LEN + 1];
+	struct certinfo leaf;
+	struct reach re;
+	const struct root *r;
+	int64_t now = (int64_t)time(NULL), at;
+	size_t i;
+	long hit;
+	int err = 0;
+
+	if (store->certs == NULL || store->totalCerts < 1 ||
+	    store->certs[0].buffer == NULL ||
+	    crypto_cert_info(store->certs[0].buffer, store->certs[0].length,
+		&leaf) != RK_OK) {
+		conn_fail(c, "cannot read the peer's certificate");
+		return 0;
+	}
+	if (c != NULL) {
+		c->have_leaf = 1;
+		c->leaf_not_before = leaf.not_before;
+		if (c->ip_len > 0 && !leaf_has_ip(c, store->certs[0].buffer,
+					 store->certs[0].length)) {
+			conn_fail(c,
+			    "the certificate of \"%s\" does not name "
+			    "this address in its subjectAltName",
+			    leaf.subject);
+			return 0;
+		}
+	}
+	if ((re.root = calloc(v->n + 1, 1)) == NULL ||
+	    find_roots(v, ctx, store->certs, store->totalCerts, &re) != RK_OK) {
+		free(re.root);
+		conn_fail(c,
+		    "cannot tell which root the chain of \"%s\" ends at",
+		    leaf.subject);
+		return 0;
+	}
+	if (re.nearest < 0) {
+		/* A CA the application put in ctx: none of ours to enforce. */
+		free(re.root);
+		return 1;
+	}
+	hit = refusing(v, &re, leaf.not_before, &err);
+	if (err || hit >= 0) {
+		free(re.root);
+		if (err) {
+			conn_fail(c, "out of memory");
+			return 0;
+		}
+		r = &v->roots[hit];
+		fmt_time(r->after, t1);
+		fmt_time(leaf.not_before, t2);
+		conn_fail(c,
+		    "root \"%s\" is distrusted for leaves issued after %s "
+		    "(leaf issued %s)",
+		    r->subject, t1, t2);
+		return 0;
+	}
+	/*
+	 * wolfSSL does not look at the dates of a root it did not get from
+	 * the peer; OpenSSL does, and so do we: the nearest root reached
+	 * that is valid now (or at the floor, the clock being behind it).
+	 */
+	at = now < v->floor ? v->floor : now;
+	r = &v->roots[re.nearest];
+	for (i = 0; i < v->n; i++)
+		if (re.root[i] && at >= v->roots[i].not_before &&
+		    at <= v->roots[i].not_after)
+			break;
+	free(re.root);
+	if (i == v->n) {
+		fmt_time(at < r->not_before ? r->not_before : r->not_after, t1);
+		conn_fail(c, "root \"%s\" %s %s", r->subject,
+		    at < r->not_before ? "is not valid before" : "expired at",
+		    t1);
+		return 0;
+	}
+	if (!(at >= r->not_before && at <= r->not_after))
+		r = &v->roots[i];
+	if (c != NULL) {
+		c->have_root = 1;
+		memcpy(c->root.sha256, r->sha256, CRYPTO_SHA256_LEN);
+		memcpy(c->root.subject, r->subject, sizeof(c->root.subject));
+		c->root.not_after = r->not_after;
+	}
+	return 1;
+}
+
+static const char *
+x509_reason(int err)
+{
+	static const char *const t[] = {
+	    [X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT] = "unable to get issuer",
+	    [X509_V_ERR_CERT_SIGNATURE_FAILURE] = "bad signature",
+	    [X509_V_ERR_CERT_NOT_YET_VALID] = "not yet valid",
+	    [X509_V_ERR_CERT_HAS_EXPIRED] = "expired",
+	    [X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD] =
+		"not yet valid (before its notBefore)",
+	    [X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD] =
+		"expired (after its notAfter)",
+	    [X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT] = "self-signed",
+	    [X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN] =
+		"self-signed certificate in the chain",
+	    [X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY] =
+		"no trusted root or intermediate issued it",
+	    [X509_V_ERR_CERT_CHAIN_TOO_LONG] = "chain too long",
+	    [X509_V_ERR_INVALID_CA] = "invalid CA",
+	    [X509_V_ERR_PATH_LENGTH_EXCEEDED] = "path length exceeded",
+	    [X509_V_ERR_CERT_REJECTED] = "rejected",
+	};
+
+	if (err > 0 && (size_t)err < sizeof(t) / sizeof(t[0]) && t[err] != NULL)
+		return t[err];
+	return NULL;
+}
+
+/* wolfSSL's reason for err: an X509_V_ERR code or a wolfSSL error. */
+static void
+reason(int err, char *buf, size_t cap)
+{
+	const char *s = x509_reason(err);
+
+	if (s != NULL)
+		snprintf(buf, cap, "%s", s);
+	else if (err < 0)
+		snprintf(buf, cap, "%s",
+		    wolfSSL_ERR_reason_error_string((unsigned long)-err));
+	else
+		snprintf(buf, cap, "X509 verify error %d", err);
+}
+
+static int
+verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+	const struct tls_verifier *v = NULL;
+	WOLFSSL_CTX *ctx = NULL;
+	WOLFSSL *ssl;
+	struct conn *c = NULL;
+	char why[160];
+	const char *floor_why = NULL;
+	int ok = preverify, forgiven = 0, depth, err;
+
+	ssl = wolfSSL_X509_STORE_CTX_get_ex_data(
+	    store, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
+	if (ssl != NULL && (ctx = wolfSSL_get_SSL_CTX(ssl)) != NULL)
+		v = wolfSSL_CTX_get_ex_data(ctx, ctx_index);
+	if (v == NULL)
+		return 0; /* our callback without our state: refuse */
+	c = wolfSSL_get_ex_data(ssl, ssl_index);
+	depth = wolfSSL_X509_STORE_CTX_get_error_depth(store);
+	err = wolfSSL_X509_STORE_CTX_get_error(store);
+
+	if (!ok && is_date_error(err) && v->floor > 0 &&
+	    (int64_t)time(NULL) < v->floor && depth >= 0 &&
+	    depth < store->totalCerts && store->certs != NULL) {
+		forgiven = ok =
+		    valid_at_floor(v, ctx, store->certs[depth].buffer,
+			store->certs[depth].length, &floor_why);
+		if (ok)
+			wolfSSL_X509_STORE_CTX_set_error(store, X509_V_OK);
+	}
+	if (!ok) {
+		reason(err, why, sizeof(why));
+		conn_fail(c, "certificate at depth %d: %s%s%s", depth, why,
+		    floor_why != NULL ? "; judged at the time floor (the "
+					"clock is behind it), "
+				      : "",
+		    floor_why != NULL ? floor_why : "");
+	}
+	if (ok && depth == 0) {
+		ok = check_chain(v, ctx, store, c);
+		if (!ok)
+			wolfSSL_X509_STORE_CTX_set_error(
+			    store, X509_V_ERR_CERT_REJECTED);
+	}
+	if (v->hook != NULL && v->hook->fn != NULL)
+		ok = v->hook->fn(ok, store, v->hook->arg) != 0;
+	if (ok && forgiven && depth > 0)
+		adopt_ca(ctx, store->certs[depth].buffer,
+		    store->certs[depth].length);
+	return ok;
+}
+
+/* ---- tls_probe ------------------------------------------------------ */
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_ok;
+
+static void
+init_wolfssl(void)
+{
+	init_ok = wolfSSL_Init() == WOLFSSL_SUCCESS;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+left_ms(int64_t deadline)
+{
+	int64_t l = deadline - mono_ms();
+
+	return l < 0 ? 0 : l > INT32_MAX ? INT32_MAX : (int)l;
+}
+
+static void probe_net(struct tls_probe *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+probe_net(struct tls_probe *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	out->result = TLS_PROBE_NET;
+	va_start(ap, fmt);
+	vsnprintf(out->detail, sizeof(out->detail), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A connected, non-blocking socket to host:port, each address in turn,
+ * within the deadline; -1 with the reason in out.
+ */
+static int
+dial(const char *host, unsigned port, int64_t deadline, struct tls_probe *out)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char serv[16];
+	int fd = -1, e, soerr = 0, last = 0;
+	socklen_t sl;
+	struct pollfd p;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(serv, sizeof(serv), "%u", port);
+	if ((e = getaddrinfo(host, serv, &hints, &res)) != 0) {
+		probe_net(out, "cannot resolve %s: %s", host,
+		    e == EAI_SYSTEM ? strerror(errno) : gai_strerror(e));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family,
+		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0) {
+			last = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			p.fd = fd;
+			p.events = POLLOUT;
+			p.revents = 0;
+			do
+				e = poll(&p, 1, left_ms(deadline));
+			while (e < 0 && errno == EINTR);
+			if (e == 0) {
+				last = ETIMEDOUT;
+			} else if (e > 0) {
+				sl = sizeof(soerr);
+				if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
+					&sl) == 0 &&
+				    soerr == 0)
+					break;
+				last = soerr != 0 ? soerr : errno;
+			} else {
+				last = errno;
+			}
+		} else {
+			last = errno;
+		}
+		close(fd);
+		fd = -1;
+		if (left_ms(deadline) == 0)
+			break;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		probe_net(out, "connect to %s port %u: %s", host, port,
+		    last == ETIMEDOUT ? "timed out" : strerror(last));
+	return fd;
+}
+
+/* Is err wolfSSL's word for a certificate that did not validate? */
+static int
+cert_error(int err)
+{
+	return (err <= ASN_PARSE_E && err >= ASN_NAME_INVALID_E) ||
+	       err == ASN_SELF_SIGNED_E || err == ASN_PATHLEN_SIZE_E ||
+	       err == ASN_PATHLEN_INV_E || err == DOMAIN_NAME_MISMATCH ||
+	       err == IPADDR_MISMATCH || err == VERIFY_CERT_ERROR ||
+	       err == MAX_CHAIN_ERROR || err == KEYUSE_SIGNATURE_E ||
+	       err == KEYUSE_ENCIPHER_E || err == EXTKEYUSE_AUTH_E;
+}
+
+/*
+ * wolfSSL's text form of an address, as its host-name check compares it
+ * with a certificate's IP subjectAltName (IPv6 in full, upper case).
+ */
+static void
+ip_name(const struct conn *c, char *buf, size_t cap)
+{
+	size_t i, used = 0;
+	int n;
+
+	if (c->ip_len == 4) {
+		snprintf(buf, cap, "%u.%u.%u.%u", c->ip[0], c->ip[1], c->ip[2],
+		    c->ip[3]);
+		return;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < 8 && used < cap; i++) {
+		n = snprintf(buf + used, cap - used, "%02X%02X%s", c->ip[2 * i],
+		    c->ip[2 * i + 1], i < 7 ? ":" : "");
+		if (n < 0)
+			return;
+		used += (size_t)n;
+	}
+}
+
+/*
+ * wolfSSL_connect() on the non-blocking socket until done or the deadline.
+ * 1: done; 0: failed, with wolfSSL's error in *err, or 0 there when time
+ * ran out.
+ */
+static int
+handshake(WOLFSSL *ssl, int fd, int64_t deadline, int *err)
+{
+	struct pollfd p;
+	int r, e;
+
+	for (;;) {
+		if ((r = wolfSSL_connect(ssl)) == WOLFSSL_SUCCESS)
+			return 1;
+		e = wolfSSL_get_error(ssl, r);
+		if (e != WOLFSSL_ERROR_WANT_READ &&
+		    e != WOLFSSL_ERROR_WANT_WRITE) {
+			*err = e != 0 ? e : FATAL_ERROR;
+			return 0;
+		}
+		p.fd = fd;
+		p.events = e == WOLFSSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		p.revents = 0;
+		do
+			r = poll(&p, 1, left_ms(deadline));
+		while (r < 0 && errno == EINTR);
+		if (r <= 0) {
+			*err = r == 0 ? 0 : SOCKET_ERROR_E;
+			return 0;
+		}
+	}
+}
+
+/* Why a handshake broke off, in words. */
+static void
+net_reason(int err, char *buf, size_t cap)
+{
+	/* wolfSSL_get_error() turns a few errors into OpenSSL's codes. */
+	if (err == WOLFSSL_ERROR_SYSCALL || err == WOLFSSL_ERROR_ZERO_RETURN)
+		snprintf(buf, cap, "the peer closed the connection");
+	else
+		reason(err, buf, cap);
+}
+
+int
+tls_probe(const char *host, unsigned port, const struct tls_trust *trust,
+    int timeout_s, struct tls_probe *out)
+{
+	struct tls_probe res;
+	struct tls_verifier *v = NULL;
+	struct conn c;
+	WOLFSSL_CTX *ctx = NULL;
+	WOLFSSL *ssl = NULL;
+	char name[64], why[160];
+	const char *check = host;
+	int64_t deadline;
+	int fd = -1, err = 0, rc;
+
+	if (host == NULL || host[0] == '\0' || port == 0 || port > 65535 ||
+	    trust == NULL || timeout_s <= 0 || out == NULL)
+		return RK_EINVAL;
+	memset(&res, 0, sizeof(res));
+	memset(&c, 0, sizeof(c));
+	deadline = mono_ms() + (int64_t)timeout_s * 1000;
+	if (pthread_once(&init_once, init_wolfssl) != 0 || !init_ok)
+		return RK_ECRYPTO;
+	if (inet_pton(AF_INET, host, c.ip) == 1)
+		c.ip_len = 4;
+	else if (inet_pton(AF_INET6, host, c.ip) == 1)
+		c.ip_len = 16;
+	if (c.ip_len > 0) {
+		ip_name(&c, name, sizeof(name));
+		check = name;
+	}
+
+	rc = RK_ECRYPTO;
+	if ((ctx = wolfSSL_CTX_new(wolfSSLv23_client_method())) == NULL ||
+	    wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS)
+		goto out;
+	if ((rc = tls_ctx_setup(ctx, trust, NULL, &v)) != RK_OK)
+		goto out;
+	rc = RK_OK;
+	if ((fd = dial(host, port, deadline, &res)) < 0)
+		goto done;
+	rc = RK_ECRYPTO;
+	if ((ssl = wolfSSL_new(ctx)) == NULL ||
+	    wolfSSL_set_fd(ssl, fd) != WOLFSSL_SUCCESS ||
+	    wolfSSL_set_ex_data(ssl, ssl_index, &c) != WOLFSSL_SUCCESS ||
+	    wolfSSL_check_domain_name(ssl, check) != WOLFSSL_SUCCESS)
+		goto out;
+	/* RFC 6066: no address literals in SNI. */
+	if (c.ip_len == 0 &&
+	    wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, host,
+		(unsigned short)strlen(host)) != WOLFSSL_SUCCESS)
+		goto out;
+	/* A peer that closes must not kill the process with SIGPIPE. */
+	wolfSSL_SetIOWriteFlags(ssl, MSG_NOSIGNAL);
+	rc = RK_OK;
+	if (handshake(ssl, fd, deadline, &err)) {
+		res.result = TLS_PROBE_OK;
+		res.root = c.root;
+		if (!c.have_root)
+			snprintf(res.detail, sizeof(res.detail),
+			    "the chain ends at no root of the set");
+		(void)wolfSSL_shutdown(ssl);
+	} else if (c.failed) {
+		res.result = TLS_PROBE_CERT;
+		snprintf(res.detail, sizeof(res.detail), "%s", c.detail);
+	} else if (cert_error(err)) {
+		res.result = TLS_PROBE_CERT;
+		reason(err, why, sizeof(why));
+		snprintf(res.detail, sizeof(res.detail), "%s", why);
+	} else if (err == 0) {
+		probe_net(&res, "TLS handshake with %s port %u timed out", host,
+		    port);
+	} else {
+		net_reason(err, why, sizeof(why));
+		probe_net(
+		    &res, "TLS handshake with %s port %u: %s", host, port, why);
+	}
+	res.have_leaf = c.have_leaf;
+	res.leaf_not_before = c.leaf_not_before;
+done:
+	*out = res;
+out:
+	wolfSSL_free(ssl);
+	if (fd >= 0)
+		close(fd);
+	wolfSSL_CTX_free(ctx);
+	tls_verifier_free(v);
+	return rc;
+}

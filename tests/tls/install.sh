@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# librootkeeper as an application sees it: `cmake --install` of the build
+# into a temp prefix must give lib/librootkeeper.so (with its soname
+# links), include/rootkeeper.h and lib/pkgconfig/rootkeeper.pc; pkg-config
+# must answer from the .pc wherever the prefix is; the library must export
+# the rk_ functions of the header and nothing else, and hold no signing
+# code; and a C file built with the installed copy's `pkg-config --cflags
+# --libs` must link and run against it.
+set -euo pipefail
+
+if [ $# -lt 2 ] || [ ! -d "$1" ]; then
+	echo "usage: $0 BUILD_DIR CC [CFLAGS...]" >&2
+	exit 2
+fi
+build=$(readlink -f -- "$1")
+cc=$2
+shift 2
+T=$(mktemp -d "${TMPDIR:-/tmp}/rk-install.XXXXXX")
+trap 'rm -rf -- "$T"' EXIT
+fails=0
+
+ok()
+{
+	echo "ok - $1"
+}
+
+not_ok()
+{
+	echo "not ok - $1"
+	fails=$((fails + 1))
+}
+
+check()
+{
+	local what=$1
+	shift
+	if "$@" >"$T/out" 2>&1; then
+		ok "$what"
+	else
+		not_ok "$what"
+		sed 's/^/#   /' "$T/out"
+	fi
+}
+
+X=$T/prefix
+check "cmake --install into a temp prefix" \
+    cmake --install "$build" --prefix "$X"
+for f in lib/librootkeeper.so lib/librootkeeper.so.0 include/rootkeeper.h \
+    lib/pkgconfig/rootkeeper.pc; do
+	check "installed: $f" test -e "$X/$f"
+done
+readelf -d "$X/lib/librootkeeper.so" >"$T/dynamic" 2>&1 || true
+check "librootkeeper.so.0 is the soname" \
+    grep -q 'SONAME.*\[librootkeeper\.so\.0\]' "$T/dynamic"
+
+export PKG_CONFIG_PATH=$X/lib/pkgconfig
+if flags=$(pkg-config --cflags --libs rootkeeper 2>"$T/pc.err"); then
+	ok "pkg-config --cflags --libs rootkeeper: $flags"
+else
+	not_ok "pkg-config --cflags --libs rootkeeper"
+	sed 's/^/#   /' "$T/pc.err"
+fi
+pc=$X/lib/pkgconfig/../..
+case $flags in
+*"-I$pc/include"*"-L$pc/lib"*-lrootkeeper*-lwolfssl*)
+	ok "the flags point into the prefix and bring wolfSSL" ;;
+*) not_ok "the flags point into the prefix and bring wolfSSL: $flags" ;;
+esac
+
+nm -D --defined-only "$X/lib/librootkeeper.so" | awk '{ print $3 }' |
+    sort >"$T/exported"
+printf '%s\n' rk_strerror rk_trust_close rk_trust_load_wolfssl \
+    rk_trust_open rk_trust_pem rk_trust_refresh rk_trust_set_verify_cb \
+    rk_trust_version >"$T/want"
+if cmp -s "$T/exported" "$T/want"; then
+	ok "exports exactly the header's rk_ functions"
+else
+	not_ok "exports exactly the header's rk_ functions"
+	diff "$T/want" "$T/exported" | sed 's/^/#   /'
+fi
+if nm "$X/lib/librootkeeper.so" | grep -q -E ' (privkey_|sign_ecdsa)'; then
+	not_ok "no signing code (privkey_) inside"
+else
+	ok "no signing code (privkey_) inside"
+fi
+
+cat >"$T/app.c" <<'EOF'
+#include <stdio.h>
+#include <string.h>
+
+#include <rootkeeper.h>
+
+int
+main(void)
+{
+	struct rk_trust *t = NULL;
+	int rc = rk_trust_open("/nonexistent/store.db", &t);
+
+	if (rc == 0 || t != NULL)
+		return 1;
+	printf("%s\n", rk_strerror(rc));
+	return strcmp(rk_strerror(rc), "not found") != 0;
+}
+EOF
+# shellcheck disable=SC2046 # pkg-config's output is words
+check "an application builds against the installed copy" \
+    "$cc" "$@" -Wall -Werror $(pkg-config --cflags rootkeeper) \
+    -o "$T/app" "$T/app.c" $(pkg-config --libs rootkeeper)
+check "... and runs against it" \
+    env LD_LIBRARY_PATH="$X/lib" "$T/app"
+LD_LIBRARY_PATH=$X/lib ldd "$T/app" >"$T/ldd" 2>&1 || true
+check "... which is the installed library" \
+    grep -q -F "$X/lib/librootkeeper.so.0" "$T/ldd"
+
+if [ "$fails" -ne 0 ]; then
+	echo "$fails failed"
+	exit 1
+fi
+echo "all passed"

@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Runs the TLS suite (tests/test_tls.c) against real TLS servers.  Makes a
+# test PKI with the openssl CLI: Root A with an intermediate and a copy of
+# it cross-signed by Root B, Root B, Root C, a twin of Root A (same name,
+# another key), an RSA Root R, a Root E that expired in 2020, and leaves
+# for 127.0.0.1, ::1 and localhost, dated with `openssl ca`: under Root C
+# one issued before the distrust date D and one after; under Root A one
+# that expired in 2021, one under an intermediate with an unknown critical
+# extension and one under an intermediate with a 512-bit RSA key.  Starts
+# one `openssl s_server` per leaf and chain (Root A's leaf three times:
+# with its intermediate, alone, with the cross-signed copy) on all
+# addresses and free ports, and a plain-HTTP nginx (tests/lib/nginx.sh)
+# for the "not TLS" case; signs three bundles with rootkeeper-sign for the
+# librootkeeper cases (which drive the rootkeeper command themselves).
+# Then runs the suite twice: as is, then under faketime in 1971 (the
+# "clock" group: a device without RTC).  Everything it started is stopped
+# on every way out.
+set -euo pipefail
+
+if [ $# -ne 3 ] || [ ! -x "$1" ] || [ ! -x "$2" ] || [ ! -x "$3" ]; then
+	echo "usage: $0 PATH/TO/test_tls PATH/TO/rootkeeper" \
+	    "PATH/TO/rootkeeper-sign" >&2
+	exit 2
+fi
+bin=$(readlink -f -- "$1")
+rk=$(readlink -f -- "$2")
+sign=$(readlink -f -- "$3")
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib/nginx.sh
+. "$here/../lib/nginx.sh"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/rk-tls.XXXXXX")
+PIDS=()
+# shellcheck disable=SC2317 # called by the trap
+cleanup()
+{
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	nginx_stop
+	rm -rf -- "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# No proxy between the suite and its servers; faketime's library comes
+# before the ASan runtime in LD_PRELOAD.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+case ${ASAN_OPTIONS:-} in
+*verify_asan_link_order=*) ;;
+*)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	export ASAN_OPTIONS
+	;;
+esac
+
+# ---- the PKI --------------------------------------------------------
+P=$T/pki
+mkdir -p "$P/new"
+: >"$P/index.txt"
+echo 1000 >"$P/serial"
+cat >"$P/ca.cnf" <<EOF
+[ ca ]
+default_ca = tca
+[ tca ]
+dir = $P
+database = $P/index.txt
+new_certs_dir = $P/new
+serial = $P/serial
+default_md = sha256
+policy = pol
+unique_subject = no
+copy_extensions = none
+email_in_dn = no
+[ pol ]
+organizationName = optional
+commonName = supplied
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = unused
+[ root ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[ int ]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ leaf ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,IP:::1,DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ critint ]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+1.3.6.1.4.1.55555.1 = critical,ASN1:UTF8String:must be understood
+EOF
+
+# YYMMDDHHMMSSZ, as openssl ca takes it
+ca_date()
+{
+	date -u -d "$1" +%y%m%d%H%M%SZ
+}
+
+# mk NAME SUBJECT EXT START END [ISSUER]: NAME.pem, NAME.key, NAME.der;
+# self-signed without ISSUER.  A P-256 key, or RSA of MK_RSA bits.
+mk()
+{
+	local name=$1 subj=$2 ext=$3 start end issuer=${6:-}
+	local -a key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+	if [ -n "${MK_RSA:-}" ]; then
+		key=(-newkey rsa -pkeyopt "rsa_keygen_bits:$MK_RSA")
+	fi
+	start=$(ca_date "$4")
+	end=$(ca_date "$5")
+	openssl req -new -config "$P/ca.cnf" "${key[@]}" -nodes \
+	    -keyout "$P/$name.key" -subj "$subj" -out "$P/$name.csr"
+	if [ -z "$issuer" ]; then
+		openssl ca -batch -config "$P/ca.cnf" -selfsign \
+		    -keyfile "$P/$name.key" -in "$P/$name.csr" \
+		    -extensions "$ext" -startdate "$start" -enddate "$end" \
+		    -notext -out "$P/$name.pem"
+	else
+		openssl ca -batch -config "$P/ca.cnf" -cert "$P/$issuer.pem" \
+		    -keyfile "$P/$issuer.key" -in "$P/$name.csr" \
+		    -extensions "$ext" -startdate "$start" -enddate "$end" \
+		    -notext -out "$P/$name.pem"
+	fi
+	openssl x509 -in "$P/$name.pem" -outform DER -out "$P/$name.der"
+}
+
+now=$(date -u +%s)
+# The distrust date D of Root C: its old leaf is from before, its new one
+# from after.
+D=2025-01-01T00:00:00Z
+{
+	mk rootA "/O=rootkeeper test/CN=Root A" root 2019-01-01 2036-12-31
+	mk rootB "/O=rootkeeper test/CN=Root B" root 2019-01-01 2036-12-31
+	mk rootC "/O=rootkeeper test/CN=Root C" root 2019-01-01 2036-12-31
+	mk twinA "/O=rootkeeper test/CN=Root A" root 2019-01-01 2036-12-31
+	mk intA "/O=rootkeeper test/CN=Intermediate A" int 2019-01-01 \
+	    2036-12-31 rootA
+	mk leafA "/CN=localhost" leaf "@$((now - 86400))" 2036-12-31 intA
+	mk leafB "/CN=localhost" leaf "@$((now - 86400))" 2036-12-31 rootB
+	mk leafCold "/CN=localhost" leaf 2024-01-01 2036-12-31 rootC
+	mk leafCnew "/CN=localhost" leaf "@$((now - 86400))" 2036-12-31 rootC
+	mk leafAexp "/CN=localhost" leaf 2020-01-01 2021-01-01 intA
+	mk intAcrit "/O=rootkeeper test/CN=Intermediate A critical" critint \
+	    2019-01-01 2036-12-31 rootA
+	mk leafAcrit "/CN=localhost" leaf "@$((now - 86400))" 2036-12-31 \
+	    intAcrit
+	# Intermediate A again, the same key and name, signed by Root B: a
+	# cross-signed copy.
+	openssl ca -batch -config "$P/ca.cnf" -cert "$P/rootB.pem" \
+	    -keyfile "$P/rootB.key" -in "$P/intA.csr" -extensions int \
+	    -startdate "$(ca_date 2019-01-01)" \
+	    -enddate "$(ca_date 2036-12-31)" -notext -out "$P/intAx.pem"
+	MK_RSA=2048 mk rootR "/O=rootkeeper test/CN=Root R (RSA)" root \
+	    2019-01-01 2036-12-31
+	mk leafR "/CN=localhost" leaf "@$((now - 86400))" 2036-12-31 rootR
+	mk rootE "/O=rootkeeper test/CN=Root E (expired)" root 2015-01-01 \
+	    2020-01-01
+	mk leafE "/CN=localhost" leaf 2019-01-01 2036-12-31 rootE
+	MK_RSA=512 mk intAweak "/O=rootkeeper test/CN=Intermediate A weak" \
+	    int 2019-01-01 2036-12-31 rootA
+	mk leafAweak "/CN=localhost" leaf "@$((now - 86400))" 2036-12-31 \
+	    intAweak
+} >"$T/pki.log" 2>&1 || {
+	echo "making the test PKI failed:" >&2
+	cat "$T/pki.log" >&2
+	exit 1
+}
+
+# ---- the servers ----------------------------------------------------
+# answers PORT: 0 once something accepts on 127.0.0.1:PORT.
+answers()
+{
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# serve VAR LEAF [CHAIN]: an s_server for LEAF on a free port (all
+# addresses, IPv4 and IPv6), its port in VAR.  timeout bounds it should
+# this shell die without its trap (ctest's timeout uses SIGKILL).
+serve()
+{
+	local var=$1 leaf=$2 chain=${3:-} port pid
+	local -a extra=()
+	if [ -n "$chain" ]; then
+		extra=(-cert_chain "$P/$chain.pem")
+	fi
+	# OpenSSL itself would refuse to serve the weak intermediate.
+	if [ -n "${SERVE_SECLEVEL0:-}" ]; then
+		extra+=(-cipher 'DEFAULT@SECLEVEL=0')
+	fi
+	for _ in $(seq 1 10); do
+		port=$(nginx_free_port)
+		timeout 600 openssl s_server -quiet -www -accept "$port" \
+		    -cert "$P/$leaf.pem" -key "$P/$leaf.key" "${extra[@]}" \
+		    </dev/null >>"$T/s_server.$leaf.log" 2>&1 &
+		pid=$!
+		for _ in $(seq 1 50); do
+			if answers "$port"; then
+				PIDS+=("$pid")
+				printf -v "$var" '%s' "$port"
+				export "${var?}"
+				return 0
+			fi
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	echo "openssl s_server for $leaf did not start:" >&2
+	cat "$T/s_server.$leaf.log" >&2
+	exit 1
+}
+
+serve RK_TLS_PORT_A leafA intA
+serve RK_TLS_PORT_A0 leafA
+serve RK_TLS_PORT_AX leafA intAx
+serve RK_TLS_PORT_R leafR
+serve RK_TLS_PORT_E leafE
+serve RK_TLS_PORT_B leafB
+serve RK_TLS_PORT_COLD leafCold
+serve RK_TLS_PORT_CNEW leafCnew
+serve RK_TLS_PORT_AEXP leafAexp intA
+serve RK_TLS_PORT_ACRIT leafAcrit intAcrit
+SERVE_SECLEVEL0=1 serve RK_TLS_PORT_AWEAK leafAweak intAweak
+
+mkdir -p "$T/www"
+echo "not TLS" >"$T/www/index.html"
+nginx_start "$T/www"
+export RK_TLS_PORT_HTTP=$NGINX_PORT
+RK_TLS_PORT_CLOSED=$(nginx_free_port)
+export RK_TLS_PORT_CLOSED
+
+# ---- the bundles for librootkeeper ----------------------------------
+B=$T/bundles
+mkdir -p "$B"
+{
+	"$sign" keygen -o "$B/k1"
+	"$sign" create --key "$B/k1.key" --channel tls --version 1 \
+	    --certs "$P/rootB.pem" -o "$B/v1.rkb"
+	"$sign" create --key "$B/k1.key" --channel tls --version 2 \
+	    --certs "$P/rootA.pem" --certs "$P/rootB.pem" -o "$B/v2.rkb"
+	printf '[{"sha256": "%s", "after": "%s", "reason": "test"}]\n' \
+	    "$(sha256sum <"$P/rootC.der" | cut -d' ' -f1)" "$D" \
+	    >"$B/distrust.json"
+	"$sign" create --key "$B/k1.key" --channel tls --version 3 \
+	    --certs "$P/rootA.pem" --certs "$P/rootB.pem" \
+	    --certs "$P/rootC.pem" --distrust "$B/distrust.json" \
+	    -o "$B/v3.rkb"
+} >"$T/bundles.log" 2>&1 || {
+	echo "signing the test bundles failed:" >&2
+	cat "$T/bundles.log" >&2
+	exit 1
+}
+
+export RK_TLS_DIR=$P RK_TLS_BUNDLES=$B RK_TLS_ROOTKEEPER=$rk
+RK_TLS_D=$(date -u -d "$D" +%s)
+export RK_TLS_NOW=$now RK_TLS_D
+export RK_TLS_STORE=$T/store/store.db
+mkdir -p "$T/store"
+
+"$bin"
+# A device without RTC: the clock starts in 1971 and runs.
+FAKETIME_DONT_FAKE_MONOTONIC=1 faketime '1971-01-01 00:00:00' "$bin" clock
