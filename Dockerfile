@@ -5,7 +5,8 @@
 # they need the test-only packages) and installs into /out. The final stage
 # holds only the runtime libraries, the CA store and the installed programs;
 # its last step proves the image by signing and verifying this image's own CA
-# bundle with a throwaway key, and checks that another key is refused (exit 3).
+# bundle with a throwaway key, checks that another key is refused (exit 3),
+# then provisions a device store with it and has the agent apply version 2.
 #
 #   docker build -t rootkeeper .
 #   docker run --rm rootkeeper rootkeeper-sign --help
@@ -27,13 +28,28 @@ COPY --from=build /out/ /
 RUN set -eux; \
     ldconfig; \
     rootkeeper-sign --version; \
+    rootkeeper --version; \
     d=$(mktemp -d); \
     rootkeeper-sign keygen -o "$d/smoke"; \
     rootkeeper-sign create --key "$d/smoke.key" --channel smoke --version 1 \
-        --certs /etc/ssl/certs/ca-certificates.crt -o "$d/smoke.rkb"; \
-    rootkeeper-sign verify --pub "$d/smoke.pub" "$d/smoke.rkb"; \
+        --certs /etc/ssl/certs/ca-certificates.crt -o "$d/v1.rkb"; \
+    rootkeeper-sign verify --pub "$d/smoke.pub" "$d/v1.rkb"; \
     rootkeeper-sign keygen -o "$d/other"; \
-    rc=0; rootkeeper-sign verify --pub "$d/other.pub" "$d/smoke.rkb" || rc=$?; \
+    rc=0; rootkeeper-sign verify --pub "$d/other.pub" "$d/v1.rkb" || rc=$?; \
     test "$rc" -eq 3; \
+    mkdir "$d/pub" "$d/device"; \
+    rootkeeper-sign publish "$d/v1.rkb" --to "$d/pub"; \
+    rootkeeper --db "$d/device/store.db" init --pin "$d/smoke.pub" \
+        --bundle "$d/pub/smoke/1.rkb"; \
+    rootkeeper-sign create --key "$d/smoke.key" --channel smoke --version 2 \
+        --certs /etc/ssl/certs/ca-certificates.crt -o "$d/v2.rkb"; \
+    rootkeeper-sign publish "$d/v2.rkb" --to "$d/pub"; \
+    rootkeeper --db "$d/device/store.db" check \
+        --url "file://$d/pub/smoke/latest.rkb"; \
+    rootkeeper --db "$d/device/store.db" list; \
+    rc=0; rootkeeper --db "$d/device/store.db" status || rc=$?; \
+    test "$rc" -le 1; \
+    test -s "$d/device/trust.pem"; \
+    test -e /usr/local/lib/librootkeeper.so.0; \
     rm -rf "$d"
 CMD ["rootkeeper-sign", "--help"]

@@ -882,9 +882,12 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 			rejected = 1;
 			continue;
 		}
+		/* fetch's reasons name the URL already. */
 		used += (size_t)snprintf(errs + used,
-		    used < sizeof(errs) ? sizeof(errs) - used : 0, "%s%s: %s",
-		    used ? "; " : "", urls[i], why.msg);
+		    used < sizeof(errs) ? sizeof(errs) - used : 0, "%s%s%s%s",
+		    used ? "; " : "",
+		    strstr(why.msg, urls[i]) != NULL ? "" : urls[i],
+		    strstr(why.msg, urls[i]) != NULL ? "" : ": ", why.msg);
 		if (used >= sizeof(errs))
 			used = sizeof(errs) - 1;
 	}
@@ -1075,9 +1078,13 @@ agent_init(const struct config *cfg, const char *db_path,
 	}
 	rc = store_open(db_path, STORE_CREATE, &a->store, &why);
 	if (rc != RK_OK) {
-		outcome(out, AGENT_ERROR, rc, 0, "%s: %s", db_path,
-		    rc == RK_EEXIST ? "a store is already there (provisioned)"
-				    : why.msg);
+		/* store_open()'s reason names the path already. */
+		if (rc == RK_EEXIST)
+			outcome(out, AGENT_ERROR, rc, 0,
+			    "%s: a store is already there (provisioned)",
+			    db_path);
+		else
+			outcome(out, AGENT_ERROR, rc, 0, "%s", why.msg);
 		goto out;
 	}
 	created = 1;

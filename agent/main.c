@@ -62,6 +62,7 @@ static const char usage_text[] =
     "                      3 unknown\n"
     "  list [--json]       stored versions\n"
     "  certs [--json]      the active trust set\n"
+    "  events [--json]     the event log, newest first\n"
     "  rollback [--to N]   activate an older stored version\n"
     "  export --pem FILE   write the active set as PEM\n"
     "\n"
@@ -934,6 +935,66 @@ out:
 	return ex;
 }
 
+/* The event log, newest first: what happened and why, for people. */
+static int
+cmd_events(struct env *e, int argc, char **argv)
+{
+	struct store *s = NULL;
+	struct store_event *ev = NULL;
+	struct jsonw w;
+	char t[RFC3339_LEN + 1];
+	size_t n = 0, i;
+	int json, ex;
+
+	if ((ex = json_flag("events", argc, argv, &json)) != 0) {
+		if (ex < 0)
+			fputs(usage_text, stdout);
+		return ex < 0 ? 0 : ex;
+	}
+	if ((ex = open_ro(e, &s)) != 0)
+		return ex;
+	if (store_list_events(s, STORE_MAX_EVENTS, &ev, &n) != RK_OK) {
+		errx_("%s: cannot read the store", e->db);
+		store_close(s);
+		return 1;
+	}
+	if (json) {
+		jsonw_init(&w, stdout, 1);
+		jsonw_obj_open(&w, NULL);
+		jsonw_arr_open(&w, "events");
+	}
+	for (i = 0; i < n; i++) {
+		fmt_time(ev[i].at, t);
+		if (!json) {
+			printf("%s  %-12s ", t, ev[i].kind);
+			if (ev[i].version > 0)
+				printf("v%-6" PRIu64, ev[i].version);
+			else
+				printf("%-7s", "-");
+			printf(" %s\n", ev[i].detail);
+			continue;
+		}
+		jsonw_obj_open(&w, NULL);
+		jsonw_int(&w, "id", ev[i].id);
+		jsonw_str(&w, "at", t);
+		jsonw_str(&w, "kind", ev[i].kind);
+		if (ev[i].version > 0)
+			jsonw_uint(&w, "version", ev[i].version);
+		else
+			jsonw_null(&w, "version");
+		jsonw_str(&w, "detail", ev[i].detail);
+		jsonw_obj_close(&w);
+	}
+	if (json) {
+		jsonw_arr_close(&w);
+		jsonw_obj_close(&w);
+		jsonw_end(&w);
+	}
+	free(ev);
+	store_close(s);
+	return 0;
+}
+
 /* ---- main --------------------------------------------------------- */
 
 int
@@ -944,7 +1005,7 @@ main(int argc, char **argv)
 		int (*fn)(struct env *, int, char **);
 	} cmds[] = {{"init", cmd_init}, {"check", cmd_check},
 	    {"apply", cmd_apply}, {"run", cmd_run}, {"status", cmd_status},
-	    {"list", cmd_list}, {"certs", cmd_certs},
+	    {"list", cmd_list}, {"certs", cmd_certs}, {"events", cmd_events},
 	    {"rollback", cmd_rollback}, {"export", cmd_export}};
 	struct env e;
 	struct rk_why why = {""};

@@ -96,9 +96,10 @@ look_at_certs(struct status *s, struct store *store)
 	for (i = 0; i < ts.n; i++) {
 		const struct store_cert *c = ts.trusted[i];
 
-		if (c->not_after > s->now)
+		if (c->not_after > s->judge)
 			s->n_unexpired++;
-		if (c->not_after > s->now + STATUS_SOON || s->expiring == NULL)
+		if (c->not_after > s->judge + STATUS_SOON ||
+		    s->expiring == NULL)
 			continue;
 		struct status_cert *e = &s->expiring[s->n_expiring++];
 
@@ -108,10 +109,10 @@ look_at_certs(struct status *s, struct store *store)
 	}
 	for (i = 0; i < s->n_expiring; i++) {
 		fmt_time(s->expiring[i].not_after, t);
-		fmt_rel(s->expiring[i].not_after, s->now, rel, sizeof(rel));
+		fmt_rel(s->expiring[i].not_after, s->judge, rel, sizeof(rel));
 		reason(s, STATUS_WARNING, "root %s %s on %s (%s)",
 		    s->expiring[i].subject,
-		    s->expiring[i].not_after > s->now ? "expires" : "expired",
+		    s->expiring[i].not_after > s->judge ? "expires" : "expired",
 		    t, rel);
 	}
 	if (s->n_unexpired == 0)
@@ -176,10 +177,10 @@ look_at_probes(struct status *s, struct store *store, char *const *targets,
 			    "set: %s",
 			    all[i].target, all[i].detail);
 		if (all[i].result == 0 && !all[i].alternative &&
-		    all[i].root_not_after <= s->now + STATUS_SOON) {
+		    all[i].root_not_after <= s->judge + STATUS_SOON) {
 			fmt_time(all[i].root_not_after, t);
 			fmt_rel(
-			    all[i].root_not_after, s->now, rel, sizeof(rel));
+			    all[i].root_not_after, s->judge, rel, sizeof(rel));
 			reason(s, STATUS_WARNING,
 			    "%s depends on %s, which expires on %s (%s), and "
 			    "no other root of the active set validates it",
@@ -203,6 +204,7 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 	memset(s, 0, sizeof(*s));
 	s->db_path = db;
 	s->now = now;
+	s->judge = now;
 	str_copy(s->export_path, sizeof(s->export_path), export_path);
 	rc = store_open(db, STORE_RO, &store, &why);
 	if (rc == RK_ENOENT) {
@@ -219,6 +221,9 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 		return;
 	}
 	s->have_state = 1;
+	/* As the policy does: a clock behind the floor does not hide expiry. */
+	if (s->st.time_floor > s->judge)
+		s->judge = s->st.time_floor;
 	if (store_get_keys(store, &keys, &nkeys) == RK_OK) {
 		s->key_ids = calloc(nkeys + 1, sizeof(*s->key_ids));
 		for (i = 0; s->key_ids != NULL && i < nkeys; i++)
@@ -236,7 +241,7 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 		reason(s, STATUS_UNKNOWN, "cannot read the active version");
 	} else {
 		s->have_active = 1;
-		if (s->active.expires_at <= now) {
+		if (s->active.expires_at <= s->judge) {
 			fmt_time(s->active.expires_at, t);
 			reason(s, STATUS_WARNING,
 			    "bundle v%" PRIu64 " expired at %s: no fresh "

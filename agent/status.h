@@ -44,7 +44,8 @@ struct status {
 	size_t n_unexpired; /* of those, not expired now */
 	struct status_cert *expiring; /* within STATUS_SOON, or expired */
 	size_t n_expiring;
-	int64_t now; /* the system clock */
+	int64_t now;   /* the system clock */
+	int64_t judge; /* expiry is judged at the later of now and the floor */
 	int export_stale;
 	char export_path[1024];
 	char (*key_ids)[2 * CRYPTO_SHA256_LEN + 1];
