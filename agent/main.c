@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "args.h"
 #include "bundle.h"
 #include "config.h"
 #include "crypto.h"
@@ -35,7 +36,6 @@
 #define EXIT_USAGE 2
 #define EXIT_REJECT 3
 #define MAX_PINS 16
-#define KEY_FILE_MAX (64u << 10)
 #define BACKOFF_BASE 60 /* seconds: the first retry after an error */
 
 /* An int so that fetch can watch it too; the same type as sig_atomic_t. */
@@ -102,22 +102,6 @@ usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputs("\nTry 'rootkeeper --help'.\n", stderr);
 	return EXIT_USAGE;
-}
-
-static int
-parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static void
@@ -212,30 +196,6 @@ refresh_probes(struct agent *a)
 /* ---- init --------------------------------------------------------- */
 
 static int
-load_pin(const char *path, struct pubkey **out)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	if ((rc = fileio_read(path, KEY_FILE_MAX, &buf, &len)) != RK_OK) {
-		errx_("%s: %s", path,
-		    rc == RK_EIO || rc == RK_ENOENT ? strerror(errno)
-						    : rk_strerror(rc));
-		return 1;
-	}
-	rc = pubkey_from_pem((const char *)buf, len, out);
-	free(buf);
-	if (rc != RK_OK) {
-		errx_("%s: not an Ed25519 or ECDSA P-256 public key "
-		      "(\"PUBLIC KEY\" PEM)",
-		    path);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-static int
 cmd_init(struct env *e, int argc, char **argv)
 {
 	static const struct option opts[] = {{"pin", required_argument, 0, 'p'},
@@ -245,7 +205,7 @@ cmd_init(struct env *e, int argc, char **argv)
 	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *pinpaths[MAX_PINS], *channel = NULL, *bundle = NULL;
 	struct pubkey *pins[MAX_PINS];
-	size_t npins = 0, i, j, distinct = 0, flen = 0;
+	size_t npins = 0, i, distinct = 0, flen = 0;
 	uint64_t thr = 1;
 	uint8_t *factory = NULL;
 	struct agent_outcome o;
@@ -264,7 +224,7 @@ cmd_init(struct env *e, int argc, char **argv)
 			pinpaths[npins++] = optarg;
 			break;
 		case 't':
-			if (parse_u64(optarg, 1, MAX_PINS, &thr) != 0)
+			if (args_u64(optarg, 1, MAX_PINS, &thr) != 0)
 				return usage_error("init: --threshold must be "
 						   "1 to %d",
 				    MAX_PINS);
@@ -299,16 +259,15 @@ cmd_init(struct env *e, int argc, char **argv)
 				   "from)");
 	for (i = 0; i < npins; i++)
 		pins[i] = NULL;
-	for (i = 0; i < npins; i++)
-		if ((ex = load_pin(pinpaths[i], &pins[i])) != 0)
-			goto out;
 	for (i = 0; i < npins; i++) {
-		for (j = 0; j < i; j++)
-			if (memcmp(pubkey_id(pins[i]), pubkey_id(pins[j]),
-				CRYPTO_SHA256_LEN) == 0)
-				break;
-		distinct += j == i;
+		if ((rc = pubkey_from_file(pinpaths[i], &pins[i], &why)) !=
+		    RK_OK) {
+			errx_("%s", why.msg);
+			ex = rc == RK_EKEY ? EXIT_USAGE : 1;
+			goto out;
+		}
 	}
+	distinct = pubkey_count_distinct(pins, npins);
 	if (thr > distinct) {
 		ex = usage_error("init: --threshold %" PRIu64
 				 " is more than the %zu distinct keys",
@@ -453,7 +412,7 @@ cmd_rollback(struct env *e, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (parse_u64(optarg, 1, MANIFEST_VERSION_MAX, &to))
+			if (args_u64(optarg, 1, MANIFEST_VERSION_MAX, &to))
 				return usage_error("rollback: --to needs a "
 						   "version number");
 			break;

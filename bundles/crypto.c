@@ -9,6 +9,7 @@
  */
 #include "crypto.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include "cursor.h"
+#include "fileio.h"
 #include "pem.h"
 #include "rfc3339.h"
 
@@ -139,6 +141,43 @@ pubkey_from_pem(const char *pem, size_t len, struct pubkey **out)
 	rc = pubkey_from_spki(der, der_len, out);
 	free(der);
 	return rc;
+}
+
+int
+pubkey_from_file(const char *path, struct pubkey **out, struct rk_why *why)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	/* A key file is a few hundred bytes; 64 KiB is generous. */
+	if ((rc = fileio_read(path, 64u << 10, &buf, &len)) != RK_OK)
+		return rk_fail(why, rc, "%s: %s", path,
+		    rc == RK_EIO || rc == RK_ENOENT ? strerror(errno)
+						    : rk_strerror(rc));
+	rc = pubkey_from_pem((const char *)buf, len, out);
+	free(buf);
+	if (rc == RK_EKEY || rc == RK_EFORMAT)
+		return rk_fail(why, RK_EKEY,
+		    "%s: not an Ed25519 or ECDSA P-256 public key "
+		    "(\"PUBLIC KEY\" PEM)",
+		    path);
+	return rc;
+}
+
+size_t
+pubkey_count_distinct(struct pubkey *const *keys, size_t n)
+{
+	size_t i, j, distinct = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (memcmp(keys[i]->id, keys[j]->id,
+				CRYPTO_SHA256_LEN) == 0)
+				break;
+		distinct += j == i;
+	}
+	return distinct;
 }
 
 void

@@ -39,6 +39,17 @@ int pubkey_from_spki(
 /* The same from a "PUBLIC KEY" PEM text (the first such block). */
 int pubkey_from_pem(const char *pem, size_t len, struct pubkey **out) RK_WUR;
 
+/*
+ * The same from a file: RK_ENOENT or RK_EIO (errno kept) when it cannot
+ * be read, RK_EKEY when it holds no usable public key; why names the file
+ * and the reason either way.
+ */
+int pubkey_from_file(
+    const char *path, struct pubkey **out, struct rk_why *why) RK_WUR;
+
+/* How many of keys[0..n) are different keys (by key id). */
+size_t pubkey_count_distinct(struct pubkey *const *keys, size_t n);
+
 void pubkey_free(struct pubkey *k);
 
 enum crypto_alg pubkey_alg(const struct pubkey *k);

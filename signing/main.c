@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "bundle.h"
 #include "crypto.h"
 #include "error.h"
@@ -138,22 +139,6 @@ report(const char *path, const char *what, int rc, const struct rk_why *why)
 }
 
 static int
-parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
 parse_time_arg(const char *opt, const char *s, int64_t *out)
 {
 	if (rfc3339_parse(s, strlen(s), out) != RK_OK)
@@ -188,22 +173,13 @@ load_privkey(const char *path, struct privkey **out)
 static int
 load_pubkey(const char *path, struct pubkey **out)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int rc;
+	struct rk_why why = {""};
+	int rc = pubkey_from_file(path, out, &why);
 
-	if ((rc = fileio_read(path, KEY_FILE_MAX, &buf, &len)) != RK_OK)
-		return report(path, "cannot read key",
-		    rc == RK_ENOENT ? RK_EIO : rc, NULL);
-	rc = pubkey_from_pem((const char *)buf, len, out);
-	free(buf);
-	if (rc != RK_OK) {
-		warnx_("%s: not an Ed25519 or ECDSA P-256 public key "
-		       "(\"PUBLIC KEY\" PEM)",
-		    path);
-		return rc == RK_EKEY || rc == RK_EFORMAT ? EXIT_USAGE : 1;
-	}
-	return 0;
+	if (rc == RK_OK)
+		return 0;
+	warnx_("%s", why.msg);
+	return rc == RK_EKEY ? EXIT_USAGE : 1;
 }
 
 static void
@@ -645,7 +621,7 @@ cmd_create(int argc, char **argv)
 			channel = optarg;
 			break;
 		case 'v':
-			if (parse_u64(
+			if (args_u64(
 				optarg, 1, MANIFEST_VERSION_MAX, &version) != 0)
 				return usage_error("create: --version must be "
 						   "an integer from 1 to "
@@ -653,7 +629,7 @@ cmd_create(int argc, char **argv)
 				    optarg);
 			break;
 		case 'E':
-			if (parse_u64(optarg, 1, 36500, &days) != 0)
+			if (args_u64(optarg, 1, 36500, &days) != 0)
 				return usage_error("create: --expires-in must "
 						   "be 1 to 36500 days, not "
 						   "'%s'",
@@ -673,7 +649,7 @@ cmd_create(int argc, char **argv)
 			distrust_path = optarg;
 			break;
 		case 't':
-			if (parse_u64(optarg, 1, MANIFEST_MAX_NEXT_KEYS, &thr))
+			if (args_u64(optarg, 1, MANIFEST_MAX_NEXT_KEYS, &thr))
 				return usage_error("create: --next-threshold "
 						   "must be 1 to %d",
 				    MANIFEST_MAX_NEXT_KEYS);
@@ -953,7 +929,7 @@ cmd_verify(int argc, char **argv)
 	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	char *pubpaths[MAX_ARGS];
 	struct pubkey *pubs[MAX_ARGS];
-	size_t npubs = 0, i, j, distinct = 0, len = 0;
+	size_t npubs = 0, i, distinct = 0, len = 0;
 	uint64_t thr = 1;
 	const char *path;
 	struct bundle *b = NULL;
@@ -972,7 +948,7 @@ cmd_verify(int argc, char **argv)
 			pubpaths[npubs++] = optarg;
 			break;
 		case 't':
-			if (parse_u64(optarg, 1, BUNDLE_MAX_SIGS, &thr) != 0)
+			if (args_u64(optarg, 1, BUNDLE_MAX_SIGS, &thr) != 0)
 				return usage_error("verify: --threshold must "
 						   "be 1 to %u",
 				    BUNDLE_MAX_SIGS);
@@ -993,13 +969,7 @@ cmd_verify(int argc, char **argv)
 	for (i = 0; i < npubs; i++)
 		if ((ex = load_pubkey(pubpaths[i], &pubs[i])) != 0)
 			goto out;
-	for (i = 0; i < npubs; i++) {
-		for (j = 0; j < i; j++)
-			if (memcmp(pubkey_id(pubs[i]), pubkey_id(pubs[j]),
-				CRYPTO_SHA256_LEN) == 0)
-				break;
-		distinct += j == i;
-	}
+	distinct = pubkey_count_distinct(pubs, npubs);
 	if (thr > distinct) {
 		ex = usage_error("verify: --threshold %" PRIu64
 				 " is more than the %zu distinct keys given",
@@ -1275,8 +1245,7 @@ highest_published(const char *dir, uint64_t *top)
 			continue;
 		memcpy(num, d->d_name, n - 4);
 		num[n - 4] = '\0';
-		if (parse_u64(num, 1, MANIFEST_VERSION_MAX, &v) == 0 &&
-		    v > *top)
+		if (args_u64(num, 1, MANIFEST_VERSION_MAX, &v) == 0 && v > *top)
 			*top = v;
 	}
 	closedir(dp);
