@@ -969,7 +969,7 @@ main(int argc, char **argv)
 	struct env e;
 	struct rk_why why = {""};
 	const char *db = NULL;
-	int i = 1, ex = EXIT_USAGE;
+	int i = 1, ex = EXIT_USAGE, fetches;
 	size_t k;
 
 	memset(&e, 0, sizeof(e));
@@ -1019,14 +1019,17 @@ main(int argc, char **argv)
 		ex = 1;
 		goto out;
 	}
-	if (fetch_global_init() != RK_OK) {
+	/* Only the commands that download pay for the transfer library. */
+	fetches = cmds[k].fn == cmd_check || cmds[k].fn == cmd_run;
+	if (fetches && fetch_global_init() != RK_OK) {
 		errx_("cannot initialise the transfer library");
 		ex = 1;
 		goto out;
 	}
 	log_setup(LOG_TO_STDERR, e.cfg.log_level, "rootkeeper");
 	ex = cmds[k].fn(&e, argc - i, argv + i);
-	fetch_global_cleanup();
+	if (fetches)
+		fetch_global_cleanup();
 out:
 	free(e.db);
 	free(e.export_path);

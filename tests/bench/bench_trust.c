@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The in-process cost of librootkeeper for scripts/bench.sh: how long a
+ * device application spends in rk_trust_open (+ close), in
+ * rk_trust_load_wolfssl into a fresh WOLFSSL_CTX (+ the context's new and
+ * free), and in rk_trust_refresh when nothing changed (what it calls
+ * before every connect), next to the reference: the same set, as the PEM
+ * string rk_trust_pem gives, loaded with wolfSSL_CTX_load_verify_buffer
+ * into a fresh context, which is what an application without rootkeeper
+ * would do on every connect to pick up a changed CA file.  Each case runs
+ * one warm-up batch that also sizes the batches (about 100 ms each), then
+ * BATCHES timed batches; it prints one line per case, "NAME MEDIAN MIN MAX
+ * ITERS" in microseconds per call over the batches.  It uses only the
+ * public header and the shared library, as an application would.  It
+ * checks that each call succeeds (and that refresh saw no change) but
+ * judges no timing: the machines it runs on are shared and noisy.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rootkeeper.h>
+
+#define WARMUP_NS 20000000.0 /* the warm-up batch runs this long */
+#define BATCH_NS 100000000.0 /* each timed batch aims at this */
+#define MAX_BATCHES 1000
+
+struct bench {
+	const char *db;
+	struct rk_trust *t;
+	const char *pem;
+	size_t pem_len;
+};
+
+/* One call of the case under measurement; 0 on success. */
+typedef int (*bench_fn)(struct bench *b);
+
+static double
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int
+case_open(struct bench *b)
+{
+	struct rk_trust *t = NULL;
+	int rc;
+
+	if ((rc = rk_trust_open(b->db, &t)) != 0)
+		return rc;
+	rk_trust_close(t);
+	return 0;
+}
+
+static int
+case_load(struct bench *b)
+{
+	WOLFSSL_CTX *ctx;
+	int rc;
+
+	if ((ctx = wolfSSL_CTX_new(wolfTLS_client_method())) == NULL)
+		return -1;
+	rc = rk_trust_load_wolfssl(b->t, ctx);
+	wolfSSL_CTX_free(ctx);
+	return rc;
+}
+
+static int
+case_refresh(struct bench *b)
+{
+	int rc, changed = -1;
+
+	if ((rc = rk_trust_refresh(b->t, &changed)) != 0)
+		return rc;
+	/* A change would measure a snapshot read, not the cheap path. */
+	return changed == 0 ? 0 : -1;
+}
+
+static int
+case_ref_load(struct bench *b)
+{
+	WOLFSSL_CTX *ctx;
+	int rc;
+
+	if ((ctx = wolfSSL_CTX_new(wolfTLS_client_method())) == NULL)
+		return -1;
+	rc = wolfSSL_CTX_load_verify_buffer(ctx, (const unsigned char *)b->pem,
+		 (long)b->pem_len, WOLFSSL_FILETYPE_PEM) == WOLFSSL_SUCCESS
+		 ? 0
+		 : -1;
+	wolfSSL_CTX_free(ctx);
+	return rc;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Runs fn in a warm-up batch, then nbatches batches of the size the
+ * warm-up suggests, and prints the line of the case.  Returns 0, or the
+ * first failing call's code.
+ */
+static int
+run_case(const char *name, bench_fn fn, struct bench *b, int nbatches)
+{
+	double per[MAX_BATCHES], t0, t1, med;
+	long i, n = 0, iters;
+	int k, rc = 0;
+
+	t0 = now_ns();
+	do {
+		if ((rc = fn(b)) != 0)
+			goto out;
+		n++;
+		t1 = now_ns();
+	} while (t1 - t0 < WARMUP_NS);
+	iters = (long)(BATCH_NS / ((t1 - t0) / (double)n));
+	if (iters < 1)
+		iters = 1;
+	for (k = 0; k < nbatches; k++) {
+		t0 = now_ns();
+		for (i = 0; i < iters; i++)
+			if ((rc = fn(b)) != 0)
+				goto out;
+		t1 = now_ns();
+		per[k] = (t1 - t0) / (double)iters / 1e3;
+	}
+	qsort(per, (size_t)nbatches, sizeof(per[0]), cmp_double);
+	med = nbatches % 2 ? per[nbatches / 2]
+			   : (per[nbatches / 2 - 1] + per[nbatches / 2]) / 2;
+	printf("%s %.3f %.3f %.3f %ld\n", name, med, per[0], per[nbatches - 1],
+	    iters);
+out:
+	if (rc != 0)
+		fprintf(stderr, "bench_trust: %s failed: %d (%s)\n", name, rc,
+		    rc > 0 ? rk_strerror(rc) : "see the case");
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		bench_fn fn;
+	} cases[] = {{"open", case_open}, {"load_wolfssl", case_load},
+	    {"refresh", case_refresh},
+	    {"ref_load_verify_buffer", case_ref_load}};
+	struct bench b = {NULL, NULL, NULL, 0};
+	char *end = NULL;
+	long nb = 9;
+	size_t k;
+	int rc, ex = 1;
+
+	if (argc == 3)
+		nb = strtol(argv[2], &end, 10);
+	if (argc < 2 || argc > 3 || (end != NULL && *end != '\0') || nb < 1 ||
+	    nb > MAX_BATCHES) {
+		fprintf(stderr, "usage: bench_trust DB [BATCHES (1..%d)]\n",
+		    MAX_BATCHES);
+		return 2;
+	}
+	if (wolfSSL_Init() != WOLFSSL_SUCCESS) {
+		fprintf(stderr, "bench_trust: wolfSSL_Init failed\n");
+		return 1;
+	}
+	b.db = argv[1];
+	if ((rc = rk_trust_open(b.db, &b.t)) != 0 ||
+	    (rc = rk_trust_pem(b.t, &b.pem, &b.pem_len)) != 0) {
+		fprintf(stderr, "bench_trust: %s: %s\n", b.db, rk_strerror(rc));
+		goto out;
+	}
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		if (run_case(cases[k].name, cases[k].fn, &b, (int)nb) != 0)
+			goto out;
+	ex = 0;
+out:
+	rk_trust_close(b.t);
+	wolfSSL_Cleanup();
+	return ex;
+}
