@@ -5,11 +5,11 @@
 # the build and runtime set, and with --test also what the test suites use
 # (cmocka, clang and its sanitizer runtime, clang-format, nginx, mosquitto and
 # its clients, faketime, valgrind, jq, time, curl). It asks dpkg first and
-# touches apt only when something
-# is missing, so a second run is silent and instant. It does not configure or
-# rely on the nginx and mosquitto system services: the tests start their own
-# servers on 127.0.0.1, so the services it has just installed are stopped and
-# disabled (services that were already there are left alone).
+# touches apt only when something is missing, so a second run is silent and
+# instant. It does not configure or rely on the nginx and mosquitto system
+# services: the tests start their own servers on 127.0.0.1, so the services it
+# has just installed are stopped and disabled (services that were already there
+# are left alone).
 set -euo pipefail
 
 usage()
