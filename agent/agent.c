@@ -372,8 +372,8 @@ activate_new(struct agent *a, const uint8_t *buf, size_t len,
 	v.factory = factory;
 
 	outcome(out, AGENT_UPDATED, RK_OK, m->version,
-	    "activated v%" PRIu64 " from %s: %zu certificates%s%s", m->version,
-	    from->source, pr->n_trusted,
+	    "activated v%" PRIu64 " from %s: %zu certificate%s%s%s", m->version,
+	    from->source, pr->n_trusted, pr->n_trusted == 1 ? "" : "s",
 	    m->n_next_keys > 0 ? ", signing keys rotated" : "", notes);
 	if ((rc = store_begin(a->store)) != RK_OK)
 		goto out;
