@@ -20,6 +20,7 @@
 
 #include "agent.h"
 #include "args.h"
+#include "cli.h"
 #include "bundle.h"
 #include "config.h"
 #include "crypto.h"
@@ -33,7 +34,7 @@
 #include "store.h"
 #include "trustset.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE CLI_EXIT_USAGE
 #define EXIT_REJECT 3
 #define MAX_PINS 16
 #define BACKOFF_BASE 60 /* seconds: the first retry after an error */
@@ -74,36 +75,6 @@ static const char usage_text[] =
     "\n"
     "exit status: 0 success, 1 error, 2 usage error, 3 bundle rejected\n";
 
-static void errx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-errx_(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("rootkeeper: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static int
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("rootkeeper: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'rootkeeper --help'.\n", stderr);
-	return EXIT_USAGE;
-}
-
 static void
 fmt_time(int64_t t, char out[RFC3339_LEN + 1])
 {
@@ -126,18 +97,18 @@ exit_for_outcome(const struct agent_outcome *o)
 	case AGENT_UPDATED:
 	case AGENT_CURRENT:
 		if (o->err != RK_OK) {
-			errx_("%s", o->detail);
+			cli_warn("%s", o->detail);
 			return 1;
 		}
 		printf("%s: %s\n", agent_result_name(o->result), o->detail);
 		return 0;
 	case AGENT_REJECTED:
-		errx_("%s", o->detail);
+		cli_warn("%s", o->detail);
 		return EXIT_REJECT;
 	case AGENT_ERROR:
 		break;
 	}
-	errx_("%s", o->detail);
+	cli_warn("%s", o->detail);
 	return 1;
 }
 
@@ -149,11 +120,12 @@ open_agent(struct env *e, struct agent **a)
 	int rc = agent_open(&e->cfg, e->db, e->export_path, a, &why);
 
 	if (rc == RK_ENOENT) {
-		errx_("%s: no store (run `rootkeeper init` first)", e->db);
+		cli_warn("%s: no store (run `rootkeeper init` first)", e->db);
 		return 1;
 	}
 	if (rc != RK_OK) {
-		errx_("%s: %s", e->db, why.msg[0] ? why.msg : rk_strerror(rc));
+		cli_warn(
+		    "%s: %s", e->db, why.msg[0] ? why.msg : rk_strerror(rc));
 		return 1;
 	}
 	return 0;
@@ -171,12 +143,12 @@ sync_export(struct agent *a)
 
 	rc = agent_sync_export(a, &rewrote, &why);
 	if (rc != RK_OK) {
-		errx_("export: %s", why.msg[0] ? why.msg : rk_strerror(rc));
+		cli_warn("export: %s", why.msg[0] ? why.msg : rk_strerror(rc));
 		return 1;
 	}
 	if (rewrote)
-		errx_("note: the export did not match the active set; "
-		      "rewritten");
+		cli_warn("note: the export did not match the active set; "
+			 "rewritten");
 	return 0;
 }
 
@@ -219,14 +191,14 @@ cmd_init(struct env *e, int argc, char **argv)
 		switch (c) {
 		case 'p':
 			if (npins >= MAX_PINS)
-				return usage_error(
+				return cli_usage(
 				    "init: at most %d --pin", MAX_PINS);
 			pinpaths[npins++] = optarg;
 			break;
 		case 't':
 			if (args_u64(optarg, 1, MAX_PINS, &thr) != 0)
-				return usage_error("init: --threshold must be "
-						   "1 to %d",
+				return cli_usage("init: --threshold must be "
+						 "1 to %d",
 				    MAX_PINS);
 			break;
 		case 'c':
@@ -239,38 +211,38 @@ cmd_init(struct env *e, int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("init: bad option");
+			return cli_usage("init: bad option");
 		}
 	}
 	if (optind != argc)
-		return usage_error(
+		return cli_usage(
 		    "init: unexpected argument '%s'", argv[optind]);
 	if (npins == 0)
-		return usage_error("init: needs at least one --pin PUB.pem");
+		return cli_usage("init: needs at least one --pin PUB.pem");
 	if (channel == NULL && e->cfg.channel[0] != '\0')
 		channel = e->cfg.channel;
 	if (channel != NULL && !manifest_channel_ok(channel))
-		return usage_error("init: channel must match "
-				   "[a-z0-9._-]{1,64}, not '%s'",
+		return cli_usage("init: channel must match "
+				 "[a-z0-9._-]{1,64}, not '%s'",
 		    channel);
 	if (channel == NULL && bundle == NULL)
-		return usage_error("init: needs --channel C (or channel= in "
-				   "the config, or a --bundle to take it "
-				   "from)");
+		return cli_usage("init: needs --channel C (or channel= in "
+				 "the config, or a --bundle to take it "
+				 "from)");
 	for (i = 0; i < npins; i++)
 		pins[i] = NULL;
 	for (i = 0; i < npins; i++) {
 		if ((rc = pubkey_from_file(pinpaths[i], &pins[i], &why)) !=
 		    RK_OK) {
-			errx_("%s", why.msg);
+			cli_warn("%s", why.msg);
 			ex = rc == RK_EKEY ? EXIT_USAGE : 1;
 			goto out;
 		}
 	}
 	distinct = pubkey_count_distinct(pins, npins);
 	if (thr > distinct) {
-		ex = usage_error("init: --threshold %" PRIu64
-				 " is more than the %zu distinct keys",
+		ex = cli_usage("init: --threshold %" PRIu64
+			       " is more than the %zu distinct keys",
 		    thr, distinct);
 		goto out;
 	}
@@ -278,7 +250,7 @@ cmd_init(struct env *e, int argc, char **argv)
 		rc = fileio_read(bundle, (size_t)e->cfg.max_bundle_size + 1,
 		    &factory, &flen);
 		if (rc != RK_OK) {
-			errx_("%s: %s", bundle,
+			cli_warn("%s: %s", bundle,
 			    rc == RK_ELIMIT ? "over max_bundle_size"
 					    : strerror(errno));
 			ex = rc == RK_ELIMIT ? EXIT_REJECT : 1;
@@ -290,7 +262,7 @@ cmd_init(struct env *e, int argc, char **argv)
 		rc = bundle_open(factory, flen, e->cfg.max_bundle_size, pins,
 		    npins, (unsigned)thr, &b, &m, &why);
 		if (rc != RK_OK) {
-			errx_("%s: rejected: %s", bundle, why.msg);
+			cli_warn("%s: rejected: %s", bundle, why.msg);
 			ex = EXIT_REJECT;
 			goto out;
 		}
@@ -300,7 +272,7 @@ cmd_init(struct env *e, int argc, char **argv)
 	rc = agent_init(&e->cfg, e->db, e->export_path, pins, npins,
 	    (unsigned)thr, channel, factory, flen, &o);
 	if (rc != RK_OK) {
-		errx_("init: %s", o.detail);
+		cli_warn("init: %s", o.detail);
 		ex = o.result == AGENT_REJECTED ? EXIT_REJECT : 1;
 		goto out;
 	}
@@ -336,21 +308,21 @@ cmd_check(struct env *e, int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("check: bad option");
+			return cli_usage("check: bad option");
 		}
 	}
 	if (optind != argc)
-		return usage_error(
+		return cli_usage(
 		    "check: unexpected argument '%s'", argv[optind]);
 	if (url == NULL && e->cfg.n_urls == 0)
-		return usage_error("check: no URL (give --url, or url= in the "
-				   "config)");
+		return cli_usage("check: no URL (give --url, or url= in the "
+				 "config)");
 	if ((ex = open_agent(e, &a)) != 0)
 		return ex;
 	if ((ex = sync_export(a)) == 0) {
 		rc = agent_check(a, url, &o);
 		if (rc != RK_OK) {
-			errx_("check: %s", rk_strerror(rc));
+			cli_warn("check: %s", rk_strerror(rc));
 			ex = 1;
 		} else {
 			ex = exit_for_outcome(&o);
@@ -375,24 +347,25 @@ cmd_apply(struct env *e, int argc, char **argv)
 		return 0;
 	}
 	if (argc != 2)
-		return usage_error("apply: needs one FILE");
+		return cli_usage("apply: needs one FILE");
 	/* One byte over the cap is enough for the policy to refuse it. */
 	rc = fileio_read(
 	    argv[1], (size_t)e->cfg.max_bundle_size + 1, &buf, &len);
 	if (rc == RK_ELIMIT) {
-		errx_("%s: rejected: over max_bundle_size (%" PRIu64 " bytes)",
+		cli_warn("%s: rejected: over max_bundle_size (%" PRIu64
+			 " bytes)",
 		    argv[1], e->cfg.max_bundle_size);
 		return EXIT_REJECT;
 	}
 	if (rc != RK_OK) {
-		errx_("%s: %s", argv[1], strerror(errno));
+		cli_warn("%s: %s", argv[1], strerror(errno));
 		return 1;
 	}
 	if ((ex = open_agent(e, &a)) == 0 && (ex = sync_export(a)) == 0) {
 		rc = agent_apply(a, buf, len, argv[1], &o);
 		ex = rc != RK_OK ? 1 : exit_for_outcome(&o);
 		if (rc != RK_OK)
-			errx_("apply: %s", rk_strerror(rc));
+			cli_warn("apply: %s", rk_strerror(rc));
 	}
 	agent_close(a);
 	free(buf);
@@ -413,25 +386,25 @@ cmd_rollback(struct env *e, int argc, char **argv)
 		switch (c) {
 		case 't':
 			if (args_u64(optarg, 1, MANIFEST_VERSION_MAX, &to))
-				return usage_error("rollback: --to needs a "
-						   "version number");
+				return cli_usage("rollback: --to needs a "
+						 "version number");
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("rollback: bad option");
+			return cli_usage("rollback: bad option");
 		}
 	}
 	if (optind != argc)
-		return usage_error(
+		return cli_usage(
 		    "rollback: unexpected argument '%s'", argv[optind]);
 	if ((ex = open_agent(e, &a)) != 0)
 		return ex;
 	if ((ex = sync_export(a)) == 0) {
 		rc = agent_rollback(a, to, &o);
 		if (rc != RK_OK) {
-			errx_("rollback: %s", rk_strerror(rc));
+			cli_warn("rollback: %s", rk_strerror(rc));
 			ex = 1;
 		} else {
 			ex = exit_for_outcome(&o);
@@ -460,16 +433,16 @@ cmd_export(struct env *e, int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("export: bad option");
+			return cli_usage("export: bad option");
 		}
 	}
 	if (path == NULL || optind != argc)
-		return usage_error("export: needs --pem FILE");
+		return cli_usage("export: needs --pem FILE");
 	if ((ex = open_agent(e, &a)) != 0)
 		return ex;
 	if ((ex = sync_export(a)) == 0) {
 		if ((rc = agent_export(a, path, &why)) != RK_OK) {
-			errx_("export: %s", why.msg);
+			cli_warn("export: %s", why.msg);
 			ex = 1;
 		} else {
 			printf("exported the active set to %s\n", path);
@@ -601,11 +574,11 @@ cmd_run(struct env *e, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		return usage_error("run: takes no arguments");
+		return cli_usage("run: takes no arguments");
 	if (e->cfg.n_urls == 0)
-		return usage_error("run: no url= in the configuration");
+		return cli_usage("run: no url= in the configuration");
 	if (install_signals() != 0) {
-		errx_("run: cannot install signal handlers");
+		cli_warn("run: cannot install signal handlers");
 		return 1;
 	}
 	log_setup((int)e->cfg.log_target, e->cfg.log_level, "rootkeeper");
@@ -671,7 +644,7 @@ json_flag(const char *cmd, int argc, char **argv, int *json)
 	else if (argc == 2 && strcmp(argv[1], "--help") == 0)
 		return -1;
 	else if (argc != 1)
-		return usage_error("%s: takes only --json", cmd);
+		return cli_usage("%s: takes only --json", cmd);
 	return 0;
 }
 
@@ -708,11 +681,12 @@ open_ro(struct env *e, struct store **s)
 	int rc = store_open(e->db, STORE_RO, s, &why);
 
 	if (rc == RK_ENOENT) {
-		errx_("%s: no store (run `rootkeeper init` first)", e->db);
+		cli_warn("%s: no store (run `rootkeeper init` first)", e->db);
 		return 1;
 	}
 	if (rc != RK_OK) {
-		errx_("%s: %s", e->db, why.msg[0] ? why.msg : rk_strerror(rc));
+		cli_warn(
+		    "%s: %s", e->db, why.msg[0] ? why.msg : rk_strerror(rc));
 		return 1;
 	}
 	return 0;
@@ -751,7 +725,7 @@ cmd_list(struct env *e, int argc, char **argv)
 		return ex;
 	if (store_get_state(s, &st) != RK_OK ||
 	    store_list_versions(s, &vs, &n) != RK_OK) {
-		errx_("%s: cannot read the store", e->db);
+		cli_warn("%s: cannot read the store", e->db);
 		store_close(s);
 		return 1;
 	}
@@ -828,15 +802,15 @@ cmd_certs(struct env *e, int argc, char **argv)
 	ex = 1;
 	if (store_get_state(s, &st) != RK_OK ||
 	    store_get_distrust(s, &d, &nd) != RK_OK) {
-		errx_("%s: cannot read the store", e->db);
+		cli_warn("%s: cannot read the store", e->db);
 		goto out;
 	}
 	if (st.active_version == 0) {
-		errx_("no active trust set");
+		cli_warn("no active trust set");
 		goto out;
 	}
 	if (trustset_load(s, st.active_version, &ts) != RK_OK) {
-		errx_("%s: cannot read the active set", e->db);
+		cli_warn("%s: cannot read the active set", e->db);
 		goto out;
 	}
 	if (json) {
@@ -913,7 +887,7 @@ cmd_events(struct env *e, int argc, char **argv)
 	if ((ex = open_ro(e, &s)) != 0)
 		return ex;
 	if (store_list_events(s, STORE_MAX_EVENTS, &ev, &n) != RK_OK) {
-		errx_("%s: cannot read the store", e->db);
+		cli_warn("%s: cannot read the store", e->db);
 		store_close(s);
 		return 1;
 	}
@@ -973,6 +947,7 @@ main(int argc, char **argv)
 	size_t k;
 
 	memset(&e, 0, sizeof(e));
+	cli_set_name("rootkeeper");
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
@@ -984,24 +959,24 @@ main(int argc, char **argv)
 			return 0;
 		}
 		if (i + 1 >= argc)
-			return usage_error("%s needs a value", argv[i]);
+			return cli_usage("%s needs a value", argv[i]);
 		if (strcmp(argv[i], "--config") == 0)
 			e.config_path = argv[++i];
 		else if (strcmp(argv[i], "--db") == 0)
 			db = argv[++i];
 		else
-			return usage_error("unknown option '%s'", argv[i]);
+			return cli_usage("unknown option '%s'", argv[i]);
 	}
 	if (i >= argc)
-		return usage_error("no command given");
+		return cli_usage("no command given");
 	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		if (strcmp(argv[i], cmds[k].name) == 0)
 			break;
 	if (k == sizeof(cmds) / sizeof(cmds[0]))
-		return usage_error("unknown command '%s'", argv[i]);
+		return cli_usage("unknown command '%s'", argv[i]);
 	config_init(&e.cfg);
 	if (config_load(&e.cfg, e.config_path, &why) != RK_OK) {
-		errx_("%s", why.msg);
+		cli_warn("%s", why.msg);
 		config_free(&e.cfg);
 		return EXIT_USAGE;
 	}
@@ -1015,14 +990,14 @@ main(int argc, char **argv)
 		e.cfg.db = saved;
 	}
 	if (e.db == NULL || e.export_path == NULL) {
-		errx_("out of memory");
+		cli_warn("out of memory");
 		ex = 1;
 		goto out;
 	}
 	/* Only the commands that download pay for the transfer library. */
 	fetches = cmds[k].fn == cmd_check || cmds[k].fn == cmd_run;
 	if (fetches && fetch_global_init() != RK_OK) {
-		errx_("cannot initialise the transfer library");
+		cli_warn("cannot initialise the transfer library");
 		ex = 1;
 		goto out;
 	}

@@ -21,6 +21,7 @@
 
 #include "args.h"
 #include "bundle.h"
+#include "cli.h"
 #include "crypto.h"
 #include "error.h"
 #include "fileio.h"
@@ -30,7 +31,7 @@
 #include "pem.h"
 #include "rfc3339.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE CLI_EXIT_USAGE
 #define EXIT_REJECT 3
 #define MAX_ARGS 64		    /* --key, --certs, --pub, --next-keys */
 #define KEY_FILE_MAX (64u << 10)    /* a key file is a few hundred bytes */
@@ -38,8 +39,6 @@
 #define BUNDLE_READ_MAX (64u << 20) /* what the tool reads; devices cap */
 #define DEFAULT_EXPIRY_DAYS 90
 #define HEXID (2 * CRYPTO_SHA256_LEN + 1)
-
-static const char *progname = "rootkeeper-sign";
 
 static const char usage_text[] =
     "usage: rootkeeper-sign COMMAND [OPTIONS]\n"
@@ -73,36 +72,6 @@ static const char usage_text[] =
     "Times T are RFC 3339 UTC: 2026-11-26T00:00:00Z.\n"
     "exit status: 0 success, 1 error, 2 usage error, 3 rejected\n";
 
-static void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-warnx_(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static int
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", progname);
-	return EXIT_USAGE;
-}
-
 /* Content errors mean "rejected"; the rest are operational. */
 static int
 exit_for(int rc)
@@ -130,11 +99,11 @@ static int
 report(const char *path, const char *what, int rc, const struct rk_why *why)
 {
 	if (rc == RK_EIO)
-		warnx_("%s: %s: %s", path, what, strerror(errno));
+		cli_warn("%s: %s: %s", path, what, strerror(errno));
 	else if (why != NULL && why->msg[0] != '\0')
-		warnx_("%s: %s: %s", path, what, why->msg);
+		cli_warn("%s: %s: %s", path, what, why->msg);
 	else
-		warnx_("%s: %s: %s", path, what, rk_strerror(rc));
+		cli_warn("%s: %s: %s", path, what, rk_strerror(rc));
 	return exit_for(rc);
 }
 
@@ -142,8 +111,8 @@ static int
 parse_time_arg(const char *opt, const char *s, int64_t *out)
 {
 	if (rfc3339_parse(s, strlen(s), out) != RK_OK)
-		return usage_error("%s: '%s' is not an RFC 3339 UTC time "
-				   "(YYYY-MM-DDTHH:MM:SSZ)",
+		return cli_usage("%s: '%s' is not an RFC 3339 UTC time "
+				 "(YYYY-MM-DDTHH:MM:SSZ)",
 		    opt, s);
 	return 0;
 }
@@ -162,8 +131,8 @@ load_privkey(const char *path, struct privkey **out)
 	explicit_bzero(buf, len);
 	free(buf);
 	if (rc != RK_OK) {
-		warnx_("%s: not a PKCS#8 Ed25519 or ECDSA P-256 private key "
-		       "(unencrypted \"PRIVATE KEY\" PEM)",
+		cli_warn("%s: not a PKCS#8 Ed25519 or ECDSA P-256 private key "
+			 "(unencrypted \"PRIVATE KEY\" PEM)",
 		    path);
 		return rc == RK_EKEY || rc == RK_EFORMAT ? EXIT_USAGE : 1;
 	}
@@ -178,7 +147,7 @@ load_pubkey(const char *path, struct pubkey **out)
 
 	if (rc == RK_OK)
 		return 0;
-	warnx_("%s", why.msg);
+	cli_warn("%s", why.msg);
 	return rc == RK_EKEY ? EXIT_USAGE : 1;
 }
 
@@ -230,8 +199,8 @@ cmd_keygen(int argc, char **argv)
 			else if (strcmp(optarg, "ecdsa-p256") == 0)
 				alg = CRYPTO_ECDSA_P256;
 			else
-				return usage_error("keygen: unknown --alg '%s' "
-						   "(ed25519 or ecdsa-p256)",
+				return cli_usage("keygen: unknown --alg '%s' "
+						 "(ed25519 or ecdsa-p256)",
 				    optarg);
 			break;
 		case 'o':
@@ -241,11 +210,11 @@ cmd_keygen(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("keygen: bad option");
+			return cli_usage("keygen: bad option");
 		}
 	}
 	if (name == NULL || optind != argc)
-		return usage_error("keygen: needs -o NAME and nothing else");
+		return cli_usage("keygen: needs -o NAME and nothing else");
 	n = strlen(name) + 5;
 	if ((keypath = malloc(n)) == NULL || (pubpath = malloc(n)) == NULL)
 		goto nomem;
@@ -253,14 +222,14 @@ cmd_keygen(int argc, char **argv)
 	snprintf(pubpath, n, "%s.pub", name);
 	/* Check both before writing either, so a refusal leaves nothing. */
 	if (lstat(keypath, &st) == 0 || lstat(pubpath, &st) == 0) {
-		warnx_("%s: refusing to overwrite an existing key",
+		cli_warn("%s: refusing to overwrite an existing key",
 		    lstat(keypath, &st) == 0 ? keypath : pubpath);
 		goto out;
 	}
 	if ((rc = privkey_generate(alg, &k)) != RK_OK ||
 	    (rc = privkey_to_pem(k, &pem, &pemlen)) != RK_OK ||
 	    (rc = privkey_public(k, &pub)) != RK_OK) {
-		warnx_("keygen: %s", rk_strerror(rc));
+		cli_warn("keygen: %s", rk_strerror(rc));
 		goto out;
 	}
 	spki = pubkey_spki(pub, &spki_len);
@@ -282,7 +251,7 @@ cmd_keygen(int argc, char **argv)
 	ex = 0;
 	goto out;
 nomem:
-	warnx_("keygen: %s", rk_strerror(RK_ENOMEM));
+	cli_warn("keygen: %s", rk_strerror(RK_ENOMEM));
 out:
 	if (pem != NULL)
 		explicit_bzero(pem, pemlen);
@@ -350,16 +319,16 @@ add_pem_file(
 		}
 		found++;
 		if ((rc = crypto_cert_info(der, der_len, &ci)) != RK_OK) {
-			warnx_("%s: certificate %zu: not a valid X.509 "
-			       "certificate",
+			cli_warn("%s: certificate %zu: not a valid X.509 "
+				 "certificate",
 			    path, found);
 			ex = exit_for(rc == RK_ENOMEM ? rc : RK_ECERT);
 			goto out;
 		}
 		if (!ci.is_ca && !(ci.version == 1 && ci.self_signed)) {
-			warnx_("%s: certificate %zu (%s): not a CA "
-			       "(basicConstraints CA:TRUE, or a v1 "
-			       "self-signed root)",
+			cli_warn("%s: certificate %zu (%s): not a CA "
+				 "(basicConstraints CA:TRUE, or a v1 "
+				 "self-signed root)",
 			    path, found, ci.subject);
 			ex = EXIT_REJECT;
 			goto out;
@@ -380,8 +349,8 @@ add_pem_file(
 				CRYPTO_SHA256_LEN) == 0)
 				break;
 		if (j < co->n_distrust) {
-			warnx_("warning: %s: leaving out %s: it is on the "
-			       "distrust list",
+			cli_warn("warning: %s: leaving out %s: it is on the "
+				 "distrust list",
 			    path, ci.subject);
 			cl->distrusted++;
 			free(der);
@@ -391,8 +360,8 @@ add_pem_file(
 		if (ci.not_after <= co->now && !co->keep_expired) {
 			if (rfc3339_format(ci.not_after, when) != RK_OK)
 				snprintf(when, sizeof(when), "?");
-			warnx_("warning: %s: dropping expired %s (expired "
-			       "%s; --keep-expired keeps it)",
+			cli_warn("warning: %s: dropping expired %s (expired "
+				 "%s; --keep-expired keeps it)",
 			    path, ci.subject, when);
 			cl->expired++;
 			free(der);
@@ -400,7 +369,7 @@ add_pem_file(
 			continue;
 		}
 		if (cl->n >= BUNDLE_MAX_CERTS) {
-			warnx_("%s: more than %u certificates", path,
+			cli_warn("%s: more than %u certificates", path,
 			    BUNDLE_MAX_CERTS);
 			ex = EXIT_REJECT;
 			goto out;
@@ -412,7 +381,7 @@ add_pem_file(
 		der = NULL;
 	}
 	if (found == 0 && !in_dir) {
-		warnx_("%s: no PEM certificate in it", path);
+		cli_warn("%s: no PEM certificate in it", path);
 		ex = EXIT_REJECT;
 	}
 out:
@@ -477,7 +446,7 @@ collect_certs(
 			return ex;
 	}
 	if (cl->n == 0) {
-		warnx_("no certificate left to put in the bundle");
+		cli_warn("no certificate left to put in the bundle");
 		return EXIT_REJECT;
 	}
 	return 0;
@@ -550,9 +519,10 @@ self_check(const char *path, const uint8_t *buf, size_t len,
 			if (bundle_verify_sigs(b, m->next_keys, m->n_next_keys,
 				1, &valid, NULL) == RK_EINVAL)
 				valid = 0;
-			warnx_("warning: %s: signed by %u of the %u next keys "
-			       "it needs; devices refuse it until `sign` adds "
-			       "the rest",
+			cli_warn(
+			    "warning: %s: signed by %u of the %u next keys "
+			    "it needs; devices refuse it until `sign` adds "
+			    "the rest",
 			    path, valid, m->next_threshold);
 		}
 	}
@@ -610,7 +580,7 @@ cmd_create(int argc, char **argv)
 						 : &nnext;
 
 			if (*cnt >= MAX_ARGS)
-				return usage_error("create: too many --%s",
+				return cli_usage("create: too many --%s",
 				    c == 'k'   ? "key"
 				    : c == 'C' ? "certs"
 					       : "next-keys");
@@ -623,16 +593,16 @@ cmd_create(int argc, char **argv)
 		case 'v':
 			if (args_u64(
 				optarg, 1, MANIFEST_VERSION_MAX, &version) != 0)
-				return usage_error("create: --version must be "
-						   "an integer from 1 to "
-						   "2^53-1, not '%s'",
+				return cli_usage("create: --version must be "
+						 "an integer from 1 to "
+						 "2^53-1, not '%s'",
 				    optarg);
 			break;
 		case 'E':
 			if (args_u64(optarg, 1, 36500, &days) != 0)
-				return usage_error("create: --expires-in must "
-						   "be 1 to 36500 days, not "
-						   "'%s'",
+				return cli_usage("create: --expires-in must "
+						 "be 1 to 36500 days, not "
+						 "'%s'",
 				    optarg);
 			have_expires_in = 1;
 			break;
@@ -650,8 +620,8 @@ cmd_create(int argc, char **argv)
 			break;
 		case 't':
 			if (args_u64(optarg, 1, MANIFEST_MAX_NEXT_KEYS, &thr))
-				return usage_error("create: --next-threshold "
-						   "must be 1 to %d",
+				return cli_usage("create: --next-threshold "
+						 "must be 1 to %d",
 				    MANIFEST_MAX_NEXT_KEYS);
 			have_thr = 1;
 			break;
@@ -668,34 +638,34 @@ cmd_create(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("create: bad option");
+			return cli_usage("create: bad option");
 		}
 	}
 	if (optind != argc)
-		return usage_error(
+		return cli_usage(
 		    "create: unexpected argument '%s'", argv[optind]);
 	if (nkeys == 0 || channel == NULL || version == 0 || ncerts == 0 ||
 	    out == NULL)
-		return usage_error("create: needs --key, --channel, --version, "
-				   "--certs and -o");
+		return cli_usage("create: needs --key, --channel, --version, "
+				 "--certs and -o");
 	if (!manifest_channel_ok(channel))
-		return usage_error("create: --channel must match "
-				   "[a-z0-9._-]{1,64}, not '%s'",
+		return cli_usage("create: --channel must match "
+				 "[a-z0-9._-]{1,64}, not '%s'",
 		    channel);
 	if (have_expires_in && have_expires_at)
-		return usage_error("create: --expires-in and --expires-at "
-				   "exclude each other");
+		return cli_usage("create: --expires-in and --expires-at "
+				 "exclude each other");
 	if (nnext > 0 && !have_thr)
-		return usage_error("create: --next-keys needs "
-				   "--next-threshold");
+		return cli_usage("create: --next-keys needs "
+				 "--next-threshold");
 	if (have_thr && thr > nnext)
-		return usage_error("create: --next-threshold %" PRIu64
-				   " is more than the %zu --next-keys",
+		return cli_usage("create: --next-threshold %" PRIu64
+				 " is more than the %zu --next-keys",
 		    thr, nnext);
 	if (!have_expires_at)
 		expires = issued + (int64_t)days * 86400;
 	if (expires <= issued)
-		return usage_error("create: the expiry is not after issued_at");
+		return cli_usage("create: the expiry is not after issued_at");
 
 	for (i = 0; i < nkeys; i++)
 		keys[i] = NULL, pubs[i] = NULL;
@@ -736,7 +706,7 @@ cmd_create(int argc, char **argv)
 		goto out;
 	ex = 1;
 	if (cl->duplicates > 0)
-		warnx_("note: %zu duplicate certificate%s skipped",
+		cli_warn("note: %zu duplicate certificate%s skipped",
 		    cl->duplicates, cl->duplicates == 1 ? "" : "s");
 
 	memcpy(m.channel, channel, strlen(channel) + 1);
@@ -755,7 +725,7 @@ cmd_create(int argc, char **argv)
 	    (rc = sign_with(b, keys, nkeys)) != RK_OK ||
 	    (rc = bundle_encode(b, &enc, &enc_len)) != RK_OK) {
 		if (rc == RK_EEXIST)
-			ex = usage_error("create: the same key is given twice");
+			ex = cli_usage("create: the same key is given twice");
 		else
 			ex = report(out, "cannot build the bundle", rc, &why);
 		goto out;
@@ -767,8 +737,8 @@ cmd_create(int argc, char **argv)
 		goto out;
 	}
 	if (enc_len > BUNDLE_DEFAULT_MAX_SIZE)
-		warnx_("warning: %s is %zu bytes, over the devices' default "
-		       "cap of %u (max_bundle_size)",
+		cli_warn("warning: %s is %zu bytes, over the devices' default "
+			 "cap of %u (max_bundle_size)",
 		    out, enc_len, BUNDLE_DEFAULT_MAX_SIZE);
 	if (rfc3339_format(expires, when) != RK_OK)
 		snprintf(when, sizeof(when), "?");
@@ -860,11 +830,11 @@ cmd_sign(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("sign: bad option");
+			return cli_usage("sign: bad option");
 		}
 	}
 	if (keypath == NULL || optind != argc - 1)
-		return usage_error("sign: needs --key K.key and one IN.rkb");
+		return cli_usage("sign: needs --key K.key and one IN.rkb");
 	in = argv[optind];
 	if (out == NULL)
 		out = in;
@@ -893,8 +863,8 @@ cmd_sign(int argc, char **argv)
 		goto out;
 	}
 	if (rc == RK_ELIMIT) {
-		warnx_("%s: already has %u signatures, the most a bundle "
-		       "holds",
+		cli_warn("%s: already has %u signatures, the most a bundle "
+			 "holds",
 		    in, BUNDLE_MAX_SIGS);
 		ex = EXIT_REJECT;
 		goto out;
@@ -944,25 +914,24 @@ cmd_verify(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			if (npubs >= MAX_ARGS)
-				return usage_error("verify: too many --pub");
+				return cli_usage("verify: too many --pub");
 			pubpaths[npubs++] = optarg;
 			break;
 		case 't':
 			if (args_u64(optarg, 1, BUNDLE_MAX_SIGS, &thr) != 0)
-				return usage_error("verify: --threshold must "
-						   "be 1 to %u",
+				return cli_usage("verify: --threshold must "
+						 "be 1 to %u",
 				    BUNDLE_MAX_SIGS);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("verify: bad option");
+			return cli_usage("verify: bad option");
 		}
 	}
 	if (npubs == 0 || optind != argc - 1)
-		return usage_error(
-		    "verify: needs --pub P.pub and one FILE.rkb");
+		return cli_usage("verify: needs --pub P.pub and one FILE.rkb");
 	path = argv[optind];
 	for (i = 0; i < npubs; i++)
 		pubs[i] = NULL;
@@ -971,8 +940,8 @@ cmd_verify(int argc, char **argv)
 			goto out;
 	distinct = pubkey_count_distinct(pubs, npubs);
 	if (thr > distinct) {
-		ex = usage_error("verify: --threshold %" PRIu64
-				 " is more than the %zu distinct keys given",
+		ex = cli_usage("verify: --threshold %" PRIu64
+			       " is more than the %zu distinct keys given",
 		    thr, distinct);
 		goto out;
 	}
@@ -993,11 +962,11 @@ cmd_verify(int argc, char **argv)
 	    path, m->channel, m->version, bundle_ncerts(b), valid, distinct,
 	    thr, when);
 	if (m->expires_at <= (int64_t)time(NULL))
-		warnx_("warning: %s expired at %s: devices will refuse it",
+		cli_warn("warning: %s expired at %s: devices will refuse it",
 		    path, when);
 	if (len > BUNDLE_DEFAULT_MAX_SIZE)
-		warnx_("warning: %s is %zu bytes, over the devices' default "
-		       "cap of %u",
+		cli_warn("warning: %s is %zu bytes, over the devices' default "
+			 "cap of %u",
 		    path, len, BUNDLE_DEFAULT_MAX_SIZE);
 	ex = 0;
 out:
@@ -1182,11 +1151,11 @@ cmd_inspect(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("inspect: bad option");
+			return cli_usage("inspect: bad option");
 		}
 	}
 	if (optind != argc - 1)
-		return usage_error("inspect: needs one FILE.rkb");
+		return cli_usage("inspect: needs one FILE.rkb");
 	path = argv[optind];
 	if ((ex = read_bundle(path, &buf, &len)) != 0 ||
 	    (ex = open_unverified(path, buf, len, &b, &m)) != 0)
@@ -1276,18 +1245,18 @@ cmd_publish(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("publish: bad option");
+			return cli_usage("publish: bad option");
 		}
 	}
 	if (dir == NULL || optind != argc - 1)
-		return usage_error("publish: needs one FILE.rkb and --to DIR");
+		return cli_usage("publish: needs one FILE.rkb and --to DIR");
 	path = argv[optind];
 	if ((ex = read_bundle(path, &buf, &len)) != 0 ||
 	    (ex = open_unverified(path, buf, len, &b, &m)) != 0)
 		goto out;
 	ex = 1;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		warnx_("%s: not a folder", dir);
+		cli_warn("%s: not a folder", dir);
 		goto out;
 	}
 	snprintf(vname, sizeof(vname), "%" PRIu64 ".rkb", m->version);
@@ -1304,16 +1273,17 @@ cmd_publish(int argc, char **argv)
 		/* Fail closed: an unreadable latest is not "no latest". */
 		if ((ex = open_unverified(lpath, old, old_len, &lb, &lm)) !=
 		    0) {
-			warnx_("%s: cannot tell the published version; fix or "
-			       "remove it first",
+			cli_warn(
+			    "%s: cannot tell the published version; fix or "
+			    "remove it first",
 			    lpath);
 			ex = 1;
 			goto out;
 		}
 		ex = 1;
 		if (m->version <= lm->version) {
-			warnx_("%s: refusing to publish version %" PRIu64
-			       ": not above the published latest %" PRIu64,
+			cli_warn("%s: refusing to publish version %" PRIu64
+				 ": not above the published latest %" PRIu64,
 			    path, m->version, lm->version);
 			ex = EXIT_REJECT;
 			goto out;
@@ -1326,8 +1296,8 @@ cmd_publish(int argc, char **argv)
 	old = NULL;
 	rc = fileio_read(vpath, BUNDLE_READ_MAX, &old, &old_len);
 	if (rc == RK_OK && (old_len != len || memcmp(old, buf, len) != 0)) {
-		warnx_("%s: exists with other content; refusing to publish "
-		       "two bundles under one version",
+		cli_warn("%s: exists with other content; refusing to publish "
+			 "two bundles under one version",
 		    vpath);
 		ex = EXIT_REJECT;
 		goto out;
@@ -1342,8 +1312,8 @@ cmd_publish(int argc, char **argv)
 		goto out;
 	ex = 1;
 	if (m->version < top) {
-		warnx_("%s: refusing to publish version %" PRIu64
-		       ": version %" PRIu64 " is already published in %s",
+		cli_warn("%s: refusing to publish version %" PRIu64
+			 ": version %" PRIu64 " is already published in %s",
 		    path, m->version, top, chdir_);
 		ex = EXIT_REJECT;
 		goto out;
@@ -1383,8 +1353,9 @@ main(int argc, char **argv)
 	    {"inspect", cmd_inspect}, {"publish", cmd_publish}};
 	size_t i;
 
+	cli_set_name("rootkeeper-sign");
 	if (argc < 2)
-		return usage_error("no command given");
+		return cli_usage("no command given");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		fputs(usage_text, stdout);
@@ -1397,5 +1368,5 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return cmds[i].fn(argc - 1, argv + 1);
-	return usage_error("unknown command '%s'", argv[1]);
+	return cli_usage("unknown command '%s'", argv[1]);
 }
