@@ -16,6 +16,9 @@ cli_set_name(const char *prog)
 	prog_name = prog;
 }
 
+static void vwarn(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+
 static void
 vwarn(const char *fmt, va_list ap)
 {
