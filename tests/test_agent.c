@@ -9,9 +9,9 @@
  * across a rollback, and the repair of a stale export file.  Each scenario
  * checks the outcome, the store's state and events (read through a second
  * store handle, as status would) and the exported PEM byte for byte.
- * Bundles are built in memory from the committed test PKI in data/ with
- * times around the real clock, since the agent reads the system's.  No
- * probes (step 8 is the probe module's) and no network.
+ * Bundles are built in memory (fixture.c) from the committed test PKI in
+ * data/ with times around the real clock, since the agent reads the
+ * system's.  No probes (step 8 is the probe module's) and no network.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -32,53 +32,14 @@
 #include "config.h"
 #include "fetch.h"
 #include "fileio.h"
-#include "keys.h"
-#include "manifest.h"
+#include "fixture.h"
 #include "pem.h"
 #include "store.h"
 
-#define DATA_DIR "data/"
 #define URL1 "http://mirror1.test/test/latest.rkb"
 #define URL2 "http://mirror2.test/test/latest.rkb"
 #define DAY 86400
-
-/* SET(s, certs, ROOT_A, ROOT_B) sets s.certs and s.ncerts. */
-#define SET(s, f, ...)                                                         \
-	((s).f = (const int[]){__VA_ARGS__},                                   \
-	    (s).n##f = sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
-
-enum cert_ix { ROOT_A, ROOT_B, LEAF, ROOT_V1, ROOT_EXPIRED, NCERT };
-enum key_ix { ED1, ED2, ED3, EC1, EC2, NKEY };
-
-static const char *const cert_names[NCERT] = {
-    "root-a", "root-b", "leaf", "root-v1", "root-expired"};
-static const char *const key_names[NKEY] = {
-    "key-ed1", "key-ed2", "key-ed3", "key-ec1", "key-ec2"};
-
-struct pki {
-	uint8_t *cert[NCERT];
-	size_t cert_len[NCERT];
-	uint8_t cert_sha[NCERT][CRYPTO_SHA256_LEN];
-	struct privkey *key[NKEY];
-	struct pubkey *pub[NKEY];
-};
-
-struct spec {
-	const char *channel;
-	uint64_t version;
-	int64_t issued_at;
-	int64_t expires_at;
-	const int *certs;
-	size_t ncerts;
-	const int *signers;
-	size_t nsigners;
-	const int *next;
-	size_t nnext;
-	unsigned next_threshold;
-	const int *distrust; /* fully distrusted, by cert index */
-	size_t ndistrust;
-	const char *note;
-};
+#define PEM_MAX (1 << 20) /* an export file read back */
 
 /* What the fake transport answers for one URL. */
 struct route {
@@ -116,71 +77,6 @@ struct fx {
 	struct agent *a;
 	int64_t now;
 };
-
-static uint8_t *
-read_all(const char *path, size_t *len)
-{
-	uint8_t *buf = NULL;
-	int rc;
-
-	rc = fileio_read(path, 1 << 20, &buf, len);
-	if (rc != RK_OK)
-		fail_msg("cannot read %s: %s", path, rk_strerror(rc));
-	return buf;
-}
-
-static int
-group_setup(void **state)
-{
-	struct pki *p;
-	char path[128];
-	uint8_t *text;
-	size_t i, len, pos;
-
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return -1;
-	for (i = 0; i < NCERT; i++) {
-		snprintf(path, sizeof(path), DATA_DIR "%s.pem", cert_names[i]);
-		text = read_all(path, &len);
-		pos = 0;
-		assert_int_equal(
-		    pem_next((const char *)text, len, &pos, "CERTIFICATE", NULL,
-			&p->cert[i], &p->cert_len[i]),
-		    RK_OK);
-		free(text);
-		assert_int_equal(crypto_sha256(p->cert[i], p->cert_len[i], NULL,
-				     0, p->cert_sha[i]),
-		    RK_OK);
-	}
-	for (i = 0; i < NKEY; i++) {
-		snprintf(path, sizeof(path), DATA_DIR "%s.key", key_names[i]);
-		text = read_all(path, &len);
-		assert_int_equal(
-		    privkey_from_pem((const char *)text, len, &p->key[i]),
-		    RK_OK);
-		explicit_bzero(text, len);
-		free(text);
-		assert_int_equal(privkey_public(p->key[i], &p->pub[i]), RK_OK);
-	}
-	*state = p;
-	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	struct pki *p = *state;
-	size_t i;
-
-	for (i = 0; i < NCERT; i++)
-		free(p->cert[i]);
-	for (i = 0; i < NKEY; i++) {
-		privkey_free(p->key[i]);
-		pubkey_free(p->pub[i]);
-	}
-	free(p);
-	return 0;
-}
 
 static int
 setup(void **state)
@@ -278,66 +174,6 @@ spec(const struct fx *f, uint64_t version)
 	return s;
 }
 
-static void
-sign_with(const struct pki *p, struct bundle *b, int k)
-{
-	uint8_t sig[KEYS_MAX_SIG];
-	const uint8_t *msg;
-	size_t msglen, siglen;
-
-	msg = bundle_message(b, &msglen);
-	assert_int_equal(
-	    privkey_sign(p->key[k], msg, msglen, sig, &siglen), RK_OK);
-	assert_int_equal(bundle_add_sig(b, pubkey_id(p->pub[k]),
-			     (uint8_t)privkey_alg(p->key[k]), sig, siglen),
-	    RK_OK);
-}
-
-/* The file bytes of the bundle s describes; caller frees. */
-static uint8_t *
-make(const struct pki *p, const struct spec *s, size_t *len)
-{
-	struct distrust dis[8];
-	struct pubkey *next[8];
-	const uint8_t *ders[8];
-	size_t lens[8], i, man_len;
-	struct manifest m;
-	struct bundle *b = NULL;
-	uint8_t *man = NULL, *out = NULL;
-
-	assert_true(s->ncerts <= 8 && s->nnext <= 8 && s->ndistrust <= 8);
-	memset(&m, 0, sizeof(m));
-	memset(dis, 0, sizeof(dis));
-	memcpy(m.channel, s->channel, strlen(s->channel) + 1);
-	m.version = s->version;
-	m.issued_at = s->issued_at;
-	m.expires_at = s->expires_at;
-	for (i = 0; i < s->ndistrust; i++)
-		memcpy(dis[i].sha256, p->cert_sha[s->distrust[i]],
-		    CRYPTO_SHA256_LEN);
-	m.distrust = s->ndistrust > 0 ? dis : NULL;
-	m.n_distrust = s->ndistrust;
-	for (i = 0; i < s->nnext; i++)
-		next[i] = p->pub[s->next[i]];
-	m.next_keys = s->nnext > 0 ? next : NULL;
-	m.n_next_keys = s->nnext;
-	m.next_threshold = s->next_threshold;
-	m.note = (char *)(uintptr_t)s->note;
-	assert_int_equal(manifest_encode(&m, &man, &man_len, NULL), RK_OK);
-	for (i = 0; i < s->ncerts; i++) {
-		ders[i] = p->cert[s->certs[i]];
-		lens[i] = p->cert_len[s->certs[i]];
-	}
-	assert_int_equal(
-	    bundle_new(man, man_len, ders, lens, s->ncerts, &b, NULL), RK_OK);
-	for (i = 0; i < s->nsigners; i++)
-		sign_with(p, b, s->signers[i]);
-	assert_int_equal(bundle_encode(b, &out, len), RK_OK);
-	bundle_free(b);
-	free(man);
-	return out;
-}
-
 /* ---- the fake transport ---- */
 
 static int
@@ -395,7 +231,7 @@ serve(struct fx *f, int i, const struct spec *s, const char *etag)
 	struct route *r = &f->fake.routes[i];
 
 	free(r->body);
-	r->body = make(f->p, s, &r->len);
+	r->body = fixture_make(f->p, s, &r->len);
 	r->rc = RK_OK;
 	r->status = 200;
 	snprintf(r->etag, sizeof(r->etag), "%s", etag ? etag : "");
@@ -449,7 +285,7 @@ provision(struct fx *f, const struct spec *factory, const int *pins,
 	for (i = 0; i < npins; i++)
 		keys[i] = f->p->pub[pins[i]];
 	if (factory != NULL)
-		buf = make(f->p, factory, &len);
+		buf = fixture_make(f->p, factory, &len);
 	rc = agent_init(&f->cfg, f->db, f->pem, keys, npins, threshold, "test",
 	    buf, len, &o);
 	if (rc != RK_OK)
@@ -556,7 +392,7 @@ expect_set(const struct fx *f, const int *certs, size_t n)
 	size_t wlen, flen, alen = 0;
 
 	want = pem_of(f->p, certs, n, &wlen);
-	file = read_all(f->pem, &flen);
+	file = fixture_read(f->pem, PEM_MAX, &flen);
 	if (flen != wlen || memcmp(file, want, wlen) != 0)
 		fail_msg("export file (%zu bytes) is not the expected set "
 			 "(%zu bytes)",
@@ -752,7 +588,7 @@ test_init_invalid_factory(void **state)
 			s.certs = a_leaf;
 			s.ncerts = 2;
 		}
-		buf = make(f->p, &s, &len);
+		buf = fixture_make(f->p, &s, &len);
 		if (strcmp(cases[i].what, "garbage") == 0)
 			buf[0] = 'X';
 		rc = agent_init(
@@ -828,7 +664,7 @@ test_check_updates(void **state)
 		uint8_t *buf;
 		size_t len;
 
-		buf = make(f->p, &s2, &len);
+		buf = fixture_make(f->p, &s2, &len);
 		assert_int_equal(
 		    agent_apply(f->a, buf, len, "usb.rkb", &o), RK_OK);
 		expect_outcome(&o, AGENT_UPDATED, RK_OK, 4);
@@ -1342,7 +1178,7 @@ test_sync_export(void **state)
 	assert_int_equal(event_count(f), events);
 
 	/* Same length, one byte changed. */
-	buf = read_all(f->pem, &len);
+	buf = fixture_read(f->pem, PEM_MAX, &len);
 	buf[len / 2] ^= 1;
 	assert_int_equal(fileio_write_atomic(f->pem, buf, len, 0644), RK_OK);
 	assert_int_equal(agent_sync_export(f->a, &rewrote, &why), RK_OK);
@@ -1382,8 +1218,8 @@ test_sync_export(void **state)
 
 		snprintf(other, sizeof(other), "%s/other.pem", f->dir);
 		assert_int_equal(agent_export(f->a, other, &why), RK_OK);
-		a = read_all(other, &alen);
-		b = read_all(f->pem, &blen);
+		a = fixture_read(other, PEM_MAX, &alen);
+		b = fixture_read(f->pem, PEM_MAX, &blen);
 		assert_int_equal(alen, blen);
 		assert_memory_equal(a, b, alen);
 		free(a);
@@ -1673,5 +1509,5 @@ main(void)
 	};
 
 	return cmocka_run_group_tests_name(
-	    "agent", tests, group_setup, group_teardown);
+	    "agent", tests, fixture_pki_setup, fixture_pki_teardown);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The bundle format end to end: bundles built in memory with the project's
- * own API (bundle_new, privkey_sign over bundle_message, bundle_add_sig,
- * bundle_encode) from the committed test PKI in data/ (made by
- * data/make-test-pki.sh), then judged by bundle_open() or, where the
+ * own API (fixture.c: bundle_new, privkey_sign over bundle_message,
+ * bundle_add_sig, bundle_encode) from the committed test PKI in data/ (made
+ * by data/make-test-pki.sh), then judged by bundle_open() or, where the
  * framing alone is the subject, bundle_parse(); every verdict is an exact
  * rk_err code.  Forgeries are exhaustive: every byte flipped, every
  * truncation.  Limits are checked one over and exactly at.  The suite also
@@ -26,11 +26,11 @@
 #include "bundle.h"
 #include "cursor.h"
 #include "fileio.h"
+#include "fixture.h"
 #include "keys.h"
 #include "manifest.h"
 #include "pem.h"
 
-#define DATA_DIR "data/"
 #define GOLDEN_DIR "golden/"
 #define VERDICTS "verdicts.txt"
 #define MAX_SIZE BUNDLE_DEFAULT_MAX_SIZE
@@ -47,21 +47,6 @@
 #define JSON_TIMES                                                             \
 	",\"issued_at\":\"" T_ISSUED "\",\"expires_at\":\"" T_EXPIRES "\""
 #define JSON_OK JSON_HEAD "1" JSON_TIMES "}"
-
-enum cert_ix { ROOT_A, ROOT_B, LEAF, ROOT_V1, ROOT_EXPIRED, NCERT };
-enum key_ix { ED1, ED2, ED3, EC1, EC2, NKEY };
-
-static const char *const cert_names[NCERT] = {
-    "root-a", "root-b", "leaf", "root-v1", "root-expired"};
-static const char *const key_names[NKEY] = {
-    "key-ed1", "key-ed2", "key-ed3", "key-ec1", "key-ec2"};
-
-struct pki {
-	uint8_t *cert[NCERT];
-	size_t cert_len[NCERT];
-	struct privkey *key[NKEY];
-	struct pubkey *pub[NKEY];
-};
 
 static const struct {
 	const char *name;
@@ -108,18 +93,7 @@ code_from_name(const char *name)
 	return -1;
 }
 
-static uint8_t *
-read_file(const char *path, size_t *len)
-{
-	uint8_t *buf = NULL;
-	int rc;
-
-	rc = fileio_read(path, MAX_SIZE, &buf, len);
-	if (rc != RK_OK)
-		fail_msg("cannot read %s: %s", path, rk_strerror(rc));
-	return buf;
-}
-
+/* The shared test PKI, and the committed .pub files checked against it. */
 static int
 setup(void **state)
 {
@@ -127,32 +101,16 @@ setup(void **state)
 	struct pubkey *from_file;
 	char path[128];
 	uint8_t *text;
-	size_t i, len, pos;
+	size_t i, len;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if (fixture_pki_setup(state) != 0)
 		return -1;
-	for (i = 0; i < NCERT; i++) {
-		snprintf(path, sizeof(path), DATA_DIR "%s.pem", cert_names[i]);
-		text = read_file(path, &len);
-		pos = 0;
-		assert_int_equal(
-		    pem_next((const char *)text, len, &pos, "CERTIFICATE", NULL,
-			&p->cert[i], &p->cert_len[i]),
-		    RK_OK);
-		free(text);
-	}
+	p = *state;
 	for (i = 0; i < NKEY; i++) {
-		snprintf(path, sizeof(path), DATA_DIR "%s.key", key_names[i]);
-		text = read_file(path, &len);
-		assert_int_equal(
-		    privkey_from_pem((const char *)text, len, &p->key[i]),
-		    RK_OK);
-		explicit_bzero(text, len);
-		free(text);
-		assert_int_equal(privkey_public(p->key[i], &p->pub[i]), RK_OK);
 		/* The committed .pub must be the public half of the .key. */
-		snprintf(path, sizeof(path), DATA_DIR "%s.pub", key_names[i]);
-		text = read_file(path, &len);
+		snprintf(path, sizeof(path), FIXTURE_DATA_DIR "%s.pub",
+		    fixture_key_names[i]);
+		text = fixture_read(path, MAX_SIZE, &len);
 		assert_int_equal(
 		    pubkey_from_pem((const char *)text, len, &from_file),
 		    RK_OK);
@@ -163,73 +121,16 @@ setup(void **state)
 	}
 	assert_int_equal(privkey_alg(p->key[ED1]), CRYPTO_ED25519);
 	assert_int_equal(privkey_alg(p->key[EC1]), CRYPTO_ECDSA_P256);
-	*state = p;
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct pki *p = *state;
-	size_t i;
-
-	for (i = 0; i < NCERT; i++)
-		free(p->cert[i]);
-	for (i = 0; i < NKEY; i++) {
-		privkey_free(p->key[i]);
-		pubkey_free(p->pub[i]);
-	}
-	free(p);
-	return 0;
-}
-
-/* Signs b with key k as rootkeeper-sign would. */
-static void
-sign_with(const struct pki *p, struct bundle *b, int k)
-{
-	uint8_t sig[KEYS_MAX_SIG];
-	const uint8_t *msg;
-	size_t msglen, siglen;
-
-	msg = bundle_message(b, &msglen);
-	assert_int_equal(
-	    privkey_sign(p->key[k], msg, msglen, sig, &siglen), RK_OK);
-	assert_int_equal(bundle_add_sig(b, pubkey_id(p->pub[k]),
-			     (uint8_t)privkey_alg(p->key[k]), sig, siglen),
-	    RK_OK);
-}
-
-/* The file bytes of a bundle of man, certs, signed by signers; freed. */
-static uint8_t *
-build_raw(const struct pki *p, const uint8_t *man, size_t man_len,
-    const int *certs, size_t ncerts, const int *signers, size_t nsigners,
-    size_t *len)
-{
-	const uint8_t *ders[16];
-	size_t lens[16], i;
-	struct bundle *b = NULL;
-	uint8_t *out = NULL;
-
-	assert_true(ncerts <= 16);
-	for (i = 0; i < ncerts; i++) {
-		ders[i] = p->cert[certs[i]];
-		lens[i] = p->cert_len[certs[i]];
-	}
-	assert_int_equal(
-	    bundle_new(man, man_len, ders, lens, ncerts, &b, NULL), RK_OK);
-	for (i = 0; i < nsigners; i++)
-		sign_with(p, b, signers[i]);
-	assert_int_equal(bundle_encode(b, &out, len), RK_OK);
-	bundle_free(b);
-	return out;
-}
-
+/* fixture_build() of the manifest text json. */
 static uint8_t *
 build(const struct pki *p, const char *json, const int *certs, size_t ncerts,
     const int *signers, size_t nsigners, size_t *len)
 {
-	return build_raw(p, (const uint8_t *)json, strlen(json), certs, ncerts,
-	    signers, nsigners, len);
+	return fixture_build(p, (const uint8_t *)json, strlen(json), certs,
+	    ncerts, signers, nsigners, len);
 }
 
 /* bundle_open with the pinned keys pins; frees what it returns. */
@@ -305,7 +206,8 @@ test_valid(void **state)
 	assert_memory_equal(man, JSON_OK, man_len);
 
 	/* Ed25519 */
-	buf = build_raw(p, man, man_len, LIST(ROOT_A, ROOT_B), LIST(ED1), &len);
+	buf = fixture_build(
+	    p, man, man_len, LIST(ROOT_A, ROOT_B), LIST(ED1), &len);
 	assert_int_equal(
 	    bundle_open(buf, len, MAX_SIZE, keys, 1, 1, &b, &m, NULL), RK_OK);
 	assert_string_equal(m->channel, "test");
@@ -320,13 +222,13 @@ test_valid(void **state)
 	free(buf);
 
 	/* ECDSA P-256 */
-	buf = build_raw(p, man, man_len, LIST(ROOT_A), LIST(EC1), &len);
+	buf = fixture_build(p, man, man_len, LIST(ROOT_A), LIST(EC1), &len);
 	assert_int_equal(open_with(p, buf, len, LIST(EC1), 1), RK_OK);
 	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ESIG);
 	free(buf);
 
 	/* 2 of 3: two of the three pinned keys signed. */
-	buf = build_raw(p, man, man_len, LIST(ROOT_A, ROOT_B, ROOT_V1),
+	buf = fixture_build(p, man, man_len, LIST(ROOT_A, ROOT_B, ROOT_V1),
 	    LIST(ED1, EC1), &len);
 	assert_int_equal(open_with(p, buf, len, LIST(ED1, EC1, ED2), 2), RK_OK);
 	assert_int_equal(open_with(p, buf, len, LIST(ED2, EC1, ED1), 2), RK_OK);
@@ -335,8 +237,8 @@ test_valid(void **state)
 	free(buf);
 
 	/* Extra signatures by keys nobody pinned are ignored, not fatal. */
-	buf =
-	    build_raw(p, man, man_len, LIST(ROOT_A), LIST(ED3, EC2, ED1), &len);
+	buf = fixture_build(
+	    p, man, man_len, LIST(ROOT_A), LIST(ED3, EC2, ED1), &len);
 	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
 	free(buf);
 	free(man);
@@ -1026,7 +928,7 @@ test_limits_at(void **state)
 	memcpy(man, JSON_HEAD "1" JSON_TIMES ",\"note\":\"", head);
 	memset(man + head, 'n', BUNDLE_MAX_MANIFEST - head - 2);
 	memcpy(man + BUNDLE_MAX_MANIFEST - 2, "\"}", 2);
-	buf = build_raw(
+	buf = fixture_build(
 	    p, man, BUNDLE_MAX_MANIFEST, LIST(ROOT_A), LIST(ED1), &len);
 	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
 	free(buf);
@@ -1156,7 +1058,7 @@ test_manifest_limits(void **state)
 			assert_int_equal(
 			    bundle_new(w.p, w.len, ders, lens, 1, &b, NULL),
 			    RK_OK);
-			sign_with(p, b, ED1);
+			fixture_sign(p, b, ED1);
 			msg = bundle_message(b, &msglen);
 			assert_int_equal(
 			    privkey_sign(gen[n - 1], msg, msglen, sig, &siglen),
@@ -1191,25 +1093,27 @@ test_next_keys(void **state)
 
 	/* Rotate to ED2 alone. */
 	encoded_manifest(next, 1, 1, &man, &man_len);
-	buf = build_raw(p, man, man_len, LIST(ROOT_A), LIST(ED1), &len);
+	buf = fixture_build(p, man, man_len, LIST(ROOT_A), LIST(ED1), &len);
 	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ESIG);
 	free(buf);
-	buf = build_raw(p, man, man_len, LIST(ROOT_A), LIST(ED1, ED2), &len);
+	buf =
+	    fixture_build(p, man, man_len, LIST(ROOT_A), LIST(ED1, ED2), &len);
 	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
 	/* The new key's signature does not stand in for the pinned one. */
 	free(buf);
-	buf = build_raw(p, man, man_len, LIST(ROOT_A), LIST(ED2), &len);
+	buf = fixture_build(p, man, man_len, LIST(ROOT_A), LIST(ED2), &len);
 	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ESIG);
 	free(buf);
 	free(man);
 
 	/* Rotate to 2 of {ED2, EC2}. */
 	encoded_manifest(next, 2, 2, &man, &man_len);
-	buf = build_raw(p, man, man_len, LIST(ROOT_A), LIST(ED1, ED2), &len);
+	buf =
+	    fixture_build(p, man, man_len, LIST(ROOT_A), LIST(ED1, ED2), &len);
 	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ESIG);
 	free(buf);
-	buf =
-	    build_raw(p, man, man_len, LIST(ROOT_A), LIST(EC2, ED1, ED2), &len);
+	buf = fixture_build(
+	    p, man, man_len, LIST(ROOT_A), LIST(EC2, ED1, ED2), &len);
 	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
 	free(buf);
 	free(man);
@@ -1344,11 +1248,11 @@ write_golden(const struct pki *p, const char *dir)
 	GOLD("next-keys-unsigned", RK_ESIG, 1, ED1);
 	encoded_manifest(next, 1, 1, &man, &man_len);
 	bufs[ng] =
-	    build_raw(p, man, man_len, LIST(ROOT_A), LIST(ED1), &lens[ng]);
+	    fixture_build(p, man, man_len, LIST(ROOT_A), LIST(ED1), &lens[ng]);
 	ng++;
 	GOLD("next-keys-signed", RK_OK, 1, ED1);
-	bufs[ng] =
-	    build_raw(p, man, man_len, LIST(ROOT_A), LIST(ED1, ED2), &lens[ng]);
+	bufs[ng] = fixture_build(
+	    p, man, man_len, LIST(ROOT_A), LIST(ED1, ED2), &lens[ng]);
 	ng++;
 	free(man);
 #undef GOLD
@@ -1379,7 +1283,8 @@ write_golden(const struct pki *p, const char *dir)
 		for (j = 0; j < g[i].npins; j++) {
 			used[g[i].pins[j]] = 1;
 			vlen += (size_t)snprintf(verdicts + vlen, 16384 - vlen,
-			    "%s%s.pub", j ? "," : "", key_names[g[i].pins[j]]);
+			    "%s%s.pub", j ? "," : "",
+			    fixture_key_names[g[i].pins[j]]);
 		}
 		vlen += (size_t)snprintf(verdicts + vlen, 16384 - vlen, "\n");
 		assert_true(vlen < 16384);
@@ -1390,9 +1295,10 @@ write_golden(const struct pki *p, const char *dir)
 	for (i = 0; i < NKEY; i++) {
 		if (!used[i])
 			continue;
-		snprintf(line, sizeof(line), DATA_DIR "%s.pub", key_names[i]);
-		text = read_file(line, &tlen);
-		snprintf(line, sizeof(line), "%s.pub", key_names[i]);
+		snprintf(line, sizeof(line), FIXTURE_DATA_DIR "%s.pub",
+		    fixture_key_names[i]);
+		text = fixture_read(line, MAX_SIZE, &tlen);
+		snprintf(line, sizeof(line), "%s.pub", fixture_key_names[i]);
 		put_file(dir, line, text, tlen);
 		free(text);
 	}
@@ -1421,7 +1327,7 @@ golden_line(const char *file, unsigned threshold, char *pins)
 			*comma = '\0';
 		assert_true(n < 16);
 		snprintf(path, sizeof(path), GOLDEN_DIR "%s", name);
-		text = read_file(path, &tlen);
+		text = fixture_read(path, MAX_SIZE, &tlen);
 		assert_int_equal(
 		    pubkey_from_pem((const char *)text, tlen, &keys[n]), RK_OK);
 		free(text);
@@ -1429,7 +1335,7 @@ golden_line(const char *file, unsigned threshold, char *pins)
 	}
 	assert_true(n > 0);
 	snprintf(path, sizeof(path), GOLDEN_DIR "%s", file);
-	buf = read_file(path, &len);
+	buf = fixture_read(path, MAX_SIZE, &len);
 	rc = bundle_open(buf, len, MAX_SIZE, keys, n, threshold, &b, &m, NULL);
 	bundle_free(b);
 	manifest_free(m);
@@ -1450,7 +1356,7 @@ test_golden(void **state)
 	int rc, want;
 
 	(void)state;
-	text = read_file(GOLDEN_DIR VERDICTS, &len);
+	text = fixture_read(GOLDEN_DIR VERDICTS, MAX_SIZE, &len);
 	end = (char *)text + len;
 	for (line = (char *)text; line < end; line = nl + 1) {
 		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
@@ -1503,7 +1409,8 @@ main(void)
 
 	if (getenv("RK_WRITE_GOLDEN") != NULL &&
 	    (rc = cmocka_run_group_tests_name(
-		 "write golden", write, setup, teardown)) != 0)
+		 "write golden", write, setup, fixture_pki_teardown)) != 0)
 		return rc;
-	return cmocka_run_group_tests_name("bundle", tests, setup, teardown);
+	return cmocka_run_group_tests_name(
+	    "bundle", tests, setup, fixture_pki_teardown);
 }

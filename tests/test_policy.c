@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The device policy (DESIGN section 3, steps 1 to 7) as the pure function
- * it is: bundles are built in memory with the project's own API from the
- * committed test PKI in data/, judged by policy_evaluate() against a
- * hand-made device state, and every rule is checked with its exact
- * verdict and rk_err, its boundary and the text of the rejection.  Then
- * the order of the steps: a bundle that breaks two rules must be refused
- * for the earlier one (nothing of the manifest before the signatures).
- * The clock is a number here, never the system's; probes, the store and
- * the export are the agent's (test_agent.c).
+ * it is: bundles are built in memory with the project's own API
+ * (fixture.c) from the committed test PKI in data/, judged by
+ * policy_evaluate() against a hand-made device state, and every rule is
+ * checked with its exact verdict and rk_err, its boundary and the text of
+ * the rejection.  Then the order of the steps: a bundle that breaks two
+ * rules must be refused for the earlier one (nothing of the manifest
+ * before the signatures).  The clock is a number here, never the system's;
+ * probes, the store and the export are the agent's (test_agent.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,19 +21,11 @@
 #include <cmocka.h>
 
 #include "bundle.h"
-#include "fileio.h"
-#include "keys.h"
+#include "fixture.h"
 #include "manifest.h"
-#include "pem.h"
 #include "policy.h"
 
-#define DATA_DIR "data/"
 #define MAX_SIZE BUNDLE_DEFAULT_MAX_SIZE
-
-/* SET(s, certs, ROOT_A, ROOT_B) sets s.certs and s.ncerts. */
-#define SET(s, f, ...)                                                         \
-	((s).f = (const int[]){__VA_ARGS__},                                   \
-	    (s).n##f = sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
 
 #define DAY 86400
 #define T_1971 31536000	  /* 1971-01-01T00:00:00Z */
@@ -41,106 +33,6 @@
 #define T_2030 1893456000 /* 2030-01-01T00:00:00Z */
 #define T_2099 4070908800 /* 2099-01-01T00:00:00Z */
 #define NOW T_2030
-
-enum cert_ix { ROOT_A, ROOT_B, LEAF, ROOT_V1, ROOT_EXPIRED, NCERT };
-enum key_ix { ED1, ED2, ED3, EC1, EC2, NKEY };
-
-static const char *const cert_names[NCERT] = {
-    "root-a", "root-b", "leaf", "root-v1", "root-expired"};
-static const char *const key_names[NKEY] = {
-    "key-ed1", "key-ed2", "key-ed3", "key-ec1", "key-ec2"};
-
-struct pki {
-	uint8_t *cert[NCERT];
-	size_t cert_len[NCERT];
-	uint8_t cert_sha[NCERT][CRYPTO_SHA256_LEN];
-	struct privkey *key[NKEY];
-	struct pubkey *pub[NKEY];
-};
-
-/* What a test bundle is made of; zero fields take the defaults of spec(). */
-struct spec {
-	const char *channel;
-	uint64_t version;
-	int64_t issued_at;
-	int64_t expires_at;
-	const int *certs;
-	size_t ncerts;
-	const int *signers;
-	size_t nsigners;
-	const int *next; /* next_keys, by key index */
-	size_t nnext;
-	unsigned next_threshold;
-	const int *distrust; /* fully distrusted, by cert index */
-	size_t ndistrust;
-	const char *note;	  /* other bytes, same meaning */
-	const char *raw_manifest; /* used as is when set */
-};
-
-static uint8_t *
-read_all(const char *path, size_t *len)
-{
-	uint8_t *buf = NULL;
-	int rc;
-
-	rc = fileio_read(path, MAX_SIZE, &buf, len);
-	if (rc != RK_OK)
-		fail_msg("cannot read %s: %s", path, rk_strerror(rc));
-	return buf;
-}
-
-static int
-setup(void **state)
-{
-	struct pki *p;
-	char path[128];
-	uint8_t *text;
-	size_t i, len, pos;
-
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return -1;
-	for (i = 0; i < NCERT; i++) {
-		snprintf(path, sizeof(path), DATA_DIR "%s.pem", cert_names[i]);
-		text = read_all(path, &len);
-		pos = 0;
-		assert_int_equal(
-		    pem_next((const char *)text, len, &pos, "CERTIFICATE", NULL,
-			&p->cert[i], &p->cert_len[i]),
-		    RK_OK);
-		free(text);
-		assert_int_equal(crypto_sha256(p->cert[i], p->cert_len[i], NULL,
-				     0, p->cert_sha[i]),
-		    RK_OK);
-	}
-	for (i = 0; i < NKEY; i++) {
-		snprintf(path, sizeof(path), DATA_DIR "%s.key", key_names[i]);
-		text = read_all(path, &len);
-		assert_int_equal(
-		    privkey_from_pem((const char *)text, len, &p->key[i]),
-		    RK_OK);
-		explicit_bzero(text, len);
-		free(text);
-		assert_int_equal(privkey_public(p->key[i], &p->pub[i]), RK_OK);
-	}
-	*state = p;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct pki *p = *state;
-	size_t i;
-
-	for (i = 0; i < NCERT; i++)
-		free(p->cert[i]);
-	for (i = 0; i < NKEY; i++) {
-		privkey_free(p->key[i]);
-		pubkey_free(p->pub[i]);
-	}
-	free(p);
-	return 0;
-}
 
 /* Channel "test", v1, issued 2026, expires 2099, {A, B}, signed by ED1. */
 static struct spec
@@ -159,74 +51,6 @@ spec(void)
 	s.signers = ed1;
 	s.nsigners = 1;
 	return s;
-}
-
-static void
-sign_with(const struct pki *p, struct bundle *b, int k)
-{
-	uint8_t sig[KEYS_MAX_SIG];
-	const uint8_t *msg;
-	size_t msglen, siglen;
-
-	msg = bundle_message(b, &msglen);
-	assert_int_equal(
-	    privkey_sign(p->key[k], msg, msglen, sig, &siglen), RK_OK);
-	assert_int_equal(bundle_add_sig(b, pubkey_id(p->pub[k]),
-			     (uint8_t)privkey_alg(p->key[k]), sig, siglen),
-	    RK_OK);
-}
-
-/* The file bytes of the bundle s describes; caller frees. */
-static uint8_t *
-make(const struct pki *p, const struct spec *s, size_t *len)
-{
-	struct distrust dis[8];
-	struct pubkey *next[8];
-	const uint8_t *ders[8];
-	size_t lens[8], i, man_len;
-	struct manifest m;
-	struct bundle *b = NULL;
-	uint8_t *man = NULL, *out = NULL;
-
-	assert_true(s->ncerts <= 8 && s->nnext <= 8 && s->ndistrust <= 8);
-	if (s->raw_manifest != NULL) {
-		man_len = strlen(s->raw_manifest);
-		assert_non_null(man = malloc(man_len));
-		memcpy(man, s->raw_manifest, man_len);
-	} else {
-		memset(&m, 0, sizeof(m));
-		memset(dis, 0, sizeof(dis));
-		assert_true(strlen(s->channel) <= MANIFEST_CHANNEL_MAX);
-		memcpy(m.channel, s->channel, strlen(s->channel) + 1);
-		m.version = s->version;
-		m.issued_at = s->issued_at;
-		m.expires_at = s->expires_at;
-		for (i = 0; i < s->ndistrust; i++)
-			memcpy(dis[i].sha256, p->cert_sha[s->distrust[i]],
-			    CRYPTO_SHA256_LEN);
-		m.distrust = s->ndistrust > 0 ? dis : NULL;
-		m.n_distrust = s->ndistrust;
-		for (i = 0; i < s->nnext; i++)
-			next[i] = p->pub[s->next[i]];
-		m.next_keys = s->nnext > 0 ? next : NULL;
-		m.n_next_keys = s->nnext;
-		m.next_threshold = s->next_threshold;
-		m.note = (char *)(uintptr_t)s->note;
-		assert_int_equal(
-		    manifest_encode(&m, &man, &man_len, NULL), RK_OK);
-	}
-	for (i = 0; i < s->ncerts; i++) {
-		ders[i] = p->cert[s->certs[i]];
-		lens[i] = p->cert_len[s->certs[i]];
-	}
-	assert_int_equal(
-	    bundle_new(man, man_len, ders, lens, s->ncerts, &b, NULL), RK_OK);
-	for (i = 0; i < s->nsigners; i++)
-		sign_with(p, b, s->signers[i]);
-	assert_int_equal(bundle_encode(b, &out, len), RK_OK);
-	bundle_free(b);
-	free(man);
-	return out;
 }
 
 /* A device on channel "test" pinning ED1 (1 of 1), nothing seen yet. */
@@ -284,7 +108,7 @@ expect_reject(const struct pki *p, const struct policy_ctx *c,
 	uint8_t *buf;
 	size_t len;
 
-	buf = make(p, s, &len);
+	buf = fixture_make(p, s, &len);
 	r = judge(c, buf, len);
 	if (r.verdict != POLICY_REJECT || r.err != err)
 		fail_msg("verdict %s err %s (%s), want REJECT %s",
@@ -312,7 +136,7 @@ expect_accept(const struct pki *p, const struct policy_ctx *c,
 	uint8_t *buf;
 	size_t len;
 
-	buf = make(p, s, &len);
+	buf = fixture_make(p, s, &len);
 	r = judge(c, buf, len);
 	if (r.verdict != POLICY_ACCEPT)
 		fail_msg("verdict %s err %s (%s), want ACCEPT",
@@ -334,7 +158,7 @@ test_accept(void **state)
 	size_t len, i;
 
 	s.version = 42;
-	buf = make(p, &s, &len);
+	buf = fixture_make(p, &s, &len);
 	r = judge(&c, buf, len);
 	assert_int_equal(r.verdict, POLICY_ACCEPT);
 	assert_int_equal(r.err, RK_OK);
@@ -381,7 +205,7 @@ test_size_cap(void **state)
 	uint8_t *buf, *junk;
 	size_t len;
 
-	buf = make(p, &s, &len);
+	buf = fixture_make(p, &s, &len);
 	c.max_size = len;
 	r = judge(&c, buf, len);
 	assert_int_equal(r.verdict, POLICY_ACCEPT);
@@ -420,7 +244,7 @@ test_framing(void **state)
 	uint8_t *buf, *longer;
 	size_t len;
 
-	buf = make(p, &s, &len);
+	buf = fixture_make(p, &s, &len);
 	r = judge(&c, buf, len - 1);
 	assert_int_equal(r.verdict, POLICY_REJECT);
 	assert_int_equal(r.err, RK_ETRUNC);
@@ -495,7 +319,7 @@ test_forged_manifest(void **state)
 	size_t len;
 
 	s.version = 5;
-	buf = make(p, &s, &len);
+	buf = fixture_make(p, &s, &len);
 	v = memmem(buf, len, "\"version\":5", 11);
 	assert_non_null(v);
 	v[10] = '9';
@@ -572,7 +396,7 @@ test_rollback_equivocation(void **state)
 	size_t len5, len4;
 
 	s.version = 5;
-	v5 = make(p, &s, &len5);
+	v5 = fixture_make(p, &s, &len5);
 	assert_int_equal(crypto_sha256(v5, len5, NULL, 0, sha5), RK_OK);
 	c.highest_version = 5;
 	c.highest_sha256 = sha5;
@@ -605,7 +429,7 @@ test_rollback_equivocation(void **state)
 		size_t len;
 
 		s.version = 4;
-		buf = make(p, &s, &len);
+		buf = fixture_make(p, &s, &len);
 		r = judge(&c, buf, len);
 		assert_non_null(strstr(r.why.msg, "not above 5"));
 		free(buf);
@@ -621,7 +445,7 @@ test_rollback_equivocation(void **state)
 	 * equivocation, the same bytes a plain rollback. */
 	s = spec();
 	s.version = 4;
-	v4 = make(p, &s, &len4);
+	v4 = fixture_make(p, &s, &len4);
 	memset(&o, 0, sizeof(o));
 	o.version = 4;
 	assert_int_equal(crypto_sha256(v4, len4, NULL, 0, o.sha), RK_OK);
@@ -662,7 +486,7 @@ test_expiry(void **state)
 	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
 	s.expires_at = NOW - 30 * DAY;
 	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
-	buf = make(p, &s, &len);
+	buf = fixture_make(p, &s, &len);
 	r = judge(&c, buf, len);
 	assert_non_null(strstr(r.why.msg, "expired at 2029-12-02T00:00:00Z"));
 	free(buf);
@@ -700,7 +524,7 @@ test_clock_behind_floor(void **state)
 	s.issued_at = T_2026;
 	s.expires_at = NOW - DAY;
 	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
-	buf = make(p, &s, &len);
+	buf = fixture_make(p, &s, &len);
 	r = judge(&c, buf, len);
 	assert_non_null(strstr(r.why.msg, "time floor"));
 	assert_non_null(strstr(r.why.msg, "now 2030-01-01T00:00:00Z"));
@@ -732,7 +556,7 @@ test_certs(void **state)
 	s.version = 3;
 	SET(s, certs, ROOT_A, LEAF);
 	expect_reject(p, &c, &s, RK_ECERT, 3);
-	buf = make(p, &s, &len);
+	buf = fixture_make(p, &s, &len);
 	r = judge(&c, buf, len);
 	assert_non_null(strstr(r.why.msg, "not a CA"));
 	free(buf);
@@ -772,7 +596,7 @@ test_persistent_distrust(void **state)
 	SET(s, certs, ROOT_A, ROOT_B, ROOT_V1);
 	expect_accept(p, &c, &s, 2);
 	SET(s, certs, ROOT_B, ROOT_A);
-	buf = make(p, &s, &len);
+	buf = fixture_make(p, &s, &len);
 	r = judge(&c, buf, len);
 	assert_int_equal(r.verdict, POLICY_ACCEPT);
 	assert_int_equal(r.n_trusted, 1);
@@ -848,7 +672,7 @@ test_next_keys(void **state)
 	s.next_threshold = 2;
 	SET(s, signers, ED1);
 	expect_reject(p, &c, &s, RK_ESIG, 9);
-	buf = make(p, &s, &len);
+	buf = fixture_make(p, &s, &len);
 	r = judge(&c, buf, len);
 	assert_non_null(strstr(r.why.msg, "next_keys"));
 	free(buf);
@@ -860,7 +684,7 @@ test_next_keys(void **state)
 	SET(s, signers, ED2, EC1);
 	expect_reject(p, &c, &s, RK_ESIG, 0);
 	SET(s, signers, ED1, ED2, EC1);
-	buf = make(p, &s, &len);
+	buf = fixture_make(p, &s, &len);
 	r = judge(&c, buf, len);
 	assert_int_equal(r.verdict, POLICY_ACCEPT);
 	assert_int_equal(r.manifest->n_next_keys, 2);
@@ -894,7 +718,7 @@ test_order(void **state)
 	size_t len, len5;
 
 	cur.version = 5;
-	v5 = make(p, &cur, &len5);
+	v5 = fixture_make(p, &cur, &len5);
 	assert_int_equal(crypto_sha256(v5, len5, NULL, 0, sha5), RK_OK);
 	c.highest_version = 5;
 	c.highest_sha256 = sha5;
@@ -906,7 +730,7 @@ test_order(void **state)
 	s.version = 6;
 	s.channel = "other";
 	SET(s, signers, ED2);
-	buf = make(p, &s, &len);
+	buf = fixture_make(p, &s, &len);
 	buf[0] = 'X';
 	c.max_size = len - 1;
 	r = judge(&c, buf, len);
@@ -995,7 +819,7 @@ test_operational_error(void **state)
 	uint8_t *buf;
 	size_t len;
 
-	buf = make(p, &s, &len);
+	buf = fixture_make(p, &s, &len);
 	c.threshold = 0;
 	memset(&r, 0x5a, sizeof(r));
 	assert_int_equal(policy_evaluate(&c, buf, len, &r), RK_EINVAL);
@@ -1030,5 +854,6 @@ main(void)
 	    cmocka_unit_test(test_operational_error),
 	};
 
-	return cmocka_run_group_tests_name("policy", tests, setup, teardown);
+	return cmocka_run_group_tests_name(
+	    "policy", tests, fixture_pki_setup, fixture_pki_teardown);
 }
