@@ -201,6 +201,25 @@ eq(const struct cursor *c, const uint8_t *want, size_t n)
 }
 
 /*
+ * What may follow the private key in a PKCS#8 SEQUENCE: [0] attributes
+ * (not used) and, in a v2 key only (version 1), [1] IMPLICIT BIT STRING
+ * publicKey, which must be the key derived from the private one.
+ */
+static int
+pkcs8_tail(struct cursor *top, uint8_t version, const struct privkey *k)
+{
+	struct cursor attrs, pub;
+
+	if (top->left > 0 && top->p[0] == 0xa0 && der_get(top, 0xa0, &attrs))
+		return RK_EKEY;
+	if (top->left > 0 && (version != 1 || der_get(top, 0x81, &pub) ||
+				 pub.left != 1 + k->pub_len || pub.p[0] != 0 ||
+				 memcmp(pub.p + 1, k->pub, k->pub_len) != 0))
+		return RK_EKEY;
+	return top->left == 0 ? RK_OK : RK_EKEY;
+}
+
+/*
  * PKCS#8 (RFC 5208/5958): SEQUENCE { INTEGER 0|1, AlgorithmIdentifier,
  * OCTET STRING key, [0] attributes OPTIONAL, [1] publicKey OPTIONAL }.
  */
@@ -208,6 +227,7 @@ static int
 parse_pkcs8(const uint8_t *der, size_t len, struct privkey *k)
 {
 	struct cursor c, top, alg, oid, param, key, ec, v, pub;
+	uint8_t version;
 	int rc;
 
 	cursor_init(&c, der, len);
@@ -217,6 +237,7 @@ parse_pkcs8(const uint8_t *der, size_t len, struct privkey *k)
 	    der_get(&top, 0x30, &alg) || der_get(&alg, 0x06, &oid) ||
 	    der_get(&top, 0x04, &key))
 		return RK_EKEY;
+	version = v.p[0];
 	if (eq(&oid, oid_ed25519, sizeof(oid_ed25519))) {
 		/* RFC 8410: no parameters; the key is an OCTET STRING seed. */
 		if (alg.left != 0 || der_get(&key, 0x04, &v) || key.left != 0 ||
@@ -224,7 +245,9 @@ parse_pkcs8(const uint8_t *der, size_t len, struct privkey *k)
 			return RK_EKEY;
 		k->alg = CRYPTO_ED25519;
 		memcpy(k->secret, v.p, SECRET_LEN);
-		return ed_public(k);
+		if ((rc = ed_public(k)) != RK_OK)
+			return rc;
+		return pkcs8_tail(&top, version, k);
 	}
 	if (!eq(&oid, oid_ec_public_key, sizeof(oid_ec_public_key)) ||
 	    der_get(&alg, 0x06, &param) || alg.left != 0 ||
@@ -241,7 +264,7 @@ parse_pkcs8(const uint8_t *der, size_t len, struct privkey *k)
 		return rc;
 	if (ec.left > 0 && ec.p[0] == 0xa0) {
 		if (der_get(&ec, 0xa0, &param) || der_get(&param, 0x06, &oid) ||
-		    !eq(&oid, oid_p256, sizeof(oid_p256)))
+		    param.left != 0 || !eq(&oid, oid_p256, sizeof(oid_p256)))
 			return RK_EKEY;
 	}
 	if (ec.left > 0) {
@@ -251,7 +274,9 @@ parse_pkcs8(const uint8_t *der, size_t len, struct privkey *k)
 		    pub.p[0] != 0 || memcmp(pub.p + 1, k->pub, EC_PUB_LEN) != 0)
 			return RK_EKEY;
 	}
-	return ec.left == 0 ? RK_OK : RK_EKEY;
+	if (ec.left != 0)
+		return RK_EKEY;
+	return pkcs8_tail(&top, version, k);
 }
 
 int

@@ -698,6 +698,48 @@ test_spki_rejects(void **state)
 	privkey_free(priv);
 }
 
+/*
+ * PKCS#8 shapes found by fuzzing: what follows the private key is checked
+ * too.  Each file is a DER key; the verdict is privkey_from_pem's on it.
+ */
+static void
+test_pkcs8_tail(void **state)
+{
+	static const struct {
+		const char *file;
+		int want;
+	} cases[] = {
+	    {"fuzz/corpus/keys/ed1-v2-with-public.der", RK_OK},
+	    {"fuzz/corpus/keys/ed1-v2-wrong-public.der", RK_EKEY},
+	    {"fuzz/corpus/keys/ec1-with-params.der", RK_OK},
+	    {"fuzz/corpus/keys/ec1-no-public.der", RK_OK},
+	    {"fuzz/corpus/keys/ec1-params-trailing-null.der", RK_EKEY},
+	};
+	struct privkey *k;
+	uint8_t *der;
+	size_t i, len, pem_len;
+	char *pem;
+	FILE *f;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_non_null(f = fopen(cases[i].file, "rb"));
+		assert_non_null(der = malloc(4096));
+		len = fread(der, 1, 4096, f);
+		fclose(f);
+		assert_true(len > 0 && len < 4096);
+		assert_int_equal(
+		    pem_encode("PRIVATE KEY", der, len, &pem, &pem_len), RK_OK);
+		k = NULL;
+		if (privkey_from_pem(pem, pem_len, &k) != cases[i].want)
+			fail_msg("%s: not %s", cases[i].file,
+			    rk_strerror(cases[i].want));
+		privkey_free(k);
+		free(pem);
+		free(der);
+	}
+}
+
 int
 main(void)
 {
@@ -710,6 +752,7 @@ main(void)
 	    cmocka_unit_test(test_cross_algorithm),
 	    cmocka_unit_test(test_ecdsa_der_strict),
 	    cmocka_unit_test(test_spki_rejects),
+	    cmocka_unit_test(test_pkcs8_tail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
