@@ -189,3 +189,29 @@ epoch()
 {
 	date -u -d "$1" +%s
 }
+
+# e2e_setup_app ROOTKEEPER ROOTKEEPER_SIGN RK_MQTT_DEVICE: e2e_setup for the
+# suites that also run the example device application against a private
+# mosquitto (tests/lib/mosquitto.sh, sourced by the caller); sets APP, and
+# an exit trap that stops the broker before the temp folder holding its
+# certificates goes.
+e2e_setup_app()
+{
+	if [ $# -ne 3 ] || [ ! -x "${3:-}" ]; then
+		echo "usage: $0 PATH/TO/rootkeeper PATH/TO/rootkeeper-sign" \
+		    "PATH/TO/rk-mqtt-device" >&2
+		exit 2
+	fi
+	APP=$(readlink -f -- "$3")
+	e2e_setup "$1" "$2"
+	trap e2e_app_cleanup EXIT
+}
+
+e2e_app_cleanup()
+{
+	local rc=$?
+	set +e
+	mosq_stop
+	(exit "$rc")
+	e2e_cleanup
+}

@@ -29,24 +29,7 @@ set -euo pipefail
 # shellcheck source=../lib/mosquitto.sh
 . "$(dirname -- "$0")/../lib/mosquitto.sh"
 
-if [ $# -ne 3 ] || [ ! -x "${3:-}" ]; then
-	echo "usage: $0 PATH/TO/rootkeeper PATH/TO/rootkeeper-sign" \
-	    "PATH/TO/rk-mqtt-device" >&2
-	exit 2
-fi
-APP=$(readlink -f -- "$3")
-e2e_setup "$1" "$2"
-
-# The broker goes before the temp folder that holds its certificates.
-mqtt_cleanup()
-{
-	local rc=$?
-	set +e
-	mosq_stop
-	(exit "$rc")
-	e2e_cleanup
-}
-trap mqtt_cleanup EXIT
+e2e_setup_app "$@"
 
 mkdir -p dev devb
 DB=$T/dev/store.db
