@@ -1216,6 +1216,71 @@ place_store(const char *tmp, const char *db, struct rk_why *why)
 	return rc;
 }
 
+/*
+ * A store is already at db_path.  When it was provisioned exactly as now
+ * asked (channel, threshold, the same keys in order, the same factory
+ * bundle or none), this is a retried init whose first run was cut short
+ * after the rename: it succeeds, and brings the export up to date.
+ * Anything else is RK_EEXIST.
+ */
+static int
+init_again(const struct config *cfg, const char *db_path,
+    const char *export_path, struct pubkey *const *pins, size_t npins,
+    unsigned threshold, const char *channel, const uint8_t *factory,
+    size_t factory_len, struct agent_outcome *out)
+{
+	struct agent *a = NULL;
+	struct store_state st;
+	struct store_version *vs = NULL;
+	struct pubkey **keys = NULL;
+	struct rk_why why = {""};
+	uint8_t sha[CRYPTO_SHA256_LEN];
+	size_t nkeys = 0, nv = 0, i, nfactory = 0;
+	int rc, same = 0;
+
+	outcome(out, AGENT_ERROR, RK_EEXIST, 0,
+	    "%s: a store is already there (provisioned)", db_path);
+	if (agent_open(cfg, db_path, export_path, &a, &why) != RK_OK)
+		return RK_EEXIST;
+	if (store_get_state(a->store, &st) != RK_OK ||
+	    store_get_keys(a->store, &keys, &nkeys) != RK_OK ||
+	    store_list_versions(a->store, &vs, &nv) != RK_OK ||
+	    (factory != NULL &&
+		crypto_sha256(factory, factory_len, NULL, 0, sha) != RK_OK))
+		goto out;
+	same = strcmp(st.channel, channel) == 0 && st.threshold == threshold &&
+	       nkeys == npins;
+	for (i = 0; same && i < npins; i++)
+		same = memcmp(pubkey_id(keys[i]), pubkey_id(pins[i]),
+			   CRYPTO_SHA256_LEN) == 0;
+	for (i = 0; same && i < nv; i++) {
+		if (!vs[i].factory)
+			continue;
+		nfactory++;
+		same = factory != NULL &&
+		       memcmp(vs[i].sha256, sha, CRYPTO_SHA256_LEN) == 0;
+	}
+	same = same && nfactory == (factory != NULL ? 1u : 0u);
+	if (!same)
+		goto out;
+	if ((rc = agent_sync_export(a, NULL, &why)) != RK_OK) {
+		outcome(out, AGENT_ERROR, rc, 0, "%s: export: %s", db_path,
+		    why.msg[0] ? why.msg : rk_strerror(rc));
+		same = 0;
+		goto out;
+	}
+	outcome(out, AGENT_CURRENT, RK_OK, st.active_version,
+	    "already provisioned as asked: channel %s, %zu pinned key%s, "
+	    "threshold %u%s",
+	    channel, npins, npins == 1 ? "" : "s", threshold,
+	    factory != NULL ? ", the same factory bundle" : "");
+out:
+	free_keys(keys, nkeys);
+	free(vs);
+	agent_close(a);
+	return same ? RK_OK : out->err;
+}
+
 int
 agent_init(const struct config *cfg, const char *db_path,
     const char *export_path, struct pubkey *const *pins, size_t npins,
@@ -1229,7 +1294,7 @@ agent_init(const struct config *cfg, const char *db_path,
 	struct origin from = {"the factory bundle", NULL, NULL, NULL};
 	char *tmp = NULL, *pem = NULL;
 	size_t n, pem_len = 0;
-	int rc;
+	int rc, created = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&pr, 0, sizeof(pr));
@@ -1247,9 +1312,8 @@ agent_init(const struct config *cfg, const char *db_path,
 	}
 	snprintf(tmp, n, "%s.init-tmp", db_path);
 	if (store_files_exist(db_path)) {
-		rc = RK_EEXIST;
-		outcome(out, AGENT_ERROR, rc, 0,
-		    "%s: a store is already there (provisioned)", db_path);
+		rc = init_again(cfg, db_path, export_path, pins, npins,
+		    threshold, channel, factory, factory_len, out);
 		goto out;
 	}
 	/*
@@ -1263,6 +1327,7 @@ agent_init(const struct config *cfg, const char *db_path,
 		outcome(out, AGENT_ERROR, rc, 0, "%s", why.msg);
 		goto out;
 	}
+	created = 1;
 	if ((rc = store_begin(a->store)) != RK_OK)
 		goto out;
 	if ((rc = store_get_state(a->store, &st)) != RK_OK)
@@ -1329,7 +1394,7 @@ out:
 	store_abort(a->store);
 	store_close(a->store);
 	a->store = NULL;
-	if (rc != RK_OK && tmp != NULL)
+	if (rc != RK_OK && created)
 		remove_store_files(tmp); /* nothing half-provisioned */
 	if (rc != RK_OK && out->detail[0] == '\0')
 		outcome(out, AGENT_ERROR, rc, 0, "%s", rk_strerror(rc));

@@ -1513,6 +1513,50 @@ test_init_leftovers(void **state)
 	assert_int_equal(access(side, F_OK), -1);
 }
 
+/*
+ * An init killed after its rename left a complete store (and perhaps no
+ * export): the same init again succeeds and writes the export; any other
+ * provisioning is refused and changes nothing.
+ */
+static void
+test_init_retried(void **state)
+{
+	struct fx *f = *state;
+	struct spec s = spec(f, 1), other = spec(f, 2);
+	struct pubkey *ed1[1] = {f->p->pub[ED1]}, *ed2[1] = {f->p->pub[ED2]};
+	struct agent_outcome o;
+	uint8_t *buf, *buf2;
+	size_t len, len2;
+
+	provision(f, &s, (const int[]){ED1}, 1, 1);
+	buf = fixture_make(f->p, &s, &len);
+	buf2 = fixture_make(f->p, &other, &len2);
+	assert_int_equal(unlink(f->pem), 0);
+	assert_int_equal(
+	    agent_init(&f->cfg, f->db, f->pem, ed1, 1, 1, "test", buf, len, &o),
+	    RK_OK);
+	assert_int_equal(o.result, AGENT_CURRENT);
+	assert_non_null(strstr(o.detail, "already provisioned"));
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	assert_int_equal(
+	    agent_init(&f->cfg, f->db, f->pem, ed2, 1, 1, "test", buf, len, &o),
+	    RK_EEXIST);
+	assert_int_equal(
+	    agent_init(&f->cfg, f->db, f->pem, ed1, 1, 1, "prod", buf, len, &o),
+	    RK_EEXIST);
+	assert_int_equal(agent_init(&f->cfg, f->db, f->pem, ed1, 1, 1, "test",
+			     buf2, len2, &o),
+	    RK_EEXIST);
+	assert_int_equal(
+	    agent_init(&f->cfg, f->db, f->pem, ed1, 1, 1, "test", NULL, 0, &o),
+	    RK_EEXIST);
+	assert_int_equal(o.result, AGENT_ERROR);
+	assert_non_null(strstr(o.detail, "a store is already there"));
+	assert_int_equal(state_of(f).active_version, 1);
+	free(buf);
+	free(buf2);
+}
+
 /* A bundle issued years ahead of a sane clock: refused, floor unmoved. */
 static void
 test_issued_in_future(void **state)
@@ -1749,6 +1793,7 @@ main(void)
 	    T(test_race_distrust),
 	    T(test_race_newer_wins),
 	    T(test_init_leftovers),
+	    T(test_init_retried),
 	    T(test_issued_in_future),
 	    T(test_probe_targets),
 	};
