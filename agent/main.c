@@ -56,12 +56,14 @@ static const char usage_text[] =
     "  init --pin PUB.pem [--pin ...] [--threshold K] [--channel C]\n"
     "       [--bundle FACTORY.rkb]\n"
     "      provision the store: pinned keys, channel (default: the\n"
-    "      config's, else the factory bundle's), optional factory bundle\n"
+    "      config's, else the factory bundle's), optional factory bundle;\n"
+    "      all or nothing, and the same init again succeeds\n"
     "  check [--url URL]   one poll: fetch, verify, store, activate, export\n"
     "  apply FILE          the same from a local file (sideload, USB)\n"
     "  run                 daemon: check every interval (+ random jitter),\n"
     "                      back off on errors; SIGTERM/SIGINT stop it,\n"
-    "                      SIGHUP re-reads the config\n"
+    "                      SIGHUP re-reads the config; one per store\n"
+    "                      (a second exits 1: the lock is DB.lock)\n"
     "  status [--json]     health; exit 0 ok, 1 warning, 2 critical,\n"
     "                      3 unknown\n"
     "  list [--json]       stored versions\n"
@@ -76,6 +78,8 @@ static const char usage_text[] =
     "  --db PATH      the store (default: the config's db, "
     "else " CONFIG_DEFAULT_DB ")\n"
     "\n"
+    "A writer waits up to 30 s for another one holding the store, then\n"
+    "exits 1.\n"
     "exit status: 0 success, 1 error, 2 usage error, 3 bundle rejected\n";
 
 static void
