@@ -8,6 +8,8 @@
 #    is always v9 active and highest, never v8;
 #  - a daemon polling v12 while an operator sideloads v11: v12 ends active
 #    and highest, and status is ok;
+#  - a rollback raced by an apply of a newer version: the end is one of
+#    the two serial orders;
 #  - a key rotation (v2: new key k2) raced by a bundle signed by the old
 #    key alone (v4): either v4 came first (v2 is then a rollback) or the
 #    rotation did (v4 is then unsigned); never v4 under k2's rotation;
@@ -37,7 +39,7 @@ set -euo pipefail
 e2e_setup "$@"
 
 CH=e2e
-ROUNDS=${RK_WRITERS_ROUNDS:-8}
+ROUNDS=${RK_WRITERS_ROUNDS:-6}
 mkdir -p www
 "$SIGN" keygen -o k1 >/dev/null
 "$SIGN" keygen -o k2 >/dev/null
@@ -53,7 +55,7 @@ mk()
 	    --certs ca1.pem --certs ca2.pem "$@" -o "$name.rkb" >/dev/null
 }
 
-for v in 1 8 9 11 12 20; do
+for v in 1 2 3 8 9 11 12 20; do
 	mk "v$v" "$v"
 done
 # The rotation to k2 (signed by both) and a later bundle by k1 alone.
@@ -135,6 +137,33 @@ fresh race
 "$RK" --db "$DB" apply v9.rkb >/dev/null
 expect_exit 3 "v8 after v9: rejected" "$RK" --db "$DB" apply v8.rkb
 check "its reason is the rollback" grep -q 'version not above 9' "$T/err"
+
+# ---- rollback & apply ---------------------------------------------------
+
+# A rollback reads what it rolls back from inside its transaction: the end
+# is one that a serial order gives (rollback first: v4 active, v3 bad;
+# apply first: v3 active, v4 bad), never v2 active with v4 left unmarked.
+bad=0
+for ((i = 0; i < ROUNDS; i++)); do
+	fresh rb
+	"$RK" --db "$DB" apply v2.rkb >/dev/null
+	"$RK" --db "$DB" apply v3.rkb >/dev/null
+	"$RK" --db "$DB" rollback >/dev/null 2>&1 &
+	pid=$!
+	"$RK" --db "$DB" apply v4old.rkb >/dev/null 2>&1 || true
+	wait "$pid" || true
+	got="$(state) bad:$("$RK" --db "$DB" list --json |
+	    jq -r '[.versions[] | select(.state == "bad") | .version] | join(",")')"
+	case $got in
+	"4 4 bad:3" | "3 4 bad:4") ;;
+	*)
+		bad=$((bad + 1))
+		echo "# round $i: $got"
+		;;
+	esac
+done
+check_eq "rollback & apply v4, $ROUNDS rounds: an end a serial order gives" \
+    "$bad" 0
 
 # ---- two checks of one new version --------------------------------------
 
