@@ -3,8 +3,13 @@
  * The agent's operations (see agent.h).  Every operation that changes the
  * device runs in one store transaction and records its outcome as an
  * event in the same transaction, so the log never disagrees with the
- * state.  The PEM export is written after the commit: a crash in between
- * leaves the old file, which agent_sync_export() repairs on the next run.
+ * state.  Other processes write the same store (a daemon, a sideload, a
+ * rollback from a shell), so every verdict that is committed is reached
+ * inside the write transaction that commits it, on the state as it is
+ * then; what was judged before (to run the probes outside the lock) is
+ * only a forecast.  The PEM export is written after the commit: a crash in
+ * between leaves the old file, which agent_sync_export() repairs on the
+ * next run.
  */
 #include "agent.h"
 
