@@ -9,14 +9,17 @@
  * this file's only mutable globals, set by signal handlers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "args.h"
@@ -53,12 +56,14 @@ static const char usage_text[] =
     "  init --pin PUB.pem [--pin ...] [--threshold K] [--channel C]\n"
     "       [--bundle FACTORY.rkb]\n"
     "      provision the store: pinned keys, channel (default: the\n"
-    "      config's, else the factory bundle's), optional factory bundle\n"
+    "      config's, else the factory bundle's), optional factory bundle;\n"
+    "      all or nothing, and the same init again succeeds\n"
     "  check [--url URL]   one poll: fetch, verify, store, activate, export\n"
     "  apply FILE          the same from a local file (sideload, USB)\n"
     "  run                 daemon: check every interval (+ random jitter),\n"
     "                      back off on errors; SIGTERM/SIGINT stop it,\n"
-    "                      SIGHUP re-reads the config\n"
+    "                      SIGHUP re-reads the config; one per store\n"
+    "                      (a second exits 1: the lock is DB.lock)\n"
     "  status [--json]     health; exit 0 ok, 1 warning, 2 critical,\n"
     "                      3 unknown\n"
     "  list [--json]       stored versions\n"
@@ -73,6 +78,8 @@ static const char usage_text[] =
     "  --db PATH      the store (default: the config's db, "
     "else " CONFIG_DEFAULT_DB ")\n"
     "\n"
+    "A writer waits up to 30 s for another one holding the store, then\n"
+    "exits 1.\n"
     "exit status: 0 success, 1 error, 2 usage error, 3 bundle rejected\n";
 
 static void
@@ -110,6 +117,18 @@ exit_for_outcome(const struct agent_outcome *o)
 	}
 	cli_warn("%s", o->detail);
 	return 1;
+}
+
+/* An operation's failure; a busy store is named with the wait. */
+static void
+warn_rc(const struct env *e, const char *cmd, int rc)
+{
+	if (rc == RK_EBUSY)
+		cli_warn("%s: %s: another writer holds the store; gave up "
+			 "after waiting %d s",
+		    cmd, e->db, STORE_WRITER_WAIT_S);
+	else
+		cli_warn("%s: %s", cmd, rk_strerror(rc));
 }
 
 /* Opens the agent; the messages for "not provisioned" live here. */
@@ -322,7 +341,7 @@ cmd_check(struct env *e, int argc, char **argv)
 	if ((ex = sync_export(a)) == 0) {
 		rc = agent_check(a, url, &o);
 		if (rc != RK_OK) {
-			cli_warn("check: %s", rk_strerror(rc));
+			warn_rc(e, "check", rc);
 			ex = 1;
 		} else {
 			ex = exit_for_outcome(&o);
@@ -365,7 +384,7 @@ cmd_apply(struct env *e, int argc, char **argv)
 		rc = agent_apply(a, buf, len, argv[1], &o);
 		ex = rc != RK_OK ? 1 : exit_for_outcome(&o);
 		if (rc != RK_OK)
-			cli_warn("apply: %s", rk_strerror(rc));
+			warn_rc(e, "apply", rc);
 	}
 	agent_close(a);
 	free(buf);
@@ -404,7 +423,7 @@ cmd_rollback(struct env *e, int argc, char **argv)
 	if ((ex = sync_export(a)) == 0) {
 		rc = agent_rollback(a, to, &o);
 		if (rc != RK_OK) {
-			cli_warn("rollback: %s", rk_strerror(rc));
+			warn_rc(e, "rollback", rc);
 			ex = 1;
 		} else {
 			ex = exit_for_outcome(&o);
@@ -562,6 +581,60 @@ reload_config(struct env *e)
 	return 0;
 }
 
+/*
+ * One daemon per store: a write lock on DB.lock, beside the store, held
+ * for the daemon's whole life; the file holds the pid of the daemon that
+ * has it.  The kernel drops the lock when the process ends, however it
+ * ends, so a file left behind never blocks the next daemon.  Returns the
+ * open file (close it to let go) or -1 after saying why.
+ */
+static int
+lock_daemon(const char *db)
+{
+	char path[PATH_MAX], buf[32];
+	struct flock fl;
+	int fd, n, e;
+
+	n = snprintf(path, sizeof(path), "%s.lock", db);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		cli_warn("run: %s: path too long", db);
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		cli_warn("run: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		e = errno;
+		if (e != EACCES && e != EAGAIN) {
+			cli_warn("run: locking %s: %s", path, strerror(e));
+		} else {
+			memset(&fl, 0, sizeof(fl));
+			fl.l_type = F_WRLCK;
+			fl.l_whence = SEEK_SET;
+			if (fcntl(fd, F_GETLK, &fl) != 0 ||
+			    fl.l_type == F_UNLCK)
+				fl.l_pid = 0;
+			cli_warn("run: another rootkeeper daemon (pid %ld) "
+				 "already runs on %s (it holds %s)",
+			    (long)fl.l_pid, db, path);
+		}
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		cli_warn("run: %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int
 cmd_run(struct env *e, int argc, char **argv)
 {
@@ -570,7 +643,7 @@ cmd_run(struct env *e, int argc, char **argv)
 	unsigned failures = 0;
 	int64_t delay, next;
 	char t[RFC3339_LEN + 1];
-	int rc, ex;
+	int rc, ex, lock;
 
 	(void)argv;
 	if (argc != 1)
@@ -584,6 +657,10 @@ cmd_run(struct env *e, int argc, char **argv)
 	log_setup((int)e->cfg.log_target, e->cfg.log_level, "rootkeeper");
 	if ((ex = open_agent(e, &a)) != 0)
 		return ex;
+	if ((lock = lock_daemon(e->db)) < 0) {
+		agent_close(a);
+		return 1;
+	}
 	agent_set_cancel(a, &stop_requested);
 	log_info("started: store %s, %zu url(s), every %" PRId64
 		 "s + up to %" PRId64 "s",
@@ -594,8 +671,10 @@ cmd_run(struct env *e, int argc, char **argv)
 			if (reload_config(e) == 0) {
 				agent_close(a);
 				a = NULL;
-				if ((ex = open_agent(e, &a)) != 0)
+				if ((ex = open_agent(e, &a)) != 0) {
+					close(lock);
 					return ex;
+				}
 				agent_set_cancel(a, &stop_requested);
 			}
 		}
@@ -630,6 +709,7 @@ cmd_run(struct env *e, int argc, char **argv)
 	}
 	log_info("stopping on request");
 	agent_close(a);
+	close(lock);
 	return 0;
 }
 

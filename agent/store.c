@@ -29,7 +29,7 @@
 #include <sqlite3.h>
 
 /* A writer waits this long for another writer before giving up. */
-#define BUSY_TIMEOUT_MS 5000
+#define BUSY_TIMEOUT_MS (STORE_WRITER_WAIT_S * 1000)
 
 #define FIELD_SIZE(type, f) sizeof(((type *)0)->f)
 
@@ -41,6 +41,7 @@ struct store {
 	enum store_mode mode;
 	char *path;
 	int immutable; /* RO fallback: SQLite cannot see a writer's changes */
+	int wait_ms;   /* how long a writer waits for another one */
 	struct stat seen; /* the file when the immutable connection opened */
 	char err[256];
 };
@@ -135,6 +136,22 @@ static const char schema_v2[] =
     "PRAGMA user_version = 2;";
 /* clang-format on */
 
+/*
+ * Schema version 3: the highest version ever verified and the time floor
+ * only ever rise.  The agent re-judges every bundle inside the transaction
+ * that commits it; the store refuses a lowering too, so that no writer,
+ * however confused, can reopen a rollback window.
+ */
+/* clang-format off */
+static const char schema_v3[] =
+    "CREATE TRIGGER state_only_rises BEFORE UPDATE ON state"
+    "  WHEN NEW.highest_version < OLD.highest_version"
+    "    OR NEW.time_floor < OLD.time_floor "
+    "BEGIN SELECT RAISE(ABORT,"
+    "  'highest_version and time_floor never go down'); END;"
+    "PRAGMA user_version = 3;";
+/* clang-format on */
+
 /* In order; a new schema appends a step, it never edits an old one. */
 static const struct migration {
 	int to;
@@ -142,12 +159,13 @@ static const struct migration {
 } migrations[] = {
     {1, schema_v1},
     {2, schema_v2},
+    {3, schema_v3},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
 /* The runner checks at run time that the last step reaches it. */
-_Static_assert(STORE_SCHEMA_VERSION == 2,
+_Static_assert(STORE_SCHEMA_VERSION == 3,
     "add a migration step for the new STORE_SCHEMA_VERSION");
 
 /* Sets store_last_error(); a long message is cut, never overflows. */
@@ -171,6 +189,14 @@ db_fail(struct store *s, int src, const char *what)
 	const char *msg =
 	    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(src);
 
+	if ((src & 0xff) == SQLITE_BUSY) {
+		set_err(s,
+		    "%s: another writer holds the store; gave up after "
+		    "waiting %d s",
+		    s->path != NULL ? s->path : "store",
+		    (s->wait_ms + 999) / 1000);
+		return RK_EBUSY;
+	}
 	set_err(s, "%s: %s", what, msg);
 	return (src & 0xff) == SQLITE_NOMEM ? RK_ENOMEM : RK_ESTORE;
 }
@@ -410,7 +436,7 @@ checkpoint(struct store *s)
 		return db_fail(s, src, "busy timeout");
 	src = sqlite3_wal_checkpoint_v2(
 	    s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	brc = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	brc = sqlite3_busy_timeout(s->db, s->wait_ms);
 	if (src != SQLITE_OK && (src & 0xff) != SQLITE_BUSY &&
 	    (src & 0xff) != SQLITE_LOCKED)
 		return db_fail(s, src, "committed, but the checkpoint failed");
@@ -599,7 +625,7 @@ connect_db(struct store *s, const char *query, struct rk_why *why)
 		goto out;
 	}
 	if ((src = sqlite3_extended_result_codes(s->db, 1)) != SQLITE_OK ||
-	    (src = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS)) != SQLITE_OK ||
+	    (src = sqlite3_busy_timeout(s->db, s->wait_ms)) != SQLITE_OK ||
 	    (src = sqlite3_db_config(
 		 s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL)) != SQLITE_OK ||
 	    (src = sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
@@ -839,6 +865,7 @@ store_open(const char *path, enum store_mode mode, struct store **out,
 		goto out;
 	}
 	s->mode = mode;
+	s->wait_ms = BUSY_TIMEOUT_MS;
 	if (mode == STORE_CREATE) {
 		if ((rc = create_file(path, why)) != RK_OK)
 			goto out;
@@ -901,6 +928,14 @@ const char *
 store_last_error(const struct store *s)
 {
 	return s != NULL ? s->err : "";
+}
+
+void
+store_set_wait(struct store *s, unsigned seconds)
+{
+	s->wait_ms = seconds > INT_MAX / 1000 ? INT_MAX : (int)seconds * 1000;
+	if (s->db != NULL)
+		(void)sqlite3_busy_timeout(s->db, s->wait_ms);
 }
 
 int

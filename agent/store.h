@@ -30,8 +30,9 @@
 #include "manifest.h"
 
 #define STORE_APPLICATION_ID 0x524b4b50 /* "RKKP" */
-#define STORE_SCHEMA_VERSION 2
-#define STORE_MAX_EVENTS 1000 /* older events are deleted */
+#define STORE_SCHEMA_VERSION 3
+#define STORE_MAX_EVENTS 1000  /* older events are deleted */
+#define STORE_WRITER_WAIT_S 30 /* a writer's default wait for another */
 
 enum store_mode {
 	STORE_RO,     /* read only; works without write access to the file */
@@ -65,15 +66,23 @@ void store_close(struct store *s);
 const char *store_last_error(const struct store *s);
 
 /*
+ * How long a write on s waits for another writer (default
+ * STORE_WRITER_WAIT_S) before it fails with RK_EBUSY, store_last_error()
+ * then naming the store and saying that another writer holds it.
+ */
+void store_set_wait(struct store *s, unsigned seconds);
+
+/*
  * BEGIN IMMEDIATE / COMMIT (then checkpoint) / ROLLBACK.  begin waits up
- * to 5 s for another writer.  A failed commit (a deferred check such as
- * state.active_version naming no stored version, an I/O error) rolls the
- * transaction back; a checkpoint that only finds a reader in the way is
- * not an error, any other checkpoint failure is RK_ESTORE after a
- * successful commit.  abort is harmless without a transaction.  Every
- * write function below is atomic by itself: outside store_begin it runs
- * (and commits, and checkpoints) as its own transaction.  On a STORE_RO
- * store every write, store_begin and store_commit are RK_EINVAL.
+ * to the wait of store_set_wait() for another writer (RK_EBUSY).  A
+ * failed commit (a deferred check such as state.active_version naming no
+ * stored version, an I/O error) rolls the transaction back; a checkpoint
+ * that only finds a reader in the way is not an error, any other
+ * checkpoint failure is RK_ESTORE after a successful commit.  abort is
+ * harmless without a transaction.  Every write function below is atomic
+ * by itself: outside store_begin it runs (and commits, and checkpoints)
+ * as its own transaction.  On a STORE_RO store every write, store_begin
+ * and store_commit are RK_EINVAL.
  */
 int store_begin(struct store *s) RK_WUR;
 int store_commit(struct store *s) RK_WUR;
@@ -98,9 +107,11 @@ struct store_state {
 
 /*
  * set writes every field, active_version and threshold included: read the
- * state after store_activate() or store_set_keys() before setting it.  A
- * nonzero active_version must name a stored version by the commit
- * (RK_ESTORE otherwise); a string field without its NUL is RK_EINVAL.
+ * state after store_activate() or store_set_keys() before setting it.
+ * highest_version and time_floor only ever rise: a set that would lower
+ * either is refused by the store itself (RK_ESTORE).  A nonzero
+ * active_version must name a stored version by the commit (RK_ESTORE
+ * otherwise); a string field without its NUL is RK_EINVAL.
  */
 int store_get_state(struct store *s, struct store_state *out) RK_WUR;
 int store_set_state(struct store *s, const struct store_state *st) RK_WUR;
