@@ -272,6 +272,20 @@ agent_active_pem(struct agent *a, char **pem, size_t *len)
 	return rc;
 }
 
+/*
+ * Replaces path with the PEM, first removing what writers of it killed
+ * before their rename left (their temp files would pile up for good).
+ */
+static int
+write_export(const char *path, const char *pem, size_t len)
+{
+	size_t removed = 0;
+
+	/* A folder that cannot be listed: the write itself will say so. */
+	(void)fileio_clean_temps(path, &removed);
+	return fileio_write_atomic(path, pem, len, 0644);
+}
+
 int
 agent_export(struct agent *a, const char *path, struct rk_why *why)
 {
@@ -281,7 +295,7 @@ agent_export(struct agent *a, const char *path, struct rk_why *why)
 
 	if ((rc = agent_active_pem(a, &pem, &len)) != RK_OK)
 		return rk_fail(why, rc, "no active trust set to export");
-	rc = fileio_write_atomic(path, pem, len, 0644);
+	rc = write_export(path, pem, len);
 	free(pem);
 	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", path,
@@ -310,9 +324,11 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 	free(cur);
 	if (same) {
 		free(pem);
+		/* Nothing to write, but a killed writer's temp may be left. */
+		(void)fileio_clean_temps(a->export_path, NULL);
 		return RK_OK;
 	}
-	rc = fileio_write_atomic(a->export_path, pem, len, 0644);
+	rc = write_export(a->export_path, pem, len);
 	free(pem);
 	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", a->export_path,
@@ -780,9 +796,13 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 	rc = activate_new(a, buf, len, &pr, from, 0, notes, out);
 	policy_result_free(&pr);
 	if (rc != RK_OK) {
+		/* SQLite's words ("database or disk is full") say why. */
+		const char *sqlerr = store_last_error(a->store);
+
 		outcome(out, AGENT_ERROR, rc, out->version,
 		    "cannot store v%" PRIu64 ": %s", out->version,
-		    rk_strerror(rc));
+		    rc == RK_ESTORE && sqlerr[0] != '\0' ? sqlerr
+							 : rk_strerror(rc));
 		(void)record(a, "error", out, NULL);
 	}
 	return RK_OK;
@@ -824,8 +844,19 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 	if (rc != RK_OK && rc != RK_ENOENT)
 		return rc;
 	for (i = 0; i < nurls; i++) {
-		int same = strcmp(st.fetch_url, urls[i]) == 0;
+		/*
+		 * Only libcurl sees the password: events, the state and
+		 * every message get the redacted URL, and the validators
+		 * are matched by it (a changed password is the same URL).
+		 */
+		char shown[sizeof(st.fetch_url)];
+		int same = 0;
 
+		if (fetch_url_redact(urls[i], shown, sizeof(shown)) == RK_OK)
+			same = strcmp(st.fetch_url, shown) == 0;
+		else
+			snprintf(shown, sizeof(shown), "(a URL of %zu bytes)",
+			    strlen(urls[i]));
 		memset(&req, 0, sizeof(req));
 		memset(&res, 0, sizeof(res));
 		why.msg[0] = '\0';
@@ -837,14 +868,23 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		req.ca_pem_len = pem_len;
 		req.cancel = a->cancel;
 		rc = a->fetch(a->fetch_arg, &req, &res, &why);
+		if (rc != RK_OK && a->cancel != NULL && *a->cancel) {
+			/* A stop request is no failure of the server's. */
+			fetch_res_free(&res);
+			outcome(out, AGENT_ERROR, RK_ENET, 0,
+			    "cancelled (stop requested) while fetching %s",
+			    shown);
+			rc = RK_OK;
+			goto out;
+		}
 		/* Nothing was asked conditionally: not an answer. */
 		if (rc == RK_OK && res.status == 304 &&
 		    (req.etag == NULL || req.etag[0] == '\0') &&
 		    (req.last_modified == NULL || req.last_modified[0] == '\0'))
 			rc = rk_fail(&why, RK_ENET,
 			    "HTTP 304 to an unconditional request");
-		from.source = urls[i];
-		from.url = urls[i];
+		from.source = shown;
+		from.url = shown;
 		from.etag = res.etag;
 		from.last_modified = res.last_modified;
 		if (rc == RK_OK && res.status == 304) {
@@ -854,7 +894,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 			if (res.last_modified[0] == '\0')
 				from.last_modified = st.last_modified;
 			outcome(out, AGENT_CURRENT, RK_OK, st.highest_version,
-			    "not modified at %s", urls[i]);
+			    "not modified at %s", shown);
 			rc = record(a, "current", out, &from);
 			fetch_res_free(&res);
 			goto out;
@@ -876,7 +916,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 			outcome(out, AGENT_REJECTED, RK_ELIMIT, 0,
 			    "bundle rejected: over max_bundle_size (%" PRIu64
 			    " bytes), download aborted (from %s)",
-			    a->cfg->max_bundle_size, urls[i]);
+			    a->cfg->max_bundle_size, shown);
 			if ((rc = record(a, "rejected", out, NULL)) != RK_OK)
 				goto out;
 			rejected = 1;
@@ -886,8 +926,8 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		used += (size_t)snprintf(errs + used,
 		    used < sizeof(errs) ? sizeof(errs) - used : 0, "%s%s%s%s",
 		    used ? "; " : "",
-		    strstr(why.msg, urls[i]) != NULL ? "" : urls[i],
-		    strstr(why.msg, urls[i]) != NULL ? "" : ": ", why.msg);
+		    strstr(why.msg, shown) != NULL ? "" : shown,
+		    strstr(why.msg, shown) != NULL ? "" : ": ", why.msg);
 		if (used >= sizeof(errs))
 			used = sizeof(errs) - 1;
 	}
@@ -1016,6 +1056,12 @@ out:
 	free(raw);
 	free(vs);
 	return rc;
+}
+
+const char *
+agent_store_note(struct agent *a)
+{
+	return store_checkpoint_error(a->store);
 }
 
 int
