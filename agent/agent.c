@@ -27,6 +27,7 @@
 #include "rfc3339.h"
 #include "strcopy.h"
 #include "trustset.h"
+#include "url.h"
 
 struct agent {
 	const struct config *cfg;
@@ -852,7 +853,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		char shown[sizeof(st.fetch_url)];
 		int same = 0;
 
-		if (fetch_url_redact(urls[i], shown, sizeof(shown)) == RK_OK)
+		if (url_redact(urls[i], shown, sizeof(shown)) == RK_OK)
 			same = strcmp(st.fetch_url, shown) == 0;
 		else
 			snprintf(shown, sizeof(shown), "(a URL of %zu bytes)",

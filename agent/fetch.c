@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 
 #include "fileio.h"
+#include "url.h"
 
 #define BODY_MIN_ALLOC 16384
 #define HEADER_MAX (FETCH_ETAG_MAX + 64)
@@ -92,70 +93,17 @@ has_scheme(const char *url, const char *scheme)
 	       strncmp(url + n, "://", 3) == 0;
 }
 
-int
-fetch_url_ok(const char *url)
-{
-	static const char *const schemes[] = {"http", "https", "file"};
-	size_t i;
-
-	if (url == NULL)
-		return 0;
-	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
-		if (has_scheme(url, schemes[i]) &&
-		    url[strlen(schemes[i]) + 3] != '\0')
-			return 1;
-	return 0;
-}
-
-int
-fetch_url_redact(const char *url, char *out, size_t cap)
-{
-	const char *auth, *end, *at = NULL, *colon, *p;
-	size_t n;
-	int w;
-
-	if (cap == 0)
-		return RK_ELIMIT;
-	out[0] = '\0';
-	/* Without a scheme, curl would still read "user:pass@host". */
-	auth = strstr(url, "://");
-	auth = auth != NULL ? auth + 3 : url;
-	end = auth + strcspn(auth, "/?#");
-	for (p = auth; p < end; p++)
-		if (*p == '@')
-			at = p; /* the last one: redact too much, never too
-				   little */
-	colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-	if (colon == NULL) {
-		n = strlen(url);
-		if (n >= cap)
-			return RK_ELIMIT;
-		memcpy(out, url, n + 1);
-		return RK_OK;
-	}
-	if ((size_t)(colon + 1 - url) > INT_MAX)
-		return RK_ELIMIT;
-	w = snprintf(out, cap, "%.*s%s%s", (int)(colon + 1 - url), url,
-	    FETCH_REDACTED, at);
-	if (w < 0 || (size_t)w >= cap) {
-		out[0] = '\0';
-		return RK_ELIMIT;
-	}
-	return RK_OK;
-}
-
 /* The redacted URL for a message; cut when longer than URL_SHOWN. */
 static void
 shown_url(const char *url, char out[URL_SHOWN])
 {
 	char *big;
-	size_t n = strlen(url) + sizeof(FETCH_REDACTED);
+	size_t n = strlen(url) + sizeof(URL_REDACTED);
 
-	if (fetch_url_redact(url, out, URL_SHOWN) == RK_OK)
+	if (url_redact(url, out, URL_SHOWN) == RK_OK)
 		return;
 	/* Redact whole, then cut: a cut before redacting could leak. */
-	if ((big = malloc(n)) != NULL &&
-	    fetch_url_redact(url, big, n) == RK_OK) {
+	if ((big = malloc(n)) != NULL && url_redact(url, big, n) == RK_OK) {
 		snprintf(out, URL_SHOWN, "%.*s...", URL_SHOWN - 4, big);
 	} else {
 		snprintf(out, URL_SHOWN, "(URL of %zu bytes)", strlen(url));
@@ -503,7 +451,7 @@ fetch_get(
 	shown_url(req->url, shown);
 	if (req->max_size == 0)
 		return rk_fail(why, RK_EINVAL, "%s: size cap of 0", shown);
-	if (!fetch_url_ok(req->url))
+	if (!url_scheme_ok(req->url))
 		return rk_fail(why, RK_EINVAL,
 		    "%s: only http://, https:// and file:// are supported",
 		    shown);

@@ -27,8 +27,6 @@
  * validator never matches), and the next poll downloads again.
  */
 #define FETCH_ETAG_MAX 1024
-/* What fetch_url_redact() writes in place of a password. */
-#define FETCH_REDACTED "***"
 
 struct fetch_req {
 	const char *url;
@@ -76,7 +74,7 @@ void fetch_global_cleanup(void);
  * never a wait).  RK_EINVAL for a scheme other than http, https, file, a
  * max_size of 0, or a validator with a line break or too long for a
  * header; RK_ENOMEM when memory runs out.  URLs in why and in
- * res->effective_url have their password redacted (fetch_url_redact()).
+ * res->effective_url have their password redacted (url_redact()).
  * res is zeroed on entry and filled only on RK_OK.  Free res with
  * fetch_res_free() in every case.
  */
@@ -84,21 +82,5 @@ int fetch_get(const struct fetch_req *req, struct fetch_res *res,
     struct rk_why *why) RK_WUR;
 
 void fetch_res_free(struct fetch_res *res);
-
-/*
- * url as it may be shown, logged or stored: the password of its userinfo
- * ("scheme://user:PASSWORD@host/...") replaced by FETCH_REDACTED, the rest
- * as is (also for a string that is not a URL).  Writes at most cap bytes
- * with the NUL; RK_ELIMIT when the result does not fit (out then holds ""
- * so that no cut URL is ever taken for a whole one).  Only the URL given
- * to fetch_get() carries the password.
- */
-int fetch_url_redact(const char *url, char *out, size_t cap) RK_WUR;
-
-/*
- * 1 when url is one fetch_get() may take: http://, https:// or file://
- * (any case) followed by something; 0 otherwise (a usage error).
- */
-int fetch_url_ok(const char *url);
 
 #endif

@@ -33,6 +33,7 @@
 #include "status.h"
 #include "store.h"
 #include "trustset.h"
+#include "url.h"
 
 #define EXIT_USAGE CLI_EXIT_USAGE
 #define EXIT_REJECT 3
@@ -333,10 +334,10 @@ cmd_check(struct env *e, int argc, char **argv)
 	if (url == NULL && e->cfg.n_urls == 0)
 		return cli_usage("check: no URL (give --url, or url= in the "
 				 "config)");
-	if (url != NULL && !fetch_url_ok(url)) {
+	if (url != NULL && !url_scheme_ok(url)) {
 		char shown[512];
 
-		if (fetch_url_redact(url, shown, sizeof(shown)) != RK_OK)
+		if (url_redact(url, shown, sizeof(shown)) != RK_OK)
 			snprintf(
 			    shown, sizeof(shown), "(%zu bytes)", strlen(url));
 		return cli_usage("check: --url '%s' is not an http://, "

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "fetch.h"
+#include "url.h"
 
 #define OK_SIZE 100000
 #define BIG_SIZE (32 * 1024 * 1024)
@@ -1089,16 +1090,16 @@ test_url_redact(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(
-		    fetch_url_redact(cases[i].in, out, sizeof(out)), RK_OK);
+		    url_redact(cases[i].in, out, sizeof(out)), RK_OK);
 		assert_string_equal(out, cases[i].out);
 	}
 	assert_int_equal(
-	    fetch_url_redact("http://a:b@host/0123456789", out, 12), RK_ELIMIT);
+	    url_redact("http://a:b@host/0123456789", out, 12), RK_ELIMIT);
 	assert_string_equal(out, "");
-	assert_true(fetch_url_ok("http://h/x") && fetch_url_ok("HTTPS://h") &&
-		    fetch_url_ok("file:///x"));
-	assert_false(fetch_url_ok("ftp://x") || fetch_url_ok("notaurl") ||
-		     fetch_url_ok("http://") || fetch_url_ok(NULL));
+	assert_true(url_scheme_ok("http://h/x") && url_scheme_ok("HTTPS://h") &&
+		    url_scheme_ok("file:///x"));
+	assert_false(url_scheme_ok("ftp://x") || url_scheme_ok("notaurl") ||
+		     url_scheme_ok("http://") || url_scheme_ok(NULL));
 }
 
 /* The password reaches the server, never a message. */
