@@ -311,41 +311,54 @@ cmd_check(struct env *e, int argc, char **argv)
 {
 	static const struct option opts[] = {{"url", required_argument, 0, 'u'},
 	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	const char *url = NULL;
+	char *url = NULL, shown[512];
 	struct agent *a = NULL;
 	struct agent_outcome o;
-	int c, rc, ex;
+	int c, rc, ex = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
-			url = optarg;
+			/*
+			 * The process list shows argv to every local user:
+			 * the password stays in a copy and leaves argv.
+			 */
+			free(url);
+			if ((url = strdup(optarg)) == NULL) {
+				cli_warn("out of memory");
+				ex = 1;
+				goto out;
+			}
+			url_hide_password(optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return 0;
+			goto out;
 		default:
-			return cli_usage("check: bad option");
+			ex = cli_usage("check: bad option");
+			goto out;
 		}
 	}
-	if (optind != argc)
-		return cli_usage(
-		    "check: unexpected argument '%s'", argv[optind]);
-	if (url == NULL && e->cfg.n_urls == 0)
-		return cli_usage("check: no URL (give --url, or url= in the "
-				 "config)");
+	if (optind != argc) {
+		ex = cli_usage("check: unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (url == NULL && e->cfg.n_urls == 0) {
+		ex = cli_usage("check: no URL (give --url, or url= in the "
+			       "config)");
+		goto out;
+	}
 	if (url != NULL && !url_scheme_ok(url)) {
-		char shown[512];
-
 		if (url_redact(url, shown, sizeof(shown)) != RK_OK)
 			snprintf(
 			    shown, sizeof(shown), "(%zu bytes)", strlen(url));
-		return cli_usage("check: --url '%s' is not an http://, "
-				 "https:// or file:// URL",
+		ex = cli_usage("check: --url '%s' is not an http://, https:// "
+			       "or file:// URL",
 		    shown);
+		goto out;
 	}
 	if ((ex = open_agent(e, &a)) != 0)
-		return ex;
+		goto out;
 	if ((ex = sync_export(a)) == 0) {
 		rc = agent_check(a, url, &o);
 		if (rc != RK_OK) {
@@ -357,7 +370,9 @@ cmd_check(struct env *e, int argc, char **argv)
 		checkpoint_note(a);
 		refresh_probes(a);
 	}
+out:
 	agent_close(a);
+	free(url);
 	return ex;
 }
 

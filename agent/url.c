@@ -7,7 +7,6 @@
  */
 #include "url.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -37,39 +36,59 @@ url_scheme_ok(const char *url)
 	return 0;
 }
 
-int
-url_redact(const char *url, char *out, size_t cap)
+/*
+ * Where the password of url is: *off and *len (0, 0 when there is none).
+ * The userinfo ends at the last '@' before the path (too much, never too
+ * little); without "://" the string is read as "user:pass@host..." too,
+ * as libcurl would.
+ */
+static void
+password_span(const char *url, size_t *off, size_t *len)
 {
 	const char *auth, *end, *at = NULL, *colon, *p;
-	size_t n;
-	int w;
 
-	if (cap == 0)
-		return RK_ELIMIT;
-	out[0] = '\0';
-	/* Without a scheme, curl would still read "user:pass@host". */
+	*off = *len = 0;
 	auth = strstr(url, "://");
 	auth = auth != NULL ? auth + 3 : url;
 	end = auth + strcspn(auth, "/?#");
 	for (p = auth; p < end; p++)
 		if (*p == '@')
-			at = p; /* the last one: redact too much, never too
-				   little */
+			at = p;
 	colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-	if (colon == NULL) {
-		n = strlen(url);
+	if (colon == NULL)
+		return;
+	*off = (size_t)(colon + 1 - url);
+	*len = (size_t)(at - colon - 1);
+}
+
+int
+url_redact(const char *url, char *out, size_t cap)
+{
+	size_t off, len, n = strlen(url), r = strlen(URL_REDACTED);
+
+	if (cap == 0)
+		return RK_ELIMIT;
+	out[0] = '\0';
+	password_span(url, &off, &len);
+	if (off == 0) {
 		if (n >= cap)
 			return RK_ELIMIT;
 		memcpy(out, url, n + 1);
 		return RK_OK;
 	}
-	if ((size_t)(colon + 1 - url) > INT_MAX)
+	if (n - len + r >= cap)
 		return RK_ELIMIT;
-	w = snprintf(out, cap, "%.*s%s%s", (int)(colon + 1 - url), url,
-	    URL_REDACTED, at);
-	if (w < 0 || (size_t)w >= cap) {
-		out[0] = '\0';
-		return RK_ELIMIT;
-	}
+	memcpy(out, url, off);
+	memcpy(out + off, URL_REDACTED, r);
+	memcpy(out + off + r, url + off + len, n - off - len + 1);
 	return RK_OK;
+}
+
+void
+url_hide_password(char *url)
+{
+	size_t off, len;
+
+	password_span(url, &off, &len);
+	memset(url + off, '*', len);
 }

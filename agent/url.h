@@ -27,6 +27,13 @@
 int url_redact(const char *url, char *out, size_t cap) RK_WUR;
 
 /*
+ * Overwrites the password of url in place with as many '*': for a copy of
+ * the URL that must keep its length, such as the process's own argv,
+ * which the process list shows to every local user.
+ */
+void url_hide_password(char *url);
+
+/*
  * 1 when url is one the agent fetches: http://, https:// or file:// (any
  * case) followed by something; 0 otherwise (NULL included).
  */

@@ -9,8 +9,9 @@
 #    SQLite's or the OS's reason ("database or disk is full", "No space
 #    left on device");
 #  - a URL with a password: the password reaches the server but never the
-#    output, the event log, the state, `status --json` or the store file,
-#    and the next poll still sends the validators (nginx answers 304);
+#    output, the event log, the state, `status --json`, the store file or
+#    the process list, and the next poll still sends the validators (nginx
+#    answers 304);
 #  - FIFOs: `check --url file:///FIFO`, `apply FIFO` and a FIFO planted
 #    over the export fail (or are replaced) at once instead of blocking;
 #  - temp files that killed writers left beside the export are removed by
@@ -121,6 +122,24 @@ st
 check_not "nor the last check in status" grep -qF "$SECRET" st.json
 check_not "the store files hold no password" grep -qsaF "$SECRET" \
     "$DB" "$DB-wal"
+
+# The process list shows argv to every local user: a check that downloads
+# at 50 B/s is still running when its command line is read.
+"$RK" --db "$DB" check \
+    --url "http://admin:$SECRET@127.0.0.1:$NGINX_PORT/slow/$CH/latest.rkb" \
+    >/dev/null 2>&1 &
+slow=$!
+E2E_PIDS+=("$slow")
+sleep 1
+if kill -0 "$slow" 2>/dev/null; then
+	tr '\0' ' ' <"/proc/$slow/cmdline" >cmdline.txt
+	check "the command line is still readable" grep -q 'check --url' \
+	    cmdline.txt
+	check_not "the process list does not show the password" \
+	    grep -qF "$SECRET" cmdline.txt
+	kill -TERM "$slow" 2>/dev/null || true
+fi
+wait "$slow" 2>/dev/null || true
 
 # ---- URLs that are not URLs: usage errors --------------------------------
 
