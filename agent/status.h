@@ -4,8 +4,9 @@
  * store (so it works for a user who can only read the file) and at the
  * exported PEM.  The verdict follows DESIGN section 4: critical when there
  * is no store or no unexpired root left, unknown when the store cannot be
- * read, warning for an expired bundle, a root expiring within 30 days, a
- * failed last check, or a stale export; ok otherwise.
+ * read (or status cannot judge at all: status_cannot_judge()), warning for an
+ * expired bundle, a root expiring within 30 days, a failed last check, or a
+ * stale export; ok otherwise.
  */
 #ifndef RK_STATUS_H
 #define RK_STATUS_H

@@ -97,7 +97,8 @@ struct store_state {
 	uint8_t highest_sha256[CRYPTO_SHA256_LEN];
 	int64_t time_floor;   /* largest issued_at ever verified; 0: none */
 	unsigned threshold;   /* of the pinned keys */
-	char fetch_url[1024]; /* the URL the validators below belong to */
+	char fetch_url[1024]; /* the URL the validators below belong to,
+				 its password redacted (url_redact()) */
 	char etag[1024];      /* of the last 200 from fetch_url */
 	char last_modified[64];
 	int64_t last_check_at;	    /* 0: never */
