@@ -34,6 +34,7 @@
 #include "rfc3339.h"
 #include "strcopy.h"
 #include "trustset.h"
+#include "url.h"
 
 struct agent {
 	const struct config *cfg;
@@ -282,7 +283,9 @@ out:
 static const char *
 store_words(const struct agent *a, int rc)
 {
-	if (rc == RK_EBUSY && store_last_error(a->store)[0] != '\0')
+	/* SQLite's words ("database or disk is full") say why. */
+	if ((rc == RK_EBUSY || rc == RK_ESTORE) &&
+	    store_last_error(a->store)[0] != '\0')
 		return store_last_error(a->store);
 	return rk_strerror(rc);
 }
@@ -305,6 +308,20 @@ agent_active_pem(struct agent *a, char **pem, size_t *len)
 	return rc;
 }
 
+/*
+ * Replaces path with the PEM, first removing what writers of it killed
+ * before their rename left (their temp files would pile up for good).
+ */
+static int
+write_export(const char *path, const char *pem, size_t len)
+{
+	size_t removed = 0;
+
+	/* A folder that cannot be listed: the write itself will say so. */
+	(void)fileio_clean_temps(path, &removed);
+	return fileio_write_atomic(path, pem, len, 0644);
+}
+
 int
 agent_export(struct agent *a, const char *path, struct rk_why *why)
 {
@@ -314,7 +331,7 @@ agent_export(struct agent *a, const char *path, struct rk_why *why)
 
 	if ((rc = agent_active_pem(a, &pem, &len)) != RK_OK)
 		return rk_fail(why, rc, "no active trust set to export");
-	rc = fileio_write_atomic(path, pem, len, 0644);
+	rc = write_export(path, pem, len);
 	free(pem);
 	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", path,
@@ -343,9 +360,11 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 	free(cur);
 	if (same) {
 		free(pem);
+		/* Nothing to write, but a killed writer's temp may be left. */
+		(void)fileio_clean_temps(a->export_path, NULL);
 		return RK_OK;
 	}
-	rc = fileio_write_atomic(a->export_path, pem, len, 0644);
+	rc = write_export(a->export_path, pem, len);
 	free(pem);
 	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", a->export_path,
@@ -928,8 +947,19 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 	if (rc != RK_OK && rc != RK_ENOENT)
 		return rc;
 	for (i = 0; i < nurls; i++) {
-		int same = strcmp(st.fetch_url, urls[i]) == 0;
+		/*
+		 * Only libcurl sees the password: events, the state and
+		 * every message get the redacted URL, and the validators
+		 * are matched by it (a changed password is the same URL).
+		 */
+		char shown[sizeof(st.fetch_url)];
+		int same = 0;
 
+		if (url_redact(urls[i], shown, sizeof(shown)) == RK_OK)
+			same = strcmp(st.fetch_url, shown) == 0;
+		else
+			snprintf(shown, sizeof(shown), "(a URL of %zu bytes)",
+			    strlen(urls[i]));
 		memset(&req, 0, sizeof(req));
 		memset(&res, 0, sizeof(res));
 		why.msg[0] = '\0';
@@ -941,14 +971,23 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		req.ca_pem_len = pem_len;
 		req.cancel = a->cancel;
 		rc = a->fetch(a->fetch_arg, &req, &res, &why);
+		if (rc != RK_OK && a->cancel != NULL && *a->cancel) {
+			/* A stop request is no failure of the server's. */
+			fetch_res_free(&res);
+			outcome(out, AGENT_ERROR, RK_ENET, 0,
+			    "cancelled (stop requested) while fetching %s",
+			    shown);
+			rc = RK_OK;
+			goto out;
+		}
 		/* Nothing was asked conditionally: not an answer. */
 		if (rc == RK_OK && res.status == 304 &&
 		    (req.etag == NULL || req.etag[0] == '\0') &&
 		    (req.last_modified == NULL || req.last_modified[0] == '\0'))
 			rc = rk_fail(&why, RK_ENET,
 			    "HTTP 304 to an unconditional request");
-		from.source = urls[i];
-		from.url = urls[i];
+		from.source = shown;
+		from.url = shown;
 		from.etag = res.etag;
 		from.last_modified = res.last_modified;
 		if (rc == RK_OK && res.status == 304) {
@@ -958,7 +997,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 			if (res.last_modified[0] == '\0')
 				from.last_modified = st.last_modified;
 			outcome(out, AGENT_CURRENT, RK_OK, st.highest_version,
-			    "not modified at %s", urls[i]);
+			    "not modified at %s", shown);
 			rc = record(a, "current", out, &from);
 			fetch_res_free(&res);
 			goto out;
@@ -980,7 +1019,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 			outcome(out, AGENT_REJECTED, RK_ELIMIT, 0,
 			    "bundle rejected: over max_bundle_size (%" PRIu64
 			    " bytes), download aborted (from %s)",
-			    a->cfg->max_bundle_size, urls[i]);
+			    a->cfg->max_bundle_size, shown);
 			if ((rc = record(a, "rejected", out, NULL)) != RK_OK)
 				goto out;
 			rejected = 1;
@@ -990,8 +1029,8 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		used += (size_t)snprintf(errs + used,
 		    used < sizeof(errs) ? sizeof(errs) - used : 0, "%s%s%s%s",
 		    used ? "; " : "",
-		    strstr(why.msg, urls[i]) != NULL ? "" : urls[i],
-		    strstr(why.msg, urls[i]) != NULL ? "" : ": ", why.msg);
+		    strstr(why.msg, shown) != NULL ? "" : shown,
+		    strstr(why.msg, shown) != NULL ? "" : ": ", why.msg);
 		if (used >= sizeof(errs))
 			used = sizeof(errs) - 1;
 	}
@@ -1116,6 +1155,12 @@ out:
 	free(raw);
 	free(vs);
 	return rc;
+}
+
+const char *
+agent_store_note(struct agent *a)
+{
+	return store_checkpoint_error(a->store);
 }
 
 int

@@ -150,6 +150,13 @@ int agent_export(struct agent *a, const char *path, struct rk_why *why) RK_WUR;
  */
 int agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why) RK_WUR;
 
+/*
+ * Why the last commit of the store could not be checkpointed (a full
+ * disk): the change stands, but the reason must not be lost.  "" when it
+ * could.  Owned by the agent, valid until its next call.
+ */
+const char *agent_store_note(struct agent *a);
+
 /* Records when the daemon will check next (for status). */
 int agent_set_next_check(struct agent *a, int64_t at) RK_WUR;
 

@@ -44,6 +44,7 @@ struct store {
 	int wait_ms;   /* how long a writer waits for another one */
 	struct stat seen; /* the file when the immutable connection opened */
 	char err[256];
+	char ckpt_err[256]; /* why the last commit's checkpoint failed; "" */
 };
 
 /*
@@ -182,12 +183,30 @@ set_err(struct store *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * SQLite's words for the last failure on db, and the OS's when a system
+ * call failed under it ("disk I/O error (No space left on device)"):
+ * SQLite alone says "disk I/O error" for a full disk met while mapping
+ * the -shm file.
+ */
+static void
+db_words(sqlite3 *db, char *buf, size_t n)
+{
+	int code = sqlite3_extended_errcode(db) & 0xff;
+	int en = sqlite3_system_errno(db);
+
+	if (en != 0 && (code == SQLITE_IOERR || code == SQLITE_FULL ||
+			   code == SQLITE_CANTOPEN))
+		snprintf(buf, n, "%s (%s)", sqlite3_errmsg(db), strerror(en));
+	else
+		snprintf(buf, n, "%s", sqlite3_errmsg(db));
+}
+
 /* Keeps SQLite's words for store_last_error() and maps the code. */
 static int
 db_fail(struct store *s, int src, const char *what)
 {
-	const char *msg =
-	    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(src);
+	char msg[200];
 
 	if ((src & 0xff) == SQLITE_BUSY) {
 		set_err(s,
@@ -197,6 +216,10 @@ db_fail(struct store *s, int src, const char *what)
 		    (s->wait_ms + 999) / 1000);
 		return RK_EBUSY;
 	}
+	if (s->db != NULL)
+		db_words(s->db, msg, sizeof(msg));
+	else
+		snprintf(msg, sizeof(msg), "%s", sqlite3_errstr(src));
 	set_err(s, "%s: %s", what, msg);
 	return (src & 0xff) == SQLITE_NOMEM ? RK_ENOMEM : RK_ESTORE;
 }
@@ -432,17 +455,33 @@ checkpoint(struct store *s)
 {
 	int src, brc;
 
+	s->ckpt_err[0] = '\0';
 	if ((src = sqlite3_busy_timeout(s->db, 0)) != SQLITE_OK)
 		return db_fail(s, src, "busy timeout");
 	src = sqlite3_wal_checkpoint_v2(
 	    s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	brc = sqlite3_busy_timeout(s->db, s->wait_ms);
+	/*
+	 * The commit is durable in the WAL whatever happens here (a full
+	 * disk, an I/O error): say why, but never call the commit failed.
+	 */
 	if (src != SQLITE_OK && (src & 0xff) != SQLITE_BUSY &&
-	    (src & 0xff) != SQLITE_LOCKED)
-		return db_fail(s, src, "committed, but the checkpoint failed");
+	    (src & 0xff) != SQLITE_LOCKED) {
+		char msg[200];
+
+		db_words(s->db, msg, sizeof(msg));
+		snprintf(s->ckpt_err, sizeof(s->ckpt_err),
+		    "committed, but the WAL checkpoint failed: %s", msg);
+	}
+	brc = sqlite3_busy_timeout(s->db, s->wait_ms);
 	if (brc != SQLITE_OK)
 		return db_fail(s, brc, "busy timeout");
 	return RK_OK;
+}
+
+const char *
+store_checkpoint_error(const struct store *s)
+{
+	return s->ckpt_err;
 }
 
 static void
@@ -679,9 +718,12 @@ check_ours(struct store *s, int *src, int64_t *version, struct rk_why *why)
 			    "%s is not a rootkeeper store (not an SQLite "
 			    "database)",
 			    s->path);
+		char msg[200];
+
+		db_words(s->db, msg, sizeof(msg));
 		return rk_fail(why,
 		    (*src & 0xff) == SQLITE_NOMEM ? RK_ENOMEM : RK_ESTORE,
-		    "%s: cannot read: %s", s->path, sqlite3_errmsg(s->db));
+		    "%s: cannot read: %s", s->path, msg);
 	}
 	if (app != STORE_APPLICATION_ID)
 		return rk_fail(why, RK_ESTORE,

@@ -76,17 +76,27 @@ void store_set_wait(struct store *s, unsigned seconds);
  * BEGIN IMMEDIATE / COMMIT (then checkpoint) / ROLLBACK.  begin waits up
  * to the wait of store_set_wait() for another writer (RK_EBUSY).  A
  * failed commit (a deferred check such as state.active_version naming no
- * stored version, an I/O error) rolls the transaction back; a checkpoint
- * that only finds a reader in the way is not an error, any other
- * checkpoint failure is RK_ESTORE after a successful commit.  abort is
- * harmless without a transaction.  Every write function below is atomic
- * by itself: outside store_begin it runs (and commits, and checkpoints)
- * as its own transaction.  On a STORE_RO store every write, store_begin
- * and store_commit are RK_EINVAL.
+ * stored version, an I/O error, a full disk) rolls the transaction back,
+ * with SQLite's words in store_last_error().  Once COMMIT succeeded the
+ * change is durable (in the WAL), so commit returns RK_OK even when the
+ * checkpoint after it fails: store_checkpoint_error() then says why (a
+ * checkpoint that only finds a reader in the way is not a failure; the
+ * next commit checkpoints again).  abort is harmless without a
+ * transaction.  Every write function below is atomic by itself: outside
+ * store_begin it runs (and commits, and checkpoints) as its own
+ * transaction.  On a STORE_RO store every write, store_begin and
+ * store_commit are RK_EINVAL.
  */
 int store_begin(struct store *s) RK_WUR;
 int store_commit(struct store *s) RK_WUR;
 void store_abort(struct store *s);
+
+/*
+ * Why the checkpoint after the last commit on s failed ("committed, but
+ * the WAL checkpoint failed: database or disk is full"), or "" when it
+ * did not.  Owned by s; reset by every commit.
+ */
+const char *store_checkpoint_error(const struct store *s);
 
 /* The device state: one row.  Strings are NUL-terminated, "" when unset. */
 struct store_state {
@@ -96,8 +106,9 @@ struct store_state {
 	uint8_t highest_sha256[CRYPTO_SHA256_LEN];
 	int64_t time_floor;   /* largest issued_at ever verified; 0: none */
 	unsigned threshold;   /* of the pinned keys */
-	char fetch_url[1024]; /* the URL the validators below belong to */
-	char etag[256];	      /* of the last 200 from fetch_url */
+	char fetch_url[1024]; /* the URL the validators below belong to,
+				 its password redacted (url_redact()) */
+	char etag[1024];      /* of the last 200 from fetch_url */
 	char last_modified[64];
 	int64_t last_check_at;	    /* 0: never */
 	char last_check_result[16]; /* updated|current|rejected|error */

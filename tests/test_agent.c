@@ -48,14 +48,14 @@ struct route {
 	long status;
 	uint8_t *body; /* owned by the route */
 	size_t len;
-	char etag[64];
+	char etag[FETCH_ETAG_MAX];
 	char last_modified[64];
 };
 
 /* What it was asked. */
 struct seen {
 	char url[256];
-	char etag[256]; /* "" when none was sent */
+	char etag[FETCH_ETAG_MAX]; /* "" when none was sent */
 	char last_modified[64];
 	size_t max_size;
 	int had_ca;
@@ -736,6 +736,122 @@ test_validators(void **state)
 	assert_string_equal(f->fake.reqs[n + 1].etag, "");
 	assert_int_equal(state_of(f).active_version, 2);
 	EXPECT_SET(f, ROOT_A, ROOT_B);
+}
+
+/* An ETag of 600 bytes is kept whole and sent back whole. */
+static void
+test_long_etag(void **state)
+{
+	struct fx *f = *state;
+	struct spec s2 = spec(f, 2);
+	struct agent_outcome o;
+	char etag[602];
+	size_t n;
+
+	memset(etag, 'e', sizeof(etag) - 1);
+	etag[0] = etag[sizeof(etag) - 2] = '"';
+	etag[sizeof(etag) - 1] = '\0';
+	provision(f, NULL, (const int[]){ED1}, 1, 1);
+	serve(f, 0, &s2, etag);
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	assert_string_equal(state_of(f).etag, etag);
+	not_modified(f, 0, etag);
+	n = f->fake.nreqs;
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 2);
+	assert_string_equal(f->fake.reqs[n].etag, etag);
+}
+
+/*
+ * A URL's password goes to the transport and nowhere else: not the
+ * outcome, the events or the state; the validators still match the URL.
+ */
+static void
+test_password_redacted(void **state)
+{
+	static const char real[] =
+	    "http://admin:S3cret@mirror1.test/latest.rkb",
+			  shown[] = "http://admin:***@mirror1.test/latest.rkb";
+	struct fx *f = *state;
+	struct spec s2 = spec(f, 2);
+	struct store_event *ev = NULL;
+	struct agent_outcome o;
+	struct store *db;
+	size_t n, i;
+
+	provision(f, NULL, (const int[]){ED1}, 1, 1);
+	free(f->cfg.urls[0]);
+	assert_non_null(f->cfg.urls[0] = strdup(real));
+	f->fake.routes[0].url = real;
+	serve(f, 0, &s2, "\"e2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	assert_string_equal(f->fake.reqs[0].url, real);
+	assert_non_null(strstr(o.detail, shown));
+	assert_string_equal(state_of(f).fetch_url, shown);
+
+	not_modified(f, 0, "\"e2\"");
+	n = f->fake.nreqs;
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 2);
+	assert_string_equal(f->fake.reqs[n].etag, "\"e2\"");
+	assert_non_null(strstr(o.detail, shown));
+
+	fail_with(f, 0, RK_ENET);
+	o = check(f);
+	expect_outcome(&o, AGENT_ERROR, RK_ENET, 0);
+	assert_non_null(strstr(o.detail, shown));
+	assert_null(strstr(o.detail, "S3cret"));
+	assert_null(strstr(state_of(f).last_check_detail, "S3cret"));
+
+	db = peek(f);
+	assert_int_equal(store_list_events(db, 1000, &ev, &n), RK_OK);
+	store_close(db);
+	for (i = 0; i < n; i++)
+		if (strstr(ev[i].detail, "S3cret") != NULL)
+			fail_msg("event %zu holds the password: %s", i,
+			    ev[i].detail);
+	free(ev);
+}
+
+/* Sets the stop flag, as SIGTERM would, and reports the cut transfer. */
+static int
+cancelled_get(void *arg, const struct fetch_req *req, struct fetch_res *res,
+    struct rk_why *why)
+{
+	volatile int *stop = arg;
+
+	memset(res, 0, sizeof(*res));
+	*stop = 1;
+	return rk_fail(why, RK_ENET, "%s: cancelled", req->url);
+}
+
+/* A check cut short by a stop request records no failure. */
+static void
+test_cancelled_check(void **state)
+{
+	static volatile int stop;
+	struct fx *f = *state;
+	struct spec s2 = spec(f, 2);
+	struct store_state before, after;
+	struct agent_outcome o;
+	size_t events;
+
+	provision(f, NULL, (const int[]){ED1}, 1, 1);
+	update_to(f, &s2);
+	before = state_of(f);
+	events = event_count(f);
+	stop = 0;
+	agent_set_cancel(f->a, &stop);
+	agent_set_transport(f->a, cancelled_get, (void *)(uintptr_t)&stop);
+	o = check(f);
+	expect_outcome(&o, AGENT_ERROR, RK_ENET, 0);
+	assert_non_null(strstr(o.detail, "cancelled"));
+	after = state_of(f);
+	assert_string_equal(after.last_check_result, "updated");
+	assert_int_equal(after.last_check_at, before.last_check_at);
+	assert_int_equal(event_count(f), events);
 }
 
 /*
@@ -1772,6 +1888,9 @@ main(void)
 	    T(test_init_invalid_factory),
 	    T(test_check_updates),
 	    T(test_validators),
+	    T(test_long_etag),
+	    T(test_password_redacted),
+	    T(test_cancelled_check),
 	    T(test_validators_304_without_etag),
 	    T(test_304_unasked),
 	    T(test_equivocation),
