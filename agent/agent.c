@@ -315,10 +315,8 @@ agent_active_pem(struct agent *a, char **pem, size_t *len)
 static int
 write_export(const char *path, const char *pem, size_t len)
 {
-	size_t removed = 0;
-
 	/* A folder that cannot be listed: the write itself will say so. */
-	(void)fileio_clean_temps(path, &removed);
+	(void)fileio_clean_temps(path, NULL);
 	return fileio_write_atomic(path, pem, len, 0644);
 }
 

@@ -92,9 +92,10 @@ int store_commit(struct store *s) RK_WUR;
 void store_abort(struct store *s);
 
 /*
- * Why the checkpoint after the last commit on s failed ("committed, but
- * the WAL checkpoint failed: database or disk is full"), or "" when it
- * did not.  Owned by s; reset by every commit.
+ * Why the last checkpoint tried on s failed ("committed, but the WAL
+ * checkpoint failed: database or disk is full"), or "" when it did not
+ * (or none was tried): a commit that fails itself leaves it as it was, as
+ * the WAL still holds what that checkpoint could not move.  Owned by s.
  */
 const char *store_checkpoint_error(const struct store *s);
 
