@@ -18,6 +18,8 @@
 #  - two `run` daemons on one store: the second exits 1 naming the first's
 #    pid (the lock file beside the store holds it); once the first stops,
 #    a daemon starts again;
+#  - a writer stopped inside its commit (strace) makes another one wait
+#    30 s and exit 1 naming the store and the other writer;
 #  - `init` killed at every fsync and fdatasync it makes (strace's fault
 #    injection): each time either no store or a complete one, and the
 #    same init run again succeeds and leaves no temporary file;
@@ -276,6 +278,42 @@ check "once the first stopped, a daemon starts again" \
     wait_for 5 log_has "$T/l2.log" 'info: started: store '
 stop_daemon
 nginx_stop
+
+# ---- a writer that waits for another gives up ---------------------------
+
+# strace stops a writer at its first fdatasync: inside its commit, holding
+# the store's write lock.  Another writer waits its 30 s, then exits 1
+# saying so; once the first is gone, the store takes the write.
+fresh busy
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+    bash -c '"$@"; exit $?' holder strace -f -o /dev/null \
+    -e trace=fdatasync -e inject=fdatasync:signal=STOP:when=1 \
+    "$RK" --db "$DB" apply v2.rkb >/dev/null 2>&1 &
+holder=$!
+E2E_PIDS+=("$holder")
+# holder (bash) -> strace -> rootkeeper, stopped ("t") once it is there.
+held()
+{
+	local s
+	s=$(pgrep -P "$holder" | head -n 1) || return 1
+	HELD=$(pgrep -P "$s" | head -n 1) || return 1
+	[ "$(ps -o stat= -p "$HELD" | cut -c1)" = t ]
+}
+if wait_for 20 held; then
+	E2E_PIDS+=("$HELD")
+	expect_exit 1 "a writer waiting for one that holds the store gives up" \
+	    "$RK" --db "$DB" apply v3.rkb
+	check "it names the store and the other writer" \
+	    grep -qF "$DB: another writer holds the store; gave up after waiting 30 s" \
+	    "$T/err"
+	kill -KILL "$HELD" 2>/dev/null || true
+	wait "$holder" 2>/dev/null || true
+	expect_exit 0 "once that writer is gone, the same apply succeeds" \
+	    "$RK" --db "$DB" apply v3.rkb
+	check_eq "v3 active" "$(state)" "3 3"
+else
+	not_ok "strace stopped a writer inside its commit"
+fi
 
 # ---- init killed at every fsync -----------------------------------------
 
