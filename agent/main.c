@@ -657,27 +657,29 @@ lock_daemon(const char *db)
 		e = errno;
 		if (e != EACCES && e != EAGAIN) {
 			cli_warn("run: locking %s: %s", path, strerror(e));
-		} else {
-			memset(&fl, 0, sizeof(fl));
-			fl.l_type = F_WRLCK;
-			fl.l_whence = SEEK_SET;
-			if (fcntl(fd, F_GETLK, &fl) != 0 ||
-			    fl.l_type == F_UNLCK)
-				fl.l_pid = 0;
-			cli_warn("run: another rootkeeper daemon (pid %ld) "
-				 "already runs on %s (it holds %s)",
-			    (long)fl.l_pid, db, path);
+			goto fail;
 		}
-		close(fd);
-		return -1;
+		/* Who holds it: the kernel knows, whatever the file says. */
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
+			fl.l_pid = 0;
+		cli_warn(
+		    "run: another rootkeeper daemon (pid %ld) already runs "
+		    "on %s (it holds %s)",
+		    (long)fl.l_pid, db, path);
+		goto fail;
 	}
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
 		cli_warn("run: %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
+		goto fail;
 	}
 	return fd;
+fail:
+	close(fd);
+	return -1;
 }
 
 static int
