@@ -53,8 +53,13 @@ static const char usage_text[] =
     "         --certs PEM_OR_DIR [--certs ...]\n"
     "         [--expires-in DAYS | --expires-at T] [--issued-at T]\n"
     "         [--distrust FILE.json] [--next-keys PUB [--next-keys ...]\n"
-    "         --next-threshold K] [--note TEXT] [--keep-expired] -o OUT.rkb\n"
+    "         --next-threshold K] [--rollout PERCENT --rollout-seed SEED]\n"
+    "         [--note TEXT] [--keep-expired] -o OUT.rkb\n"
     "      build and sign a bundle; it is verified before it is written.\n"
+    "      --rollout: only PERCENT (1-100) of the devices take it, chosen\n"
+    "      by SEED and each device's id; same seed, higher percent: the\n"
+    "      devices that took it stay in.  The distrust file is a JSON\n"
+    "      array of {\"sha256\", \"after\" | \"lift\": true, \"reason\"}.\n"
     "      Expired certificates are dropped with a warning unless\n"
     "      --keep-expired; default expiry 90 days after issued_at (now)\n"
     "  sign --key K.key IN.rkb [-o OUT.rkb]\n"
@@ -344,7 +349,7 @@ add_pem_file(
 			continue;
 		}
 		for (j = 0; j < co->n_distrust; j++)
-			if (!co->distrust[j].has_after &&
+			if (manifest_distrust_full(&co->distrust[j]) &&
 			    memcmp(co->distrust[j].sha256, ci.sha256,
 				CRYPTO_SHA256_LEN) == 0)
 				break;
@@ -545,6 +550,8 @@ cmd_create(int argc, char **argv)
 	    {"next-keys", required_argument, 0, 'n'},
 	    {"next-threshold", required_argument, 0, 't'},
 	    {"note", required_argument, 0, 'N'},
+	    {"rollout", required_argument, 0, 'r'},
+	    {"rollout-seed", required_argument, 0, 'R'},
 	    {"keep-expired", no_argument, 0, 'K'},
 	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
@@ -553,7 +560,8 @@ cmd_create(int argc, char **argv)
 	struct privkey *keys[MAX_ARGS];
 	struct pubkey *pubs[MAX_ARGS], *next[MAX_ARGS];
 	const char *channel = NULL, *out = NULL, *distrust_path = NULL;
-	uint64_t version = 0, days = DEFAULT_EXPIRY_DAYS, thr = 0;
+	uint64_t version = 0, days = DEFAULT_EXPIRY_DAYS, thr = 0, pct = 0;
+	const char *seed = NULL;
 	int64_t issued = (int64_t)time(NULL), expires = 0;
 	int have_expires_in = 0, have_expires_at = 0, have_thr = 0;
 	struct certlist *cl = NULL;
@@ -628,6 +636,21 @@ cmd_create(int argc, char **argv)
 		case 'N':
 			m.note = optarg;
 			break;
+		case 'r':
+			if (args_u64(optarg, 1, 100, &pct) != 0)
+				return cli_usage("create: --rollout must be a "
+						 "percentage from 1 to 100, "
+						 "not '%s'",
+				    optarg);
+			break;
+		case 'R':
+			if (!manifest_seed_ok(optarg))
+				return cli_usage("create: --rollout-seed must "
+						 "match [a-z0-9._-]{1,64}, "
+						 "not '%s'",
+				    optarg);
+			seed = optarg;
+			break;
 		case 'K':
 			co.keep_expired = 1;
 			break;
@@ -658,6 +681,9 @@ cmd_create(int argc, char **argv)
 	if (nnext > 0 && !have_thr)
 		return cli_usage("create: --next-keys needs "
 				 "--next-threshold");
+	if ((pct > 0) != (seed != NULL))
+		return cli_usage("create: --rollout and --rollout-seed go "
+				 "together");
 	if (have_thr && thr > nnext)
 		return cli_usage("create: --next-threshold %" PRIu64
 				 " is more than the %zu --next-keys",
@@ -716,6 +742,10 @@ cmd_create(int argc, char **argv)
 	m.next_keys = next;
 	m.n_next_keys = nnext;
 	m.next_threshold = (unsigned)thr;
+	if (seed != NULL) {
+		m.rollout.percent = (unsigned)pct;
+		memcpy(m.rollout.seed, seed, strlen(seed) + 1);
+	}
 	if ((rc = manifest_encode(&m, &man, &man_len, &why)) != RK_OK) {
 		ex = report(out, "cannot build the manifest", rc, &why);
 		goto out;
@@ -1020,10 +1050,19 @@ inspect_json(const char *path, size_t len, const uint8_t *sha,
 		} else {
 			jsonw_null(&w, "after");
 		}
+		jsonw_bool(&w, "lift", m->distrust[i].lift);
 		jsonw_str(&w, "reason", m->distrust[i].reason);
 		jsonw_obj_close(&w);
 	}
 	jsonw_arr_close(&w);
+	if (m->rollout.percent > 0) {
+		jsonw_obj_open(&w, "rollout");
+		jsonw_uint(&w, "percent", m->rollout.percent);
+		jsonw_str(&w, "seed", m->rollout.seed);
+		jsonw_obj_close(&w);
+	} else {
+		jsonw_null(&w, "rollout");
+	}
 	if (m->n_next_keys > 0) {
 		jsonw_obj_open(&w, "next_keys");
 		jsonw_uint(&w, "threshold", m->next_threshold);
@@ -1095,6 +1134,8 @@ inspect_text(const char *path, size_t len, const uint8_t *sha,
 		if (m->distrust[i].has_after) {
 			fmt_time(m->distrust[i].after, t);
 			printf("  %s  leaves issued after %s", hex, t);
+		} else if (m->distrust[i].lift) {
+			printf("  %s  lifted (trusted again)", hex);
 		} else {
 			printf("  %s  never trusted", hex);
 		}
@@ -1103,6 +1144,9 @@ inspect_text(const char *path, size_t len, const uint8_t *sha,
 			printf(": %s", m->distrust[i].reason);
 		putchar('\n');
 	}
+	if (m->rollout.percent > 0)
+		printf("rollout:     %u%% (seed %s)\n", m->rollout.percent,
+		    m->rollout.seed);
 	if (m->n_next_keys > 0) {
 		printf("next_keys:   %u of %zu\n", m->next_threshold,
 		    m->n_next_keys);

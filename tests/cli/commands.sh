@@ -173,6 +173,42 @@ expect_exit 3 "a malformed distrust file -> 3" "$BIN" create --key k.key \
     --channel c --version 1 --certs cas.pem --distrust bad-distrust.json \
     -o bad.rkb
 
+# ---- lift entries and --rollout ----------------------------------------
+
+printf '[{"sha256": "%s", "lift": true, "reason": "by mistake"}]\n' \
+    "$ca2_sha" >lift.json
+expect_exit 0 "create with a lift entry keeps the lifted cert" "$BIN" \
+    create --key k.key --channel c --version 2 --certs cas.pem \
+    --distrust lift.json --rollout 10 --rollout-seed wave-1 -o lift.rkb
+expect_exit 0 "inspect --json lift.rkb" "$BIN" inspect --json lift.rkb
+cp "$T/out" lift-out.json
+check_eq "the lifted cert is in the set" \
+    "$(jq '.certs | length' lift-out.json)" "$n_good"
+check_eq "the lift entry is shown" \
+    "$(jq -r '.distrust[0] | "\(.sha256) \(.lift) \(.after)"' lift-out.json)" \
+    "$ca2_sha true null"
+check_eq "the rollout is shown" \
+    "$(jq -r '.rollout | "\(.percent) \(.seed)"' lift-out.json)" "10 wave-1"
+check_eq "no rollout shows as null" "$(jq -r .rollout dist.json)" null
+expect_exit 0 "inspect (text) lift.rkb" "$BIN" inspect lift.rkb
+check "inspect text shows the lift" grep -qE \
+    "^  $ca2_sha +lifted \\(trusted again\\): by mistake\$" "$T/out"
+check "inspect text shows the rollout" grep -qE \
+    '^rollout: +10% \(seed wave-1\)$' "$T/out"
+printf '[{"sha256": "%s", "lift": true, "after": "2025-01-01T00:00:00Z"}]\n' \
+    "$ca2_sha" >lift-after.json
+expect_exit 3 "a lift with an after date -> 3" "$BIN" create --key k.key \
+    --channel c --version 2 --certs cas.pem --distrust lift-after.json \
+    -o bad.rkb
+for bad in "--rollout 0 --rollout-seed s" "--rollout 101 --rollout-seed s" \
+    "--rollout 10" "--rollout-seed s" "--rollout 10 --rollout-seed S" \
+    "--rollout ten --rollout-seed s"; do
+	# shellcheck disable=SC2086 # the options are split on purpose
+	expect_exit 2 "create $bad" "$BIN" create --key k.key --channel c \
+	    --version 2 --certs cas.pem $bad -o bad.rkb
+done
+check_not "no bad.rkb was written" test -e bad.rkb
+
 # ---- corrupted and truncated bundles ----------------------------------
 
 rkb_parse good.rkb || true
