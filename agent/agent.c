@@ -38,6 +38,8 @@ struct agent {
 	agent_fetch_fn fetch;
 	void *fetch_arg;
 	const volatile int *cancel;
+	/* The rollout bucket's and the census's id; "" when it has none. */
+	char device_id[CONFIG_DEVICE_ID_MAX + 1];
 };
 
 /* What a fetch said about the bytes, kept when they are accepted. */
@@ -120,6 +122,14 @@ agent_open(const struct config *cfg, const char *db_path,
 	    (a->export_path = strdup(export_path)) == NULL) {
 		agent_close(a);
 		return RK_ENOMEM;
+	}
+	/* No id: the device takes only bundles for every device. */
+	if ((rc = config_device_id(cfg, NULL, a->device_id)) != RK_OK) {
+		a->device_id[0] = '\0';
+		if (rc == RK_ENOMEM) {
+			agent_close(a);
+			return rc;
+		}
 	}
 	if ((rc = store_open(db_path, STORE_RW, &a->store, why)) != RK_OK) {
 		agent_close(a);
@@ -217,10 +227,13 @@ version_sha(void *arg, uint64_t version, uint8_t sha[CRYPTO_SHA256_LEN])
 	return 1;
 }
 
-/* Steps 1 to 7 against the device's current state. */
+/*
+ * Steps 1 to 7 against the device's current state, then the rollout
+ * (unless sideload).
+ */
 static int
-evaluate(
-    struct agent *a, const uint8_t *buf, size_t len, struct policy_result *pr)
+evaluate(struct agent *a, const uint8_t *buf, size_t len, int sideload,
+    struct policy_result *pr)
 {
 	struct store_state st;
 	struct store_distrust *d = NULL;
@@ -247,6 +260,8 @@ evaluate(
 	ctx.max_size = a->cfg->max_bundle_size;
 	ctx.distrust = d;
 	ctx.n_distrust = nd;
+	ctx.device_id = a->device_id[0] != '\0' ? a->device_id : NULL;
+	ctx.ignore_rollout = sideload;
 	rc = policy_evaluate(&ctx, buf, len, pr);
 out:
 	free_keys(keys, nkeys);
@@ -742,7 +757,7 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = evaluate(a, buf, len, &pr)) != RK_OK) {
+	if ((rc = evaluate(a, buf, len, from->url == NULL, &pr)) != RK_OK) {
 		outcome(out, AGENT_ERROR, rc, 0, "cannot evaluate %s: %s",
 		    from->source, rk_strerror(rc));
 		(void)record(a, "error", out, NULL);
@@ -753,6 +768,16 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 		    "v%" PRIu64 " from %s is the version already verified",
 		    pr.version, from->source);
 		return record(a, "current", out, from);
+	}
+	if (pr.verdict == POLICY_DEFER) {
+		/*
+		 * Verified, but not for this device yet: nothing changes, and
+		 * the validators are kept so the next poll is a 304.
+		 */
+		outcome(out, AGENT_CURRENT, RK_OK, pr.version,
+		    "deferred v%" PRIu64 " (rollout %u%%) from %s", pr.version,
+		    pr.rollout_percent, from->source);
+		return record(a, "deferred", out, from);
 	}
 	if (pr.verdict == POLICY_ACCEPT &&
 	    (rc = run_probes(a, &pr, notes, sizeof(notes), &why)) != RK_OK) {
@@ -1107,7 +1132,7 @@ agent_init(const struct config *cfg, const char *db_path,
 		goto out;
 	if (factory == NULL)
 		goto out;
-	if ((rc = evaluate(a, factory, factory_len, &pr)) != RK_OK)
+	if ((rc = evaluate(a, factory, factory_len, 1, &pr)) != RK_OK)
 		goto out;
 	if (pr.verdict != POLICY_ACCEPT) {
 		rc = pr.err;

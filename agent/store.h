@@ -191,10 +191,11 @@ int store_prune(struct store *s, unsigned keep, size_t *deleted) RK_WUR;
 
 struct store_distrust {
 	uint8_t sha256[CRYPTO_SHA256_LEN];
-	int has_after; /* 0: never trusted */
+	int has_after; /* 0: never trusted (unless lifted) */
 	int64_t after;
+	int lifted; /* 1: the entry was lifted; has_after is then 0 */
 	char reason[256];
-	uint64_t since_version; /* the version that first said so */
+	uint64_t since_version; /* the version that set the entry in force */
 };
 
 /*
