@@ -822,6 +822,29 @@ agent_apply(struct agent *a, const uint8_t *buf, size_t len, const char *source,
 	return apply(a, buf, len, &from, out);
 }
 
+void
+agent_user_agent(const struct agent *a, const struct store_state *st,
+    uint64_t deferred, char *buf, size_t cap)
+{
+	char id[POLICY_CENSUS_ID_LEN + 1] = "", more[64] = "";
+
+	if (!a->cfg->census) {
+		snprintf(buf, cap, "rootkeeper/%s", RK_VERSION_STRING);
+		return;
+	}
+	if (a->device_id[0] != '\0' &&
+	    policy_census_id(st->channel, a->device_id, id) == RK_OK)
+		snprintf(more, sizeof(more), "; id=%s", id);
+	if (deferred > 0)
+		snprintf(more + strlen(more), sizeof(more) - strlen(more),
+		    "; deferred=%" PRIu64, deferred);
+	snprintf(buf, cap,
+	    "rootkeeper/%s (channel=%s; active=%" PRIu64 "; highest=%" PRIu64
+	    "%s)",
+	    RK_VERSION_STRING, st->channel, st->active_version,
+	    st->highest_version, more);
+}
+
 int
 agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 {
@@ -832,7 +855,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 	struct fetch_res res;
 	struct rk_why why;
 	struct origin from;
-	char *pem = NULL, errs[sizeof(out->detail)] = "";
+	char *pem = NULL, errs[sizeof(out->detail)] = "", ua[AGENT_UA_MAX];
 	size_t pem_len = 0;
 	int rc, rejected = 0;
 
@@ -845,6 +868,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		return RK_EINVAL;
 	if ((rc = store_get_state(a->store, &st)) != RK_OK)
 		return rc;
+	agent_user_agent(a, &st, 0, ua, sizeof(ua));
 	rc = agent_active_pem(a, &pem, &pem_len);
 	if (rc != RK_OK && rc != RK_ENOENT)
 		return rc;
@@ -861,6 +885,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		req.ca_pem = pem;
 		req.ca_pem_len = pem_len;
 		req.cancel = a->cancel;
+		req.user_agent = ua;
 		rc = a->fetch(a->fetch_arg, &req, &res, &why);
 		/* Nothing was asked conditionally: not an answer. */
 		if (rc == RK_OK && res.status == 304 &&

@@ -139,6 +139,18 @@ int agent_export(struct agent *a, const char *path, struct rk_why *why) RK_WUR;
  */
 int agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why) RK_WUR;
 
+#define AGENT_UA_MAX 256
+
+/*
+ * The User-Agent of the agent's requests, the fleet census: with config
+ * census (the default) "rootkeeper/VERSION (channel=C; active=N;
+ * highest=N; id=H)", H the census id of the device (left out when the
+ * device has no id), plus "; deferred=N" when deferred is not 0; without
+ * it "rootkeeper/VERSION" alone.  Never the raw device id.
+ */
+void agent_user_agent(const struct agent *a, const struct store_state *st,
+    uint64_t deferred, char *buf, size_t cap);
+
 /* Records when the daemon will check next (for status). */
 int agent_set_next_check(struct agent *a, int64_t at) RK_WUR;
 

@@ -59,6 +59,7 @@ struct seen {
 	char last_modified[64];
 	size_t max_size;
 	int had_ca;
+	char user_agent[256];
 };
 
 struct fake {
@@ -197,6 +198,8 @@ fake_get(void *arg, const struct fetch_req *req, struct fetch_res *res,
 		    req->last_modified);
 	s->max_size = req->max_size;
 	s->had_ca = req->ca_pem != NULL && req->ca_pem_len > 0;
+	assert_non_null(req->user_agent);
+	snprintf(s->user_agent, sizeof(s->user_agent), "%s", req->user_agent);
 
 	memset(res, 0, sizeof(*res));
 	for (i = 0; i < 2; i++)
@@ -1479,6 +1482,37 @@ test_probe_targets(void **state)
 		free(t[i]);
 }
 
+/*
+ * The census User-Agent: state and the hashed id, never the raw id; with
+ * census = no, the version alone.
+ */
+static void
+test_census_user_agent(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2);
+	struct agent_outcome o;
+
+	memcpy(f->cfg.device_id, "0123456789abcdef0123456789abcdef", 33);
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	serve(f, 0, &s2, "\"e2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	/* python3: sha256(b"rootkeeper census\0test\0" + id)[:16] */
+	assert_string_equal(f->fake.reqs[0].user_agent,
+	    "rootkeeper/" RK_VERSION_STRING
+	    " (channel=test; active=1; highest=1; id=6c07e95045ddf886)");
+	o = check(f);
+	assert_string_equal(f->fake.reqs[1].user_agent,
+	    "rootkeeper/" RK_VERSION_STRING
+	    " (channel=test; active=2; highest=2; id=6c07e95045ddf886)");
+	assert_null(strstr(f->fake.reqs[1].user_agent, f->cfg.device_id));
+	f->cfg.census = 0;
+	o = check(f);
+	assert_string_equal(
+	    f->fake.reqs[2].user_agent, "rootkeeper/" RK_VERSION_STRING);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1506,6 +1540,7 @@ main(void)
 	    T(test_export_fails),
 	    T(test_probes),
 	    T(test_probe_targets),
+	    T(test_census_user_agent),
 	};
 
 	return cmocka_run_group_tests_name(
