@@ -72,7 +72,10 @@ static const char usage_text[] =
     "      show manifest, certificates and signatures (not verified)\n"
     "  publish FILE.rkb --to DIR\n"
     "      write DIR/CHANNEL/VERSION.rkb and replace DIR/CHANNEL/latest.rkb\n"
-    "      atomically; refuses a version not above the published latest\n"
+    "      atomically; refuses a version not above the published latest.\n"
+    "      A bundle that rotates the signing keys is also kept as\n"
+    "      DIR/CHANNEL/rotations/VERSION.rkb, listed in rotations/index.txt,\n"
+    "      for devices that missed it\n"
     "\n"
     "Times T are RFC 3339 UTC: 2026-11-26T00:00:00Z.\n"
     "exit status: 0 success, 1 error, 2 usage error, 3 rejected\n";
@@ -1266,12 +1269,78 @@ highest_published(const char *dir, uint64_t *top)
 }
 
 static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Rewrites rdir/index.txt: the versions of the N.rkb files in rdir, in
+ * ascending order, one a line.  A device whose pinned keys are behind
+ * reads it to walk the rotations it missed (README, "Key rotation").
+ */
+static int
+write_rotation_index(const char *rdir)
+{
+	struct dirent *d;
+	DIR *dp;
+	uint64_t v, *vs = NULL, *nv;
+	size_t n = 0, cap = 0, i, used = 0, len;
+	char num[32], *text = NULL, *ipath = NULL;
+	int rc, ex = 1;
+
+	if ((dp = opendir(rdir)) == NULL)
+		return report(rdir, "cannot read folder", RK_EIO, NULL);
+	while ((d = readdir(dp)) != NULL) {
+		len = strlen(d->d_name);
+		if (len <= 4 || len - 4 >= sizeof(num) ||
+		    strcmp(d->d_name + len - 4, ".rkb") != 0)
+			continue;
+		memcpy(num, d->d_name, len - 4);
+		num[len - 4] = '\0';
+		if (args_u64(num, 1, MANIFEST_VERSION_MAX, &v) != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((nv = realloc(vs, cap * sizeof(*vs))) == NULL)
+				goto out;
+			vs = nv;
+		}
+		vs[n++] = v;
+	}
+	if (n > 0)
+		qsort(vs, n, sizeof(*vs), cmp_u64);
+	if ((text = malloc(n * 21 + 1)) == NULL ||
+	    (ipath = join(rdir, "index.txt")) == NULL)
+		goto out;
+	text[0] = '\0';
+	for (i = 0; i < n; i++)
+		if (i == 0 || vs[i] != vs[i - 1])
+			used += (size_t)snprintf(text + used, n * 21 + 1 - used,
+			    "%" PRIu64 "\n", vs[i]);
+	if ((rc = fileio_write_atomic(ipath, text, used, 0644)) != RK_OK) {
+		report(ipath, "cannot write", rc, NULL);
+		goto out;
+	}
+	ex = 0;
+out:
+	closedir(dp);
+	free(vs);
+	free(text);
+	free(ipath);
+	return ex;
+}
+
+static int
 cmd_publish(int argc, char **argv)
 {
 	static const struct option opts[] = {{"to", required_argument, 0, 'T'},
 	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *dir = NULL, *path;
 	char *chdir_ = NULL, *vpath = NULL, *lpath = NULL, vname[32];
+	char *rdir = NULL, *rpath = NULL;
 	struct bundle *b = NULL, *lb = NULL;
 	struct manifest *m = NULL, *lm = NULL;
 	uint8_t *buf = NULL, *old = NULL;
@@ -1362,6 +1431,38 @@ cmd_publish(int argc, char **argv)
 		ex = EXIT_REJECT;
 		goto out;
 	}
+	/*
+	 * A rotation goes under rotations/ first: a device that missed it
+	 * needs it to verify every later latest.rkb.
+	 */
+	if (m->n_next_keys > 0) {
+		if ((rdir = join(chdir_, "rotations")) == NULL ||
+		    (rpath = join(rdir, vname)) == NULL)
+			goto out;
+		if (mkdir(rdir, 0755) != 0 && errno != EEXIST) {
+			report(rdir, "cannot create", RK_EIO, NULL);
+			goto out;
+		}
+		free(old);
+		old = NULL;
+		rc = fileio_read(rpath, BUNDLE_READ_MAX, &old, &old_len);
+		if (rc == RK_OK &&
+		    (old_len != len || memcmp(old, buf, len) != 0)) {
+			cli_warn("%s: exists with other content; refusing to "
+				 "publish two bundles under one version",
+			    rpath);
+			ex = EXIT_REJECT;
+			goto out;
+		}
+		if ((rc = fileio_write_atomic(rpath, buf, len, 0644)) !=
+		    RK_OK) {
+			report(rpath, "cannot write", rc, NULL);
+			goto out;
+		}
+		if ((ex = write_rotation_index(rdir)) != 0)
+			goto out;
+		ex = 1;
+	}
 	if ((rc = fileio_write_atomic(vpath, buf, len, 0644)) != RK_OK) {
 		report(vpath, "cannot write", rc, NULL);
 		goto out;
@@ -1372,8 +1473,12 @@ cmd_publish(int argc, char **argv)
 	}
 	printf("published %s\nlatest    %s -> version %" PRIu64 "\n", vpath,
 	    lpath, m->version);
+	if (rpath != NULL)
+		printf("rotation  %s (signing keys rotate)\n", rpath);
 	ex = 0;
 out:
+	free(rdir);
+	free(rpath);
 	bundle_free(b);
 	bundle_free(lb);
 	manifest_free(m);

@@ -359,4 +359,31 @@ expect_exit 3 "publish refuses a corrupted input" "$BIN" publish \
     www/pub/junk.rkb --to www
 check "latest unchanged after that" cmp -s www/pub/latest.rkb v2.rkb
 
+# ---- publish keeps the rotations ---------------------------------------
+
+"$BIN" keygen -o rot1 >/dev/null
+"$BIN" keygen -o rot2 >/dev/null
+check_not "no rotations folder before a rotation" test -e www/pub/rotations
+"$BIN" create --key k.key --key rot1.key --channel pub --version 10 \
+    --certs cas.pem --next-keys rot1.pub --next-threshold 1 -o r10.rkb \
+    >/dev/null
+"$BIN" create --key rot1.key --channel pub --version 11 --certs cas.pem \
+    -o r11.rkb >/dev/null
+"$BIN" create --key rot1.key --key rot2.key --channel pub --version 12 \
+    --certs cas.pem --next-keys rot2.pub --next-threshold 1 -o r12.rkb \
+    >/dev/null
+expect_exit 0 "publish v10 (rotates to rot1)" "$BIN" publish r10.rkb --to www
+check "it says where the rotation is kept" grep -q 'rotations/10.rkb' \
+    "$T/out"
+check "www/pub/rotations/10.rkb is v10" cmp -s www/pub/rotations/10.rkb \
+    r10.rkb
+check_eq "rotations/index.txt lists 10" "$(cat www/pub/rotations/index.txt)" \
+    10
+expect_exit 0 "publish v11 (no rotation)" "$BIN" publish r11.rkb --to www
+check_not "v11 is not under rotations/" test -e www/pub/rotations/11.rkb
+expect_exit 0 "publish v12 (rotates to rot2)" "$BIN" publish r12.rkb --to www
+check_eq "rotations/index.txt lists 10 and 12, in order" \
+    "$(tr '\n' ' ' <www/pub/rotations/index.txt)" "10 12 "
+check "latest is v12" cmp -s www/pub/latest.rkb r12.rkb
+
 finish
