@@ -216,6 +216,37 @@ fail:
 	return rc;
 }
 
+/*
+ * Records a deferral: the event, the last check with the bundle's
+ * validators (so the next poll is a 304), and the deferred version and
+ * its percentage for status and the census, in one transaction.
+ */
+static int
+record_deferred(struct agent *a, const struct agent_outcome *o,
+    const struct origin *from, unsigned percent)
+{
+	struct store_state st;
+	int rc;
+
+	if ((rc = record(a, "deferred", o, from)) != RK_OK)
+		return rc;
+	if ((rc = store_begin(a->store)) != RK_OK)
+		return rc;
+	if ((rc = store_get_state(a->store, &st)) != RK_OK)
+		goto fail;
+	/* Another writer may have taken it meanwhile. */
+	if (o->version > st.highest_version) {
+		st.deferred_version = o->version;
+		st.deferred_percent = percent;
+		if ((rc = store_set_state(a->store, &st)) != RK_OK)
+			goto fail;
+	}
+	return store_commit(a->store);
+fail:
+	store_abort(a->store);
+	return rc;
+}
+
 static int
 version_sha(void *arg, uint64_t version, uint8_t sha[CRYPTO_SHA256_LEN])
 {
@@ -347,6 +378,45 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 	return store_commit(a->store);
 }
 
+struct change_ctx {
+	struct agent *a;
+	int64_t now;
+	uint64_t version;
+};
+
+static int
+record_change(void *arg, const uint8_t sha[CRYPTO_SHA256_LEN], const char *line)
+{
+	struct change_ctx *c = arg;
+
+	(void)sha;
+	return store_add_event(
+	    c->a->store, c->now, "distrust", c->version, line);
+}
+
+/*
+ * Inside the caller's transaction: one event for each entry in force that
+ * m's distrust list changes, then the change itself.
+ */
+static int
+merge_distrust(struct agent *a, const struct manifest *m, int64_t now)
+{
+	struct change_ctx c = {a, now, m->version};
+	struct store_distrust *d = NULL;
+	size_t nd = 0;
+	int rc;
+
+	if (m->n_distrust == 0)
+		return RK_OK;
+	if ((rc = store_get_distrust(a->store, &d, &nd)) == RK_OK &&
+	    (rc = policy_distrust_changes(d, nd, m, record_change, &c)) ==
+		RK_OK)
+		rc = store_add_distrust(
+		    a->store, m->distrust, m->n_distrust, m->version);
+	free(d);
+	return rc;
+}
+
 /* Stores, activates and exports an accepted bundle (step 9). */
 static int
 activate_new(struct agent *a, const uint8_t *buf, size_t len,
@@ -394,9 +464,13 @@ activate_new(struct agent *a, const uint8_t *buf, size_t len,
 		goto out;
 	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
 	    (rc = store_add_version(a->store, &v, buf, len, sc, n)) != RK_OK ||
-	    (rc = store_add_distrust(
-		 a->store, m->distrust, m->n_distrust, m->version)) != RK_OK)
+	    (rc = merge_distrust(a, m, now)) != RK_OK)
 		goto abort;
+	/* A deferred version is no longer waiting once this one is in. */
+	if (st.deferred_version <= m->version) {
+		st.deferred_version = 0;
+		st.deferred_percent = 0;
+	}
 	st.highest_version = m->version;
 	memcpy(st.highest_sha256, pr->sha256, CRYPTO_SHA256_LEN);
 	if (m->issued_at > st.time_floor)
@@ -512,21 +586,31 @@ free_targets(char **t, size_t n)
 		free(t[i]);
 }
 
-/* The partial-distrust entries of the persistent list, plus m's. */
+/*
+ * The partial-distrust entries in force: m's (a candidate, NULL allowed)
+ * where it mentions a fingerprint, else the persistent list's.
+ */
 static int
 after_list(const struct store_distrust *d, size_t nd, const struct manifest *m,
     struct tls_after **out, size_t *n)
 {
-	size_t i, k = 0, cap = nd + (m != NULL ? m->n_distrust : 0) + 1;
+	size_t i, j, k = 0, cap = nd + (m != NULL ? m->n_distrust : 0) + 1;
 	struct tls_after *a;
 
 	if ((a = calloc(cap, sizeof(*a))) == NULL)
 		return RK_ENOMEM;
-	for (i = 0; i < nd; i++)
-		if (d[i].has_after) {
-			memcpy(a[k].sha256, d[i].sha256, CRYPTO_SHA256_LEN);
-			a[k++].after = d[i].after;
-		}
+	for (i = 0; i < nd; i++) {
+		if (!d[i].has_after)
+			continue;
+		for (j = 0; m != NULL && j < m->n_distrust; j++)
+			if (memcmp(m->distrust[j].sha256, d[i].sha256,
+				CRYPTO_SHA256_LEN) == 0)
+				break;
+		if (m != NULL && j < m->n_distrust)
+			continue; /* m's entry is in force */
+		memcpy(a[k].sha256, d[i].sha256, CRYPTO_SHA256_LEN);
+		a[k++].after = d[i].after;
+	}
 	for (i = 0; m != NULL && i < m->n_distrust; i++)
 		if (m->distrust[i].has_after) {
 			memcpy(a[k].sha256, m->distrust[i].sha256,
@@ -777,7 +861,7 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 		outcome(out, AGENT_CURRENT, RK_OK, pr.version,
 		    "deferred v%" PRIu64 " (rollout %u%%) from %s", pr.version,
 		    pr.rollout_percent, from->source);
-		return record(a, "deferred", out, from);
+		return record_deferred(a, out, from, pr.rollout_percent);
 	}
 	if (pr.verdict == POLICY_ACCEPT &&
 	    (rc = run_probes(a, &pr, notes, sizeof(notes), &why)) != RK_OK) {
@@ -868,7 +952,9 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		return RK_EINVAL;
 	if ((rc = store_get_state(a->store, &st)) != RK_OK)
 		return rc;
-	agent_user_agent(a, &st, 0, ua, sizeof(ua));
+	agent_user_agent(a, &st,
+	    st.deferred_version > st.highest_version ? st.deferred_version : 0,
+	    ua, sizeof(ua));
 	rc = agent_active_pem(a, &pem, &pem_len);
 	if (rc != RK_OK && rc != RK_ENOENT)
 		return rc;
@@ -903,8 +989,17 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 				from.etag = st.etag;
 			if (res.last_modified[0] == '\0')
 				from.last_modified = st.last_modified;
-			outcome(out, AGENT_CURRENT, RK_OK, st.highest_version,
-			    "not modified at %s", urls[i]);
+			if (st.deferred_version > st.highest_version)
+				outcome(out, AGENT_CURRENT, RK_OK,
+				    st.highest_version,
+				    "not modified at %s: still deferred "
+				    "v%" PRIu64 " (rollout %u%%)",
+				    urls[i], st.deferred_version,
+				    st.deferred_percent);
+			else
+				outcome(out, AGENT_CURRENT, RK_OK,
+				    st.highest_version, "not modified at %s",
+				    urls[i]);
 			rc = record(a, "current", out, &from);
 			fetch_res_free(&res);
 			goto out;
