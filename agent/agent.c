@@ -25,6 +25,7 @@
 #include "pem.h"
 #include "policy.h"
 #include "rfc3339.h"
+#include "rotation.h"
 #include "strcopy.h"
 #include "trustset.h"
 
@@ -882,6 +883,7 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 	if (pr.verdict == POLICY_REJECT) {
 		outcome(out, AGENT_REJECTED, pr.err, pr.version, "%s (from %s)",
 		    pr.why.msg, from->source);
+		out->keys_behind = pr.pins_failed;
 		return record(a,
 		    pr.err == RK_EEQUIV ? "equivocation" : "rejected", out,
 		    NULL);
@@ -904,6 +906,196 @@ agent_apply(struct agent *a, const uint8_t *buf, size_t len, const char *source,
 	struct origin from = {source, NULL, NULL, NULL};
 
 	return apply(a, buf, len, &from, out);
+}
+
+/* Records one event of the rotation walk in a transaction of its own. */
+static void rotation_event(struct agent *a, uint64_t version, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static void
+rotation_event(struct agent *a, uint64_t version, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (store_begin(a->store) != RK_OK)
+		return;
+	/* Best effort: a lost event must not stop the walk. */
+	if (store_add_event(a->store, now_s(), "rotation", version, detail) !=
+		RK_OK ||
+	    store_commit(a->store) != RK_OK)
+		store_abort(a->store);
+}
+
+/*
+ * One step of the walk, judged and taken inside one write transaction
+ * against the keys pinned then: the bundle must verify under them, be of
+ * this channel, carry version v (the name it was published under) above
+ * both the highest version and the step before, and rotate the keys with
+ * a threshold of the new keys' signatures.  It is taken for its keys
+ * only, expired or not: its certificates are not used.  *taken says
+ * whether it was; a refusal is an event, not an error.
+ */
+static int
+rotation_step(struct agent *a, const uint8_t *buf, size_t len, uint64_t v,
+    uint64_t after, const char *src, int *taken)
+{
+	struct store_state st;
+	struct pubkey **keys = NULL;
+	struct bundle *b = NULL;
+	struct manifest *m = NULL;
+	struct rk_why why = {""};
+	char detail[512] = "";
+	size_t nkeys = 0;
+	int rc;
+
+	*taken = 0;
+	if ((rc = store_begin(a->store)) != RK_OK)
+		return rc;
+	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
+	    (rc = store_get_keys(a->store, &keys, &nkeys)) != RK_OK)
+		goto abort;
+	rc = bundle_open(buf, len, a->cfg->max_bundle_size, keys, nkeys,
+	    st.threshold, &b, &m, &why);
+	if (rc == RK_ENOMEM || rc == RK_ECRYPTO)
+		goto abort;
+	if (rc != RK_OK)
+		snprintf(detail, sizeof(detail), "%s", why.msg);
+	else if (strcmp(m->channel, st.channel) != 0)
+		snprintf(detail, sizeof(detail), "channel \"%s\"", m->channel);
+	else if (m->version != v)
+		snprintf(detail, sizeof(detail),
+		    "it is v%" PRIu64 ", published as v%" PRIu64, m->version,
+		    v);
+	else if (m->version <= st.highest_version || m->version <= after)
+		snprintf(detail, sizeof(detail),
+		    "not above v%" PRIu64 " already verified",
+		    after > st.highest_version ? after : st.highest_version);
+	else if (m->n_next_keys == 0)
+		snprintf(detail, sizeof(detail), "it rotates no keys");
+	if (detail[0] != '\0') {
+		store_abort(a->store);
+		rotation_event(a, v,
+		    "key rotation catch-up: v%" PRIu64 " from %s refused: %s",
+		    v, src, detail);
+		rc = RK_OK;
+		goto out;
+	}
+	if ((rc = store_set_keys(a->store, m->next_keys, m->n_next_keys,
+		 m->next_threshold)) != RK_OK ||
+	    (rc = store_add_event(a->store, now_s(), "rotation", v,
+		 m->expires_at > now_s() ? "signing keys rotated by the key "
+					   "rotation catch-up (its "
+					   "certificates are not used)"
+					 : "signing keys rotated by the key "
+					   "rotation catch-up from an "
+					   "expired bundle (keys only)")) !=
+		RK_OK)
+		goto abort;
+	if ((rc = store_commit(a->store)) != RK_OK)
+		goto out;
+	*taken = 1;
+	goto out;
+abort:
+	store_abort(a->store);
+out:
+	free_keys(keys, nkeys);
+	bundle_free(b);
+	manifest_free(m);
+	return rc;
+}
+
+/*
+ * The key-rotation catch-up for a bundle from url that the pinned keys
+ * cannot verify (see agent_check()).  *rotated gets the number of steps
+ * taken.  What the server hides, reorders or forges only costs steps
+ * (each refusal is an event): the keys move only along rotations the
+ * pinned keys signed.
+ */
+static int
+catch_up(struct agent *a, const char *url, const struct fetch_req *proto,
+    size_t *rotated)
+{
+	struct store_state st;
+	struct fetch_req req;
+	struct fetch_res res;
+	struct rk_why why = {""};
+	uint64_t *vs = NULL, walked = 0;
+	size_t nvs = 0, i, steps = 0;
+	char rurl[1024];
+	int rc, taken;
+
+	*rotated = 0;
+	if (rotation_url(url, 0, rurl, sizeof(rurl)) != RK_OK)
+		return RK_OK; /* no folder to look in */
+	req = *proto;
+	req.url = rurl;
+	req.etag = NULL;
+	req.last_modified = NULL;
+	req.max_size = ROTATION_INDEX_MAX;
+	memset(&res, 0, sizeof(res));
+	rc = a->fetch(a->fetch_arg, &req, &res, &why);
+	if (rc == RK_ENOMEM)
+		goto out;
+	if (rc == RK_OK && res.status == 200)
+		rc = rotation_index_parse(res.body, res.len, &vs, &nvs, &why);
+	else if (rc == RK_OK)
+		rc = rk_fail(&why, RK_ENET, "HTTP %ld", res.status);
+	fetch_res_free(&res);
+	if (rc == RK_ENOMEM)
+		goto out;
+	if (rc != RK_OK) {
+		rotation_event(
+		    a, 0, "key rotation catch-up: %s: %s", rurl, why.msg);
+		rc = RK_OK;
+		goto out;
+	}
+	if ((rc = store_get_state(a->store, &st)) != RK_OK)
+		goto out;
+	walked = st.highest_version;
+	for (i = 0; i < nvs && steps < ROTATION_MAX_STEPS; i++) {
+		if (vs[i] <= walked)
+			continue;
+		if (rotation_url(url, vs[i], rurl, sizeof(rurl)) != RK_OK)
+			break;
+		steps++;
+		req = *proto;
+		req.url = rurl;
+		req.etag = NULL;
+		req.last_modified = NULL;
+		memset(&res, 0, sizeof(res));
+		why.msg[0] = '\0';
+		rc = a->fetch(a->fetch_arg, &req, &res, &why);
+		if (rc == RK_OK && res.status != 200)
+			rc = rk_fail(&why, RK_ENET, "HTTP %ld", res.status);
+		if (rc == RK_ENOMEM) {
+			fetch_res_free(&res);
+			goto out;
+		}
+		if (rc != RK_OK) {
+			fetch_res_free(&res);
+			rotation_event(a, vs[i],
+			    "key rotation catch-up: cannot fetch %s: %s", rurl,
+			    why.msg);
+			continue;
+		}
+		rc = rotation_step(
+		    a, res.body, res.len, vs[i], walked, rurl, &taken);
+		fetch_res_free(&res);
+		if (rc != RK_OK)
+			goto out;
+		if (taken) {
+			walked = vs[i];
+			(*rotated)++;
+		}
+	}
+	rc = RK_OK;
+out:
+	free(vs);
+	return rc;
 }
 
 void
@@ -1006,6 +1198,15 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		}
 		if (rc == RK_OK) {
 			rc = apply(a, res.body, res.len, &from, out);
+			if (rc == RK_OK && out->result == AGENT_REJECTED &&
+			    out->keys_behind) {
+				size_t rotated = 0;
+
+				rc = catch_up(a, urls[i], &req, &rotated);
+				if (rc == RK_OK && rotated > 0)
+					rc = apply(
+					    a, res.body, res.len, &from, out);
+			}
 			fetch_res_free(&res);
 			if (rc != RK_OK)
 				goto out;

@@ -30,6 +30,7 @@ struct agent_outcome {
 	int err;	  /* rk_err: the reason for REJECTED and ERROR */
 	uint64_t version; /* the bundle's, when known */
 	char detail[512]; /* one line, for people and the event log */
+	int keys_behind;  /* REJECTED: the pinned keys cannot verify it */
 };
 
 struct agent;
@@ -105,7 +106,12 @@ int agent_init(const struct config *cfg, const char *db_path,
 /*
  * One poll of url, or of the configured mirrors in order when url is
  * NULL.  The outcome is in *out; the return value is RK_OK whenever an
- * outcome was recorded (also for REJECTED and ERROR).
+ * outcome was recorded (also for REJECTED and ERROR).  When the pinned
+ * keys cannot verify the bundle, the agent first walks the key rotations
+ * published beside it (rotations/index.txt, then rotations/N.rkb in
+ * version order, at most ROTATION_MAX_STEPS), each verified under the keys
+ * the step before pinned and taken for its keys only; then it judges the
+ * bundle again.  Each step is recorded as an event ("rotation").
  */
 int agent_check(
     struct agent *a, const char *url, struct agent_outcome *out) RK_WUR;

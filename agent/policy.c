@@ -259,6 +259,7 @@ policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf, size_t len,
 		 ctx->threshold, NULL, &why)) != RK_OK) {
 		if (rc != RK_ESIG)
 			goto fail;
+		r.pins_failed = 1;
 		rc = reject(&r, RK_ESIG, why.msg);
 		goto done;
 	}

@@ -60,6 +60,7 @@ struct policy_result {
 	uint8_t sha256[CRYPTO_SHA256_LEN]; /* of the candidate file */
 	uint64_t version;		   /* 0 until the manifest parsed */
 	unsigned rollout_percent;	   /* POLICY_DEFER: the bundle's */
+	int pins_failed; /* REJECT: too few valid signatures by the pins */
 	/* POLICY_ACCEPT only; freed by policy_result_free(): */
 	struct bundle *bundle;
 	struct manifest *manifest;
