@@ -34,6 +34,7 @@
 #include "fileio.h"
 #include "fixture.h"
 #include "pem.h"
+#include "policy.h"
 #include "store.h"
 
 #define URL1 "http://mirror1.test/test/latest.rkb"
@@ -1513,6 +1514,82 @@ test_census_user_agent(void **state)
 	    f->fake.reqs[2].user_agent, "rootkeeper/" RK_VERSION_STRING);
 }
 
+/*
+ * A rollout that leaves the device out: verified, not activated, nothing
+ * raised, validators kept; the 304 after it and the census say so; a
+ * later version ends it; a sideload ignores it.
+ */
+static void
+test_rollout_deferred(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2), s3 = spec(f, 3);
+	struct store_state st;
+	struct agent_outcome o;
+	struct rollout r;
+	unsigned i;
+
+	memset(&r, 0, sizeof(r));
+	r.percent = 10;
+	memcpy(r.seed, "wave", 5);
+	for (i = 0;; i++) {
+		snprintf(
+		    f->cfg.device_id, sizeof(f->cfg.device_id), "dev-%u", i);
+		if (!policy_rollout_takes(&r, f->cfg.device_id))
+			break;
+	}
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	s2.rollout_percent = 10;
+	s2.rollout_seed = "wave";
+	SET(s2, certs, ROOT_A);
+	serve(f, 0, &s2, "\"e2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 2);
+	assert_non_null(strstr(o.detail, "deferred v2 (rollout 10%)"));
+	expect_event(f, 0, "deferred", 2);
+	st = state_of(f);
+	assert_int_equal(st.active_version, 1);
+	assert_int_equal(st.highest_version, 1);
+	assert_int_equal(st.time_floor, s1.issued_at);
+	assert_int_equal(st.deferred_version, 2);
+	assert_int_equal(st.deferred_percent, 10);
+	assert_string_equal(st.etag, "\"e2\"");
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+
+	/* The next poll sends the validators; the 304 says still deferred. */
+	not_modified(f, 0, "\"e2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 1);
+	assert_string_equal(f->fake.reqs[1].etag, "\"e2\"");
+	assert_non_null(strstr(o.detail, "still deferred v2 (rollout 10%)"));
+	assert_non_null(strstr(f->fake.reqs[1].user_agent, "; deferred=2)"));
+	assert_null(strstr(f->fake.reqs[0].user_agent, "deferred"));
+
+	/* A sideload of it ignores the rollout. */
+	{
+		uint8_t *buf;
+		size_t len;
+
+		buf = fixture_make(f->p, &s2, &len);
+		assert_int_equal(
+		    agent_apply(f->a, buf, len, "usb.rkb", &o), RK_OK);
+		expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+		free(buf);
+	}
+	st = state_of(f);
+	assert_int_equal(st.active_version, 2);
+	assert_int_equal(st.deferred_version, 0);
+	EXPECT_SET(f, ROOT_A);
+
+	/* At 100% (and without a rollout) everyone takes it. */
+	s3.rollout_percent = 100;
+	s3.rollout_seed = "wave";
+	serve(f, 0, &s3, "\"e3\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 3);
+	assert_null(strstr(f->fake.reqs[2].user_agent, "deferred"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1541,6 +1618,7 @@ main(void)
 	    T(test_probes),
 	    T(test_probe_targets),
 	    T(test_census_user_agent),
+	    T(test_rollout_deferred),
 	};
 
 	return cmocka_run_group_tests_name(
