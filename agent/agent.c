@@ -1206,6 +1206,11 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 				if (rc == RK_OK && rotated > 0)
 					rc = apply(
 					    a, res.body, res.len, &from, out);
+				if (rc == RK_OK && rotated > 0)
+					append(out->detail, sizeof(out->detail),
+					    " (after %zu key rotation%s caught "
+					    "up)",
+					    rotated, rotated == 1 ? "" : "s");
 			}
 			fetch_res_free(&res);
 			if (rc != RK_OK)

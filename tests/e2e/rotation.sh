@@ -110,6 +110,8 @@ expect_exit 3 "control: A alone cannot verify v5" "$SIGN" verify \
 
 on sleeper check
 check_eq "the sleeper's check: exit 0" "$RC" 0
+check "it says it caught up two rotations" grep -q \
+    'activated v5 .*(after 2 key rotations caught up)' "$T/out"
 on sleeper status --json
 cp "$T/out" st.json
 check_eq "it is on v5 now" \
