@@ -1585,6 +1585,62 @@ test_race_distrust(void **state)
 }
 
 /*
+ * The distrust entries in force too: another writer lifts A before this
+ * bundle, which distrusts A again, commits; the change recorded is the
+ * one from the state it commits to (lifted -> never), not the one it was
+ * first judged on (never -> never, no change at all).
+ */
+static void
+test_race_distrust_in_force(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2), s3 = spec(f, 3);
+	struct store_distrust *d = NULL;
+	struct store_event *ev = NULL;
+	struct interloper in;
+	struct agent_outcome o;
+	struct store *s;
+	size_t n = 0, nev = 0;
+
+	memset(&in, 0, sizeof(in));
+	in.f = f;
+	SET(s2, certs, ROOT_A, ROOT_B);
+	SET(s2, lift, ROOT_A);
+	in.buf = fixture_make(f->p, &s2, &in.len);
+	f->cfg.probes[0] = strdup("hub.test:8883");
+	f->cfg.n_probes = 1;
+	SET(s1, certs, ROOT_B);
+	SET(s1, distrust, ROOT_A);
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	agent_set_tls(f->a, interloper_tls, &in);
+	SET(s3, certs, ROOT_B);
+	SET(s3, distrust, ROOT_A);
+	serve(f, 0, &s3, NULL);
+	o = check(f);
+	expect_outcome(&in.o, AGENT_UPDATED, RK_OK, 2);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 3);
+	expect_event(f, 0, "updated", 3);
+	expect_event(f, 1, "distrust", 3);
+	expect_event(f, 2, "updated", 2);
+	expect_event(f, 3, "distrust", 2);
+	s = peek(f);
+	assert_int_equal(store_get_distrust(s, &d, &n), RK_OK);
+	assert_int_equal(store_list_events(s, 2, &ev, &nev), RK_OK);
+	store_close(s);
+	assert_int_equal(nev, 2);
+	assert_non_null(
+	    strstr(ev[1].detail, "moved from lifted to never trusted by v3"));
+	free(ev);
+	assert_int_equal(n, 1);
+	assert_false(d[0].lifted);
+	assert_false(d[0].has_after);
+	assert_int_equal(d[0].since_version, 3);
+	free(d);
+	EXPECT_SET(f, ROOT_B);
+	free(in.buf);
+}
+
+/*
  * A newer version than the other writer's commits, and the highest
  * version is the newest of the two whichever commits last.
  */
@@ -2022,6 +2078,7 @@ main(void)
 	    T(test_race_rotation),
 	    T(test_race_distrust),
 	    T(test_race_newer_wins),
+	    T(test_race_distrust_in_force),
 	    T(test_init_leftovers),
 	    T(test_init_retried),
 	    T(test_issued_in_future),
