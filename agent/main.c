@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,9 +27,11 @@
 #include "crypto.h"
 #include "fetch.h"
 #include "fileio.h"
+#include "help.h"
 #include "jsonw.h"
 #include "log.h"
 #include "manifest.h"
+#include "notify.h"
 #include "rfc3339.h"
 #include "status.h"
 #include "store.h"
@@ -44,36 +47,20 @@ static volatile int stop_requested;
 _Static_assert(sizeof(sig_atomic_t) == sizeof(int), "sig_atomic_t is int");
 static volatile sig_atomic_t reload_requested;
 
-static const char usage_text[] =
-    "usage: rootkeeper [--config FILE] [--db PATH] COMMAND [OPTIONS]\n"
-    "\n"
-    "Keep this device's trusted root CAs current from signed bundles.\n"
-    "\n"
-    "commands:\n"
-    "  init --pin PUB.pem [--pin ...] [--threshold K] [--channel C]\n"
-    "       [--bundle FACTORY.rkb]\n"
-    "      provision the store: pinned keys, channel (default: the\n"
-    "      config's, else the factory bundle's), optional factory bundle\n"
-    "  check [--url URL]   one poll: fetch, verify, store, activate, export\n"
-    "  apply FILE          the same from a local file (sideload, USB)\n"
-    "  run                 daemon: check every interval (+ random jitter),\n"
-    "                      back off on errors; SIGTERM/SIGINT stop it,\n"
-    "                      SIGHUP re-reads the config\n"
-    "  status [--json]     health; exit 0 ok, 1 warning, 2 critical,\n"
-    "                      3 unknown\n"
-    "  list [--json]       stored versions\n"
-    "  certs [--json]      the active trust set\n"
-    "  events [--json]     the event log, newest first\n"
-    "  rollback [--to N]   activate an older stored version\n"
-    "  export --pem FILE   write the active set as PEM\n"
-    "\n"
-    "options:\n"
-    "  --config FILE  configuration (default " CONFIG_DEFAULT_PATH ",\n"
-    "                 which may be missing)\n"
-    "  --db PATH      the store (default: the config's db, "
-    "else " CONFIG_DEFAULT_DB ")\n"
-    "\n"
-    "exit status: 0 success, 1 error, 2 usage error, 3 bundle rejected\n";
+/* --help and per-command help, from the table the manual page is made of. */
+static const struct help_entry help_table[] = {
+#include "help_table.h"
+#include "help.def"
+};
+#define HELP_N (sizeof(help_table) / sizeof(help_table[0]))
+
+/* `rootkeeper CMD --help`: that command's help, or the whole help. */
+static void
+print_help(const char *cmd)
+{
+	if (cmd == NULL || help_print_cmd(help_table, HELP_N, cmd, stdout) != 0)
+		help_print(help_table, HELP_N, stdout);
+}
 
 static void
 fmt_time(int64_t t, char out[RFC3339_LEN + 1])
@@ -167,6 +154,30 @@ refresh_probes(struct agent *a)
 
 /* ---- init --------------------------------------------------------- */
 
+/*
+ * The store's folder (/var/lib/rootkeeper on a fresh device), made 0755
+ * when missing: status and librootkeeper readers need to reach the store.
+ */
+static int
+make_parent(const char *path)
+{
+	char *copy = strdup(path);
+	int rc;
+
+	if (copy == NULL) {
+		cli_warn("out of memory");
+		return 1;
+	}
+	rc = fileio_mkdirs(dirname(copy), 0755);
+	if (rc == RK_EINVAL)
+		cli_warn("%s: the store's folder is not a folder", path);
+	else if (rc != RK_OK)
+		cli_warn("%s: cannot create the store's folder: %s", path,
+		    strerror(errno));
+	free(copy);
+	return rc == RK_OK ? 0 : 1;
+}
+
 static int
 cmd_init(struct env *e, int argc, char **argv)
 {
@@ -208,7 +219,7 @@ cmd_init(struct env *e, int argc, char **argv)
 			bundle = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("init: bad option");
@@ -269,6 +280,8 @@ cmd_init(struct env *e, int argc, char **argv)
 		memcpy(chan, m->channel, sizeof(chan));
 		channel = chan;
 	}
+	if ((ex = make_parent(e->db)) != 0)
+		goto out;
 	rc = agent_init(&e->cfg, e->db, e->export_path, pins, npins,
 	    (unsigned)thr, channel, factory, flen, &o);
 	if (rc != RK_OK) {
@@ -305,7 +318,7 @@ cmd_check(struct env *e, int argc, char **argv)
 			url = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("check: bad option");
@@ -343,7 +356,7 @@ cmd_apply(struct env *e, int argc, char **argv)
 	int rc, ex;
 
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-		fputs(usage_text, stdout);
+		print_help(argv[0]);
 		return 0;
 	}
 	if (argc != 2)
@@ -390,7 +403,7 @@ cmd_rollback(struct env *e, int argc, char **argv)
 						 "version number");
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("rollback: bad option");
@@ -430,7 +443,7 @@ cmd_export(struct env *e, int argc, char **argv)
 			path = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("export: bad option");
@@ -479,21 +492,44 @@ install_signals(void)
 	return 0;
 }
 
-/* Sleeps until deadline, or until a signal asks for something. */
+/*
+ * Sleeps until deadline, or until a signal asks for something; under a
+ * systemd watchdog (period wd seconds, 0: none) it wakes to ping it at
+ * half the period.
+ */
 static void
-sleep_until(int64_t deadline)
+sleep_until(int64_t deadline, int64_t wd)
 {
+	int64_t now, step = wd > 1 ? wd / 2 : 60;
 	struct timespec ts;
-	int64_t now;
 
+	if (step > 60)
+		step = 60;
 	while (!stop_requested && !reload_requested) {
+		if (wd > 0)
+			notify_send("WATCHDOG=1");
 		now = (int64_t)time(NULL);
 		if (now >= deadline)
 			return;
-		ts.tv_sec = (time_t)(deadline - now > 60 ? 60 : deadline - now);
+		ts.tv_sec =
+		    (time_t)(deadline - now > step ? step : deadline - now);
 		ts.tv_nsec = 0;
 		nanosleep(&ts, NULL);
 	}
+}
+
+/* systemd's STATUS= line: what the last check did, on one line. */
+static void
+notify_status(const struct agent_outcome *o)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "STATUS=last check: %s: %.200s",
+	    agent_result_name(o->result), o->detail);
+	for (char *p = msg; *p != '\0'; p++)
+		if (*p == '\n')
+			*p = ' ';
+	notify_send(msg);
 }
 
 static int64_t
@@ -588,6 +624,7 @@ cmd_run(struct env *e, int argc, char **argv)
 	log_info("started: store %s, %zu url(s), every %" PRId64
 		 "s + up to %" PRId64 "s",
 	    e->db, e->cfg.n_urls, e->cfg.interval, e->cfg.jitter);
+	notify_send("READY=1\nSTATUS=started");
 	while (!stop_requested) {
 		if (reload_requested) {
 			reload_requested = 0;
@@ -614,6 +651,7 @@ cmd_run(struct env *e, int argc, char **argv)
 			    o.detail);
 		}
 		refresh_probes(a);
+		notify_status(&o);
 		if (o.result == AGENT_ERROR) {
 			failures++;
 			delay = backoff(failures, e->cfg.interval);
@@ -626,9 +664,13 @@ cmd_run(struct env *e, int argc, char **argv)
 			log_warn("cannot record the next check time");
 		fmt_time(next, t);
 		log_debug("next check at %s", t);
-		sleep_until(next);
+		sleep_until(next, notify_watchdog_interval());
 	}
 	log_info("stopping on request");
+	notify_send("STOPPING=1");
+	/* No daemon, no next check: status must not promise one. */
+	if (agent_set_next_check(a, 0) != RK_OK)
+		log_warn("cannot clear the next check time");
 	agent_close(a);
 	return 0;
 }
@@ -658,7 +700,7 @@ cmd_status(struct env *e, int argc, char **argv)
 
 	if ((ex = json_flag("status", argc, argv, &json)) != 0) {
 		if (ex < 0)
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 		return ex < 0 ? 0 : ex;
 	}
 	nt = agent_probe_targets(&e->cfg, targets, AGENT_MAX_TARGETS);
@@ -718,7 +760,7 @@ cmd_list(struct env *e, int argc, char **argv)
 
 	if ((ex = json_flag("list", argc, argv, &json)) != 0) {
 		if (ex < 0)
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 		return ex < 0 ? 0 : ex;
 	}
 	if ((ex = open_ro(e, &s)) != 0)
@@ -793,7 +835,7 @@ cmd_certs(struct env *e, int argc, char **argv)
 
 	if ((ex = json_flag("certs", argc, argv, &json)) != 0) {
 		if (ex < 0)
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 		return ex < 0 ? 0 : ex;
 	}
 	if ((ex = open_ro(e, &s)) != 0)
@@ -881,7 +923,7 @@ cmd_events(struct env *e, int argc, char **argv)
 
 	if ((ex = json_flag("events", argc, argv, &json)) != 0) {
 		if (ex < 0)
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 		return ex < 0 ? 0 : ex;
 	}
 	if ((ex = open_ro(e, &s)) != 0)
@@ -951,7 +993,7 @@ main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
-			fputs(usage_text, stdout);
+			print_help(NULL);
 			return 0;
 		}
 		if (strcmp(argv[i], "--version") == 0) {
@@ -969,6 +1011,8 @@ main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return cli_usage("no command given");
+	if ((ex = help_dispatch(help_table, HELP_N, argc - i, argv + i)) >= 0)
+		return ex;
 	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		if (strcmp(argv[i], cmds[k].name) == 0)
 			break;
