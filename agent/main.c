@@ -17,9 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "agent.h"
+#include "capath.h"
 #include "args.h"
 #include "cli.h"
 #include "bundle.h"
@@ -28,10 +30,12 @@
 #include "fetch.h"
 #include "fileio.h"
 #include "help.h"
+#include "hook.h"
 #include "jsonw.h"
 #include "log.h"
 #include "manifest.h"
 #include "notify.h"
+#include "pem.h"
 #include "rfc3339.h"
 #include "status.h"
 #include "store.h"
@@ -40,7 +44,8 @@
 #define EXIT_USAGE CLI_EXIT_USAGE
 #define EXIT_REJECT 3
 #define MAX_PINS 16
-#define BACKOFF_BASE 60 /* seconds: the first retry after an error */
+#define BACKOFF_BASE 60	 /* seconds: the first retry after an error */
+#define HOOK_TIMEOUT 300 /* seconds an on_change command may take */
 
 /* An int so that fetch can watch it too; the same type as sig_atomic_t. */
 static volatile int stop_requested;
@@ -119,11 +124,78 @@ open_agent(struct env *e, struct agent **a)
 }
 
 /*
- * Every command that writes starts here: the export must show the active
- * set before anything else happens.
+ * The active set as a CApath folder (export_dir, capath.h), from the same
+ * PEM the export file holds.  *changed says whether it was rewritten.
  */
 static int
-sync_export(struct agent *a)
+export_capath(
+    struct agent *a, const char *dir, int *changed, struct rk_why *why)
+{
+	const uint8_t **der = NULL;
+	uint8_t **owned = NULL;
+	size_t *len = NULL, n = 0, cap = 0, pos = 0, plen = 0, i;
+	char *pem = NULL;
+	int rc;
+
+	*changed = 0;
+	if ((rc = agent_active_pem(a, &pem, &plen)) != RK_OK) {
+		if (rc == RK_ENOENT)
+			return RK_OK; /* nothing active, nothing to export */
+		return rk_fail(why, rc, "no active set: %s", rk_strerror(rc));
+	}
+	for (;;) {
+		uint8_t *d;
+		size_t dl;
+
+		rc = pem_next(pem, plen, &pos, "CERTIFICATE", NULL, &d, &dl);
+		if (rc == RK_ENOENT) {
+			rc = RK_OK;
+			break;
+		}
+		if (rc != RK_OK) {
+			rk_fail(why, rc, "the active set does not read back");
+			goto out;
+		}
+		if (n == cap) {
+			void *nd, *no, *nl;
+
+			cap = cap ? 2 * cap : 64;
+			nd = realloc(der, cap * sizeof(*der));
+			if (nd != NULL)
+				der = nd;
+			no = realloc(owned, cap * sizeof(*owned));
+			if (no != NULL)
+				owned = no;
+			nl = realloc(len, cap * sizeof(*len));
+			if (nl != NULL)
+				len = nl;
+			if (nd == NULL || no == NULL || nl == NULL) {
+				free(d);
+				rc = rk_fail(why, RK_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+		der[n] = owned[n] = d;
+		len[n++] = dl;
+	}
+	rc = capath_write(dir, der, len, n, changed, why);
+out:
+	for (i = 0; i < n; i++)
+		free(owned[i]);
+	free(owned);
+	free(der);
+	free(len);
+	free(pem);
+	return rc;
+}
+
+/*
+ * Every command that writes starts here: the export (and the CApath
+ * folder, when export_dir is set) must show the active set before
+ * anything else happens.
+ */
+static int
+sync_export(struct env *e, struct agent *a)
 {
 	struct rk_why why = {""};
 	int rewrote = 0, rc;
@@ -136,7 +208,53 @@ sync_export(struct agent *a)
 	if (rewrote)
 		cli_warn("note: the export did not match the active set; "
 			 "rewritten");
+	if (e->cfg.export_dir == NULL)
+		return 0;
+	if (export_capath(a, e->cfg.export_dir, &rewrote, &why) != RK_OK) {
+		cli_warn("export_dir: %s", why.msg);
+		return 1;
+	}
+	if (rewrote)
+		cli_warn("note: %s did not match the active set; rewritten",
+		    e->cfg.export_dir);
 	return 0;
+}
+
+/*
+ * After an activation or a rollback to version: the CApath folder, then
+ * the on_change hook (hook.h).  Their failures are logged; the activation
+ * stands.
+ */
+static void
+after_change(struct env *e, struct agent *a, uint64_t version)
+{
+	struct rk_why why = {""};
+	int changed, wstatus = 0, timed_out = 0, rc;
+
+	if (e->cfg.export_dir != NULL &&
+	    export_capath(a, e->cfg.export_dir, &changed, &why) != RK_OK)
+		log_error("export_dir: %s", why.msg);
+	if (e->cfg.on_change == NULL)
+		return;
+	rc = hook_run(e->cfg.on_change, version, e->export_path,
+	    e->cfg.export_dir, HOOK_TIMEOUT, &wstatus, &timed_out);
+	if (rc != RK_OK)
+		log_error("on_change: cannot run /bin/sh: %s; v%" PRIu64
+			  " stays active",
+		    strerror(errno), version);
+	else if (timed_out)
+		log_error("on_change: killed after %d s; v%" PRIu64
+			  " stays active",
+		    HOOK_TIMEOUT, version);
+	else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+		log_info("on_change: done for v%" PRIu64, version);
+	else if (WIFEXITED(wstatus))
+		log_error("on_change: exited %d; v%" PRIu64 " stays active",
+		    WEXITSTATUS(wstatus), version);
+	else
+		log_error("on_change: killed by signal %d; v%" PRIu64
+			  " stays active",
+		    WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0, version);
 }
 
 /*
@@ -291,6 +409,15 @@ cmd_init(struct env *e, int argc, char **argv)
 	}
 	printf("%s: %s\n", e->db, o.detail);
 	ex = o.err != RK_OK ? 1 : 0;
+	/* The factory set is an activation too. */
+	if (factory != NULL &&
+	    (e->cfg.export_dir != NULL || e->cfg.on_change != NULL)) {
+		struct agent *a = NULL;
+
+		if (open_agent(e, &a) == 0)
+			after_change(e, a, o.version);
+		agent_close(a);
+	}
 out:
 	for (i = 0; i < npins; i++)
 		pubkey_free(pins[i]);
@@ -332,13 +459,15 @@ cmd_check(struct env *e, int argc, char **argv)
 				 "config)");
 	if ((ex = open_agent(e, &a)) != 0)
 		return ex;
-	if ((ex = sync_export(a)) == 0) {
+	if ((ex = sync_export(e, a)) == 0) {
 		rc = agent_check(a, url, &o);
 		if (rc != RK_OK) {
 			cli_warn("check: %s", rk_strerror(rc));
 			ex = 1;
 		} else {
 			ex = exit_for_outcome(&o);
+			if (o.result == AGENT_UPDATED)
+				after_change(e, a, o.version);
 		}
 		refresh_probes(a);
 	}
@@ -374,11 +503,13 @@ cmd_apply(struct env *e, int argc, char **argv)
 		cli_warn("%s: %s", argv[1], strerror(errno));
 		return 1;
 	}
-	if ((ex = open_agent(e, &a)) == 0 && (ex = sync_export(a)) == 0) {
+	if ((ex = open_agent(e, &a)) == 0 && (ex = sync_export(e, a)) == 0) {
 		rc = agent_apply(a, buf, len, argv[1], &o);
 		ex = rc != RK_OK ? 1 : exit_for_outcome(&o);
 		if (rc != RK_OK)
 			cli_warn("apply: %s", rk_strerror(rc));
+		else if (o.result == AGENT_UPDATED)
+			after_change(e, a, o.version);
 	}
 	agent_close(a);
 	free(buf);
@@ -414,13 +545,15 @@ cmd_rollback(struct env *e, int argc, char **argv)
 		    "rollback: unexpected argument '%s'", argv[optind]);
 	if ((ex = open_agent(e, &a)) != 0)
 		return ex;
-	if ((ex = sync_export(a)) == 0) {
+	if ((ex = sync_export(e, a)) == 0) {
 		rc = agent_rollback(a, to, &o);
 		if (rc != RK_OK) {
 			cli_warn("rollback: %s", rk_strerror(rc));
 			ex = 1;
 		} else {
 			ex = exit_for_outcome(&o);
+			if (o.result == AGENT_UPDATED)
+				after_change(e, a, o.version);
 		}
 	}
 	agent_close(a);
@@ -431,16 +564,22 @@ static int
 cmd_export(struct env *e, int argc, char **argv)
 {
 	static const struct option opts[] = {{"pem", required_argument, 0, 'p'},
-	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	const char *path = NULL;
+	    {"dir", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0}};
+	const char *path = NULL, *dir = NULL;
 	struct agent *a = NULL;
 	struct rk_why why = {""};
-	int c, rc, ex;
+	char *pem = NULL;
+	size_t len = 0;
+	int c, rc, ex, changed = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			path = optarg;
+			break;
+		case 'd':
+			dir = optarg;
 			break;
 		case 'h':
 			print_help(argv[0]);
@@ -449,18 +588,44 @@ cmd_export(struct env *e, int argc, char **argv)
 			return cli_usage("export: bad option");
 		}
 	}
-	if (path == NULL || optind != argc)
-		return cli_usage("export: needs --pem FILE");
+	if ((path == NULL && dir == NULL) || optind != argc)
+		return cli_usage("export: needs --pem FILE (- for standard "
+				 "output) or --dir DIR");
 	if ((ex = open_agent(e, &a)) != 0)
 		return ex;
-	if ((ex = sync_export(a)) == 0) {
+	if ((ex = sync_export(e, a)) != 0)
+		goto out;
+	ex = 1;
+	if (path != NULL && strcmp(path, "-") == 0) {
+		if ((rc = agent_active_pem(a, &pem, &len)) != RK_OK) {
+			cli_warn("export: no active trust set to export");
+			goto out;
+		}
+		if (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0) {
+			cli_warn(
+			    "export: standard output: %s", strerror(errno));
+			goto out;
+		}
+	} else if (path != NULL) {
 		if ((rc = agent_export(a, path, &why)) != RK_OK) {
 			cli_warn("export: %s", why.msg);
-			ex = 1;
-		} else {
-			printf("exported the active set to %s\n", path);
+			goto out;
 		}
+		printf("exported the active set to %s\n", path);
 	}
+	if (dir != NULL) {
+		if ((rc = export_capath(a, dir, &changed, &why)) != RK_OK) {
+			cli_warn("export: %s", why.msg);
+			goto out;
+		}
+		/* With --pem -, standard output holds the PEM alone. */
+		if (path == NULL || strcmp(path, "-") != 0)
+			printf("%s the active set in %s\n",
+			    changed ? "exported" : "already had", dir);
+	}
+	ex = 0;
+out:
+	free(pem);
 	agent_close(a);
 	return ex;
 }
@@ -636,7 +801,7 @@ cmd_run(struct env *e, int argc, char **argv)
 				agent_set_cancel(a, &stop_requested);
 			}
 		}
-		if (sync_export(a) != 0)
+		if (sync_export(e, a) != 0)
 			log_warn("export could not be brought up to date");
 		rc = agent_check(a, NULL, &o);
 		if (rc != RK_OK) {
@@ -649,6 +814,8 @@ cmd_run(struct env *e, int argc, char **argv)
 		} else {
 			log_info("check: %s: %s", agent_result_name(o.result),
 			    o.detail);
+			if (o.result == AGENT_UPDATED)
+				after_change(e, a, o.version);
 		}
 		refresh_probes(a);
 		notify_status(&o);

@@ -33,6 +33,7 @@ for f in bin/rootkeeper bin/rootkeeper-sign lib/librootkeeper.so.0 \
     share/man/man8/rootkeeper.8 share/man/man1/rootkeeper-sign.1 \
     share/man/man5/rootkeeper.conf.5 share/man/man3/librootkeeper.3 \
     share/doc/rootkeeper/examples/rootkeeper.conf \
+    share/rootkeeper/rootkeeper-to-system-store \
     lib/systemd/system/rootkeeper.service \
     lib/systemd/system/rootkeeper-check.service \
     lib/systemd/system/rootkeeper-check.timer; do
