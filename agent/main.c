@@ -104,6 +104,37 @@ exit_for_outcome(const struct agent_outcome *o)
 	return 1;
 }
 
+/*
+ * A channel= in the configuration must be the store's (set by init): a
+ * device told to follow another channel would otherwise go on silently
+ * with the old one.  A configuration error, exit 2.
+ */
+static int
+check_channel(struct env *e)
+{
+	struct rk_why why = {""};
+	struct store_state st;
+	struct store *s = NULL;
+	int rc, ex = 0;
+
+	if (e->cfg.channel[0] == '\0')
+		return 0;
+	if ((rc = store_open(e->db, STORE_RO, &s, &why)) != RK_OK)
+		return 0; /* the caller's open says what is wrong */
+	if (store_get_state(s, &st) == RK_OK &&
+	    strcmp(st.channel, e->cfg.channel) != 0) {
+		cli_warn("%s: the configuration says channel = %s, but this "
+			 "store follows channel %s (set by init); fix "
+			 "channel= in %s or leave it out",
+		    e->db, e->cfg.channel, st.channel,
+		    e->config_path != NULL ? e->config_path
+					   : CONFIG_DEFAULT_PATH);
+		ex = EXIT_USAGE;
+	}
+	store_close(s);
+	return ex;
+}
+
 /* Opens the agent; the messages for "not provisioned" live here. */
 static int
 open_agent(struct env *e, struct agent **a)
@@ -120,7 +151,11 @@ open_agent(struct env *e, struct agent **a)
 		    "%s: %s", e->db, why.msg[0] ? why.msg : rk_strerror(rc));
 		return 1;
 	}
-	return 0;
+	if ((rc = check_channel(e)) != 0) {
+		agent_close(*a);
+		*a = NULL;
+	}
+	return rc;
 }
 
 /*
@@ -510,6 +545,9 @@ cmd_apply(struct env *e, int argc, char **argv)
 			cli_warn("apply: %s", rk_strerror(rc));
 		else if (o.result == AGENT_UPDATED)
 			after_change(e, a, o.version);
+		/* What the probe targets depend on under the new set. */
+		if (rc == RK_OK && o.result == AGENT_UPDATED)
+			refresh_probes(a);
 	}
 	agent_close(a);
 	free(buf);
@@ -552,8 +590,11 @@ cmd_rollback(struct env *e, int argc, char **argv)
 			ex = 1;
 		} else {
 			ex = exit_for_outcome(&o);
-			if (o.result == AGENT_UPDATED)
+			if (o.result == AGENT_UPDATED) {
 				after_change(e, a, o.version);
+				/* status must not lose the probes' view. */
+				refresh_probes(a);
+			}
 		}
 	}
 	agent_close(a);
@@ -857,29 +898,47 @@ json_flag(const char *cmd, int argc, char **argv, int *json)
 	return 0;
 }
 
+/*
+ * status: exit with the level; a status that cannot judge (bad usage, and
+ * in main() a bad configuration) is "unknown", 3, as monitoring plugins
+ * exit.  --prometheus exits 0 once the metrics are written (the level is
+ * rootkeeper_status), so that `status --prometheus > f && mv f ...` works
+ * whatever the level.
+ */
 static int
 cmd_status(struct env *e, int argc, char **argv)
 {
 	char *targets[AGENT_MAX_TARGETS];
 	size_t nt;
 	struct status s;
-	int json, ex;
+	int json = 0, prom = 0;
 
-	if ((ex = json_flag("status", argc, argv, &json)) != 0) {
-		if (ex < 0)
-			print_help(argv[0]);
-		return ex < 0 ? 0 : ex;
+	if (argc == 2 && strcmp(argv[1], "--prometheus") == 0) {
+		prom = 1;
+	} else if (argc == 2 && strcmp(argv[1], "--json") == 0) {
+		json = 1;
+	} else if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		print_help(argv[0]);
+		return 0;
+	} else if (argc != 1) {
+		cli_usage("status: takes --json or --prometheus");
+		puts("ROOTKEEPER UNKNOWN - bad usage (rootkeeper help status)");
+		return STATUS_UNKNOWN;
 	}
 	nt = agent_probe_targets(&e->cfg, targets, AGENT_MAX_TARGETS);
 	status_collect(
 	    e->db, e->export_path, targets, nt, (int64_t)time(NULL), &s);
-	if (json)
+	if (prom)
+		status_print_prometheus(&s, RK_VERSION_STRING, stdout);
+	else if (json)
 		status_print_json(&s, stdout);
 	else
 		status_print_text(&s, stdout);
 	status_free(&s);
 	while (nt > 0)
 		free(targets[--nt]);
+	if (prom)
+		return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 	return (int)s.level;
 }
 
@@ -1028,8 +1087,8 @@ cmd_certs(struct env *e, int argc, char **argv)
 		jsonw_uint(&w, "version", st.active_version);
 		jsonw_arr_open(&w, "certs");
 	} else {
-		printf("active set v%" PRIu64 ", %zu certificates\n",
-		    st.active_version, ts.n);
+		printf("active set v%" PRIu64 ", %zu certificate%s\n",
+		    st.active_version, ts.n, ts.n == 1 ? "" : "s");
 	}
 	for (i = 0; i < ts.n; i++) {
 		const struct store_cert *c = ts.trusted[i];
@@ -1189,6 +1248,11 @@ main(int argc, char **argv)
 	if (config_load(&e.cfg, e.config_path, &why) != RK_OK) {
 		cli_warn("%s", why.msg);
 		config_free(&e.cfg);
+		/* status cannot judge: "unknown", as a plugin says it. */
+		if (cmds[k].fn == cmd_status) {
+			printf("ROOTKEEPER UNKNOWN - %s\n", why.msg);
+			return STATUS_UNKNOWN;
+		}
 		return EXIT_USAGE;
 	}
 	e.db = strdup(db != NULL ? db : e.cfg.db);

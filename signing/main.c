@@ -726,10 +726,10 @@ cmd_create(int argc, char **argv)
 		    out, enc_len, BUNDLE_DEFAULT_MAX_SIZE);
 	if (rfc3339_format(expires, when) != RK_OK)
 		snprintf(when, sizeof(when), "?");
-	printf("%s: channel %s, version %" PRIu64 ", %zu certificates, %zu "
+	printf("%s: channel %s, version %" PRIu64 ", %zu certificate%s, %zu "
 	       "signature%s, expires %s (%zu bytes)\n",
-	    out, channel, version, cl->n, nkeys, nkeys == 1 ? "" : "s", when,
-	    enc_len);
+	    out, channel, version, cl->n, cl->n == 1 ? "" : "s", nkeys,
+	    nkeys == 1 ? "" : "s", when, enc_len);
 	ex = 0;
 out:
 	for (i = 0; i < nkeys; i++) {
@@ -941,10 +941,11 @@ cmd_verify(int argc, char **argv)
 		valid = (unsigned)thr; /* bundle_open counted them already */
 	if (rfc3339_format(m->expires_at, when) != RK_OK)
 		snprintf(when, sizeof(when), "?");
-	printf("%s: OK: channel %s, version %" PRIu64 ", %zu certificates, "
-	       "%u of %zu keys signed (threshold %" PRIu64 "), expires %s\n",
-	    path, m->channel, m->version, bundle_ncerts(b), valid, distinct,
-	    thr, when);
+	printf("%s: OK: channel %s, version %" PRIu64 ", %zu certificate%s, "
+	       "%u of %zu key%s signed (threshold %" PRIu64 "), expires %s\n",
+	    path, m->channel, m->version, bundle_ncerts(b),
+	    bundle_ncerts(b) == 1 ? "" : "s", valid, distinct,
+	    distinct == 1 ? "" : "s", thr, when);
 	if (m->expires_at <= (int64_t)time(NULL))
 		cli_warn("warning: %s expired at %s: devices will refuse it",
 		    path, when);
