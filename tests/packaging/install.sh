@@ -11,16 +11,20 @@
 # find_package(rootkeeper CONFIG) and links both flavours; the units pass
 # systemd-analyze verify.
 #
-# usage: install.sh BUILD_DIR
+# usage: install.sh BUILD_DIR CC [CFLAGS...]   (the compiler and flags of
+#        the consumer project: the build's, with its sanitizer flags)
 set -euo pipefail
 # shellcheck source=../cli/lib.sh
 . "$(dirname -- "$0")/../cli/lib.sh"
 
-if [ $# -ne 1 ] || [ ! -d "$1" ]; then
-	echo "usage: $0 BUILD_DIR" >&2
+if [ $# -lt 2 ] || [ ! -d "$1" ]; then
+	echo "usage: $0 BUILD_DIR CC [CFLAGS...]" >&2
 	exit 2
 fi
 build=$(readlink -f -- "$1")
+app_cc=$2
+shift 2
+app_flags="$*"
 rk_setup "$build/agent/rootkeeper"
 X=$T/prefix
 
@@ -135,7 +139,9 @@ main(void)
 }
 C
 expect_exit 0 "a consumer project configures with find_package" \
-    cmake -S "$T/app" -B "$T/app/build" -DCMAKE_PREFIX_PATH="$X"
+    cmake -S "$T/app" -B "$T/app/build" -DCMAKE_PREFIX_PATH="$X" \
+    -DCMAKE_C_COMPILER="$app_cc" -DCMAKE_C_FLAGS="$app_flags" \
+    -DCMAKE_EXE_LINKER_FLAGS="$app_flags"
 expect_exit 0 "... and builds against both libraries" \
     cmake --build "$T/app/build"
 expect_exit 0 "the shared one runs" \
