@@ -97,6 +97,19 @@ check "rootkeeper.conf(5) documents every key of the example" \
 	'$X/share/doc/rootkeeper/examples/rootkeeper.conf' | sort -u); do
 	grep -q \"^       \$k = \" '$T/rootkeeper.conf.5.txt' || exit 1; done"
 
+# Every key config.c accepts is in rootkeeper.conf(5), and no other.
+src=$(cd "$(dirname -- "$0")/../.." && pwd)
+sed -n '/key_names\[K_COUNT\] = {/,/};/p' "$src/agent/config.c" |
+    grep -o '"[a-z_]*"' | tr -d '"' | sort >"$T/keys.code"
+sed -n 's/^       \([a-z_]*\) = .*/\1/p' "$T/rootkeeper.conf.5.txt" | sort -u \
+    >"$T/keys.man"
+check "config.c's keys are those of rootkeeper.conf(5)" \
+    cmp -s "$T/keys.code" "$T/keys.man"
+check "... and there are some" test -s "$T/keys.code"
+if ! cmp -s "$T/keys.code" "$T/keys.man"; then
+	diff "$T/keys.code" "$T/keys.man" | sed 's/^/#   /'
+fi
+
 # ---- the example configuration -----------------------------------------
 
 # `list` on a missing store: 1 (no store); a bad configuration would be 2.
