@@ -49,8 +49,11 @@ fi
 
 missing=()
 for p in "${pkgs[@]}"; do
-	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	if [ "$status" != installed ]; then
+	# One line per architecture the package is known for (a multiarch
+	# library may be there for i386 too): installed if one of them is.
+	status=$(dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null ||
+	    true)
+	if ! grep -qx installed <<<"$status"; then
 		missing+=("$p")
 	fi
 done
