@@ -154,7 +154,7 @@ expect_exit 3 "a bad configuration: unknown (cannot judge)" \
 check "... a plugin line naming the line" \
     grep -q '^ROOTKEEPER UNKNOWN - .*bad.conf:2' "$T/out"
 expect_exit 3 "bad usage: unknown" "$RK" --db "$DB" status --bogus
-check "... a plugin line" grep -q '^ROOTKEEPER UNKNOWN - bad usage' "$T/out"
+check "... a plugin line" grep -q '^ROOTKEEPER UNKNOWN - cannot judge: bad usage' "$T/out"
 expect_exit 2 "other commands keep exit 2 for a bad configuration" \
     "$RK" --config bad.conf --db "$DB" list
 
