@@ -39,10 +39,27 @@ fi
 rk_setup /bin/true
 PKGS=(rootkeeper rootkeeper-sign librootkeeper-dev librootkeeper0)
 installed=0
+# dpkg ARGS..., waiting (at most 10 minutes) while another dpkg or apt on
+# this machine holds dpkg's lock: dpkg itself gives up at once.
+dpkg_wait()
+{
+	local i rc
+	for ((i = 0; i < 120; i++)); do
+		rc=0
+		dpkg "$@" 2>"$T/dpkg.err" || rc=$?
+		if [ "$rc" -eq 0 ] || ! grep -q 'lock' "$T/dpkg.err"; then
+			cat "$T/dpkg.err" >&2
+			return "$rc"
+		fi
+		sleep 5
+	done
+	cat "$T/dpkg.err" >&2
+	return "$rc"
+}
 purge_all()
 {
 	if [ "$installed" = 1 ]; then
-		dpkg -P "${PKGS[@]}" >/dev/null 2>&1 || true
+		dpkg_wait -P "${PKGS[@]}" >/dev/null 2>&1 || true
 	fi
 	rk_cleanup
 }
@@ -57,7 +74,7 @@ for p in "${PKGS[@]}"; do
 	check "dist has $p" test -f "$T/dist/${p}_"*.deb
 done
 installed=1
-expect_exit 0 "dpkg -i of the four packages" dpkg -i "$T"/dist/*.deb
+expect_exit 0 "dpkg -i of the four packages" dpkg_wait -i "$T"/dist/*.deb
 check "postinst made the rootkeeper system user" \
     sh -c 'getent passwd rootkeeper | grep -q "^rootkeeper:x:[0-9]*:"'
 check_eq "... and /var/lib/rootkeeper, 0755, its own" \
@@ -138,12 +155,12 @@ expect_exit 0 "systemd-analyze verify of the installed units" \
 
 # ---- remove keeps the state, purge removes it ---------------------------
 
-expect_exit 0 "dpkg -r of the four packages" dpkg -r "${PKGS[@]}"
+expect_exit 0 "dpkg -r of the four packages" dpkg_wait -r "${PKGS[@]}"
 check_not "the agent is gone" test -e /usr/bin/rootkeeper
 check_not "the library is gone" sh -c 'ls /usr/lib/*/librootkeeper.so* 2>/dev/null | grep -q .'
 check "the store stays" test -f /var/lib/rootkeeper/store.db
 check "the configuration stays" test -f /etc/rootkeeper/rootkeeper.conf
-expect_exit 0 "dpkg -P of the four packages" dpkg -P "${PKGS[@]}"
+expect_exit 0 "dpkg -P of the four packages" dpkg_wait -P "${PKGS[@]}"
 installed=0
 check_not "purge removed /var/lib/rootkeeper" test -e /var/lib/rootkeeper
 check_not "purge removed /etc/rootkeeper" test -e /etc/rootkeeper
