@@ -129,7 +129,8 @@ check_eq "openssl rehash -n finds nothing to add" "$(cd copy && ls)" \
 
 # A real TLS server with a leaf under Root 1.
 PORT=$(nginx_free_port)
-timeout 300 openssl s_server -quiet -www -accept "$PORT" -cert srv.pem \
+# Started directly: $! must be the server, which the exit trap kills.
+openssl s_server -quiet -www -accept "$PORT" -cert srv.pem \
     -key srv.leaf.key </dev/null >s_server.log 2>&1 &
 E2E_PIDS+=("$!")
 for _ in $(seq 1 50); do

@@ -167,7 +167,8 @@ check "... naming both channels" \
     grep -q 'channel = canary, but this store follows channel dev' "$T/err"
 
 PORT=$(nginx_free_port)
-timeout 300 openssl s_server -quiet -www -accept "$PORT" -cert lh.pem \
+# Started directly: $! must be the server, which the exit trap kills.
+openssl s_server -quiet -www -accept "$PORT" -cert lh.pem \
     -key lh.key </dev/null >s_server.log 2>&1 &
 E2E_PIDS+=("$!")
 wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" || true
