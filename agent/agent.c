@@ -1478,8 +1478,8 @@ agent_rollback(struct agent *a, uint64_t to, struct agent_outcome *out)
 		goto out;
 	}
 	outcome(out, AGENT_UPDATED, RK_OK, target->version,
-	    "rolled back from v%" PRIu64 " to v%" PRIu64 " (%zu certificates)",
-	    st.active_version, target->version, cs.n);
+	    "rolled back from v%" PRIu64 " to v%" PRIu64 " (%zu certificate%s)",
+	    st.active_version, target->version, cs.n, cs.n == 1 ? "" : "s");
 	if ((target->version < st.active_version &&
 		(rc = store_mark_bad(a->store, st.active_version)) != RK_OK) ||
 	    (rc = store_activate(a->store, target->version, now)) != RK_OK)

@@ -54,12 +54,15 @@ enum conf_key {
 	K_LOG_LEVEL,
 	K_DEVICE_ID,
 	K_CENSUS,
+	K_EXPORT_DIR,
+	K_ON_CHANGE,
 	K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {"url", "channel", "db",
     "export_pem", "interval", "jitter", "max_bundle_size", "keep_versions",
-    "probe", "log", "log_level", "device_id", "census"};
+    "probe", "log", "log_level", "device_id", "census", "export_dir",
+    "on_change"};
 
 struct conf_parse {
 	FILE *f;
@@ -146,6 +149,8 @@ config_free(struct config *c)
 		free(c->probes[i]);
 	free(c->db);
 	free(c->export_pem);
+	free(c->export_dir);
+	free(c->on_change);
 	config_init(c);
 }
 
@@ -416,6 +421,14 @@ apply_key(struct conf_parse *p, enum conf_key k, const char *value)
 		if (*value == '\0')
 			return bad_value(p, k, value, "expected a path");
 		return set_string(p, &c->export_pem, value);
+	case K_EXPORT_DIR:
+		if (*value == '\0')
+			return bad_value(p, k, value, "expected a path");
+		return set_string(p, &c->export_dir, value);
+	case K_ON_CHANGE:
+		if (*value == '\0')
+			return bad_value(p, k, value, "expected a command");
+		return set_string(p, &c->on_change, value);
 	case K_INTERVAL:
 		if (config_parse_duration(value, &d) != RK_OK || d < 1)
 			return bad_value(p, k, value,

@@ -40,6 +40,8 @@ struct config {
 	unsigned keep_versions;	  /* default 5 */
 	char *probes[CONFIG_MAX_PROBES]; /* "host:port" */
 	size_t n_probes;
+	char *export_dir; /* NULL: no CApath folder (capath.h) */
+	char *on_change;  /* NULL: no hook (hook.h); run by /bin/sh -c */
 	enum log_target log_target; /* key "log": stderr | syslog */
 	int log_level;		    /* key "log_level": error..debug */
 	/* The rollout bucket's and the census's id; "" when not set. */

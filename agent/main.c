@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -18,10 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
+#include "capath.h"
 #include "args.h"
 #include "cli.h"
 #include "bundle.h"
@@ -29,9 +32,13 @@
 #include "crypto.h"
 #include "fetch.h"
 #include "fileio.h"
+#include "help.h"
+#include "hook.h"
 #include "jsonw.h"
 #include "log.h"
 #include "manifest.h"
+#include "notify.h"
+#include "pem.h"
 #include "rfc3339.h"
 #include "status.h"
 #include "store.h"
@@ -41,50 +48,28 @@
 #define EXIT_USAGE CLI_EXIT_USAGE
 #define EXIT_REJECT 3
 #define MAX_PINS 16
-#define BACKOFF_BASE 60 /* seconds: the first retry after an error */
+#define BACKOFF_BASE 60	 /* seconds: the first retry after an error */
+#define HOOK_TIMEOUT 300 /* seconds an on_change command may take */
 
 /* An int so that fetch can watch it too; the same type as sig_atomic_t. */
 static volatile int stop_requested;
 _Static_assert(sizeof(sig_atomic_t) == sizeof(int), "sig_atomic_t is int");
 static volatile sig_atomic_t reload_requested;
 
-static const char usage_text[] =
-    "usage: rootkeeper [--config FILE] [--db PATH] COMMAND [OPTIONS]\n"
-    "\n"
-    "Keep this device's trusted root CAs current from signed bundles.\n"
-    "\n"
-    "commands:\n"
-    "  init --pin PUB.pem [--pin ...] [--threshold K] [--channel C]\n"
-    "       [--bundle FACTORY.rkb]\n"
-    "      provision the store: pinned keys, channel (default: the\n"
-    "      config's, else the factory bundle's), optional factory bundle;\n"
-    "      all or nothing, and the same init again succeeds\n"
-    "  check [--url URL]   one poll: fetch, verify, store, activate, export\n"
-    "  apply FILE          the same from a local file (sideload, USB)\n"
-    "  run                 daemon: check every interval (+ random jitter),\n"
-    "                      back off on errors; SIGTERM/SIGINT stop it,\n"
-    "                      SIGHUP re-reads the config; one per store\n"
-    "                      (a second exits 1: the lock is DB.lock)\n"
-    "  status [--json]     health; exit 0 ok, 1 warning, 2 critical,\n"
-    "                      3 unknown (also: bad usage or config)\n"
-    "  list [--json]       stored versions\n"
-    "  certs [--json]      the active trust set\n"
-    "  events [--json]     the event log, newest first\n"
-    "  rollback [--to N]   activate an older stored version\n"
-    "  export --pem FILE   write the active set as PEM\n"
-    "\n"
-    "options:\n"
-    "  --config FILE  configuration (default " CONFIG_DEFAULT_PATH ",\n"
-    "                 which may be missing)\n"
-    "  --db PATH      the store (default: the config's db, "
-    "else " CONFIG_DEFAULT_DB ")\n"
-    "\n"
-    "A writer waits up to 30 s for another one holding the store, then\n"
-    "exits 1.\n"
-    "exit status: 0 success, 1 error, 2 usage error, 3 bundle rejected\n"
-    "\n"
-    "A URL's password (http://user:PASSWORD@host/...) is used for the\n"
-    "transfer only: messages, events and status show it as ***.\n";
+/* --help and per-command help, from the table the manual page is made of. */
+static const struct help_entry help_table[] = {
+#include "help_table.h"
+#include "help.def"
+};
+#define HELP_N (sizeof(help_table) / sizeof(help_table[0]))
+
+/* `rootkeeper CMD --help`: that command's help, or the whole help. */
+static void
+print_help(const char *cmd)
+{
+	if (cmd == NULL || help_print_cmd(help_table, HELP_N, cmd, stdout) != 0)
+		help_print(help_table, HELP_N, stdout);
+}
 
 static void
 fmt_time(int64_t t, char out[RFC3339_LEN + 1])
@@ -123,6 +108,37 @@ exit_for_outcome(const struct agent_outcome *o)
 	return 1;
 }
 
+/*
+ * A channel= in the configuration must be the store's (set by init): a
+ * device told to follow another channel would otherwise go on silently
+ * with the old one.  A configuration error, exit 2.
+ */
+static int
+check_channel(struct env *e)
+{
+	struct rk_why why = {""};
+	struct store_state st;
+	struct store *s = NULL;
+	int rc, ex = 0;
+
+	if (e->cfg.channel[0] == '\0')
+		return 0;
+	if ((rc = store_open(e->db, STORE_RO, &s, &why)) != RK_OK)
+		return 0; /* the caller's open says what is wrong */
+	if (store_get_state(s, &st) == RK_OK &&
+	    strcmp(st.channel, e->cfg.channel) != 0) {
+		cli_warn("%s: the configuration says channel = %s, but this "
+			 "store follows channel %s (set by init); fix "
+			 "channel= in %s or leave it out",
+		    e->db, e->cfg.channel, st.channel,
+		    e->config_path != NULL ? e->config_path
+					   : CONFIG_DEFAULT_PATH);
+		ex = EXIT_USAGE;
+	}
+	store_close(s);
+	return ex;
+}
+
 /* An operation's failure; a busy store is named with the wait. */
 static void
 warn_rc(const struct env *e, const char *cmd, int rc)
@@ -151,15 +167,86 @@ open_agent(struct env *e, struct agent **a)
 		    "%s: %s", e->db, why.msg[0] ? why.msg : rk_strerror(rc));
 		return 1;
 	}
-	return 0;
+	if ((rc = check_channel(e)) != 0) {
+		agent_close(*a);
+		*a = NULL;
+	}
+	return rc;
 }
 
 /*
- * Every command that writes starts here: the export must show the active
- * set before anything else happens.
+ * The active set as a CApath folder (export_dir, capath.h), from the same
+ * PEM the export file holds.  *changed says whether it was rewritten.
  */
 static int
-sync_export(struct agent *a)
+export_capath(
+    struct agent *a, const char *dir, int *changed, struct rk_why *why)
+{
+	const uint8_t **der = NULL;
+	uint8_t **owned = NULL;
+	size_t *len = NULL, n = 0, cap = 0, pos = 0, plen = 0, i;
+	char *pem = NULL;
+	int rc;
+
+	*changed = 0;
+	if ((rc = agent_active_pem(a, &pem, &plen)) != RK_OK) {
+		if (rc == RK_ENOENT)
+			return RK_OK; /* nothing active, nothing to export */
+		return rk_fail(why, rc, "no active set: %s", rk_strerror(rc));
+	}
+	for (;;) {
+		uint8_t *d;
+		size_t dl;
+
+		rc = pem_next(pem, plen, &pos, "CERTIFICATE", NULL, &d, &dl);
+		if (rc == RK_ENOENT) {
+			rc = RK_OK;
+			break;
+		}
+		if (rc != RK_OK) {
+			rk_fail(why, rc, "the active set does not read back");
+			goto out;
+		}
+		if (n == cap) {
+			void *nd, *no, *nl;
+
+			cap = cap ? 2 * cap : 64;
+			nd = realloc(der, cap * sizeof(*der));
+			if (nd != NULL)
+				der = nd;
+			no = realloc(owned, cap * sizeof(*owned));
+			if (no != NULL)
+				owned = no;
+			nl = realloc(len, cap * sizeof(*len));
+			if (nl != NULL)
+				len = nl;
+			if (nd == NULL || no == NULL || nl == NULL) {
+				free(d);
+				rc = rk_fail(why, RK_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+		der[n] = owned[n] = d;
+		len[n++] = dl;
+	}
+	rc = capath_write(dir, der, len, n, changed, why);
+out:
+	for (i = 0; i < n; i++)
+		free(owned[i]);
+	free(owned);
+	free(der);
+	free(len);
+	free(pem);
+	return rc;
+}
+
+/*
+ * Every command that writes starts here: the export (and the CApath
+ * folder, when export_dir is set) must show the active set before
+ * anything else happens.
+ */
+static int
+sync_export(struct env *e, struct agent *a)
 {
 	struct rk_why why = {""};
 	int rewrote = 0, rc;
@@ -172,7 +259,53 @@ sync_export(struct agent *a)
 	if (rewrote)
 		cli_warn("note: the export did not match the active set; "
 			 "rewritten");
+	if (e->cfg.export_dir == NULL)
+		return 0;
+	if (export_capath(a, e->cfg.export_dir, &rewrote, &why) != RK_OK) {
+		cli_warn("export_dir: %s", why.msg);
+		return 1;
+	}
+	if (rewrote)
+		cli_warn("note: %s did not match the active set; rewritten",
+		    e->cfg.export_dir);
 	return 0;
+}
+
+/*
+ * After an activation or a rollback to version: the CApath folder, then
+ * the on_change hook (hook.h).  Their failures are logged; the activation
+ * stands.
+ */
+static void
+after_change(struct env *e, struct agent *a, uint64_t version)
+{
+	struct rk_why why = {""};
+	int changed, wstatus = 0, timed_out = 0, rc;
+
+	if (e->cfg.export_dir != NULL &&
+	    export_capath(a, e->cfg.export_dir, &changed, &why) != RK_OK)
+		log_error("export_dir: %s", why.msg);
+	if (e->cfg.on_change == NULL)
+		return;
+	rc = hook_run(e->cfg.on_change, version, e->export_path,
+	    e->cfg.export_dir, HOOK_TIMEOUT, &wstatus, &timed_out);
+	if (rc != RK_OK)
+		log_error("on_change: cannot run /bin/sh: %s; v%" PRIu64
+			  " stays active",
+		    strerror(errno), version);
+	else if (timed_out)
+		log_error("on_change: killed after %d s; v%" PRIu64
+			  " stays active",
+		    HOOK_TIMEOUT, version);
+	else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+		log_info("on_change: done for v%" PRIu64, version);
+	else if (WIFEXITED(wstatus))
+		log_error("on_change: exited %d; v%" PRIu64 " stays active",
+		    WEXITSTATUS(wstatus), version);
+	else
+		log_error("on_change: killed by signal %d; v%" PRIu64
+			  " stays active",
+		    WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0, version);
 }
 
 /*
@@ -202,6 +335,30 @@ refresh_probes(struct agent *a)
 }
 
 /* ---- init --------------------------------------------------------- */
+
+/*
+ * The store's folder (/var/lib/rootkeeper on a fresh device), made 0755
+ * when missing: status and librootkeeper readers need to reach the store.
+ */
+static int
+make_parent(const char *path)
+{
+	char *copy = strdup(path);
+	int rc;
+
+	if (copy == NULL) {
+		cli_warn("out of memory");
+		return 1;
+	}
+	rc = fileio_mkdirs(dirname(copy), 0755);
+	if (rc == RK_EINVAL)
+		cli_warn("%s: the store's folder is not a folder", path);
+	else if (rc != RK_OK)
+		cli_warn("%s: cannot create the store's folder: %s", path,
+		    strerror(errno));
+	free(copy);
+	return rc == RK_OK ? 0 : 1;
+}
 
 static int
 cmd_init(struct env *e, int argc, char **argv)
@@ -244,7 +401,7 @@ cmd_init(struct env *e, int argc, char **argv)
 			bundle = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("init: bad option");
@@ -305,6 +462,8 @@ cmd_init(struct env *e, int argc, char **argv)
 		memcpy(chan, m->channel, sizeof(chan));
 		channel = chan;
 	}
+	if ((ex = make_parent(e->db)) != 0)
+		goto out;
 	rc = agent_init(&e->cfg, e->db, e->export_path, pins, npins,
 	    (unsigned)thr, channel, factory, flen, &o);
 	if (rc != RK_OK) {
@@ -314,6 +473,15 @@ cmd_init(struct env *e, int argc, char **argv)
 	}
 	printf("%s: %s\n", e->db, o.detail);
 	ex = o.err != RK_OK ? 1 : 0;
+	/* The factory set is an activation too. */
+	if (factory != NULL &&
+	    (e->cfg.export_dir != NULL || e->cfg.on_change != NULL)) {
+		struct agent *a = NULL;
+
+		if (open_agent(e, &a) == 0)
+			after_change(e, a, o.version);
+		agent_close(a);
+	}
 out:
 	for (i = 0; i < npins; i++)
 		pubkey_free(pins[i]);
@@ -351,7 +519,8 @@ cmd_check(struct env *e, int argc, char **argv)
 			url_hide_password(optarg);
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
+			ex = 0;
 			goto out;
 		default:
 			ex = cli_usage("check: bad option");
@@ -378,13 +547,15 @@ cmd_check(struct env *e, int argc, char **argv)
 	}
 	if ((ex = open_agent(e, &a)) != 0)
 		goto out;
-	if ((ex = sync_export(a)) == 0) {
+	if ((ex = sync_export(e, a)) == 0) {
 		rc = agent_check(a, url, &o);
 		if (rc != RK_OK) {
 			warn_rc(e, "check", rc);
 			ex = 1;
 		} else {
 			ex = exit_for_outcome(&o);
+			if (o.result == AGENT_UPDATED)
+				after_change(e, a, o.version);
 		}
 		checkpoint_note(a);
 		refresh_probes(a);
@@ -405,7 +576,7 @@ cmd_apply(struct env *e, int argc, char **argv)
 	int rc, ex;
 
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-		fputs(usage_text, stdout);
+		print_help(argv[0]);
 		return 0;
 	}
 	if (argc != 2)
@@ -423,12 +594,17 @@ cmd_apply(struct env *e, int argc, char **argv)
 		cli_warn("%s: %s", argv[1], fileio_read_error(rc));
 		return 1;
 	}
-	if ((ex = open_agent(e, &a)) == 0 && (ex = sync_export(a)) == 0) {
+	if ((ex = open_agent(e, &a)) == 0 && (ex = sync_export(e, a)) == 0) {
 		rc = agent_apply(a, buf, len, argv[1], &o);
 		ex = rc != RK_OK ? 1 : exit_for_outcome(&o);
 		if (rc != RK_OK)
 			warn_rc(e, "apply", rc);
+		else if (o.result == AGENT_UPDATED)
+			after_change(e, a, o.version);
 		checkpoint_note(a);
+		/* What the probe targets depend on under the new set. */
+		if (rc == RK_OK && o.result == AGENT_UPDATED)
+			refresh_probes(a);
 	}
 	agent_close(a);
 	free(buf);
@@ -453,7 +629,7 @@ cmd_rollback(struct env *e, int argc, char **argv)
 						 "version number");
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("rollback: bad option");
@@ -464,13 +640,18 @@ cmd_rollback(struct env *e, int argc, char **argv)
 		    "rollback: unexpected argument '%s'", argv[optind]);
 	if ((ex = open_agent(e, &a)) != 0)
 		return ex;
-	if ((ex = sync_export(a)) == 0) {
+	if ((ex = sync_export(e, a)) == 0) {
 		rc = agent_rollback(a, to, &o);
 		if (rc != RK_OK) {
 			warn_rc(e, "rollback", rc);
 			ex = 1;
 		} else {
 			ex = exit_for_outcome(&o);
+			if (o.result == AGENT_UPDATED) {
+				after_change(e, a, o.version);
+				/* status must not lose the probes' view. */
+				refresh_probes(a);
+			}
 		}
 		checkpoint_note(a);
 	}
@@ -482,36 +663,68 @@ static int
 cmd_export(struct env *e, int argc, char **argv)
 {
 	static const struct option opts[] = {{"pem", required_argument, 0, 'p'},
-	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	const char *path = NULL;
+	    {"dir", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0}};
+	const char *path = NULL, *dir = NULL;
 	struct agent *a = NULL;
 	struct rk_why why = {""};
-	int c, rc, ex;
+	char *pem = NULL;
+	size_t len = 0;
+	int c, rc, ex, changed = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			path = optarg;
 			break;
+		case 'd':
+			dir = optarg;
+			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("export: bad option");
 		}
 	}
-	if (path == NULL || optind != argc)
-		return cli_usage("export: needs --pem FILE");
+	if ((path == NULL && dir == NULL) || optind != argc)
+		return cli_usage("export: needs --pem FILE (- for standard "
+				 "output) or --dir DIR");
 	if ((ex = open_agent(e, &a)) != 0)
 		return ex;
-	if ((ex = sync_export(a)) == 0) {
+	if ((ex = sync_export(e, a)) != 0)
+		goto out;
+	ex = 1;
+	if (path != NULL && strcmp(path, "-") == 0) {
+		if ((rc = agent_active_pem(a, &pem, &len)) != RK_OK) {
+			cli_warn("export: no active trust set to export");
+			goto out;
+		}
+		if (fwrite(pem, 1, len, stdout) != len || fflush(stdout) != 0) {
+			cli_warn(
+			    "export: standard output: %s", strerror(errno));
+			goto out;
+		}
+	} else if (path != NULL) {
 		if ((rc = agent_export(a, path, &why)) != RK_OK) {
 			cli_warn("export: %s", why.msg);
-			ex = 1;
-		} else {
-			printf("exported the active set to %s\n", path);
+			goto out;
 		}
+		printf("exported the active set to %s\n", path);
 	}
+	if (dir != NULL) {
+		if ((rc = export_capath(a, dir, &changed, &why)) != RK_OK) {
+			cli_warn("export: %s", why.msg);
+			goto out;
+		}
+		/* With --pem -, standard output holds the PEM alone. */
+		if (path == NULL || strcmp(path, "-") != 0)
+			printf("%s the active set in %s\n",
+			    changed ? "exported" : "already had", dir);
+	}
+	ex = 0;
+out:
+	free(pem);
 	agent_close(a);
 	return ex;
 }
@@ -543,21 +756,44 @@ install_signals(void)
 	return 0;
 }
 
-/* Sleeps until deadline, or until a signal asks for something. */
+/*
+ * Sleeps until deadline, or until a signal asks for something; under a
+ * systemd watchdog (period wd seconds, 0: none) it wakes to ping it at
+ * half the period.
+ */
 static void
-sleep_until(int64_t deadline)
+sleep_until(int64_t deadline, int64_t wd)
 {
+	int64_t now, step = wd > 1 ? wd / 2 : 60;
 	struct timespec ts;
-	int64_t now;
 
+	if (step > 60)
+		step = 60;
 	while (!stop_requested && !reload_requested) {
+		if (wd > 0)
+			notify_send("WATCHDOG=1");
 		now = (int64_t)time(NULL);
 		if (now >= deadline)
 			return;
-		ts.tv_sec = (time_t)(deadline - now > 60 ? 60 : deadline - now);
+		ts.tv_sec =
+		    (time_t)(deadline - now > step ? step : deadline - now);
 		ts.tv_nsec = 0;
 		nanosleep(&ts, NULL);
 	}
+}
+
+/* systemd's STATUS= line: what the last check did, on one line. */
+static void
+notify_status(const struct agent_outcome *o)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "STATUS=last check: %s: %.200s",
+	    agent_result_name(o->result), o->detail);
+	for (char *p = msg; *p != '\0'; p++)
+		if (*p == '\n')
+			*p = ' ';
+	notify_send(msg);
 }
 
 static int64_t
@@ -712,6 +948,7 @@ cmd_run(struct env *e, int argc, char **argv)
 	log_info("started: store %s, %zu url(s), every %" PRId64
 		 "s + up to %" PRId64 "s",
 	    e->db, e->cfg.n_urls, e->cfg.interval, e->cfg.jitter);
+	notify_send("READY=1\nSTATUS=started");
 	while (!stop_requested) {
 		if (reload_requested) {
 			reload_requested = 0;
@@ -725,7 +962,7 @@ cmd_run(struct env *e, int argc, char **argv)
 				agent_set_cancel(a, &stop_requested);
 			}
 		}
-		if (sync_export(a) != 0)
+		if (sync_export(e, a) != 0)
 			log_warn("export could not be brought up to date");
 		rc = agent_check(a, NULL, &o);
 		if (rc != RK_OK) {
@@ -738,8 +975,11 @@ cmd_run(struct env *e, int argc, char **argv)
 		} else {
 			log_info("check: %s: %s", agent_result_name(o.result),
 			    o.detail);
+			if (o.result == AGENT_UPDATED)
+				after_change(e, a, o.version);
 		}
 		refresh_probes(a);
+		notify_status(&o);
 		if (o.result == AGENT_ERROR) {
 			failures++;
 			delay = backoff(failures, e->cfg.interval);
@@ -752,9 +992,13 @@ cmd_run(struct env *e, int argc, char **argv)
 			log_warn("cannot record the next check time");
 		fmt_time(next, t);
 		log_debug("next check at %s", t);
-		sleep_until(next);
+		sleep_until(next, notify_watchdog_interval());
 	}
 	log_info("stopping on request");
+	notify_send("STOPPING=1");
+	/* No daemon, no next check: status must not promise one. */
+	if (agent_set_next_check(a, 0) != RK_OK)
+		log_warn("cannot clear the next check time");
 	agent_close(a);
 	close(lock);
 	return 0;
@@ -778,6 +1022,7 @@ json_flag(const char *cmd, int argc, char **argv, int *json)
 /*
  * `status` when it cannot judge the device (bad usage, a bad config):
  * monitoring must read "unknown" (3), not "critical" (the usage exit 2).
+ * json: 0 text, 1 --json, 2 --prometheus.
  */
 static int
 cannot_judge(const char *db, int json, const char *why)
@@ -785,7 +1030,9 @@ cannot_judge(const char *db, int json, const char *why)
 	struct status s;
 
 	status_cannot_judge(&s, db, "cannot judge: %s", why);
-	if (json)
+	if (json == 2)
+		status_print_prometheus(&s, RK_VERSION_STRING, stdout);
+	else if (json)
 		status_print_json(&s, stdout);
 	else
 		status_print_text(&s, stdout);
@@ -793,30 +1040,46 @@ cannot_judge(const char *db, int json, const char *why)
 	return STATUS_UNKNOWN;
 }
 
+/*
+ * status: exit with the level; a status that cannot judge (bad usage, and
+ * in main() a bad configuration) is "unknown", 3, as monitoring plugins
+ * exit.  --prometheus exits 0 once the metrics are written (the level is
+ * rootkeeper_status), so that `status --prometheus > f && mv f ...` works
+ * whatever the level.
+ */
 static int
 cmd_status(struct env *e, int argc, char **argv)
 {
 	char *targets[AGENT_MAX_TARGETS];
 	size_t nt;
 	struct status s;
-	int json, ex;
+	int json = 0, prom = 0;
 
-	if ((ex = json_flag("status", argc, argv, &json)) != 0) {
-		if (ex < 0)
-			fputs(usage_text, stdout);
-		/* A status that cannot judge is unknown, not critical. */
-		return ex < 0 ? 0 : cannot_judge(e->db, 0, "bad usage");
+	if (argc == 2 && strcmp(argv[1], "--prometheus") == 0) {
+		prom = 1;
+	} else if (argc == 2 && strcmp(argv[1], "--json") == 0) {
+		json = 1;
+	} else if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		print_help(argv[0]);
+		return 0;
+	} else if (argc != 1) {
+		cli_usage("status: takes --json or --prometheus");
+		return cannot_judge(e->db, 0, "bad usage");
 	}
 	nt = agent_probe_targets(&e->cfg, targets, AGENT_MAX_TARGETS);
 	status_collect(
 	    e->db, e->export_path, targets, nt, (int64_t)time(NULL), &s);
-	if (json)
+	if (prom)
+		status_print_prometheus(&s, RK_VERSION_STRING, stdout);
+	else if (json)
 		status_print_json(&s, stdout);
 	else
 		status_print_text(&s, stdout);
 	status_free(&s);
 	while (nt > 0)
 		free(targets[--nt]);
+	if (prom)
+		return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 	return (int)s.level;
 }
 
@@ -864,7 +1127,7 @@ cmd_list(struct env *e, int argc, char **argv)
 
 	if ((ex = json_flag("list", argc, argv, &json)) != 0) {
 		if (ex < 0)
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 		return ex < 0 ? 0 : ex;
 	}
 	if ((ex = open_ro(e, &s)) != 0)
@@ -939,7 +1202,7 @@ cmd_certs(struct env *e, int argc, char **argv)
 
 	if ((ex = json_flag("certs", argc, argv, &json)) != 0) {
 		if (ex < 0)
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 		return ex < 0 ? 0 : ex;
 	}
 	if ((ex = open_ro(e, &s)) != 0)
@@ -965,8 +1228,8 @@ cmd_certs(struct env *e, int argc, char **argv)
 		jsonw_uint(&w, "version", st.active_version);
 		jsonw_arr_open(&w, "certs");
 	} else {
-		printf("active set v%" PRIu64 ", %zu certificates\n",
-		    st.active_version, ts.n);
+		printf("active set v%" PRIu64 ", %zu certificate%s\n",
+		    st.active_version, ts.n, ts.n == 1 ? "" : "s");
 	}
 	for (i = 0; i < ts.n; i++) {
 		const struct store_cert *c = ts.trusted[i];
@@ -1042,7 +1305,7 @@ cmd_events(struct env *e, int argc, char **argv)
 
 	if ((ex = json_flag("events", argc, argv, &json)) != 0) {
 		if (ex < 0)
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 		return ex < 0 ? 0 : ex;
 	}
 	if ((ex = open_ro(e, &s)) != 0)
@@ -1094,7 +1357,7 @@ cmd_events(struct env *e, int argc, char **argv)
 /*
  * Is this command line's command `status`?  Its usage and config errors
  * exit 3 (unknown), which only makes sense once that is known.  *json
- * says whether --json follows it.
+ * says whether --json (1) or --prometheus (2) follows it.
  */
 static int
 is_status(int argc, char **argv, int *json)
@@ -1113,6 +1376,8 @@ is_status(int argc, char **argv, int *json)
 		while (++i < argc)
 			if (strcmp(argv[i], "--json") == 0)
 				*json = 1;
+			else if (strcmp(argv[i], "--prometheus") == 0)
+				*json = 2;
 		return 1;
 	}
 	return 0;
@@ -1140,7 +1405,7 @@ main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
-			fputs(usage_text, stdout);
+			print_help(NULL);
 			return 0;
 		}
 		if (strcmp(argv[i], "--version") == 0) {
@@ -1162,6 +1427,8 @@ main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return cli_usage("no command given");
+	if ((ex = help_dispatch(help_table, HELP_N, argc - i, argv + i)) >= 0)
+		return ex;
 	for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		if (strcmp(argv[i], cmds[k].name) == 0)
 			break;

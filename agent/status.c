@@ -331,13 +331,113 @@ status_free(struct status *s)
 	s->probes = NULL;
 }
 
+/* "1 root", "2 roots" */
+static const char *
+plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* How many reasons of the probes there are (see look_at_probes). */
+static size_t
+probe_problems(const struct status *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n_probes; i++)
+		if (s->probes[i].result == 1 ||
+		    (s->probes[i].result == 0 && !s->probes[i].alternative &&
+			s->probes[i].root_not_after <= s->judge + STATUS_SOON))
+			n++;
+	return n;
+}
+
+/*
+ * The plugin line's summary: what is active and, briefly, what is wrong;
+ * the reasons that follow say it in full.
+ */
+static void
+summary(const struct status *s, char *out, size_t n)
+{
+	size_t len = 0, k;
+
+#define ADD(...)                                                               \
+	do {                                                                   \
+		int w_ = snprintf(out + len, n - len, __VA_ARGS__);            \
+		if (w_ > 0)                                                    \
+			len +=                                                 \
+			    (size_t)w_ < n - len ? (size_t)w_ : n - len - 1;   \
+	} while (0)
+	out[0] = '\0';
+	if (!s->have_state) {
+		ADD("%s", s->n_reasons > 0 ? s->reasons[0].text : "no store");
+		return;
+	}
+	if (!s->have_active) {
+		ADD("%s",
+		    s->n_reasons > 0 ? s->reasons[0].text : "no active set");
+		return;
+	}
+	ADD("v%" PRIu64 " active", s->active.version);
+	if (s->n_unexpired == 0)
+		ADD(", no unexpired root left");
+	else if (s->n_expiring > 0)
+		ADD(", %zu %s within 30 days", s->n_expiring,
+		    plural(s->n_expiring, "root expires", "roots expire"));
+	else
+		ADD(", %zu %s", s->n_trusted,
+		    plural(s->n_trusted, "root", "roots"));
+	if (s->active.expires_at <= s->judge)
+		ADD(", bundle expired");
+	if (strcmp(s->st.last_check_result, "error") == 0 ||
+	    strcmp(s->st.last_check_result, "rejected") == 0)
+		ADD(", last check %s", s->st.last_check_result);
+	if (s->export_stale)
+		ADD(", stale export");
+	if ((k = probe_problems(s)) > 0)
+		ADD(", %zu %s", k,
+		    plural(k, "probe at risk", "probes at risk"));
+	if (s->st.time_floor > s->now)
+		ADD(", clock behind");
+#undef ADD
+}
+
+void
+status_print_nagios_line(const struct status *s, FILE *f)
+{
+	char sum[512];
+	const char *lvl = status_level_name(s->level);
+
+	summary(s, sum, sizeof(sum));
+	/* '|' starts the performance data: never inside the summary. */
+	for (char *p = sum; *p != '\0'; p++)
+		if (*p == '|' || *p == '\n')
+			*p = *p == '|' ? '/' : ' ';
+	fputs("ROOTKEEPER ", f);
+	for (; *lvl != '\0'; lvl++)
+		fputc(*lvl - 'a' + 'A', f);
+	fprintf(f, " - %s", sum);
+	if (s->have_active) {
+		fprintf(f, " | roots=%zu expiring=%zu age=%" PRId64 "s",
+		    s->n_trusted, s->n_expiring,
+		    s->now > s->active.issued_at ? s->now - s->active.issued_at
+						 : 0);
+		if (s->st.last_check_at > 0)
+			fprintf(f, " last_check=%" PRId64 "s",
+			    s->now > s->st.last_check_at
+				? s->now - s->st.last_check_at
+				: 0);
+	}
+	fputc('\n', f);
+}
+
 void
 status_print_text(const struct status *s, FILE *f)
 {
 	char t[RFC3339_LEN + 1], rel[48];
 	size_t i;
 
-	fprintf(f, "rootkeeper: %s\n", status_level_name(s->level));
+	status_print_nagios_line(s, f);
 	for (i = 0; i < s->n_reasons; i++)
 		fprintf(f, "  ! %s\n", s->reasons[i].text);
 	if (s->n_lost > 0)
@@ -349,9 +449,9 @@ status_print_text(const struct status *s, FILE *f)
 		fmt_time(s->active.issued_at, t);
 		fmt_rel(s->active.issued_at, s->now, rel, sizeof(rel));
 		fprintf(f,
-		    "  active       v%" PRIu64 ", issued %s (%s), %zu "
-		    "roots\n",
-		    s->active.version, t, rel, s->n_trusted);
+		    "  active       v%" PRIu64 ", issued %s (%s), %zu %s\n",
+		    s->active.version, t, rel, s->n_trusted,
+		    plural(s->n_trusted, "root", "roots"));
 		fmt_time(s->active.expires_at, t);
 		fmt_rel(s->active.expires_at, s->now, rel, sizeof(rel));
 		fprintf(f, "  expires      %s (%s)\n", t, rel);
@@ -536,4 +636,136 @@ status_print_json(const struct status *s, FILE *f)
 	jsonw_obj_close(&w);
 	jsonw_obj_close(&w);
 	jsonw_end(&w);
+}
+
+/* One gauge with its HELP and TYPE lines. */
+static void
+gauge(FILE *f, const char *name, const char *help, const char *value)
+{
+	fprintf(f, "# HELP rootkeeper_%s %s\n# TYPE rootkeeper_%s gauge\n",
+	    name, help, name);
+	fprintf(f, "rootkeeper_%s %s\n", name, value);
+}
+
+static void
+gauge_i(FILE *f, const char *name, const char *help, int64_t v)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%" PRId64, v);
+	gauge(f, name, help, b);
+}
+
+static void
+gauge_u(FILE *f, const char *name, const char *help, uint64_t v)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	gauge(f, name, help, b);
+}
+
+/* A label value, escaped as the exposition format wants. */
+static void
+label(FILE *f, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+void
+status_print_prometheus(
+    const struct status *s, const char *agent_version, FILE *f)
+{
+	size_t i;
+
+	gauge_i(f, "status",
+	    "Health of the trust set: 0 ok, 1 warning, 2 critical, 3 unknown.",
+	    (int64_t)s->level);
+	fputs("# HELP rootkeeper_info The agent's version and the device's "
+	      "channel.\n# TYPE rootkeeper_info gauge\nrootkeeper_info{"
+	      "version=\"",
+	    f);
+	label(f, agent_version);
+	fputs("\",channel=\"", f);
+	label(f, s->have_state ? s->st.channel : "");
+	fputs("\"} 1\n", f);
+	gauge_i(f, "store_readable",
+	    "Whether the store could be read (1) or not (0).", s->have_state);
+	if (!s->have_state)
+		return;
+	gauge_u(f, "active_version", "The active bundle version (0: none).",
+	    s->st.active_version);
+	gauge_u(f, "highest_version",
+	    "The highest bundle version ever verified on this device.",
+	    s->st.highest_version);
+	gauge_u(f, "roots", "Trusted roots in the active set.", s->n_trusted);
+	gauge_u(f, "roots_unexpired",
+	    "Trusted roots of the active set not expired.", s->n_unexpired);
+	gauge_u(f, "roots_expiring",
+	    "Roots of the active set expiring within 30 days or expired.",
+	    s->n_expiring);
+	if (s->have_active) {
+		gauge_i(f, "bundle_issued_timestamp_seconds",
+		    "When the active bundle was issued.", s->active.issued_at);
+		gauge_i(f, "bundle_expires_timestamp_seconds",
+		    "When the active bundle expires.", s->active.expires_at);
+		gauge_i(f, "bundle_activated_timestamp_seconds",
+		    "When the active bundle was activated.",
+		    s->active.activated_at);
+	}
+	if (s->st.last_check_at > 0) {
+		gauge_i(f, "last_check_timestamp_seconds",
+		    "When the last check ended.", s->st.last_check_at);
+		gauge_i(f, "last_check_success",
+		    "Whether the last check ended updated or current (1) or "
+		    "rejected or failed (0).",
+		    strcmp(s->st.last_check_result, "updated") == 0 ||
+			strcmp(s->st.last_check_result, "current") == 0);
+	}
+	if (s->st.next_check_at > 0)
+		gauge_i(f, "next_check_timestamp_seconds",
+		    "When the running daemon checks next.",
+		    s->st.next_check_at);
+	gauge_i(f, "clock_behind",
+	    "Whether the clock reads earlier than the time floor (1) or not "
+	    "(0).",
+	    s->st.time_floor > s->now);
+	if (s->st.time_floor > 0)
+		gauge_i(f, "time_floor_timestamp_seconds",
+		    "The newest issued_at ever verified.", s->st.time_floor);
+	gauge_i(f, "export_stale",
+	    "Whether the PEM export differs from the active set (1) or not "
+	    "(0).",
+	    s->export_stale);
+	if (s->n_probes == 0)
+		return;
+	fputs("# HELP rootkeeper_probe_ok Whether the probe target validated "
+	      "under the active set at the last check (1) or not (0).\n"
+	      "# TYPE rootkeeper_probe_ok gauge\n",
+	    f);
+	for (i = 0; i < s->n_probes; i++) {
+		fputs("rootkeeper_probe_ok{target=\"", f);
+		label(f, s->probes[i].target);
+		fprintf(f, "\"} %d\n", s->probes[i].result == 0);
+	}
+	fputs("# HELP rootkeeper_probe_root_expires_timestamp_seconds When "
+	      "the root a probe target depends on expires.\n"
+	      "# TYPE rootkeeper_probe_root_expires_timestamp_seconds gauge\n",
+	    f);
+	for (i = 0; i < s->n_probes; i++) {
+		if (s->probes[i].result != 0)
+			continue;
+		fputs(
+		    "rootkeeper_probe_root_expires_timestamp_seconds{target=\"",
+		    f);
+		label(f, s->probes[i].target);
+		fprintf(f, "\"} %" PRId64 "\n", s->probes[i].root_not_after);
+	}
 }

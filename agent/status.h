@@ -85,8 +85,26 @@ void status_cannot_judge(struct status *out, const char *db, const char *fmt,
 
 void status_free(struct status *s);
 
+/*
+ * The human form: the plugin line (status_print_nagios_line), then the
+ * reasons, one a line, and the details.
+ */
 void status_print_text(const struct status *s, FILE *f);
 void status_print_json(const struct status *s, FILE *f);
+
+/*
+ * A Nagios/Icinga plugin's first line: "ROOTKEEPER LEVEL - summary |
+ * perfdata", perfdata roots=N expiring=N age=Ns (since the active
+ * bundle's issued_at) and last_check=Ns (since the last check).
+ */
+void status_print_nagios_line(const struct status *s, FILE *f);
+
+/*
+ * node_exporter's textfile format: gauges named rootkeeper_*, each with
+ * its HELP and TYPE lines (promtool check metrics accepts them).
+ */
+void status_print_prometheus(
+    const struct status *s, const char *agent_version, FILE *f);
 
 const char *status_level_name(enum status_level l);
 

@@ -17,6 +17,7 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/ed25519.h>
+#include <wolfssl/wolfcrypt/sha.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include "cursor.h"
@@ -43,6 +44,16 @@ struct pubkey {
 	const uint8_t *raw; /* points into spki: the key bytes */
 	size_t raw_len;
 };
+
+int
+crypto_sha1(const uint8_t *data, size_t len, uint8_t out[CRYPTO_SHA1_LEN])
+{
+	if (len > 0xffffffffu)
+		return RK_ELIMIT;
+	if (wc_ShaHash(data, (word32)len, out) != 0)
+		return RK_ECRYPTO;
+	return RK_OK;
+}
 
 int
 crypto_sha256(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,

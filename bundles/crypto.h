@@ -24,6 +24,15 @@ enum crypto_alg {
 
 struct pubkey;
 
+#define CRYPTO_SHA1_LEN 20
+
+/*
+ * SHA-1 of data: only for OpenSSL's subject name hash (x509name.c), which
+ * names files and is no security decision.
+ */
+int crypto_sha1(
+    const uint8_t *data, size_t len, uint8_t out[CRYPTO_SHA1_LEN]) RK_WUR;
+
 /* SHA-256 of a || b (b may be NULL with blen 0). */
 int crypto_sha256(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
     uint8_t out[CRYPTO_SHA256_LEN]) RK_WUR;

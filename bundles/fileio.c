@@ -210,6 +210,39 @@ fileio_write_new(const char *path, const void *data, size_t len, mode_t mode)
 	return fsync_dir_of(path);
 }
 
+int
+fileio_mkdirs(const char *path, mode_t mode)
+{
+	struct stat st;
+	char *copy, *p;
+	int rc = RK_OK;
+
+	if (path[0] == '\0')
+		return RK_EINVAL;
+	if (stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode) ? RK_OK : RK_EINVAL;
+	if ((copy = strdup(path)) == NULL)
+		return RK_ENOMEM;
+	/* Each parent in turn: "a/b/c" makes "a", "a/b", then "a/b/c". */
+	for (p = copy + 1; rc == RK_OK; p++) {
+		int last = *p == '\0';
+
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) != 0 && errno != EEXIST)
+			rc = RK_EIO;
+		else if (stat(copy, &st) != 0)
+			rc = RK_EIO;
+		else if (!S_ISDIR(st.st_mode))
+			rc = RK_EINVAL;
+		if (last)
+			break;
+		*p = '/';
+	}
+	free(copy);
+	return rc;
+}
 /*
  * Is name (an entry of path's folder, whose base name is base) a temporary
  * file of path that nobody will rename any more?  *pid gets the writer's

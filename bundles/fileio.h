@@ -69,4 +69,12 @@ size_t fileio_count_stale_temps(const char *path);
 int fileio_write_new(
     const char *path, const void *data, size_t len, mode_t mode) RK_WUR;
 
+/*
+ * Makes the folder path and any missing parents (mode, less the umask),
+ * like mkdir -p.  RK_OK when it is there already; RK_EINVAL when path or
+ * one of its parents exists but is not a folder; RK_EIO otherwise (errno
+ * is kept).
+ */
+int fileio_mkdirs(const char *path, mode_t mode) RK_WUR;
+
 #endif

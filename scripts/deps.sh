@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Installs the Debian 12 packages rootkeeper needs that are not installed yet:
-# the build and runtime set, and with --test also what the test suites use
-# (cmocka, clang and its sanitizer runtime, clang-format, nginx, mosquitto and
-# its clients, faketime, valgrind, jq, time, curl). It asks dpkg first and
+# the build and runtime set; with --package also what scripts/package.sh uses
+# (debhelper, dpkg-dev, fakeroot, lintian); with --test that and what the
+# test suites use (cmocka, clang and its sanitizer runtime, clang-format,
+# nginx, mosquitto and its clients, faketime, valgrind, jq, time, curl,
+# systemd for systemd-analyze, man-db, prometheus for promtool). It asks dpkg first and
 # touches apt only when something is missing, so a second run is silent and
 # instant. It does not configure or rely on the nginx and mosquitto system
 # services: the tests start their own servers on 127.0.0.1, so the services it
@@ -14,14 +16,16 @@ set -euo pipefail
 
 usage()
 {
-	echo "usage: $0 [--test]" >&2
+	echo "usage: $0 [--test] [--package]" >&2
 	exit 2
 }
 
 with_test=0
+with_package=0
 for arg in "$@"; do
 	case "$arg" in
-	--test) with_test=1 ;;
+	--test) with_test=1 with_package=1 ;;
+	--package) with_package=1 ;;
 	-h | --help) usage ;;
 	*) usage ;;
 	esac
@@ -31,7 +35,11 @@ pkgs=(gcc make libc6-dev cmake pkg-config libwolfssl-dev libjansson-dev
 	libcurl4-openssl-dev libsqlite3-dev libinih-dev openssl ca-certificates)
 if [ "$with_test" = 1 ]; then
 	pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format nginx
-		mosquitto mosquitto-clients faketime valgrind jq time curl strace procps)
+		mosquitto mosquitto-clients faketime valgrind jq time curl strace procps
+		systemd man-db prometheus)
+fi
+if [ "$with_package" = 1 ]; then
+	pkgs+=(debhelper dpkg-dev fakeroot lintian)
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
@@ -41,8 +49,11 @@ fi
 
 missing=()
 for p in "${pkgs[@]}"; do
-	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	if [ "$status" != installed ]; then
+	# One line per architecture the package is known for (a multiarch
+	# library may be there for i386 too): installed if one of them is.
+	status=$(dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null ||
+	    true)
+	if ! grep -qx installed <<<"$status"; then
 		missing+=("$p")
 	fi
 done
@@ -65,11 +76,12 @@ export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     --no-install-recommends "${missing[@]}"
 
-# The package scripts start nginx (port 80) and mosquitto (port 1883) when
-# systemd runs. Nothing here uses them, so stop the ones this run installed.
+# The package scripts start nginx (port 80), mosquitto (port 1883) and
+# prometheus (port 9090) when systemd runs. Nothing here uses them, so stop
+# the ones this run installed.
 # In a container there is no systemd: nothing was started, nothing to do.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-	for svc in nginx mosquitto; do
+	for svc in nginx mosquitto prometheus; do
 		for p in "${missing[@]}"; do
 			if [ "$p" = "$svc" ]; then
 				"${as_root[@]}" systemctl disable --now "$svc" \

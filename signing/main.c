@@ -25,6 +25,7 @@
 #include "crypto.h"
 #include "error.h"
 #include "fileio.h"
+#include "help.h"
 #include "jsonw.h"
 #include "keys.h"
 #include "manifest.h"
@@ -41,47 +42,20 @@
 #define FUTURE_SLACK 3600 /* how far ahead of the clock issued_at may be */
 #define HEXID (2 * CRYPTO_SHA256_LEN + 1)
 
-static const char usage_text[] =
-    "usage: rootkeeper-sign COMMAND [OPTIONS]\n"
-    "\n"
-    "Build, sign, check and publish rootkeeper root-CA bundles.\n"
-    "\n"
-    "commands:\n"
-    "  keygen [--alg ed25519|ecdsa-p256] -o NAME\n"
-    "      write NAME.key (PKCS#8 PEM, mode 0600, never overwritten) and\n"
-    "      NAME.pub (SPKI PEM); print the key id\n"
-    "  create --key K.key [--key ...] --channel C --version N\n"
-    "         --certs PEM_OR_DIR [--certs ...]\n"
-    "         [--expires-in DAYS | --expires-at T] [--issued-at T]\n"
-    "         [--distrust FILE.json] [--next-keys PUB [--next-keys ...]\n"
-    "         --next-threshold K] [--rollout PERCENT --rollout-seed SEED]\n"
-    "         [--note TEXT] [--keep-expired] [--allow-future] -o OUT.rkb\n"
-    "      build and sign a bundle; it is verified before it is written.\n"
-    "      --rollout: only PERCENT (1-100) of the devices take it, chosen\n"
-    "      by SEED and each device's id; same seed, higher percent: the\n"
-    "      devices that took it stay in.  The distrust file is a JSON\n"
-    "      array of {\"sha256\", \"after\" | \"lift\": true, \"reason\"}.\n"
-    "      Expired certificates are dropped with a warning unless\n"
-    "      --keep-expired; default expiry 90 days after issued_at (now).\n"
-    "      An issued_at more than one hour ahead of this host's clock is\n"
-    "      refused (exit 2) unless --allow-future\n"
-    "  sign --key K.key IN.rkb [-o OUT.rkb]\n"
-    "      add a signature (threshold signing); writes IN.rkb in place\n"
-    "      unless -o is given\n"
-    "  verify --pub P.pub [--pub ...] [--threshold K] FILE.rkb\n"
-    "      check signatures (K distinct keys, default 1), manifest and\n"
-    "      certificates; exit 0 or 3\n"
-    "  inspect [--json] FILE.rkb\n"
-    "      show manifest, certificates and signatures (not verified)\n"
-    "  publish FILE.rkb --to DIR\n"
-    "      write DIR/CHANNEL/VERSION.rkb and replace DIR/CHANNEL/latest.rkb\n"
-    "      atomically; refuses a version not above the published latest.\n"
-    "      A bundle that rotates the signing keys is also kept as\n"
-    "      DIR/CHANNEL/rotations/VERSION.rkb, listed in rotations/index.txt,\n"
-    "      for devices that missed it\n"
-    "\n"
-    "Times T are RFC 3339 UTC: 2026-11-26T00:00:00Z.\n"
-    "exit status: 0 success, 1 error, 2 usage error, 3 rejected\n";
+/* --help and per-command help, from the table the manual page is made of. */
+static const struct help_entry help_table[] = {
+#include "help_table.h"
+#include "help.def"
+};
+#define HELP_N (sizeof(help_table) / sizeof(help_table[0]))
+
+/* `rootkeeper-sign CMD --help`: that command's help, or the whole help. */
+static void
+print_help(const char *cmd)
+{
+	if (cmd == NULL || help_print_cmd(help_table, HELP_N, cmd, stdout) != 0)
+		help_print(help_table, HELP_N, stdout);
+}
 
 /* Content errors mean "rejected"; the rest are operational. */
 static int
@@ -218,7 +192,7 @@ cmd_keygen(int argc, char **argv)
 			name = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("keygen: bad option");
@@ -669,7 +643,7 @@ cmd_create(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("create: bad option");
@@ -792,10 +766,10 @@ cmd_create(int argc, char **argv)
 		    out, enc_len, BUNDLE_DEFAULT_MAX_SIZE);
 	if (rfc3339_format(expires, when) != RK_OK)
 		snprintf(when, sizeof(when), "?");
-	printf("%s: channel %s, version %" PRIu64 ", %zu certificates, %zu "
+	printf("%s: channel %s, version %" PRIu64 ", %zu certificate%s, %zu "
 	       "signature%s, expires %s (%zu bytes)\n",
-	    out, channel, version, cl->n, nkeys, nkeys == 1 ? "" : "s", when,
-	    enc_len);
+	    out, channel, version, cl->n, cl->n == 1 ? "" : "s", nkeys,
+	    nkeys == 1 ? "" : "s", when, enc_len);
 	ex = 0;
 out:
 	for (i = 0; i < nkeys; i++) {
@@ -877,7 +851,7 @@ cmd_sign(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("sign: bad option");
@@ -974,7 +948,7 @@ cmd_verify(int argc, char **argv)
 				    BUNDLE_MAX_SIGS);
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("verify: bad option");
@@ -1007,10 +981,11 @@ cmd_verify(int argc, char **argv)
 		valid = (unsigned)thr; /* bundle_open counted them already */
 	if (rfc3339_format(m->expires_at, when) != RK_OK)
 		snprintf(when, sizeof(when), "?");
-	printf("%s: OK: channel %s, version %" PRIu64 ", %zu certificates, "
-	       "%u of %zu keys signed (threshold %" PRIu64 "), expires %s\n",
-	    path, m->channel, m->version, bundle_ncerts(b), valid, distinct,
-	    thr, when);
+	printf("%s: OK: channel %s, version %" PRIu64 ", %zu certificate%s, "
+	       "%u of %zu key%s signed (threshold %" PRIu64 "), expires %s\n",
+	    path, m->channel, m->version, bundle_ncerts(b),
+	    bundle_ncerts(b) == 1 ? "" : "s", valid, distinct,
+	    distinct == 1 ? "" : "s", thr, when);
 	if (m->expires_at <= (int64_t)time(NULL))
 		cli_warn("warning: %s expired at %s: devices will refuse it",
 		    path, when);
@@ -1212,7 +1187,7 @@ cmd_inspect(int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("inspect: bad option");
@@ -1363,7 +1338,6 @@ cmd_publish(int argc, char **argv)
 	uint8_t *buf = NULL, *old = NULL;
 	size_t len = 0, old_len = 0;
 	uint64_t top = 0;
-	struct stat st;
 	int c, rc, ex;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -1372,7 +1346,7 @@ cmd_publish(int argc, char **argv)
 			dir = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_help(argv[0]);
 			return 0;
 		default:
 			return cli_usage("publish: bad option");
@@ -1385,8 +1359,12 @@ cmd_publish(int argc, char **argv)
 	    (ex = open_unverified(path, buf, len, &b, &m)) != 0)
 		goto out;
 	ex = 1;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		cli_warn("%s: not a folder", dir);
+	/* A first publish makes the folder the web server will serve. */
+	if ((rc = fileio_mkdirs(dir, 0755)) != RK_OK) {
+		if (rc == RK_EINVAL)
+			cli_warn("%s: not a folder", dir);
+		else
+			report(dir, "cannot create", rc, NULL);
 		goto out;
 	}
 	snprintf(vname, sizeof(vname), "%" PRIu64 ".rkb", m->version);
@@ -1518,19 +1496,21 @@ main(int argc, char **argv)
 	    {"sign", cmd_sign}, {"verify", cmd_verify},
 	    {"inspect", cmd_inspect}, {"publish", cmd_publish}};
 	size_t i;
+	int ex;
 
 	cli_set_name("rootkeeper-sign");
 	if (argc < 2)
 		return cli_usage("no command given");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		fputs(usage_text, stdout);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		print_help(NULL);
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("rootkeeper-sign %s\n", RK_VERSION_STRING);
 		return 0;
 	}
+	if ((ex = help_dispatch(help_table, HELP_N, argc - 1, argv + 1)) >= 0)
+		return ex;
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return cmds[i].fn(argc - 1, argv + 1);

@@ -371,9 +371,14 @@ expect_exit 0 "re-publish v2 to restore latest" "$BIN" publish v2.rkb \
 check "latest is v2 again" cmp -s www/pub/latest.rkb v2.rkb
 leftovers=$(find www -type f ! -name '[0-9]*.rkb' ! -name latest.rkb)
 check_eq "no temp files left in www" "$leftovers" ""
-expect_exit 1 "publish --to a missing folder" "$BIN" publish v1.rkb \
-    --to nowhere
-check_not "the missing folder was not created" test -e nowhere
+# A first publish makes the folder (and its parents) the server will serve.
+expect_exit 0 "publish --to a missing folder" "$BIN" publish v1.rkb \
+    --to new/www
+check "the missing folders were created" cmp -s new/www/pub/latest.rkb v1.rkb
+check_eq "... mode 0755" "$(stat -c %a new/www)" 755
+: >afile
+expect_exit 1 "publish --to a file" "$BIN" publish v1.rkb --to afile
+check "... says it is not a folder" grep -q 'afile: not a folder' "$T/err"
 echo "not a bundle" >www/pub/junk.rkb
 expect_exit 3 "publish refuses a corrupted input" "$BIN" publish \
     www/pub/junk.rkb --to www

@@ -366,7 +366,7 @@ check_eq "status: active.sha256 is v4.rkb's" \
     "$(jget st.json .active.sha256)" "$(sha_file v4.rkb)"
 run "$RK" --db "$DB" status
 check_eq "status (text) exits 0 and says ok" \
-    "$RC/$(head -n 1 "$T/out")" "0/rootkeeper: ok"
+    "$RC/$(head -n 1 "$T/out" | cut -d" " -f1-3)" "0/ROOTKEEPER OK -"
 
 run "$RK" --db "$T/nothing/store.db" status --json
 check_eq "no store at the path: exit 2, critical" \
@@ -381,7 +381,7 @@ check_eq "a garbage file as the store: exit 3, unknown" \
     "$RC/$(jget "$T/out" .status)" 3/unknown
 run "$RK" --db "$T/garbage.db" status
 check_eq "a garbage file (text): exit 3, says unknown" \
-    "$RC/$(head -n 1 "$T/out")" "3/rootkeeper: unknown"
+    "$RC/$(head -n 1 "$T/out" | cut -d" " -f1-3)" "3/ROOTKEEPER UNKNOWN -"
 echo "SQLite format 3" >notsqlite.db
 run "$RK" --db "$T/notsqlite.db" status --json
 check_eq "a text file as the store: exit 3, unknown" \
