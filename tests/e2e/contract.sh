@@ -264,6 +264,8 @@ cexit init 0 "init --pin k1.pub --channel C --bundle v1.rkb" \
     "$RK" --db "$DB" init --pin k1.pub --channel "$CH" --bundle v1.rkb
 ceq init-export "init wrote trust.pem beside the store with ca1" \
     "$(pem_fps "$PEM" | tr '\n' ' ')" "$(der_sha ca1.pem) "
+cexit init-retry 0 "README: init again exactly as provisioned succeeds (a retried init)" \
+    "$RK" --db "$DB" init --pin k1.pub --channel "$CH" --bundle v1.rkb
 cexit init-again 1 "README: init again with other keys is refused" \
     "$RK" --db "$DB" init --pin k2.pub --channel "$CH" --bundle v1.rkb
 
@@ -509,10 +511,18 @@ ceq stale-warn "a tampered export: status warning, exit 1" \
     "$ST_RC $(jget st.json .status)" "1 warning"
 ceq stale-reason "a reason names the stale export" \
     "$(jget st.json '.reasons | map(test("export|stale"; "i")) | any')" true
+ln "$PEM" old-link.pem
 cexit stale-fix 1 "check (of a missing URL: exit 1) still rewrites the export" "$RK" --db "$DB" check --url "$URL-missing"
 st
 ceq stale-fixed "the export matches again" "$(pem_fps "$PEM" | tr '\n' ' ')" \
     "$(fps_of ca1.pem ca4.pem | tr '\n' ' ')"
+ceq stale-atomic "the export was replaced by a rename (a hard link keeps the old file)" \
+    "$(pem_fps old-link.pem | tr '\n' ' ')|$([ "$(stat -c %i "$PEM")" != "$(stat -c %i old-link.pem)" ] && echo new-inode)" \
+    "$(der_sha ca5.pem) |new-inode"
+ln -f "$T/out.pem" old-out.pem
+cexit export-again 0 "export --pem over an existing file" "$RK" --db "$DB" export --pem out.pem
+ceq export-atomic "export replaced the file by a rename" \
+    "$([ "$(stat -c %i out.pem)" != "$(stat -c %i old-out.pem)" ] && echo new-inode)" new-inode
 
 # ===== status levels ======================================================
 ceq status-lastfail "the failed check: warning, result error" \
@@ -578,6 +588,40 @@ cexit apply-trunc 3 "apply of a truncated bundle: rejected" "$RK" --db "$DB" app
 cexit check-badurl 2 "check --url not-a-url: usage error" "$RK" --db "$DB" check --url not-a-url
 cexit check-down 1 "check of a server that is down: operational error" \
     "$RK" --db "$DB" check --url http://127.0.0.1:1/latest.rkb
+cexit check-nourl 2 "check with no --url and no url in any config: usage error" "$RK" --db "$DB" check
+cexit cfg-missing-explicit 3 "status --config of a missing file: unknown" \
+    "$RK" --config "$T/none.conf" --db "$DB" status
+cexit cfg-missing-explicit2 2 "list --config of a missing file: usage error" \
+    "$RK" --config "$T/none.conf" --db "$DB" list
+echo garbage >garbage.rkb
+cexit verify-garbage 3 "verify of a file that is not a bundle: rejected" \
+    "$SIGN" verify --pub k1.pub garbage.rkb
+cexit verify-missing 1 "README: verify of a missing file: operational error (DESIGN: 0 or 3)" \
+    "$SIGN" verify --pub k1.pub nope.rkb
+# DESIGN section 5's example config, with the keys implemented today.
+cat >design.conf <<CONF
+[agent]
+url = https://updates.example.net/rootkeeper/azure-iot/latest.rkb   ; may repeat: mirrors, tried in order
+channel = $CH
+db = $DB
+export_pem = $PEM
+interval = 6h
+jitter = 30m
+max_bundle_size = 4M
+keep_versions = 5
+probe = myhub.azure-devices.net:8883                                ; may repeat
+CONF
+run "$RK" --config design.conf status --json
+ceq cfg-design "DESIGN section 5's config (implemented keys) is read: not unknown" \
+    "$(jget "$T/out" .status | grep -cxE 'ok|warning|critical')" 1
+# the 24 h bound: 20 h ahead of a sane clock is accepted (on DEV2)
+mk20()
+{
+	"$SIGN" create --key k3.key --channel "$CH" --version "$1" --certs ca1.pem \
+	    --issued-at "$(iso $((NOW + $2 * 3600)))" --allow-future -o "f$1.rkb" >/dev/null
+}
+mk20 5 20
+cexit bound-20h 0 "issued 20 h ahead of a sane clock: accepted" "$RK" --db "$DB2" apply f5.rkb
 cexit verify-usage 2 "verify with no file: usage error" "$SIGN" verify --pub k1.pub
 cexit sign-usage 2 "rootkeeper-sign frobnicate: usage error" "$SIGN" frobnicate
 
