@@ -26,6 +26,9 @@ KNOWN=(
 	st-nagios              # status text starts "rootkeeper: ok", not "ROOTKEEPER OK - ... | perfdata"
 	status-nagios-unknown  # the same for unknown
 	certs-fields           # certs --json names it distrust_after, DESIGN writes distrust-after
+	dis-lift-create        # the distrust "lift" entry is unknown to create ("unknown field")
+	dis-lift               # so no lifting bundle can be made, nor applied
+	dis-lift-pem           # and ca2 stays distrusted
 )
 
 # is_known ID
@@ -564,7 +567,7 @@ RUNPID=$!
 E2E_PIDS+=("$RUNPID")
 for _ in $(seq 1 100); do
 	st
-	[ "$(jget st.json .active_version)" = 11 ] && break
+	[ "$(jget st.json '"\(.active_version) \(.next_check != null)"')" = "11 true" ] && break
 	sleep 0.2
 done
 ceq run-update "run: the daemon's first check applies v11" "$(jget st.json .active_version)" 11
@@ -579,6 +582,27 @@ kill -TERM "$RUNPID"
 RUNRC=0
 wait "$RUNPID" || RUNRC=$?
 ceq run-term "SIGTERM: the daemon exits 0" "$RUNRC" 0
+
+# ===== distrust after a date, and lift ===================================
+printf '[{"sha256": "%s", "after": "2024-11-30T23:59:59Z", "reason": ""}]\n' \
+    "$(der_sha ca4.pem)" >after.json
+mk a12 12 --distrust after.json -- ca1 ca4
+cexit dis-after 0 "a bundle with an after entry for ca4" "$RK" --db "$DB" apply a12.rkb
+run "$RK" --db "$DB" certs --json
+ceq dis-after-certs "certs --json: ca4's distrust-after is the date" \
+    "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca4.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
+    2024-11-30T23:59:59Z
+ceq dis-after-pem "ca4 (trusted for leaves before the date) stays in the export" \
+    "$(pem_fps "$PEM" | tr '\n' ' ')" "$(fps_of ca1.pem ca4.pem | tr '\n' ' ')"
+printf '[{"sha256": "%s", "lift": true, "reason": "distrusted by mistake"}]\n' \
+    "$(der_sha ca2.pem)" >lift.json
+run "$SIGN" create --key k1.key --channel "$CH" --version 13 --certs ca1.pem \
+    --certs ca2.pem --distrust lift.json -o l13.rkb
+ceq dis-lift-create "create --distrust with a lift entry" "$RC" 0
+run "$RK" --db "$DB" apply l13.rkb
+ceq dis-lift "a bundle that lifts ca2's distrust and carries it" "$RC" 0
+ceq dis-lift-pem "ca2 is trusted again" "$(pem_fps "$PEM" | tr '\n' ' ')" \
+    "$(fps_of ca1.pem ca2.pem | tr '\n' ' ')"
 
 # ===== apply usage and I/O errors =========================================
 cexit apply-missing 1 "apply of a missing file: operational error" "$RK" --db "$DB" apply nope.rkb
