@@ -29,6 +29,8 @@ KNOWN=(
 	dis-lift-create        # the distrust "lift" entry is unknown to create ("unknown field")
 	dis-lift               # so no lifting bundle can be made, nor applied
 	dis-lift-pem           # and ca2 stays distrusted
+	dis-move-certs         # a later "after" entry does not replace an earlier full distrust
+	dis-move-pem           # (the entry of the highest version mentioning it is not in force)
 )
 
 # is_known ID
@@ -485,9 +487,12 @@ printf '[agent]\ndb = %s/nowhere/store.db\nurl = http://127.0.0.1:1/nothing.rkb\
 serve d7.rkb "www/$CH/latest.rkb"
 cexit cfg-override 0 "--db and --url override the file's db and url" \
     "$RK" --config ovr.conf --db "$DB" check --url "$URL"
-ceq cfg-default-missing "the default config file is absent on this machine" \
-    "$([ -e /etc/rootkeeper/rootkeeper.conf ] && echo present || echo absent)" absent
-cexit cfg-missing-default 0 "no config at the default path: status works" "$RK" --db "$DB" status
+if [ -e /etc/rootkeeper/rootkeeper.conf ]; then
+	echo "# /etc/rootkeeper/rootkeeper.conf exists here: the missing-default case is not run"
+else
+	cexit cfg-missing-default 0 "no config at the default path: status works" \
+	    "$RK" --db "$DB" status
+fi
 printf '[agent]\ndb = %s\nurl = %s\nchannel = %s\n' "$DB" "$URL" "$CH" >full.conf
 cexit cfg-url 0 "check with the file's url and db" "$RK" --config full.conf check
 printf '[agent]\nmax_bundle_size = 1K\n' >cap.conf
@@ -603,6 +608,24 @@ run "$RK" --db "$DB" apply l13.rkb
 ceq dis-lift "a bundle that lifts ca2's distrust and carries it" "$RC" 0
 ceq dis-lift-pem "ca2 is trusted again" "$(pem_fps "$PEM" | tr '\n' ' ')" \
     "$(fps_of ca1.pem ca2.pem | tr '\n' ' ')"
+
+# The entry of the highest version that mentions a fingerprint is in
+# force: a later bundle may turn ca2's full distrust into an after date.
+printf '[{"sha256": "%s", "after": "2025-01-01T00:00:00Z"}]\n' \
+    "$(der_sha ca2.pem)" >move.json
+mk m14 14 --distrust move.json -- ca1 ca2
+cexit dis-move 0 "a bundle moves ca2 from never to after 2025-01-01" "$RK" --db "$DB" apply m14.rkb
+run "$RK" --db "$DB" certs --json
+ceq dis-move-certs "certs --json: ca2 is in the set with that distrust-after" \
+    "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca2.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
+    2025-01-01T00:00:00Z
+ceq dis-move-pem "ca2 (trusted for leaves before 2025) is in the export again" \
+    "$(pem_fps "$PEM" | tr '\n' ' ')" "$(fps_of ca1.pem ca2.pem | tr '\n' ' ')"
+cexit dis-move-rb 0 "rollback to v12" "$RK" --db "$DB" rollback --to 12
+run "$RK" --db "$DB" certs --json
+ceq dis-move-rb-kept "a rollback never changes the entries in force: ca4's after date stays" \
+    "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca4.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
+    2024-11-30T23:59:59Z
 
 # ===== apply usage and I/O errors =========================================
 cexit apply-missing 1 "apply of a missing file: operational error" "$RK" --db "$DB" apply nope.rkb
