@@ -31,6 +31,8 @@ KNOWN=(
 	dis-lift-pem           # and ca2 stays distrusted
 	dis-move-certs         # a later "after" entry does not replace an earlier full distrust
 	dis-move-pem           # (the entry of the highest version mentioning it is not in force)
+	dis-move4-certs        # a later bundle cannot move an after date later: the old one stays
+	dis-silent-certs       # (consequence of dis-move4-certs)
 )
 
 # is_known ID
@@ -626,6 +628,30 @@ run "$RK" --db "$DB" certs --json
 ceq dis-move-rb-kept "a rollback never changes the entries in force: ca4's after date stays" \
     "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca4.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
     2024-11-30T23:59:59Z
+
+printf '[{"sha256": "%s", "after": "2026-01-01T00:00:00Z"}]\n' \
+    "$(der_sha ca4.pem)" >move4.json
+mk m15 15 --distrust move4.json -- ca1 ca4
+cexit dis-move4 0 "a later bundle moves ca4's after date" "$RK" --db "$DB" apply m15.rkb
+run "$RK" --db "$DB" certs --json
+ceq dis-move4-certs "the entry of the highest version is in force: the new date" \
+    "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca4.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
+    2026-01-01T00:00:00Z
+mk m16 16 -- ca1 ca4
+cexit dis-silent 0 "a later bundle that no longer mentions ca4" "$RK" --db "$DB" apply m16.rkb
+run "$RK" --db "$DB" certs --json
+ceq dis-silent-certs "ca4's after date stays in force" \
+    "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca4.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
+    2026-01-01T00:00:00Z
+
+printf '[{"sha256": "%s", "after": "2020-01-01T00:00:00Z"}]\n' \
+    "$(der_sha ca4.pem)" >move5.json
+mk m17 17 --distrust move5.json -- ca1 ca4
+cexit dis-earlier 0 "a later bundle moves ca4's after date earlier" "$RK" --db "$DB" apply m17.rkb
+run "$RK" --db "$DB" certs --json
+ceq dis-earlier-certs "the earlier date is in force" \
+    "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca4.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
+    2020-01-01T00:00:00Z
 
 # ===== apply usage and I/O errors =========================================
 cexit apply-missing 1 "apply of a missing file: operational error" "$RK" --db "$DB" apply nope.rkb
