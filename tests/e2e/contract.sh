@@ -364,6 +364,9 @@ cexit pol-same 0 "the same v2 again: nothing to do" "$RK" --db "$DB" check --url
     --issued-at 2024-01-01T00:00:00Z --expires-at 2024-06-01T00:00:00Z -o oe.rkb >/dev/null
 reject pol-order1 oe.rkb "other channel, old and expired: step 3 first" "channel"
 # a rollback that is also expired: step 4 before 5
+"$SIGN" create --key k2.key --channel other-ch --version 1 --certs ca1.pem \
+    -o o2k.rkb >/dev/null
+reject pol-order0 o2k.rkb "unpinned signer and another channel: step 2 first" "signature"
 reject pol-order2 expired.rkb "expired v3 (step 5)" "expire"
 mk oldexp 1 --issued-at 2024-01-01T00:00:00Z --expires-at 2024-06-01T00:00:00Z -- ca1
 reject pol-order3 oldexp.rkb "expired other-bytes v1: step 4 (equivocation) first" "equivocation|rollback"
