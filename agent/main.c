@@ -1260,10 +1260,13 @@ cmd_certs(struct env *e, int argc, char **argv)
 		jsonw_str(&w, "subject", c->subject);
 		jsonw_str(&w, "sha256", hex);
 		jsonw_str(&w, "not_after", t);
+		/* DESIGN spells it distrust-after; the first slice wrote _. */
 		if (after != NULL && after->has_after) {
 			fmt_time(after->after, t);
+			jsonw_str(&w, "distrust-after", t);
 			jsonw_str(&w, "distrust_after", t);
 		} else {
+			jsonw_null(&w, "distrust-after");
 			jsonw_null(&w, "distrust_after");
 		}
 		if (after != NULL) {

@@ -23,16 +23,6 @@ set -euo pipefail
 e2e_setup "$@"
 
 KNOWN=(
-	st-nagios              # status text starts "rootkeeper: ok", not "ROOTKEEPER OK - ... | perfdata"
-	status-nagios-unknown  # the same for unknown
-	certs-fields           # certs --json names it distrust_after, DESIGN writes distrust-after
-	dis-lift-create        # the distrust "lift" entry is unknown to create ("unknown field")
-	dis-lift               # so no lifting bundle can be made, nor applied
-	dis-lift-pem           # and ca2 stays distrusted
-	dis-move-certs         # a later "after" entry does not replace an earlier full distrust
-	dis-move-pem           # (the entry of the highest version mentioning it is not in force)
-	dis-move4-certs        # a later bundle cannot move an after date later: the old one stays
-	dis-silent-certs       # (consequence of dis-move4-certs)
 )
 
 # is_known ID
