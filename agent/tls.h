@@ -84,6 +84,29 @@ struct tls_hook {
 };
 
 /*
+ * A trust set's roots parsed once (fingerprint, name, dates, key, the
+ * partial-distrust date, the floor, a copy of the DER), to be loaded into
+ * any number of contexts with tls_ctx_load(), each of which then costs
+ * wolfSSL's load of the DER and no parse of ours.  A root that cannot be
+ * parsed is skipped and counted.  Reference counted: each verifier made
+ * from it keeps it alive, so the maker may drop its reference with
+ * tls_roots_free() at any time.  RK_EINVAL for bad arguments, RK_ENOMEM.
+ */
+struct tls_roots;
+
+int tls_roots_new(const struct tls_trust *trust, struct tls_roots **out) RK_WUR;
+
+/* Drops the maker's reference; NULL is fine. */
+void tls_roots_free(struct tls_roots *rs);
+
+/*
+ * tls_ctx_setup() from roots made once: the same checks, contract and
+ * errors.  Takes its own reference to rs for *out.
+ */
+int tls_ctx_load(struct WOLFSSL_CTX *ctx, struct tls_roots *rs,
+    const struct tls_hook *hook, struct tls_verifier **out) RK_WUR;
+
+/*
  * Makes ctx a client context that checks peers against trust: loads each
  * root (a root wolfSSL refuses is skipped and counted, so that one odd
  * certificate cannot take TLS away from the device; roots are loaded

@@ -7,7 +7,10 @@
  * before every connect), next to the reference: the same set, as the PEM
  * string rk_trust_pem gives, loaded with wolfSSL_CTX_load_verify_buffer
  * into a fresh context, which is what an application without rootkeeper
- * would do on every connect to pick up a changed CA file.  Each case runs
+ * would do on every connect to pick up a changed CA file; and the floor:
+ * the same certificates as DER, decoded beforehand, each loaded with
+ * wolfSSL_CTX_load_verify_buffer_ex as rk_trust_load_wolfssl does, which
+ * is the least any loader of these roots into wolfSSL pays.  Each case runs
  * one warm-up batch that also sizes the batches (about 100 ms each), then
  * BATCHES timed batches; it prints one line per case, "NAME MEDIAN MIN MAX
  * ITERS" in microseconds per call over the batches.  It uses only the
@@ -32,6 +35,9 @@ struct bench {
 	struct rk_trust *t;
 	const char *pem;
 	size_t pem_len;
+	unsigned char **der; /* the PEM's certificates, decoded once */
+	int *der_len;
+	size_t n_der;
 };
 
 /* One call of the case under measurement; 0 on success. */
@@ -99,6 +105,62 @@ case_ref_load(struct bench *b)
 }
 
 static int
+case_ref_load_der(struct bench *b)
+{
+	WOLFSSL_CTX *ctx;
+	size_t i;
+	int rc = 0;
+
+	if ((ctx = wolfSSL_CTX_new(wolfTLS_client_method())) == NULL)
+		return -1;
+	for (i = 0; i < b->n_der && rc == 0; i++)
+		if (wolfSSL_CTX_load_verify_buffer_ex(ctx, b->der[i],
+			b->der_len[i], WOLFSSL_FILETYPE_ASN1, 0,
+			WOLFSSL_LOAD_FLAG_DATE_ERR_OKAY) != WOLFSSL_SUCCESS)
+			rc = -1;
+	wolfSSL_CTX_free(ctx);
+	return rc;
+}
+
+/* Decodes every CERTIFICATE block of b->pem into b->der; 0 on success. */
+static int
+decode_pem(struct bench *b)
+{
+	static const char end[] = "-----END CERTIFICATE-----";
+	const char *p = b->pem, *stop = b->pem + b->pem_len, *e;
+	size_t cap = 0;
+	int n;
+
+	while (p < stop && (e = strstr(p, end)) != NULL) {
+		e += sizeof(end) - 1;
+		if (b->n_der == cap) {
+			void *nd, *nl;
+
+			cap = cap ? 2 * cap : 256;
+			nd = realloc(b->der, cap * sizeof(*b->der));
+			if (nd == NULL)
+				return -1;
+			b->der = nd;
+			nl = realloc(b->der_len, cap * sizeof(*b->der_len));
+			if (nl == NULL)
+				return -1;
+			b->der_len = nl;
+		}
+		if ((b->der[b->n_der] = malloc((size_t)(e - p))) == NULL)
+			return -1;
+		n = wolfSSL_CertPemToDer((const unsigned char *)p, (int)(e - p),
+		    b->der[b->n_der], (int)(e - p), CERT_TYPE);
+		if (n <= 0) {
+			free(b->der[b->n_der]);
+			return -1;
+		}
+		b->der_len[b->n_der++] = n;
+		p = e;
+	}
+	return b->n_der > 0 ? 0 : -1;
+}
+
+static int
 cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -156,8 +218,9 @@ main(int argc, char **argv)
 		bench_fn fn;
 	} cases[] = {{"open", case_open}, {"load_wolfssl", case_load},
 	    {"refresh", case_refresh},
-	    {"ref_load_verify_buffer", case_ref_load}};
-	struct bench b = {NULL, NULL, NULL, 0};
+	    {"ref_load_verify_buffer", case_ref_load},
+	    {"ref_load_der", case_ref_load_der}};
+	struct bench b = {NULL, NULL, NULL, 0, NULL, NULL, 0};
 	char *end = NULL;
 	long nb = 9;
 	size_t k;
@@ -181,11 +244,19 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_trust: %s: %s\n", b.db, rk_strerror(rc));
 		goto out;
 	}
+	if (decode_pem(&b) != 0) {
+		fprintf(stderr, "bench_trust: cannot decode the set's PEM\n");
+		goto out;
+	}
 	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
 		if (run_case(cases[k].name, cases[k].fn, &b, (int)nb) != 0)
 			goto out;
 	ex = 0;
 out:
+	for (k = 0; k < b.n_der; k++)
+		free(b.der[k]);
+	free(b.der);
+	free(b.der_len);
 	rk_trust_close(b.t);
 	wolfSSL_Cleanup();
 	return ex;
