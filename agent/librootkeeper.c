@@ -204,10 +204,36 @@ rk_trust_refresh(struct rk_trust *t, int *changed)
 	return RK_OK;
 }
 
+/*
+ * The snapshot's roots for tls.c, parsed once, with what the store knows
+ * of each (its fingerprint, name and dates) so that only the key is read.
+ */
+static int
+snapshot_roots(struct snapshot *sn)
+{
+	struct tls_known *known;
+	struct tls_trust trust;
+	size_t i;
+	int rc;
+
+	if ((known = calloc(sn->ts.n + 1, sizeof(*known))) == NULL)
+		return RK_ENOMEM;
+	for (i = 0; i < sn->ts.n; i++) {
+		const struct store_cert *c = sn->ts.trusted[i];
+
+		known[i] = (struct tls_known){
+		    c->sha256, c->subject, c->not_before, c->not_after};
+	}
+	trust = (struct tls_trust){sn->ts.der, sn->ts.len, sn->ts.n, sn->after,
+	    sn->n_after, sn->floor};
+	rc = tls_roots_new(&trust, known, &sn->roots);
+	free(known);
+	return rc;
+}
+
 RK_API int
 rk_trust_load_wolfssl(struct rk_trust *t, WOLFSSL_CTX *ctx)
 {
-	struct tls_trust trust;
 	struct tls_verifier *v;
 	struct binding *b;
 	int rc, fresh = 0;
@@ -230,15 +256,10 @@ rk_trust_load_wolfssl(struct rk_trust *t, WOLFSSL_CTX *ctx)
 	 * The roots are parsed once per snapshot; each context then costs
 	 * wolfSSL's load of the DER alone.
 	 */
-	if (t->snap.roots == NULL) {
-		trust = (struct tls_trust){t->snap.ts.der, t->snap.ts.len,
-		    t->snap.ts.n, t->snap.after, t->snap.n_after,
-		    t->snap.floor};
-		if ((rc = tls_roots_new(&trust, &t->snap.roots)) != RK_OK) {
-			if (fresh)
-				free(b);
-			return rc;
-		}
+	if (t->snap.roots == NULL && (rc = snapshot_roots(&t->snap)) != RK_OK) {
+		if (fresh)
+			free(b);
+		return rc;
 	}
 	if ((rc = tls_ctx_load(ctx, t->snap.roots, &t->hook, &v)) != RK_OK) {
 		if (fresh)

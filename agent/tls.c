@@ -41,6 +41,7 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include "rfc3339.h"
+#include "strcopy.h"
 
 /*
  * Without these the callback is not called for a chain that validated,
@@ -240,7 +241,8 @@ trust_ok(const struct tls_trust *trust)
 }
 
 int
-tls_roots_new(const struct tls_trust *trust, struct tls_roots **out)
+tls_roots_new(const struct tls_trust *trust, const struct tls_known *known,
+    struct tls_roots **out)
 {
 	struct tls_roots *rs = NULL;
 	struct certinfo ci;
@@ -249,6 +251,9 @@ tls_roots_new(const struct tls_trust *trust, struct tls_roots **out)
 
 	if (!trust_ok(trust) || out == NULL)
 		return RK_EINVAL;
+	for (i = 0; known != NULL && i < trust->n; i++)
+		if (known[i].sha256 == NULL || known[i].subject == NULL)
+			return RK_EINVAL;
 	rc = RK_ENOMEM;
 	if ((rs = calloc(1, sizeof(*rs))) == NULL ||
 	    (rs->roots = calloc(trust->n + 1, sizeof(*rs->roots))) == NULL)
@@ -260,8 +265,15 @@ tls_roots_new(const struct tls_trust *trust, struct tls_roots **out)
 		const uint8_t *der = trust->der[i];
 		size_t len = trust->len[i];
 
-		if (len > INT32_MAX ||
-		    crypto_cert_info(der, len, &ci) != RK_OK) {
+		if (known != NULL) {
+			const struct tls_known *k = &known[i];
+
+			memcpy(ci.sha256, k->sha256, CRYPTO_SHA256_LEN);
+			str_copy(ci.subject, sizeof(ci.subject), k->subject);
+			ci.not_before = k->not_before;
+			ci.not_after = k->not_after;
+		} else if (len > INT32_MAX ||
+			   crypto_cert_info(der, len, &ci) != RK_OK) {
 			rs->skipped++;
 			continue;
 		}
@@ -362,7 +374,7 @@ tls_ctx_setup(struct WOLFSSL_CTX *ctx, const struct tls_trust *trust,
 
 	if (ctx == NULL || !trust_ok(trust) || out == NULL)
 		return RK_EINVAL;
-	if ((rc = tls_roots_new(trust, &rs)) != RK_OK) {
+	if ((rc = tls_roots_new(trust, NULL, &rs)) != RK_OK) {
 		wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, refuse_all);
 		return rc;
 	}

@@ -23,6 +23,14 @@ struct tls_after {
 	int64_t after;
 };
 
+/* What the caller already knows of a root (the store keeps it). */
+struct tls_known {
+	const uint8_t *sha256; /* CRYPTO_SHA256_LEN bytes, of the DER */
+	const char *subject;
+	int64_t not_before;
+	int64_t not_after;
+};
+
 /* What a TLS client trusts; all borrowed, must outlive its use. */
 struct tls_trust {
 	const uint8_t *const *der; /* root certificates */
@@ -90,11 +98,14 @@ struct tls_hook {
  * wolfSSL's load of the DER and no parse of ours.  A root that cannot be
  * parsed is skipped and counted.  Reference counted: each verifier made
  * from it keeps it alive, so the maker may drop its reference with
- * tls_roots_free() at any time.  RK_EINVAL for bad arguments, RK_ENOMEM.
+ * tls_roots_free() at any time.  known is NULL, or trust->n entries: what
+ * crypto_cert_info() gave for each root when it was stored, which saves a
+ * parse and a hash per root.  RK_EINVAL for bad arguments, RK_ENOMEM.
  */
 struct tls_roots;
 
-int tls_roots_new(const struct tls_trust *trust, struct tls_roots **out) RK_WUR;
+int tls_roots_new(const struct tls_trust *trust, const struct tls_known *known,
+    struct tls_roots **out) RK_WUR;
 
 /* Drops the maker's reference; NULL is fine. */
 void tls_roots_free(struct tls_roots *rs);
