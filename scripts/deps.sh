@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Installs the Debian 12 packages rootkeeper needs that are not installed yet:
-# the build and runtime set, and with --test also what the test suites use
-# (cmocka, clang and its sanitizer runtime, clang-format, nginx, mosquitto and
-# its clients, faketime, valgrind, jq, time, curl). It asks dpkg first and
-# touches apt only when something is missing, so a second run is silent and
-# instant. It does not configure or rely on the nginx and mosquitto system
-# services: the tests start their own servers on 127.0.0.1, so the services it
-# has just installed are stopped and disabled (services that were already there
-# are left alone).
+# the build and runtime set, and with --test also what the test suites and
+# scripts/bench.sh use (cmocka, clang and its sanitizer runtime, clang-format,
+# nginx, mosquitto and its clients, faketime, valgrind, jq, time, curl,
+# strace). It asks dpkg first and touches apt only when something is missing,
+# so a second run is silent and instant. It does not configure or rely on the
+# nginx and mosquitto system services: the tests start their own servers on
+# 127.0.0.1, so the services it has just installed are stopped and disabled
+# (services that were already there are left alone).
 set -euo pipefail
 
 usage()
@@ -31,7 +31,7 @@ pkgs=(gcc make libc6-dev cmake pkg-config libwolfssl-dev libjansson-dev
 	libcurl4-openssl-dev libsqlite3-dev libinih-dev openssl ca-certificates)
 if [ "$with_test" = 1 ]; then
 	pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format nginx
-		mosquitto mosquitto-clients faketime valgrind jq time curl)
+		mosquitto mosquitto-clients faketime valgrind jq time curl strace)
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
