@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "jsonw.h"
 #include "manifest.h"
+#include "pollstate.h"
 #include "rfc3339.h"
 #include "strcopy.h"
 #include "trustset.h"
@@ -196,6 +197,7 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 {
 	struct store *store = NULL;
 	struct pubkey **keys = NULL;
+	struct pollstate ps;
 	struct rk_why why = {""};
 	char t[RFC3339_LEN + 1];
 	size_t nkeys = 0, i;
@@ -221,6 +223,21 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 		return;
 	}
 	s->have_state = 1;
+	/*
+	 * An unchanged poll writes only the poll file (pollstate.h): its
+	 * times count when they are newer than the store's.
+	 */
+	if (pollstate_read(db, &ps) == RK_OK) {
+		if (ps.last_check_at > s->st.last_check_at) {
+			s->st.last_check_at = ps.last_check_at;
+			str_copy(s->st.last_check_result,
+			    sizeof(s->st.last_check_result), "current");
+			str_copy(s->st.last_check_detail,
+			    sizeof(s->st.last_check_detail), ps.detail);
+		}
+		if (ps.next_check_at > s->st.next_check_at)
+			s->st.next_check_at = ps.next_check_at;
+	}
 	/* As the policy does: a clock behind the floor does not hide expiry. */
 	if (s->st.time_floor > s->judge)
 		s->judge = s->st.time_floor;
