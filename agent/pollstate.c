@@ -3,7 +3,7 @@
  * The file of the last unchanged poll (see pollstate.h).  Its layout, all
  * integers big-endian: "RKPS", u32 version 1, i64 last_check_at, i64
  * next_check_at, u64 export_version, export_size, export_dev, export_ino,
- * i64 export_mtime_ns, 32 bytes export_sha256, u16 detail length, the
+ * i64 export_mtime_ns, 32 bytes export_bundle_sha256, u16 detail length, the
  * detail (printable text), nothing after.  Binary and fixed, so that its
  * reader is a handful of bounds-checked reads; it is never sent anywhere.
  */
@@ -65,7 +65,7 @@ pollstate_parse(const uint8_t *buf, size_t len, struct pollstate *out)
 	    get_i64(&c, &ps.export_mtime_ns) ||
 	    cursor_bytes(&c, CRYPTO_SHA256_LEN, &p))
 		return RK_EFORMAT;
-	memcpy(ps.export_sha256, p, CRYPTO_SHA256_LEN);
+	memcpy(ps.export_bundle_sha256, p, CRYPTO_SHA256_LEN);
 	if (cursor_u16(&c, &n) || n > POLLSTATE_DETAIL_MAX ||
 	    cursor_bytes(&c, n, &p) || c.left != 0)
 		return RK_EFORMAT;
@@ -139,7 +139,7 @@ pollstate_encode(const struct pollstate *ps, uint8_t **out, size_t *len)
 	put_u64(&w, ps->export_dev);
 	put_u64(&w, ps->export_ino);
 	put_u64(&w, (uint64_t)ps->export_mtime_ns);
-	wbuf_put(&w, ps->export_sha256, CRYPTO_SHA256_LEN);
+	wbuf_put(&w, ps->export_bundle_sha256, CRYPTO_SHA256_LEN);
 	wbuf_u16(&w, (uint16_t)n);
 	wbuf_put(&w, ps->detail, n);
 	if (w.err != RK_OK) {

@@ -26,13 +26,17 @@ struct pollstate {
 	int64_t last_check_at; /* an unchanged poll ("current"); 0: none */
 	int64_t next_check_at; /* 0: none */
 	char detail[POLLSTATE_DETAIL_MAX + 1];
-	/* The export as last found equal to the active set; version 0: none. */
+	/*
+	 * The export file (its size, device, inode and time) as last found
+	 * holding the set of the active version, which export_version and
+	 * the SHA-256 of that version's bundle file name; version 0: none.
+	 */
 	uint64_t export_version;
 	uint64_t export_size;
 	uint64_t export_dev;
 	uint64_t export_ino;
 	int64_t export_mtime_ns;
-	uint8_t export_sha256[CRYPTO_SHA256_LEN];
+	uint8_t export_bundle_sha256[CRYPTO_SHA256_LEN];
 };
 
 /*

@@ -225,7 +225,7 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 	s->have_state = 1;
 	/*
 	 * An unchanged poll writes only the poll file (pollstate.h): its
-	 * times count when they are newer than the store's.
+	 * last check counts when it is newer than the store's.
 	 */
 	if (pollstate_read(db, &ps) == RK_OK) {
 		if (ps.last_check_at > s->st.last_check_at) {
@@ -235,7 +235,8 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 			str_copy(s->st.last_check_detail,
 			    sizeof(s->st.last_check_detail), ps.detail);
 		}
-		if (ps.next_check_at > s->st.next_check_at)
+		/* The daemon writes the next check only there. */
+		if (ps.next_check_at > 0)
 			s->st.next_check_at = ps.next_check_at;
 	}
 	/* As the policy does: a clock behind the floor does not hide expiry. */

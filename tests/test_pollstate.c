@@ -67,7 +67,7 @@ sample(struct pollstate *ps)
 	ps->export_ino = 1u << 20;
 	ps->export_mtime_ns = -5; /* signed fields keep their sign */
 	for (i = 0; i < CRYPTO_SHA256_LEN; i++)
-		ps->export_sha256[i] = (uint8_t)i;
+		ps->export_bundle_sha256[i] = (uint8_t)i;
 }
 
 static void
