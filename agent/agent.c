@@ -322,11 +322,16 @@ store_words(const struct agent *a, int rc)
 }
 
 /*
- * The active set's PEM, built from the store once per active version and
- * kept (owned by a): a daemon's idle poll does not rebuild it.
+ * The active set's PEM (owned by a).  With fresh 0 it may be the one built
+ * for the same active version before: enough as trust for an https
+ * transfer, and a daemon's poll does not rebuild it.  What is written or
+ * compared as the export is built anew (fresh 1): another writer may have
+ * added to the distrust list since, with a version that a rollback then
+ * made active again.
  */
 static int
-active_pem(struct agent *a, const char **pem, size_t *len, uint64_t *version)
+active_pem(struct agent *a, const char **pem, size_t *len, uint64_t *version,
+    int fresh)
 {
 	struct trustset ts;
 	uint64_t v;
@@ -338,7 +343,7 @@ active_pem(struct agent *a, const char **pem, size_t *len, uint64_t *version)
 		return rc;
 	if (v == 0)
 		return RK_ENOENT;
-	if (a->pem == NULL || a->pem_version != v) {
+	if (fresh || a->pem == NULL || a->pem_version != v) {
 		if ((rc = trustset_load(a->store, v, &ts)) != RK_OK)
 			return rc;
 		rc = trustset_pem(&ts, &p, &n);
@@ -364,7 +369,7 @@ agent_active_pem(struct agent *a, char **pem, size_t *len)
 	size_t n;
 	int rc;
 
-	if ((rc = active_pem(a, &p, &n, NULL)) != RK_OK)
+	if ((rc = active_pem(a, &p, &n, NULL, 1)) != RK_OK)
 		return rc;
 	if ((*pem = malloc(n + 1)) == NULL)
 		return RK_ENOMEM;
@@ -440,7 +445,7 @@ agent_export(struct agent *a, const char *path, struct rk_why *why)
 	size_t len = 0;
 	int rc;
 
-	if ((rc = active_pem(a, &pem, &len, &v)) != RK_OK)
+	if ((rc = active_pem(a, &pem, &len, &v, 1)) != RK_OK)
 		return rk_fail(why, rc, "no active trust set to export");
 	if ((rc = write_export(path, pem, len)) != RK_OK)
 		return rk_fail(why, rc, "%s: %s", path,
@@ -470,7 +475,7 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 		return rc;
 	if (export_unchanged(a, v))
 		return RK_OK;
-	rc = active_pem(a, &pem, &len, &v);
+	rc = active_pem(a, &pem, &len, &v, 1);
 	if (rc == RK_ENOENT)
 		return RK_OK; /* nothing active, nothing to export */
 	if (rc != RK_OK)
@@ -1108,14 +1113,14 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		pem = NULL;
 		pem_len = 0;
 		if (strncasecmp(urls[i], "https://", 8) == 0 &&
-		    (rc = active_pem(a, &pem, &pem_len, NULL)) != RK_OK &&
+		    (rc = active_pem(a, &pem, &pem_len, NULL, 0)) != RK_OK &&
 		    rc != RK_ENOENT)
 			return rc;
 		req.ca_pem = pem;
 		req.ca_pem_len = pem_len;
 		rc = a->fetch(a->fetch_arg, &req, &res, &why);
 		if (rc == RK_ENET && res.wants_tls && pem == NULL &&
-		    active_pem(a, &pem, &pem_len, NULL) == RK_OK) {
+		    active_pem(a, &pem, &pem_len, NULL, 0) == RK_OK) {
 			fetch_res_free(&res);
 			memset(&res, 0, sizeof(res));
 			why.msg[0] = '\0';
