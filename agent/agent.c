@@ -473,8 +473,11 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 	 */
 	if ((rc = store_active_version(a->store, &v)) != RK_OK)
 		return rc;
-	if (export_unchanged(a, v))
+	if (export_unchanged(a, v)) {
+		/* Nothing to write, but a killed writer's temp may be left. */
+		(void)fileio_clean_temps(a->export_path, NULL);
 		return RK_OK;
+	}
 	rc = active_pem(a, &pem, &len, &v, 1);
 	if (rc == RK_ENOENT)
 		return RK_OK; /* nothing active, nothing to export */
