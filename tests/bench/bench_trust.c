@@ -14,7 +14,8 @@
  * is the least any loader of these roots into wolfSSL pays.  Each case runs
  * one warm-up batch that also sizes the batches (about 100 ms each), then
  * BATCHES timed batches; it prints one line per case, "NAME MEDIAN MIN MAX
- * ITERS" in microseconds per call over the batches.  It uses only the
+ * ITERS" in microseconds per call over the batches, the cases taking turns
+ * batch by batch.  It uses only the
  * public header and the shared library, as an application would.  It
  * checks that each call succeeds (and that refresh saw no change) but
  * judges no timing: the machines it runs on are shared and noisy.
@@ -186,58 +187,104 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/*
- * Runs fn in a warm-up batch, then nbatches batches of the size the
- * warm-up suggests, and prints the line of the case.  Returns 0, or the
- * first failing call's code.
- */
+#define NCASES 6
+
+/* One case: its function, batch size and the time per call of each batch. */
+struct bcase {
+	const char *name;
+	bench_fn fn;
+	long iters;
+	double per[MAX_BATCHES];
+};
+
+/* Sizes the batches of c from a warm-up.  0, or the failing call's code. */
 static int
-run_case(const char *name, bench_fn fn, struct bench *b, int nbatches)
+warm_up(struct bcase *c, struct bench *b)
 {
-	double per[MAX_BATCHES], t0, t1, med;
-	long i, n = 0, iters;
-	int k, rc = 0;
+	double t0, t1;
+	long n = 0;
+	int rc;
 
 	t0 = now_ns();
 	do {
-		if ((rc = fn(b)) != 0)
-			goto out;
+		if ((rc = c->fn(b)) != 0)
+			return rc;
 		n++;
 		t1 = now_ns();
 	} while (t1 - t0 < WARMUP_NS);
-	iters = (long)(BATCH_NS / ((t1 - t0) / (double)n));
-	if (iters < 1)
-		iters = 1;
-	for (k = 0; k < nbatches; k++) {
-		t0 = now_ns();
-		for (i = 0; i < iters; i++)
-			if ((rc = fn(b)) != 0)
-				goto out;
-		t1 = now_ns();
-		per[k] = (t1 - t0) / (double)iters / 1e3;
-	}
-	qsort(per, (size_t)nbatches, sizeof(per[0]), cmp_double);
-	med = nbatches % 2 ? per[nbatches / 2]
-			   : (per[nbatches / 2 - 1] + per[nbatches / 2]) / 2;
-	printf("%s %.3f %.3f %.3f %ld\n", name, med, per[0], per[nbatches - 1],
-	    iters);
-out:
-	if (rc != 0)
-		fprintf(stderr, "bench_trust: %s failed: %d (%s)\n", name, rc,
-		    rc > 0 ? rk_strerror(rc) : "see the case");
+	c->iters = (long)(BATCH_NS / ((t1 - t0) / (double)n));
+	if (c->iters < 1)
+		c->iters = 1;
+	return 0;
+}
+
+/* Batch k of c.  0, or the failing call's code. */
+static int
+batch(struct bcase *c, struct bench *b, int k)
+{
+	double t0, t1;
+	long i;
+	int rc;
+
+	t0 = now_ns();
+	for (i = 0; i < c->iters; i++)
+		if ((rc = c->fn(b)) != 0)
+			return rc;
+	t1 = now_ns();
+	c->per[k] = (t1 - t0) / (double)c->iters / 1e3;
+	return 0;
+}
+
+/* Prints the line of c. */
+static void
+report(struct bcase *c, int nbatches)
+{
+	double med;
+
+	qsort(c->per, (size_t)nbatches, sizeof(c->per[0]), cmp_double);
+	med = nbatches % 2
+		  ? c->per[nbatches / 2]
+		  : (c->per[nbatches / 2 - 1] + c->per[nbatches / 2]) / 2;
+	printf("%s %.3f %.3f %.3f %ld\n", c->name, med, c->per[0],
+	    c->per[nbatches - 1], c->iters);
+}
+
+/*
+ * Warms every case up, then runs batch k of each case in turn, for each
+ * k: on a shared machine the load changes in the meantime, and taking
+ * turns lets each ratio compare batches run at about the same time.
+ */
+static int
+run_cases(struct bcase *cs, size_t n, struct bench *b, int nbatches)
+{
+	size_t j;
+	int k, rc;
+
+	for (j = 0; j < n; j++)
+		if ((rc = warm_up(&cs[j], b)) != 0)
+			goto fail;
+	for (k = 0; k < nbatches; k++)
+		for (j = 0; j < n; j++)
+			if ((rc = batch(&cs[j], b, k)) != 0)
+				goto fail;
+	for (j = 0; j < n; j++)
+		report(&cs[j], nbatches);
+	return 0;
+fail:
+	fprintf(stderr, "bench_trust: %s failed: %d (%s)\n", cs[j].name, rc,
+	    rc > 0 ? rk_strerror(rc) : "see the case");
 	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		bench_fn fn;
-	} cases[] = {{"open", case_open}, {"load_wolfssl", case_load},
-	    {"open_load_wolfssl", case_open_load}, {"refresh", case_refresh},
-	    {"ref_load_verify_buffer", case_ref_load},
-	    {"ref_load_der", case_ref_load_der}};
+	static struct bcase cases[NCASES] = {{"open", case_open, 0, {0}},
+	    {"load_wolfssl", case_load, 0, {0}},
+	    {"open_load_wolfssl", case_open_load, 0, {0}},
+	    {"refresh", case_refresh, 0, {0}},
+	    {"ref_load_verify_buffer", case_ref_load, 0, {0}},
+	    {"ref_load_der", case_ref_load_der, 0, {0}}};
 	struct bench b = {NULL, NULL, NULL, 0, NULL, NULL, 0};
 	char *end = NULL;
 	long nb = 9;
@@ -266,9 +313,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_trust: cannot decode the set's PEM\n");
 		goto out;
 	}
-	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
-		if (run_case(cases[k].name, cases[k].fn, &b, (int)nb) != 0)
-			goto out;
+	if (run_cases(cases, NCASES, &b, (int)nb) != 0)
+		goto out;
 	ex = 0;
 out:
 	for (k = 0; k < b.n_der; k++)
