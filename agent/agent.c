@@ -32,6 +32,7 @@
 #include "manifest.h"
 #include "pem.h"
 #include "policy.h"
+#include "pollstate.h"
 #include "rfc3339.h"
 #include "rotation.h"
 #include "strcopy.h"
@@ -50,6 +51,14 @@ struct agent {
 	const volatile int *cancel;
 	/* The rollout bucket's and the census's id; "" when it has none. */
 	char device_id[CONFIG_DEVICE_ID_MAX + 1];
+	/* The poll file (pollstate.h), read on first use, saved when dirty. */
+	struct pollstate ps;
+	int ps_read;
+	int ps_dirty;
+	/* The active set's PEM for https, kept while that version is active. */
+	char *pem;
+	size_t pem_len;
+	uint64_t pem_version;
 };
 
 /* What a fetch said about the bytes, kept when they are accepted. */
@@ -116,6 +125,26 @@ real_fetch(void *arg, const struct fetch_req *req, struct fetch_res *res,
 	return fetch_get(req, res, why);
 }
 
+/* The poll file as this agent knows it; a missing or damaged one is empty. */
+static struct pollstate *
+poll_state(struct agent *a)
+{
+	if (!a->ps_read) {
+		if (pollstate_read(a->db_path, &a->ps) != RK_OK)
+			memset(&a->ps, 0, sizeof(a->ps));
+		a->ps_read = 1;
+	}
+	return &a->ps;
+}
+
+/* Writes the poll file if it changed; losing it loses nothing. */
+static void
+poll_save(struct agent *a)
+{
+	if (a->ps_dirty && pollstate_write(a->db_path, &a->ps) == RK_OK)
+		a->ps_dirty = 0;
+}
+
 int
 agent_open(const struct config *cfg, const char *db_path,
     const char *export_path, struct agent **out, struct rk_why *why)
@@ -154,6 +183,8 @@ agent_close(struct agent *a)
 {
 	if (a == NULL)
 		return;
+	poll_save(a);
+	free(a->pem);
 	store_close(a->store);
 	free(a->db_path);
 	free(a->export_path);
@@ -326,22 +357,108 @@ store_words(const struct agent *a, int rc)
 	return rk_strerror(rc);
 }
 
+/*
+ * The active set's PEM (owned by a).  With fresh 0 it may be the one built
+ * for the same active version before: enough as trust for an https
+ * transfer, and a daemon's poll does not rebuild it.  What is written or
+ * compared as the export is built anew (fresh 1): another writer may have
+ * added to the distrust list since, with a version that a rollback then
+ * made active again.
+ */
+static int
+active_pem(struct agent *a, const char **pem, size_t *len, uint64_t *version,
+    int fresh)
+{
+	struct trustset ts;
+	uint64_t v;
+	char *p = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = store_active_version(a->store, &v)) != RK_OK)
+		return rc;
+	if (v == 0)
+		return RK_ENOENT;
+	if (fresh || a->pem == NULL || a->pem_version != v) {
+		if ((rc = trustset_load(a->store, v, &ts)) != RK_OK)
+			return rc;
+		rc = trustset_pem(&ts, &p, &n);
+		trustset_free(&ts);
+		if (rc != RK_OK)
+			return rc;
+		free(a->pem);
+		a->pem = p;
+		a->pem_len = n;
+		a->pem_version = v;
+	}
+	*pem = a->pem;
+	*len = a->pem_len;
+	if (version != NULL)
+		*version = v;
+	return RK_OK;
+}
+
 int
 agent_active_pem(struct agent *a, char **pem, size_t *len)
 {
-	struct store_state st;
-	struct trustset ts;
+	const char *p;
+	size_t n;
 	int rc;
 
-	if ((rc = store_get_state(a->store, &st)) != RK_OK)
+	if ((rc = active_pem(a, &p, &n, NULL, 1)) != RK_OK)
 		return rc;
-	if (st.active_version == 0)
-		return RK_ENOENT;
-	if ((rc = trustset_load(a->store, st.active_version, &ts)) != RK_OK)
-		return rc;
-	rc = trustset_pem(&ts, pem, len);
-	trustset_free(&ts);
-	return rc;
+	if ((*pem = malloc(n + 1)) == NULL)
+		return RK_ENOMEM;
+	memcpy(*pem, p, n + 1);
+	*len = n;
+	return RK_OK;
+}
+
+/*
+ * Remembers in the poll file that the export, as it is on disk now, holds
+ * version's set: the next check of it is a stat, not a rebuild.
+ */
+static void
+export_known(struct agent *a, uint64_t version)
+{
+	struct pollstate *ps = poll_state(a);
+	struct store_version sv;
+	struct stat sb;
+
+	if (stat(a->export_path, &sb) != 0 ||
+	    store_get_version(a->store, version, &sv) != RK_OK) {
+		ps->export_version = 0;
+	} else {
+		memcpy(ps->export_bundle_sha256, sv.sha256, CRYPTO_SHA256_LEN);
+		ps->export_version = version;
+		ps->export_size = (uint64_t)sb.st_size;
+		ps->export_dev = (uint64_t)sb.st_dev;
+		ps->export_ino = (uint64_t)sb.st_ino;
+		ps->export_mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+				      sb.st_mtim.tv_nsec;
+	}
+	a->ps_dirty = 1;
+	poll_save(a);
+}
+
+/* Is the export the file export_known() saw for version? */
+static int
+export_unchanged(struct agent *a, uint64_t version)
+{
+	const struct pollstate *ps = poll_state(a);
+	struct store_version sv;
+	struct stat sb;
+
+	return version != 0 && ps->export_version == version &&
+	       store_get_version(a->store, version, &sv) == RK_OK &&
+	       memcmp(sv.sha256, ps->export_bundle_sha256, CRYPTO_SHA256_LEN) ==
+		   0 &&
+	       stat(a->export_path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	       (uint64_t)sb.st_size == ps->export_size &&
+	       (uint64_t)sb.st_dev == ps->export_dev &&
+	       (uint64_t)sb.st_ino == ps->export_ino &&
+	       (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ==
+		   ps->export_mtime_ns;
 }
 
 /*
@@ -359,17 +476,18 @@ write_export(const char *path, const char *pem, size_t len)
 int
 agent_export(struct agent *a, const char *path, struct rk_why *why)
 {
-	char *pem = NULL;
+	const char *pem;
+	uint64_t v;
 	size_t len = 0;
 	int rc;
 
-	if ((rc = agent_active_pem(a, &pem, &len)) != RK_OK)
+	if ((rc = active_pem(a, &pem, &len, &v, 1)) != RK_OK)
 		return rk_fail(why, rc, "no active trust set to export");
-	rc = write_export(path, pem, len);
-	free(pem);
-	if (rc != RK_OK)
+	if ((rc = write_export(path, pem, len)) != RK_OK)
 		return rk_fail(why, rc, "%s: %s", path,
 		    rc == RK_EIO ? strerror(errno) : rk_strerror(rc));
+	if (strcmp(path, a->export_path) == 0)
+		export_known(a, v);
 	return RK_OK;
 }
 
@@ -378,13 +496,25 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 {
 	struct agent_outcome o;
 	uint8_t *cur = NULL;
-	char *pem = NULL;
+	const char *pem = NULL;
+	uint64_t v = 0;
 	size_t len = 0, cur_len = 0;
 	int rc, same;
 
 	if (rewrote != NULL)
 		*rewrote = 0;
-	rc = agent_active_pem(a, &pem, &len);
+	/*
+	 * The export as last found equal to this version, untouched since
+	 * (inode, size and time): no rebuild, no read.
+	 */
+	if ((rc = store_active_version(a->store, &v)) != RK_OK)
+		return rc;
+	if (export_unchanged(a, v)) {
+		/* Nothing to write, but a killed writer's temp may be left. */
+		(void)fileio_clean_temps(a->export_path, NULL);
+		return RK_OK;
+	}
+	rc = active_pem(a, &pem, &len, &v, 1);
 	if (rc == RK_ENOENT)
 		return RK_OK; /* nothing active, nothing to export */
 	if (rc != RK_OK)
@@ -393,16 +523,16 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 	same = rc == RK_OK && cur_len == len && memcmp(cur, pem, len) == 0;
 	free(cur);
 	if (same) {
-		free(pem);
+		export_known(a, v);
 		/* Nothing to write, but a killed writer's temp may be left. */
 		(void)fileio_clean_temps(a->export_path, NULL);
 		return RK_OK;
 	}
 	rc = write_export(a->export_path, pem, len);
-	free(pem);
 	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", a->export_path,
 		    rc == RK_EIO ? strerror(errno) : rk_strerror(rc));
+	export_known(a, v);
 	if (rewrote != NULL)
 		*rewrote = 1;
 	memset(&o, 0, sizeof(o));
@@ -1242,6 +1372,19 @@ agent_user_agent(const struct agent *a, const struct store_state *st,
 	    st->highest_version, more);
 }
 
+/*
+ * A 304 for the validators the store holds, after a check that found the
+ * same: nothing the store does not say already.
+ */
+static int
+unchanged(const struct store_state *st, const struct origin *from)
+{
+	return strcmp(st->last_check_result, "current") == 0 &&
+	       from->url != NULL && strcmp(st->fetch_url, from->url) == 0 &&
+	       strcmp(st->etag, from->etag) == 0 &&
+	       strcmp(st->last_modified, from->last_modified) == 0;
+}
+
 int
 agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 {
@@ -1252,7 +1395,8 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 	struct fetch_res res;
 	struct rk_why why;
 	struct origin from;
-	char *pem = NULL, errs[sizeof(out->detail)] = "", ua[AGENT_UA_MAX];
+	const char *pem = NULL;
+	char errs[sizeof(out->detail)] = "", ua[AGENT_UA_MAX];
 	size_t pem_len = 0;
 	int rc, rejected = 0;
 
@@ -1268,9 +1412,6 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 	agent_user_agent(a, &st,
 	    st.deferred_version > st.highest_version ? st.deferred_version : 0,
 	    ua, sizeof(ua));
-	rc = agent_active_pem(a, &pem, &pem_len);
-	if (rc != RK_OK && rc != RK_ENOENT)
-		return rc;
 	for (i = 0; i < nurls; i++) {
 		/*
 		 * Only libcurl sees the password: events, the state and
@@ -1290,13 +1431,34 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		why.msg[0] = '\0';
 		req.url = urls[i];
 		req.etag = same ? st.etag : NULL;
-		req.last_modified = same ? st.last_modified : NULL;
+		/* An ETag is the stronger validator; one is enough. */
+		req.last_modified =
+		    same && st.etag[0] == '\0' ? st.last_modified : NULL;
 		req.max_size = a->cfg->max_bundle_size;
+		req.cancel = a->cancel;
+		/*
+		 * The active set as PEM only for https: an http:// poll does
+		 * without it, unless it is redirected to https://.
+		 */
+		pem = NULL;
+		pem_len = 0;
+		if (strncasecmp(urls[i], "https://", 8) == 0 &&
+		    (rc = active_pem(a, &pem, &pem_len, NULL, 0)) != RK_OK &&
+		    rc != RK_ENOENT)
+			return rc;
 		req.ca_pem = pem;
 		req.ca_pem_len = pem_len;
-		req.cancel = a->cancel;
 		req.user_agent = ua;
 		rc = a->fetch(a->fetch_arg, &req, &res, &why);
+		if (rc == RK_ENET && res.wants_tls && pem == NULL &&
+		    active_pem(a, &pem, &pem_len, NULL, 0) == RK_OK) {
+			fetch_res_free(&res);
+			memset(&res, 0, sizeof(res));
+			why.msg[0] = '\0';
+			req.ca_pem = pem;
+			req.ca_pem_len = pem_len;
+			rc = a->fetch(a->fetch_arg, &req, &res, &why);
+		}
 		if (rc != RK_OK && a->cancel != NULL && *a->cancel) {
 			/* A stop request is no failure of the server's. */
 			fetch_res_free(&res);
@@ -1333,7 +1495,21 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 				outcome(out, AGENT_CURRENT, RK_OK,
 				    st.highest_version, "not modified at %s",
 				    shown);
-			rc = record(a, "current", out, &from);
+			if (unchanged(&st, &from)) {
+				struct pollstate *ps = poll_state(a);
+
+				/*
+				 * Nothing new to record: the time goes to
+				 * the poll file, not the store.
+				 */
+				ps->last_check_at = now_s();
+				str_copy(ps->detail, sizeof(ps->detail),
+				    out->detail);
+				a->ps_dirty = 1;
+				rc = RK_OK;
+			} else {
+				rc = record(a, "current", out, &from);
+			}
 			fetch_res_free(&res);
 			goto out;
 		}
@@ -1389,7 +1565,6 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 	outcome(out, AGENT_ERROR, RK_ENET, 0, "%s", errs);
 	rc = record(a, "error", out, NULL);
 out:
-	free(pem);
 	return rc;
 }
 
@@ -1512,23 +1687,30 @@ agent_store_note(struct agent *a)
 	return store_checkpoint_error(a->store);
 }
 
+void
+agent_trim(struct agent *a)
+{
+	size_t i;
+
+	store_release_memory(a->store);
+	/* Kept for a poll over https, which needs it every time. */
+	for (i = 0; i < a->cfg->n_urls; i++)
+		if (strncasecmp(a->cfg->urls[i], "https://", 8) == 0)
+			return;
+	free(a->pem);
+	a->pem = NULL;
+	a->pem_len = 0;
+	a->pem_version = 0;
+}
+
 int
 agent_set_next_check(struct agent *a, int64_t at)
 {
-	struct store_state st;
-	int rc;
-
-	if ((rc = store_begin(a->store)) != RK_OK)
-		return rc;
-	if ((rc = store_get_state(a->store, &st)) != RK_OK)
-		goto fail;
-	st.next_check_at = at;
-	if ((rc = store_set_state(a->store, &st)) != RK_OK)
-		goto fail;
-	return store_commit(a->store);
-fail:
-	store_abort(a->store);
-	return rc;
+	/* Not the store: a daemon's every poll would be a durable write. */
+	poll_state(a)->next_check_at = at;
+	a->ps_dirty = 1;
+	poll_save(a);
+	return a->ps_dirty ? RK_EIO : RK_OK;
 }
 
 static void

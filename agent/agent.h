@@ -179,6 +179,12 @@ void agent_user_agent(const struct agent *a, const struct store_state *st,
  */
 const char *agent_store_note(struct agent *a);
 
+/*
+ * Gives back what a daemon need not hold while it sleeps: SQLite's page
+ * cache and the PEM kept for https.
+ */
+void agent_trim(struct agent *a);
+
 /* Records when the daemon will check next (for status). */
 int agent_set_next_check(struct agent *a, int64_t at) RK_WUR;
 

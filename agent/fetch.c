@@ -16,6 +16,7 @@
  */
 #include "fetch.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -34,6 +35,69 @@
 #define URL_SHOWN 1024 /* a redacted URL longer than this is cut in why */
 
 _Static_assert(sizeof(curl_off_t) == sizeof(int64_t), "curl_off_t is 64-bit");
+
+/*
+ * libcurl, opened with dlopen() by fetch_global_init() instead of linked:
+ * loading it and its thirty-odd libraries costs every process several
+ * milliseconds at start, and most commands (apply, status, list, certs,
+ * rollback, export) never fetch.  This table of its functions, filled once
+ * and never unloaded, is the one mutable global of this file.
+ */
+static struct {
+	void *lib;
+	CURLcode (*global_init)(long);
+	void (*global_cleanup)(void);
+	curl_version_info_data *(*version_info)(CURLversion);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} cu;
+
+/* One symbol of libcurl into *fn (a function pointer's storage). */
+static int
+sym(const char *name, void *fn, size_t size)
+{
+	void *p = dlsym(cu.lib, name);
+
+	if (p == NULL || size != sizeof(p))
+		return -1;
+	memcpy(fn, &p, sizeof(p));
+	return 0;
+}
+
+#define SYM(field, name) sym(name, &cu.field, sizeof(cu.field))
+
+/* Loads libcurl once; RK_EINVAL when it or a function is missing. */
+static int
+load_curl(void)
+{
+	if (cu.lib != NULL)
+		return RK_OK;
+	if ((cu.lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)) == NULL)
+		return RK_EINVAL;
+	if (SYM(global_init, "curl_global_init") ||
+	    SYM(global_cleanup, "curl_global_cleanup") ||
+	    SYM(version_info, "curl_version_info") ||
+	    SYM(easy_init, "curl_easy_init") ||
+	    SYM(easy_setopt, "curl_easy_setopt") ||
+	    SYM(easy_perform, "curl_easy_perform") ||
+	    SYM(easy_getinfo, "curl_easy_getinfo") ||
+	    SYM(easy_cleanup, "curl_easy_cleanup") ||
+	    SYM(easy_strerror, "curl_easy_strerror") ||
+	    SYM(slist_append, "curl_slist_append") ||
+	    SYM(slist_free_all, "curl_slist_free_all")) {
+		(void)dlclose(cu.lib);
+		memset(&cu, 0, sizeof(cu));
+		return RK_EINVAL;
+	}
+	return RK_OK;
+}
+#undef SYM
 
 /* The state one transfer's callbacks share. */
 struct xfer {
@@ -55,14 +119,17 @@ int
 fetch_global_init(void)
 {
 	const curl_version_info_data *vi;
+	int rc;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if ((rc = load_curl()) != RK_OK)
+		return rc;
+	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return RK_ENOMEM;
 	/* CURLOPT_PROTOCOLS_STR is what keeps us off other schemes. */
-	vi = curl_version_info(CURLVERSION_NOW);
+	vi = cu.version_info(CURLVERSION_NOW);
 	if (vi == NULL || vi->version_num < 0x075500 ||
 	    (vi->features & CURL_VERSION_SSL) == 0) {
-		curl_global_cleanup();
+		cu.global_cleanup();
 		return RK_EINVAL;
 	}
 	return RK_OK;
@@ -71,7 +138,7 @@ fetch_global_init(void)
 void
 fetch_global_cleanup(void)
 {
-	curl_global_cleanup();
+	cu.global_cleanup();
 }
 
 void
@@ -300,7 +367,7 @@ add_header(struct curl_slist **list, const char *name, const char *value,
 	n = snprintf(line, sizeof(line), "%s: %s", name, value);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return rk_fail(why, RK_EINVAL, "%s: value too long", name);
-	l = curl_slist_append(*list, line);
+	l = cu.slist_append(*list, line);
 	if (l == NULL)
 		return rk_fail(why, RK_ENOMEM, "%s: out of memory", name);
 	*list = l;
@@ -344,7 +411,7 @@ configure(CURL *h, const struct fetch_req *req, struct xfer *x,
 #define SETOPT(opt, val)                                                       \
 	do {                                                                   \
 		if (cc == CURLE_OK)                                            \
-			cc = curl_easy_setopt(h, opt, val);                    \
+			cc = cu.easy_setopt(h, opt, val);                      \
 	} while (0)
 
 	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
@@ -402,8 +469,7 @@ static int
 transfer_error(CURLcode cc, const struct xfer *x, const char *url,
     const char *errbuf, struct rk_why *why)
 {
-	const char *reason =
-	    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc);
+	const char *reason = errbuf[0] != '\0' ? errbuf : cu.easy_strerror(cc);
 
 	if (cc == CURLE_FILESIZE_EXCEEDED || x->over_limit)
 		return rk_fail(why, RK_ELIMIT, "%s: body larger than %zu bytes",
@@ -482,7 +548,7 @@ fetch_get(
 			goto out;
 	}
 
-	h = curl_easy_init();
+	h = cu.easy_init();
 	if (h == NULL) {
 		rc =
 		    rk_fail(why, RK_ENOMEM, "%s: curl_easy_init failed", shown);
@@ -492,17 +558,26 @@ fetch_get(
 	if (cc != CURLE_OK) {
 		rc = rk_fail(why,
 		    cc == CURLE_OUT_OF_MEMORY ? RK_ENOMEM : RK_EINVAL,
-		    "%s: curl option refused: %s", shown,
-		    curl_easy_strerror(cc));
+		    "%s: curl option refused: %s", shown, cu.easy_strerror(cc));
 		goto out;
 	}
-	cc = curl_easy_perform(h);
+	cc = cu.easy_perform(h);
 	if (cc != CURLE_OK) {
+		/*
+		 * An https redirect, refused for want of a trust set: curl
+		 * has moved on to the URL it would not fetch.
+		 */
+		if (cc == CURLE_UNSUPPORTED_PROTOCOL &&
+		    (req->ca_pem == NULL || req->ca_pem_len == 0) &&
+		    cu.easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &info) ==
+			CURLE_OK &&
+		    info != NULL && strncasecmp(info, "https://", 8) == 0)
+			res->wants_tls = 1;
 		rc = transfer_error(cc, &x, shown, errbuf, why);
 		goto out;
 	}
-	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
-	    curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &info) != CURLE_OK)
+	if (cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
+	    cu.easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &info) != CURLE_OK)
 		info = NULL;
 	/* A redirect may name a password of its own. */
 	if (info != NULL)
@@ -536,7 +611,7 @@ fetch_get(
 	rc = RK_OK;
 out:
 	free(x.body);
-	curl_easy_cleanup(h);
-	curl_slist_free_all(headers);
+	cu.easy_cleanup(h);
+	cu.slist_free_all(headers);
 	return rc;
 }

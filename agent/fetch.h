@@ -52,12 +52,20 @@ struct fetch_res {
 	char etag[FETCH_ETAG_MAX]; /* from the response, "" if none */
 	char last_modified[64];
 	char effective_url[1024]; /* password redacted */
+	/*
+	 * Set with RK_ENET when an http:// URL redirected to https:// and
+	 * req had no ca_pem: the same request with one may succeed.
+	 */
+	int wants_tls;
 };
 
 /*
- * Once per process, before any thread; safe to call more than once (curl
- * counts the calls: one fetch_global_cleanup() each).  RK_EINVAL when the
- * libcurl found at run time is older than 7.85 or has no TLS.
+ * Once per process, before any thread and before any other fetch_ call;
+ * safe to call more than once (curl counts the calls: one
+ * fetch_global_cleanup() each).  It loads libcurl (libcurl.so.4, with
+ * dlopen): a program that never fetches never loads it.  RK_EINVAL when
+ * libcurl cannot be loaded, or the libcurl found at run time is older
+ * than 7.85 or has no TLS.
  */
 int fetch_global_init(void) RK_WUR;
 void fetch_global_cleanup(void);
@@ -77,8 +85,8 @@ void fetch_global_cleanup(void);
  * max_size of 0, or a validator with a line break or too long for a
  * header; RK_ENOMEM when memory runs out.  URLs in why and in
  * res->effective_url have their password redacted (url_redact()).
- * res is zeroed on entry and filled only on RK_OK.  Free res with
- * fetch_res_free() in every case.
+ * res is zeroed on entry and filled only on RK_OK (but for wants_tls).  Free
+ * res with fetch_res_free() in every case.
  */
 int fetch_get(const struct fetch_req *req, struct fetch_res *res,
     struct rk_why *why) RK_WUR;

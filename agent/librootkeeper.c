@@ -4,9 +4,12 @@
  * active trust set taken from the agent's store, handed to wolfSSL through
  * tls.c or as PEM.  The snapshot keeps the DER of each certificate as the
  * store has it (never PEM parsed back), the partial-distrust dates of the
- * set's roots and the time floor, and is replaced whole on refresh; every
- * WOLFSSL_CTX it was loaded into keeps its own copy of what its verify
- * callback needs, so a refresh never changes a context under a connection.
+ * set's roots and the time floor, and is replaced whole on refresh.  What
+ * the verify callback needs of the roots is parsed once per snapshot, on
+ * the first load into a WOLFSSL_CTX, and shared by reference with every
+ * context loaded from it, so that a further context costs wolfSSL's own
+ * load of the DER and nothing more; a refresh drops the snapshot's
+ * reference, never changing a context under a connection.
  * Only the rk_ functions of the header are exported (librootkeeper.map):
  * the store's, the agent's and the bundle library's code inside stays
  * private (wolfSSL, SQLite and jansson are shared libraries it links), and
@@ -35,6 +38,7 @@ struct snapshot {
 	size_t n_after;
 	char *pem; /* made on the first rk_trust_pem() */
 	size_t pem_len;
+	struct tls_roots *roots; /* made on the first rk_trust_load_wolfssl() */
 };
 
 /* One WOLFSSL_CTX loaded from this handle, with its callback's state. */
@@ -57,6 +61,7 @@ snapshot_free(struct snapshot *sn)
 	trustset_free(&sn->ts);
 	free(sn->after);
 	free(sn->pem);
+	tls_roots_free(sn->roots);
 	memset(sn, 0, sizeof(*sn));
 }
 
@@ -199,10 +204,36 @@ rk_trust_refresh(struct rk_trust *t, int *changed)
 	return RK_OK;
 }
 
+/*
+ * The snapshot's roots for tls.c, parsed once, with what the store knows
+ * of each (its fingerprint, name and dates) so that only the key is read.
+ */
+static int
+snapshot_roots(struct snapshot *sn)
+{
+	struct tls_known *known;
+	struct tls_trust trust;
+	size_t i;
+	int rc;
+
+	if ((known = calloc(sn->ts.n + 1, sizeof(*known))) == NULL)
+		return RK_ENOMEM;
+	for (i = 0; i < sn->ts.n; i++) {
+		const struct store_cert *c = sn->ts.trusted[i];
+
+		known[i] = (struct tls_known){
+		    c->sha256, c->subject, c->not_before, c->not_after};
+	}
+	trust = (struct tls_trust){sn->ts.der, sn->ts.len, sn->ts.n, sn->after,
+	    sn->n_after, sn->floor};
+	rc = tls_roots_new(&trust, known, &sn->roots);
+	free(known);
+	return rc;
+}
+
 RK_API int
 rk_trust_load_wolfssl(struct rk_trust *t, WOLFSSL_CTX *ctx)
 {
-	struct tls_trust trust;
 	struct tls_verifier *v;
 	struct binding *b;
 	int rc, fresh = 0;
@@ -221,9 +252,16 @@ rk_trust_load_wolfssl(struct rk_trust *t, WOLFSSL_CTX *ctx)
 			return RK_ENOMEM;
 		fresh = 1;
 	}
-	trust = (struct tls_trust){t->snap.ts.der, t->snap.ts.len, t->snap.ts.n,
-	    t->snap.after, t->snap.n_after, t->snap.floor};
-	if ((rc = tls_ctx_setup(ctx, &trust, &t->hook, &v)) != RK_OK) {
+	/*
+	 * The roots are parsed once per snapshot; each context then costs
+	 * wolfSSL's load of the DER alone.
+	 */
+	if (t->snap.roots == NULL && (rc = snapshot_roots(&t->snap)) != RK_OK) {
+		if (fresh)
+			free(b);
+		return rc;
+	}
+	if ((rc = tls_ctx_load(ctx, t->snap.roots, &t->hook, &v)) != RK_OK) {
 		if (fresh)
 			free(b);
 		return rc;

@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -992,6 +993,9 @@ cmd_run(struct env *e, int argc, char **argv)
 			log_warn("cannot record the next check time");
 		fmt_time(next, t);
 		log_debug("next check at %s", t);
+		/* Hours of sleep ahead: hold no more memory than needed. */
+		agent_trim(a);
+		(void)malloc_trim(0);
 		sleep_until(next, notify_watchdog_interval());
 	}
 	log_info("stopping on request");

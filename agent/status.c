@@ -9,10 +9,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fileio.h"
 #include "jsonw.h"
 #include "manifest.h"
+#include "pollstate.h"
 #include "rfc3339.h"
 #include "strcopy.h"
 #include "trustset.h"
@@ -121,8 +123,29 @@ fmt_rel(int64_t t, int64_t now, char *out, size_t n)
 		snprintf(out, n, "%" PRId64 " %s ago", v, unit);
 }
 
+/*
+ * Does the poll file vouch for the export: the file the agent last found
+ * (or wrote) holding the active version's set, untouched since?
+ */
+static int
+export_vouched(const struct status *s, const struct pollstate *ps)
+{
+	struct stat sb;
+
+	return ps->export_version != 0 &&
+	       ps->export_version == s->st.active_version &&
+	       memcmp(ps->export_bundle_sha256, s->active.sha256,
+		   CRYPTO_SHA256_LEN) == 0 &&
+	       stat(s->export_path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	       (uint64_t)sb.st_size == ps->export_size &&
+	       (uint64_t)sb.st_dev == ps->export_dev &&
+	       (uint64_t)sb.st_ino == ps->export_ino &&
+	       (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ==
+		   ps->export_mtime_ns;
+}
+
 static void
-look_at_certs(struct status *s, struct store *store)
+look_at_certs(struct status *s, struct store *store, int vouched)
 {
 	struct trustset ts;
 	char t[RFC3339_LEN + 1], rel[48];
@@ -160,7 +183,7 @@ look_at_certs(struct status *s, struct store *store)
 		reason(s, STATUS_CRITICAL,
 		    "no unexpired root left in the active set");
 	/* The export must be exactly the active set. */
-	if (s->export_path[0] != '\0') {
+	if (s->export_path[0] != '\0' && !vouched) {
 		char *pem = NULL;
 		uint8_t *cur = NULL;
 		size_t len = 0, cur_len = 0;
@@ -237,7 +260,9 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 {
 	struct store *store = NULL;
 	struct pubkey **keys = NULL;
+	struct pollstate ps;
 	struct rk_why why = {""};
+	int have_ps = 0;
 	char t[RFC3339_LEN + 1];
 	size_t nkeys = 0, i;
 	int rc;
@@ -262,6 +287,22 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 		return;
 	}
 	s->have_state = 1;
+	/*
+	 * An unchanged poll writes only the poll file (pollstate.h): its
+	 * last check counts when it is newer than the store's.
+	 */
+	if ((have_ps = pollstate_read(db, &ps) == RK_OK)) {
+		if (ps.last_check_at > s->st.last_check_at) {
+			s->st.last_check_at = ps.last_check_at;
+			str_copy(s->st.last_check_result,
+			    sizeof(s->st.last_check_result), "current");
+			str_copy(s->st.last_check_detail,
+			    sizeof(s->st.last_check_detail), ps.detail);
+		}
+		/* The daemon writes the next check only there. */
+		if (ps.next_check_at > 0)
+			s->st.next_check_at = ps.next_check_at;
+	}
 	/* As the policy does: a clock behind the floor does not hide expiry. */
 	if (s->st.time_floor > s->judge)
 		s->judge = s->st.time_floor;
@@ -289,7 +330,7 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 			    "bundle since",
 			    s->active.version, t);
 		}
-		look_at_certs(s, store);
+		look_at_certs(s, store, have_ps && export_vouched(s, &ps));
 	}
 	look_at_probes(s, store, targets, n_targets);
 	/* Harmless to the set, but they hold disk space until removed. */

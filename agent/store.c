@@ -476,7 +476,7 @@ checkpoint(struct store *s)
 	if ((src = sqlite3_busy_timeout(s->db, 0)) != SQLITE_OK)
 		return db_fail(s, src, "busy timeout");
 	src = sqlite3_wal_checkpoint_v2(
-	    s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	    s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	/*
 	 * The commit is durable in the WAL whatever happens here (a full
 	 * disk, an I/O error): say why, but never call the commit failed.
@@ -845,6 +845,14 @@ setup_rw(struct store *s, int created, struct rk_why *why)
 	st = NULL;
 	if ((rc = exec(s, "PRAGMA synchronous = FULL")) != RK_OK)
 		goto out;
+	/*
+	 * A device has little memory: a page cache of 256 KiB (SQLite's
+	 * default is 2 MiB) is plenty for a store this size, and temporary
+	 * tables stay in memory rather than in files of their own.
+	 */
+	if ((rc = exec(s, "PRAGMA cache_size = -256")) != RK_OK ||
+	    (rc = exec(s, "PRAGMA temp_store = MEMORY")) != RK_OK)
+		goto out;
 	/* A current store is not locked for writing just to be opened. */
 	return uv == STORE_SCHEMA_VERSION ? RK_OK : migrate(s, why);
 out:
@@ -995,6 +1003,13 @@ store_set_wait(struct store *s, unsigned seconds)
 	s->wait_ms = seconds > INT_MAX / 1000 ? INT_MAX : (int)seconds * 1000;
 	if (s->db != NULL)
 		(void)sqlite3_busy_timeout(s->db, s->wait_ms);
+}
+
+void
+store_release_memory(struct store *s)
+{
+	if (s != NULL && s->db != NULL)
+		(void)sqlite3_db_release_memory(s->db);
 }
 
 int
@@ -1259,24 +1274,6 @@ store_certs_free(struct store_cert *c, size_t n)
 	free(c);
 }
 
-/* The hash must name the bytes: certificates are shared by it. */
-static int
-check_sha(struct store *s, const uint8_t *p, size_t len,
-    const uint8_t want[CRYPTO_SHA256_LEN], const char *what)
-{
-	uint8_t got[CRYPTO_SHA256_LEN];
-	int rc = crypto_sha256(p, len, NULL, 0, got);
-
-	if (rc != RK_OK)
-		return arg_fail(s, rc, "sha256 failed");
-	if (memcmp(got, want, CRYPTO_SHA256_LEN) != 0) {
-		snprintf(s->err, sizeof(s->err),
-		    "%s: sha256 does not match its bytes", what);
-		return RK_EINVAL;
-	}
-	return RK_OK;
-}
-
 static int
 add_certs(struct store *s, uint64_t version, const struct store_cert *certs,
     size_t ncerts)
@@ -1330,7 +1327,6 @@ store_add_version(struct store *s, const struct store_version *v,
     size_t ncerts)
 {
 	sqlite3_stmt *q = NULL;
-	char what[48];
 	size_t i;
 	int rc, own, src;
 
@@ -1339,16 +1335,10 @@ store_add_version(struct store *s, const struct store_version *v,
 		return arg_fail(s, RK_EINVAL, "add_version: bad arguments");
 	if (v->version == 0 || v->version > INT64_MAX)
 		return arg_fail(s, RK_EINVAL, "version out of range");
-	if ((rc = check_sha(s, raw, raw_len, v->sha256, "bundle")) != RK_OK)
-		return rc;
-	for (i = 0; i < ncerts; i++) {
-		snprintf(what, sizeof(what), "cert %zu", i);
+	/* The digests are the caller's, computed once from these bytes. */
+	for (i = 0; i < ncerts; i++)
 		if (certs[i].der == NULL || certs[i].der_len == 0)
 			return arg_fail(s, RK_EINVAL, "empty certificate");
-		if ((rc = check_sha(s, certs[i].der, certs[i].der_len,
-			 certs[i].sha256, what)) != RK_OK)
-			return rc;
-	}
 	if ((rc = wr_enter(s, &own)) != RK_OK)
 		return rc;
 	if ((rc = prep(s,

@@ -87,6 +87,9 @@ void store_set_wait(struct store *s, unsigned seconds);
  * transaction.  On a STORE_RO store every write, store_begin and
  * store_commit are RK_EINVAL.
  */
+/* Frees what SQLite caches for s (pages of the file); NULL is fine. */
+void store_release_memory(struct store *s);
+
 int store_begin(struct store *s) RK_WUR;
 int store_commit(struct store *s) RK_WUR;
 void store_abort(struct store *s);
@@ -169,9 +172,10 @@ struct store_version {
  * Stores a verified version: the raw bytes, its facts and its
  * certificates in order (certificates already stored are shared, not
  * copied).  RK_EEXIST if that version is stored already.  v->ncerts is
- * ignored (ncerts counts); RK_EINVAL when v->sha256 is not SHA-256 of raw
- * or a certificate's sha256 not that of its der (certificates are shared
- * by that hash), or the version is 0.
+ * ignored (ncerts counts); RK_EINVAL when the version is 0.  The caller
+ * vouches that v->sha256 is SHA-256 of raw and each certificate's sha256
+ * that of its der (certificates are shared by that hash): the agent has
+ * them from the one hashing of those bytes, and they are not redone.
  */
 int store_add_version(struct store *s, const struct store_version *v,
     const uint8_t *raw, size_t raw_len, const struct store_cert *certs,

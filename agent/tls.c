@@ -41,6 +41,7 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include "rfc3339.h"
+#include "strcopy.h"
 
 /*
  * Without these the callback is not called for a chain that validated,
@@ -79,8 +80,22 @@ struct root {
 	size_t len;
 };
 
-struct tls_verifier {
+/*
+ * A trust set's roots as the callback needs them, parsed once and shared
+ * by every context loaded from them; immutable once made, freed with the
+ * last reference (the maker's and one per verifier).
+ */
+struct tls_roots {
+	long refs;
 	struct root *roots;
+	size_t n;
+	size_t skipped; /* could not be parsed */
+	int64_t floor;
+};
+
+struct tls_verifier {
+	struct tls_roots *rs;	   /* a reference */
+	const struct root **roots; /* those of rs that ctx took */
 	size_t n;
 	size_t skipped;
 	int64_t floor;
@@ -171,16 +186,27 @@ signed_by(const uint8_t *child, size_t len, const struct facts *cf,
 }
 
 void
-tls_verifier_free(struct tls_verifier *v)
+tls_roots_free(struct tls_roots *rs)
 {
 	size_t i;
 
+	if (rs == NULL ||
+	    __atomic_sub_fetch(&rs->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	for (i = 0; i < rs->n; i++) {
+		facts_free(&rs->roots[i].f);
+		free(rs->roots[i].der);
+	}
+	free(rs->roots);
+	free(rs);
+}
+
+void
+tls_verifier_free(struct tls_verifier *v)
+{
 	if (v == NULL)
 		return;
-	for (i = 0; i < v->n; i++) {
-		facts_free(&v->roots[i].f);
-		free(v->roots[i].der);
-	}
+	tls_roots_free(v->rs);
 	free(v->roots);
 	free(v);
 }
@@ -206,6 +232,77 @@ root_after(const struct tls_trust *t, struct root *r)
 	}
 }
 
+static int
+trust_ok(const struct tls_trust *trust)
+{
+	return trust != NULL &&
+	       (trust->n == 0 || (trust->der != NULL && trust->len != NULL)) &&
+	       (trust->n_after == 0 || trust->after != NULL);
+}
+
+int
+tls_roots_new(const struct tls_trust *trust, const struct tls_known *known,
+    struct tls_roots **out)
+{
+	struct tls_roots *rs = NULL;
+	struct certinfo ci;
+	size_t i;
+	int rc;
+
+	if (!trust_ok(trust) || out == NULL)
+		return RK_EINVAL;
+	for (i = 0; known != NULL && i < trust->n; i++)
+		if (known[i].sha256 == NULL || known[i].subject == NULL)
+			return RK_EINVAL;
+	rc = RK_ENOMEM;
+	if ((rs = calloc(1, sizeof(*rs))) == NULL ||
+	    (rs->roots = calloc(trust->n + 1, sizeof(*rs->roots))) == NULL)
+		goto fail;
+	rs->refs = 1;
+	rs->floor = trust->floor;
+	for (i = 0; i < trust->n; i++) {
+		struct root *r = &rs->roots[rs->n];
+		const uint8_t *der = trust->der[i];
+		size_t len = trust->len[i];
+
+		if (known != NULL) {
+			const struct tls_known *k = &known[i];
+
+			memcpy(ci.sha256, k->sha256, CRYPTO_SHA256_LEN);
+			str_copy(ci.subject, sizeof(ci.subject), k->subject);
+			ci.not_before = k->not_before;
+			ci.not_after = k->not_after;
+		} else if (len > INT32_MAX ||
+			   crypto_cert_info(der, len, &ci) != RK_OK) {
+			rs->skipped++;
+			continue;
+		}
+		if ((rc = facts_of(der, len, &r->f)) == RK_ENOMEM)
+			goto fail;
+		if (rc != RK_OK) {
+			rs->skipped++;
+			continue;
+		}
+		/* From here r is counted, so that a failure frees its key. */
+		rs->n++;
+		rc = RK_ENOMEM;
+		if ((r->der = malloc(len)) == NULL)
+			goto fail;
+		memcpy(r->der, der, len);
+		r->len = len;
+		memcpy(r->sha256, ci.sha256, CRYPTO_SHA256_LEN);
+		memcpy(r->subject, ci.subject, sizeof(r->subject));
+		r->not_before = ci.not_before;
+		r->not_after = ci.not_after;
+		root_after(trust, r);
+	}
+	*out = rs;
+	return RK_OK;
+fail:
+	tls_roots_free(rs);
+	return rc;
+}
+
 static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store);
 
 static int
@@ -217,68 +314,43 @@ refuse_all(int preverify, WOLFSSL_X509_STORE_CTX *store)
 }
 
 int
-tls_ctx_setup(struct WOLFSSL_CTX *ctx, const struct tls_trust *trust,
+tls_ctx_load(struct WOLFSSL_CTX *ctx, struct tls_roots *rs,
     const struct tls_hook *hook, struct tls_verifier **out)
 {
 	struct tls_verifier *v = NULL;
-	struct certinfo ci;
-	struct facts f;
 	size_t i;
 	int rc;
 
-	if (ctx == NULL || trust == NULL ||
-	    (trust->n > 0 && (trust->der == NULL || trust->len == NULL)) ||
-	    (trust->n_after > 0 && trust->after == NULL))
+	if (ctx == NULL || rs == NULL || out == NULL)
 		return RK_EINVAL;
 	if ((rc = indices()) != RK_OK)
 		goto fail;
 	rc = RK_ENOMEM;
 	if ((v = calloc(1, sizeof(*v))) == NULL ||
-	    (v->roots = calloc(trust->n + 1, sizeof(*v->roots))) == NULL)
+	    (v->roots = calloc(rs->n + 1, sizeof(*v->roots))) == NULL) {
+		free(v);
+		v = NULL;
 		goto fail;
-	v->floor = trust->floor;
+	}
+	__atomic_add_fetch(&rs->refs, 1, __ATOMIC_RELAXED);
+	v->rs = rs;
+	v->floor = rs->floor;
 	v->hook = hook;
-	for (i = 0; i < trust->n; i++) {
-		struct root *r = &v->roots[v->n];
-		const uint8_t *der = trust->der[i];
-		size_t len = trust->len[i];
+	v->skipped = rs->skipped;
+	for (i = 0; i < rs->n; i++) {
+		const struct root *r = &rs->roots[i];
 
-		if (len > INT32_MAX ||
-		    crypto_cert_info(der, len, &ci) != RK_OK) {
-			v->skipped++;
-			continue;
-		}
-		if ((rc = facts_of(der, len, &f)) == RK_ENOMEM)
-			goto fail;
-		if (rc != RK_OK) {
-			v->skipped++;
-			continue;
-		}
 		/*
 		 * Dates are the callback's business: a device whose clock
 		 * is behind would otherwise load no root at all.
 		 */
-		if (wolfSSL_CTX_load_verify_buffer_ex(ctx, der, (long)len,
+		if (wolfSSL_CTX_load_verify_buffer_ex(ctx, r->der, (long)r->len,
 			WOLFSSL_FILETYPE_ASN1, 0,
 			WOLFSSL_LOAD_FLAG_DATE_ERR_OKAY) != WOLFSSL_SUCCESS) {
-			facts_free(&f);
 			v->skipped++;
 			continue;
 		}
-		memcpy(r->sha256, ci.sha256, CRYPTO_SHA256_LEN);
-		memcpy(r->subject, ci.subject, sizeof(r->subject));
-		r->not_before = ci.not_before;
-		r->not_after = ci.not_after;
-		if ((r->der = malloc(len)) == NULL) {
-			facts_free(&f);
-			rc = RK_ENOMEM;
-			goto fail;
-		}
-		memcpy(r->der, der, len);
-		r->len = len;
-		r->f = f;
-		root_after(trust, r);
-		v->n++;
+		v->roots[v->n++] = r;
 	}
 	rc = RK_ECRYPTO;
 	if (wolfSSL_CTX_set_ex_data(ctx, ctx_index, v) != WOLFSSL_SUCCESS)
@@ -290,6 +362,24 @@ fail:
 	/* Half a setup must not leave a context that verifies nothing. */
 	wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, refuse_all);
 	tls_verifier_free(v);
+	return rc;
+}
+
+int
+tls_ctx_setup(struct WOLFSSL_CTX *ctx, const struct tls_trust *trust,
+    const struct tls_hook *hook, struct tls_verifier **out)
+{
+	struct tls_roots *rs = NULL;
+	int rc;
+
+	if (ctx == NULL || !trust_ok(trust) || out == NULL)
+		return RK_EINVAL;
+	if ((rc = tls_roots_new(trust, NULL, &rs)) != RK_OK) {
+		wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, refuse_all);
+		return rc;
+	}
+	rc = tls_ctx_load(ctx, rs, hook, out);
+	tls_roots_free(rs);
 	return rc;
 }
 
@@ -445,9 +535,9 @@ search(
 		}
 		for (i = 0; i < v->n; i++) {
 			if (memcmp(
-				sha, v->roots[i].sha256, CRYPTO_SHA256_LEN) &&
+				sha, v->roots[i]->sha256, CRYPTO_SHA256_LEN) &&
 			    !signed_by(
-				cur->der, cur->len, &cur->f, &v->roots[i].f))
+				cur->der, cur->len, &cur->f, &v->roots[i]->f))
 				continue;
 			out->root[i] = 1;
 			if (out->nearest < 0)
@@ -485,18 +575,18 @@ refusing(
 		if (re->root[i])
 			queue[tail++] = i;
 	while (head < tail) {
-		const struct root *cur = &v->roots[queue[head++]];
+		const struct root *cur = v->roots[queue[head++]];
 
 		for (i = 0; i < v->n; i++) {
 			if (re->root[i] || !signed_by(cur->der, cur->len,
-					       &cur->f, &v->roots[i].f))
+					       &cur->f, &v->roots[i]->f))
 				continue;
 			re->root[i] = 1;
 			queue[tail++] = i;
 		}
 	}
 	for (i = 0; i < v->n && hit < 0; i++)
-		if (re->root[i] && refuses(&v->roots[i], leaf_nb))
+		if (re->root[i] && refuses(v->roots[i], leaf_nb))
 			hit = (long)i;
 	free(queue);
 	return hit;
@@ -551,7 +641,7 @@ cands_load(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
 		if ((rc = crypto_sha256(d, (size_t)sz, NULL, 0, sha)) != RK_OK)
 			goto fail;
 		for (i = 0; i < v->n; i++)
-			if (memcmp(sha, v->roots[i].sha256,
+			if (memcmp(sha, v->roots[i]->sha256,
 				CRYPTO_SHA256_LEN) == 0)
 				break;
 		if (i < v->n)
@@ -686,7 +776,7 @@ check_chain(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
 			conn_fail(c, "out of memory");
 			return 0;
 		}
-		r = &v->roots[hit];
+		r = v->roots[hit];
 		fmt_time(r->after, t1);
 		fmt_time(leaf.not_before, t2);
 		conn_fail(c,
@@ -701,10 +791,10 @@ check_chain(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
 	 * that is valid now (or at the floor, the clock being behind it).
 	 */
 	at = now < v->floor ? v->floor : now;
-	r = &v->roots[re.nearest];
+	r = v->roots[re.nearest];
 	for (i = 0; i < v->n; i++)
-		if (re.root[i] && at >= v->roots[i].not_before &&
-		    at <= v->roots[i].not_after)
+		if (re.root[i] && at >= v->roots[i]->not_before &&
+		    at <= v->roots[i]->not_after)
 			break;
 	free(re.root);
 	if (i == v->n) {
@@ -715,7 +805,7 @@ check_chain(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
 		return 0;
 	}
 	if (!(at >= r->not_before && at <= r->not_after))
-		r = &v->roots[i];
+		r = v->roots[i];
 	if (c != NULL) {
 		c->have_root = 1;
 		memcpy(c->root.sha256, r->sha256, CRYPTO_SHA256_LEN);

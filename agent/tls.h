@@ -23,6 +23,14 @@ struct tls_after {
 	int64_t after;
 };
 
+/* What the caller already knows of a root (the store keeps it). */
+struct tls_known {
+	const uint8_t *sha256; /* CRYPTO_SHA256_LEN bytes, of the DER */
+	const char *subject;
+	int64_t not_before;
+	int64_t not_after;
+};
+
 /* What a TLS client trusts; all borrowed, must outlive its use. */
 struct tls_trust {
 	const uint8_t *const *der; /* root certificates */
@@ -82,6 +90,32 @@ struct tls_hook {
 	tls_app_verify_fn fn; /* NULL: none */
 	void *arg;
 };
+
+/*
+ * A trust set's roots parsed once (fingerprint, name, dates, key, the
+ * partial-distrust date, the floor, a copy of the DER), to be loaded into
+ * any number of contexts with tls_ctx_load(), each of which then costs
+ * wolfSSL's load of the DER and no parse of ours.  A root that cannot be
+ * parsed is skipped and counted.  Reference counted: each verifier made
+ * from it keeps it alive, so the maker may drop its reference with
+ * tls_roots_free() at any time.  known is NULL, or trust->n entries: what
+ * crypto_cert_info() gave for each root when it was stored, which saves a
+ * parse and a hash per root.  RK_EINVAL for bad arguments, RK_ENOMEM.
+ */
+struct tls_roots;
+
+int tls_roots_new(const struct tls_trust *trust, const struct tls_known *known,
+    struct tls_roots **out) RK_WUR;
+
+/* Drops the maker's reference; NULL is fine. */
+void tls_roots_free(struct tls_roots *rs);
+
+/*
+ * tls_ctx_setup() from roots made once: the same checks, contract and
+ * errors.  Takes its own reference to rs for *out.
+ */
+int tls_ctx_load(struct WOLFSSL_CTX *ctx, struct tls_roots *rs,
+    const struct tls_hook *hook, struct tls_verifier **out) RK_WUR;
 
 /*
  * Makes ctx a client context that checks peers against trust: loads each

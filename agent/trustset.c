@@ -6,11 +6,15 @@
  */
 #include "trustset.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pem.h"
 #include "policy.h"
+
+/* A certificate is at most 64 KiB (DESIGN section 8); this is generous. */
+#define PEM_DER_MAX (16u << 20)
 
 void
 trustset_free(struct trustset *ts)
@@ -62,28 +66,25 @@ out:
 int
 trustset_pem(const struct trustset *ts, char **pem, size_t *len)
 {
-	char *all = NULL, *one = NULL, *np;
-	size_t total = 0, n = 0, i;
-	int rc;
+	size_t total = 0, n, i;
+	char *all, *p;
 
+	/* One buffer of the exact size: no copy, no growing. */
 	for (i = 0; i < ts->n; i++) {
-		if ((rc = pem_encode("CERTIFICATE", ts->der[i], ts->len[i],
-			 &one, &n)) != RK_OK) {
-			free(all);
-			return rc;
-		}
-		if ((np = realloc(all, total + n + 1)) == NULL) {
-			free(one);
-			free(all);
-			return RK_ENOMEM;
-		}
-		all = np;
-		memcpy(all + total, one, n + 1);
+		if (ts->len[i] > PEM_DER_MAX)
+			return RK_ELIMIT;
+		n = pem_encoded_len("CERTIFICATE", ts->len[i]);
+		if (n > SIZE_MAX - 1 - total)
+			return RK_ELIMIT;
 		total += n;
-		free(one);
 	}
-	if (all == NULL && (all = calloc(1, 1)) == NULL)
+	if ((all = malloc(total + 1)) == NULL)
 		return RK_ENOMEM;
+	for (p = all, i = 0; i < ts->n; i++) {
+		pem_encode_to("CERTIFICATE", ts->der[i], ts->len[i], p);
+		p += pem_encoded_len("CERTIFICATE", ts->len[i]);
+	}
+	*p = '\0';
 	*pem = all;
 	*len = total;
 	return RK_OK;

@@ -15,8 +15,11 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/ed25519.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/sha.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
@@ -24,6 +27,7 @@
 #include "fileio.h"
 #include "pem.h"
 #include "rfc3339.h"
+#include "strcopy.h"
 
 #define ED25519_PK_LEN 32
 #define ED25519_SIG_LEN 64
@@ -353,13 +357,14 @@ two_digits(const unsigned char *p, unsigned *v)
 }
 
 /*
- * An X.509 time as seconds since the epoch: UTCTime "YYMMDDHHMMSSZ"
- * (RFC 5280: YY below 50 is 20YY) or GeneralizedTime "YYYYMMDDHHMMSSZ".
- * Parsed here because wolfSSL_ASN1_TIME_to_tm() goes through mktime(),
- * which reads the local time zone and can shift an instant by an hour.
+ * An X.509 time as seconds since the epoch, from its DER (tag, short-form
+ * length, value): UTCTime "YYMMDDHHMMSSZ" (RFC 5280: YY below 50 is 20YY)
+ * or GeneralizedTime "YYYYMMDDHHMMSSZ".  Parsed here because wolfSSL's
+ * conversions go through mktime(), which reads the local time zone and can
+ * shift an instant by an hour.
  */
 static int
-asn1_time(WOLFSSL_ASN1_TIME *t, int64_t *out)
+asn1_time(const uint8_t *t, int tlen, int64_t *out)
 {
 	static const unsigned char dim[12] = {
 	    31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -367,15 +372,16 @@ asn1_time(WOLFSSL_ASN1_TIME *t, int64_t *out)
 	unsigned hi, lo, y, mo, dd, h, mi, se;
 	int n;
 
-	if (t == NULL || (d = wolfSSL_ASN1_TIME_get_data(t)) == NULL)
+	if (t == NULL || tlen < 2 || t[1] != tlen - 2)
 		return RK_ECERT;
-	n = wolfSSL_ASN1_TIME_get_length(t);
-	if (n == 13) {
+	d = t + 2;
+	n = tlen - 2;
+	if (t[0] == ASN_UTC_TIME && n == 13) {
 		if (two_digits(d, &lo))
 			return RK_ECERT;
 		y = lo < 50 ? 2000 + lo : 1900 + lo;
 		d += 2;
-	} else if (n == 15) {
+	} else if (t[0] == ASN_GENERALIZED_TIME && n == 15) {
 		if (two_digits(d, &hi) || two_digits(d + 2, &lo))
 			return RK_ECERT;
 		y = hi * 100 + lo;
@@ -398,53 +404,97 @@ asn1_time(WOLFSSL_ASN1_TIME *t, int64_t *out)
 	return RK_OK;
 }
 
+/*
+ * The length of the DER element at der[0..len): its header and contents,
+ * or 0 when the header is malformed or runs past len.
+ */
+static size_t
+der_element_len(const uint8_t *der, size_t len)
+{
+	size_t n, body = 0, i;
+
+	if (len < 2)
+		return 0;
+	if (der[1] < 0x80)
+		return 2 + (size_t)der[1] <= len ? 2 + (size_t)der[1] : 0;
+	n = der[1] & 0x7f;
+	if (n == 0 || n > 4 || len < 2 + n)
+		return 0;
+	for (i = 0; i < n; i++)
+		body = body << 8 | der[2 + i];
+	if (body > len - 2 - n)
+		return 0;
+	return 2 + n + body;
+}
+
 int
 crypto_cert_info(const uint8_t *der, size_t len, struct certinfo *out)
 {
-	const unsigned char *p = der;
-	WOLFSSL_X509 *x = NULL;
-	WOLFSSL_EVP_PKEY *pk = NULL;
+	DecodedCert dc;
 	struct certinfo ci;
-	long ver;
-	int rc = RK_ECERT;
+	int rc, wrc;
 
 	if (len == 0 || len > INT32_MAX)
+		return RK_ECERT;
+	/* wolfSSL stops at the end of the certificate; the rest is ours. */
+	if (der[0] != 0x30 || der_element_len(der, len) != len)
 		return RK_ECERT;
 	memset(&ci, 0, sizeof(ci));
 	if ((rc = crypto_sha256(der, len, NULL, 0, ci.sha256)) != RK_OK)
 		return rc;
+	/*
+	 * The decoder alone, not wolfSSL_d2i_X509(): the OpenSSL-compatible
+	 * object it builds sets up a random generator (an open of
+	 * /dev/urandom) for each key it holds, which costs more than the
+	 * parse.  No verification: an expired root is a fact, not an error.
+	 */
+	wc_InitDecodedCert(&dc, der, (word32)len, NULL);
+	if ((wrc = wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL)) != 0) {
+		rc = wrc == MEMORY_E ? RK_ENOMEM : RK_ECERT;
+		goto out;
+	}
 	rc = RK_ECERT;
-	x = wolfSSL_d2i_X509(NULL, &p, (int)len);
-	if (x == NULL || p != der + len)
+	/*
+	 * The decoder's own one-line name ("/C=US/O=Example/CN=Root", as
+	 * wolfSSL_X509_NAME_oneline() writes it), made in a fixed buffer:
+	 * its X509_NAME objects lose an entry, silently, when an allocation
+	 * fails.  Cut at the size of ci.subject as that function cuts.
+	 */
+	dc.subject[sizeof(dc.subject) - 1] = '\0';
+	if (dc.subject[0] == '\0')
 		goto out;
-	if (wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(x),
-		ci.subject, (int)sizeof(ci.subject)) == NULL)
+	str_copy(ci.subject, sizeof(ci.subject), dc.subject);
+	if (asn1_time(dc.beforeDate, dc.beforeDateLen, &ci.not_before) ||
+	    asn1_time(dc.afterDate, dc.afterDateLen, &ci.not_after))
 		goto out;
-	if (asn1_time(wolfSSL_X509_get_notBefore(x), &ci.not_before) ||
-	    asn1_time(wolfSSL_X509_get_notAfter(x), &ci.not_after))
+	/* The decoder keeps the encoded version: 0 for v1, 2 for v3. */
+	if (dc.version < 0 || dc.version > 2)
 		goto out;
-	ver = wolfSSL_X509_get_version(x);
-	if (ver < 0 || ver > 2)
-		goto out;
-	ci.version = (int)ver + 1;
-	ci.is_ca = wolfSSL_X509_get_isCA(x) == 1;
+	ci.version = dc.version + 1;
+	ci.is_ca = dc.isCA == 1;
 	/*
 	 * Only a v1 certificate needs the self-signature check (a v3 one
-	 * must say CA:TRUE).  It is also the one call here that wolfSSL
-	 * 5.5.4 does not survive when an allocation fails inside it (it
-	 * frees an RSA key it never initialised; see tests/test_oom.c), so
-	 * it is not made for the other 99% of roots.
+	 * must say CA:TRUE): the same names (hashes of their DER), and its
+	 * own key verifies its signature.  wolfSSL reports some failed
+	 * allocations inside the check as a bad signature: the root is then
+	 * refused as no CA, which fails closed.
 	 */
 	if (ci.version == 1 &&
-	    wolfSSL_X509_NAME_cmp(wolfSSL_X509_get_subject_name(x),
-		wolfSSL_X509_get_issuer_name(x)) == 0 &&
-	    (pk = wolfSSL_X509_get_pubkey(x)) != NULL &&
-	    wolfSSL_X509_verify(x, pk) == WOLFSSL_SUCCESS)
-		ci.self_signed = 1;
+	    memcmp(dc.subjectHash, dc.issuerHash, sizeof(dc.subjectHash)) ==
+		0 &&
+	    dc.publicKey != NULL) {
+		wrc = wc_CheckCertSigPubKey(der, (word32)len, NULL,
+		    dc.publicKey, dc.pubKeySize, (int)dc.keyOID);
+		/* Out of memory is no verdict on the signature. */
+		if (wrc == MEMORY_E) {
+			rc = RK_ENOMEM;
+			goto out;
+		}
+		ci.self_signed = wrc == 0;
+	}
 	*out = ci;
 	rc = RK_OK;
 out:
-	wolfSSL_EVP_PKEY_free(pk);
-	wolfSSL_X509_free(x);
+	wc_FreeDecodedCert(&dc);
 	return rc;
 }

@@ -55,6 +55,18 @@ fileio_read(const char *path, size_t max, uint8_t **out, size_t *len)
 		if ((fl = fcntl(fd, F_GETFL)) < 0 ||
 		    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
 			goto out;
+		/*
+		 * Its size is known: one buffer of that size and a byte
+		 * (which also finds a file that grew), not a doubling one
+		 * that can hold nearly twice the file.  Only a hint.
+		 */
+		if (sb.st_size > 0 && (uintmax_t)sb.st_size <= max) {
+			cap = (size_t)sb.st_size + 1;
+			if ((buf = malloc(cap + 1)) == NULL) {
+				rc = RK_ENOMEM;
+				goto out;
+			}
+		}
 	}
 	for (;;) {
 		if (n == cap) {

@@ -166,33 +166,63 @@ pem_next(const char *text, size_t len, size_t *pos, const char *label,
 	return RK_OK;
 }
 
+size_t
+pem_encoded_len(const char *label, size_t der_len)
+{
+	size_t b = (der_len + 2) / 3 * 4;
+
+	/* "-----BEGIN L-----\n", lines of 64 and a newline, "-----END L-----\n"
+	 */
+	return 2 * strlen(label) + 32 + b + (b + 63) / 64;
+}
+
+void
+pem_encode_to(const char *label, const uint8_t *der, size_t der_len, char *out)
+{
+	size_t lablen = strlen(label), i, col = 0;
+	char *p = out;
+	uint32_t v;
+
+	memcpy(p, "-----BEGIN ", 11);
+	memcpy(p + 11, label, lablen);
+	memcpy(p + 11 + lablen, "-----\n", 6);
+	p += 17 + lablen;
+	for (i = 0; i < der_len; i += 3) {
+		v = (uint32_t)der[i] << 16;
+		if (i + 1 < der_len)
+			v |= (uint32_t)der[i + 1] << 8;
+		if (i + 2 < der_len)
+			v |= der[i + 2];
+		p[0] = b64[v >> 18 & 63];
+		p[1] = b64[v >> 12 & 63];
+		p[2] = i + 1 < der_len ? b64[v >> 6 & 63] : '=';
+		p[3] = i + 2 < der_len ? b64[v & 63] : '=';
+		p += 4;
+		if ((col += 4) == 64 || i + 3 >= der_len) {
+			*p++ = '\n';
+			col = 0;
+		}
+	}
+	memcpy(p, "-----END ", 9);
+	memcpy(p + 9, label, lablen);
+	memcpy(p + 9 + lablen, "-----\n", 6);
+}
+
 int
 pem_encode(const char *label, const uint8_t *der, size_t der_len, char **out,
     size_t *out_len)
 {
-	char *b = NULL, *p;
-	size_t blen, i, cap, o, lablen = strlen(label);
-	int rc;
+	size_t n;
+	char *p;
 
-	if ((rc = base64_encode(der, der_len, &b)) != RK_OK)
-		return rc;
-	blen = strlen(b);
-	cap = 2 * (lablen + 32) + blen + blen / 64 + 2;
-	if ((p = malloc(cap)) == NULL) {
-		free(b);
+	if (der_len > (SIZE_MAX - 1) / 4 * 3 - 3 - 2 * strlen(label) - 64)
+		return RK_ELIMIT;
+	n = pem_encoded_len(label, der_len);
+	if ((p = malloc(n + 1)) == NULL)
 		return RK_ENOMEM;
-	}
-	o = (size_t)snprintf(p, cap, "-----BEGIN %s-----\n", label);
-	for (i = 0; i < blen; i += 64) {
-		size_t n = blen - i < 64 ? blen - i : 64;
-
-		memcpy(p + o, b + i, n);
-		o += n;
-		p[o++] = '\n';
-	}
-	o += (size_t)snprintf(p + o, cap - o, "-----END %s-----\n", label);
-	free(b);
+	pem_encode_to(label, der, der_len, p);
+	p[n] = '\0';
 	*out = p;
-	*out_len = o;
+	*out_len = n;
 	return RK_OK;
 }

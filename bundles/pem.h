@@ -33,6 +33,16 @@ int pem_next(const char *text, size_t len, size_t *pos, const char *label,
 int pem_encode(const char *label, const uint8_t *der, size_t der_len,
     char **out, size_t *out_len) RK_WUR;
 
+/* How many bytes pem_encode() gives for der_len bytes (without the NUL). */
+size_t pem_encoded_len(const char *label, size_t der_len);
+
+/*
+ * The same block written to out, which has pem_encoded_len() bytes (no NUL
+ * is written): for callers that put many blocks in one buffer.
+ */
+void pem_encode_to(
+    const char *label, const uint8_t *der, size_t der_len, char *out);
+
 /* Plain base64 of src (no line breaks), NUL-terminated; caller frees. */
 int base64_encode(const uint8_t *src, size_t len, char **out) RK_WUR;
 

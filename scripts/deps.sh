@@ -6,7 +6,8 @@
 # (debhelper, dpkg-dev, fakeroot, lintian); with --test that and what the
 # test suites use (cmocka, clang and its sanitizer runtime, clang-format,
 # nginx, mosquitto and its clients, faketime, valgrind, jq, time, curl,
-# systemd for systemd-analyze, man-db, prometheus for promtool). It asks dpkg first and
+# systemd for systemd-analyze, man-db, prometheus for promtool, strace for
+# scripts/bench.sh). It asks dpkg first and
 # touches apt only when something is missing, so a second run is silent and
 # instant. It does not configure or rely on the nginx and mosquitto system
 # services: the tests start their own servers on 127.0.0.1, so the services it

