@@ -1374,15 +1374,21 @@ agent_user_agent(const struct agent *a, const struct store_state *st,
 
 /*
  * A 304 for the validators the store holds, after a check that found the
- * same: nothing the store does not say already.
+ * same: nothing the store does not say already.  While a rollout defers a
+ * bundle, the first 304 after the deferral is recorded ("still deferred"),
+ * later ones only when they say something else.
  */
 static int
-unchanged(const struct store_state *st, const struct origin *from)
+unchanged(
+    const struct store_state *st, const struct origin *from, const char *detail)
 {
 	return strcmp(st->last_check_result, "current") == 0 &&
 	       from->url != NULL && strcmp(st->fetch_url, from->url) == 0 &&
 	       strcmp(st->etag, from->etag) == 0 &&
-	       strcmp(st->last_modified, from->last_modified) == 0;
+	       strcmp(st->last_modified, from->last_modified) == 0 &&
+	       (st->deferred_version <= st->highest_version ||
+		   strncmp(st->last_check_detail, detail,
+		       sizeof(st->last_check_detail) - 1) == 0);
 }
 
 int
@@ -1495,7 +1501,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 				outcome(out, AGENT_CURRENT, RK_OK,
 				    st.highest_version, "not modified at %s",
 				    shown);
-			if (unchanged(&st, &from)) {
+			if (unchanged(&st, &from, out->detail)) {
 				struct pollstate *ps = poll_state(a);
 
 				/*
