@@ -244,7 +244,7 @@ evaluate(
 	ctx.arg = a->store;
 	ctx.now = now_s();
 	ctx.floor = st.time_floor;
-	ctx.max_size = a->cfg->max_bundle_size;
+	ctx.max_size = (size_t)a->cfg->max_bundle_size; /* at most 1G */
 	ctx.distrust = d;
 	ctx.n_distrust = nd;
 	rc = policy_evaluate(&ctx, buf, len, pr);
@@ -832,7 +832,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		req.url = urls[i];
 		req.etag = same ? st.etag : NULL;
 		req.last_modified = same ? st.last_modified : NULL;
-		req.max_size = a->cfg->max_bundle_size;
+		req.max_size = (size_t)a->cfg->max_bundle_size; /* <= 1G */
 		req.ca_pem = pem;
 		req.ca_pem_len = pem_len;
 		req.cancel = a->cancel;
