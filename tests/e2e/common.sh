@@ -57,7 +57,7 @@ e2e_setup()
 	fi
 	rk_setup "$1"
 	RK=$BIN
-	SIGN=$(readlink -f -- "$2")
+	SIGN=$(emu_wrap "$(readlink -f -- "$2")" "$T")
 	trap e2e_cleanup EXIT
 	# libfaketime comes before the ASan runtime in LD_PRELOAD.  And
 	# ASan's allocator reads the monotonic clock when it maps a region
@@ -204,6 +204,7 @@ e2e_setup_app()
 	fi
 	APP=$(readlink -f -- "$3")
 	e2e_setup "$1" "$2"
+	APP=$(emu_wrap "$APP" "$T")
 	trap e2e_app_cleanup EXIT
 }
 
