@@ -175,8 +175,10 @@ req_count()
 # later for a process that gets the same pid: the library is used alone.
 # In the background, call env directly ("env LD_PRELOAD=$FT_PRELOAD
 # FAKETIME=... CMD &"): $! of a function is a subshell, not CMD.
+# On a 32-bit system CTest also hands RK_FAKETIME64, tests/faketime64.c,
+# which gives libfaketime's clock to programs with a 64-bit time_t.
 # shellcheck disable=SC2016 # $LIB is ld.so's, not ours
-FT_PRELOAD='/usr/$LIB/faketime/libfaketime.so.1'
+FT_PRELOAD="${RK_FAKETIME64:+$RK_FAKETIME64 }"'/usr/$LIB/faketime/libfaketime.so.1'
 ft()
 {
 	local spec=$1

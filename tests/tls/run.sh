@@ -283,5 +283,7 @@ mkdir -p "$T/store"
 # as /usr/$LIB/..., not the faketime command (an absolute path), so that
 # an emulated suite (tests/lib/emulator.sh) preloads its own copy.
 # shellcheck disable=SC2016 # $LIB is the loader's
-FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD='/usr/$LIB/faketime/libfaketime.so.1' \
+# RK_FAKETIME64: see tests/e2e/common.sh.
+FAKETIME_DONT_FAKE_MONOTONIC=1 \
+    LD_PRELOAD="${RK_FAKETIME64:+$RK_FAKETIME64 }"'/usr/$LIB/faketime/libfaketime.so.1' \
     FAKETIME='@1971-01-01 00:00:00' "$bin" clock
