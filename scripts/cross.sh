@@ -118,10 +118,10 @@ setup_arm64()
 	local sys=$cache/arm64/sysroot ver debs d pc
 	local pkgs=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 		libc6:arm64 libjansson-dev:arm64 libcurl4-openssl-dev:arm64
-		libsqlite3-dev:arm64 libinih-dev:arm64)
+		libsqlite3-dev:arm64 libinih-dev:arm64 libcmocka-dev:arm64)
 
 	if [ "$with_test" = 1 ]; then
-		pkgs+=(libcmocka-dev:arm64 libfaketime:arm64)
+		pkgs+=(libfaketime:arm64)
 	fi
 	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 		say "adding the arm64 architecture to dpkg"
@@ -180,10 +180,11 @@ build_arm64()
 
 # ---- i386: a Debian 12 root, built and tested inside ----------------------
 
-# As deps.sh, for the root.
+# As deps.sh, for the root; the build has the tests (cmocka) in any case.
 chroot_pkgs=(gcc make libc6-dev cmake pkg-config libwolfssl-dev libjansson-dev
-	libcurl4-openssl-dev libsqlite3-dev libinih-dev openssl ca-certificates)
-chroot_test_pkgs=(libcmocka-dev nginx mosquitto mosquitto-clients faketime
+	libcurl4-openssl-dev libsqlite3-dev libinih-dev openssl ca-certificates
+	libcmocka-dev)
+chroot_test_pkgs=(nginx mosquitto mosquitto-clients faketime
 	jq time curl file binutils)
 
 MOUNTS=()
