@@ -81,14 +81,21 @@ say()
 	echo "cross.sh: $*" >&2
 }
 
-# missing PKG...: prints the packages dpkg does not have installed.
+# missing PKG...: prints the packages dpkg does not have installed, for
+# the host's architecture or PKG's :ARCH (a bare name matches both copies
+# of a multiarch package).
 missing()
 {
-	local p status
+	local p arch native
+	native=$(dpkg --print-architecture)
 	for p in "$@"; do
-		status=$(dpkg-query -W -f='${db:Status-Status}' "$p" \
-		    2>/dev/null || true)
-		[ "$status" = installed ] || printf '%s\n' "$p"
+		arch=$native
+		case "$p" in
+		*:*) arch=${p#*:} ;;
+		esac
+		dpkg-query -W -f='${Architecture} ${db:Status-Status}\n' "$p" \
+		    2>/dev/null | grep -qE "^($arch|all) installed\$" ||
+		    printf '%s\n' "$p"
 	done
 }
 
