@@ -268,7 +268,8 @@ setup_i386()
 		"${as_root[@]}" mv -- "$r.tmp" "$r"
 		"${as_root[@]}" touch "$r/.rk-ready"
 	fi
-	"${as_root[@]}" cp /etc/resolv.conf "$r/etc/resolv.conf"
+	# apt needs the name servers, the suites need localhost.
+	"${as_root[@]}" cp /etc/resolv.conf /etc/hosts "$r/etc/"
 	mount_root
 	if [ "$with_test" = 1 ]; then
 		pkgs+=("${chroot_test_pkgs[@]}")

@@ -32,6 +32,7 @@ fi
 FAKECLOCK=$(readlink -f -- "$3")
 e2e_setup "$1" "$2"
 PIDS=()
+# shellcheck disable=SC2317 # called by the trap
 y2038_cleanup()
 {
 	local rc=$? p
@@ -201,19 +202,21 @@ check_eq "export: openssl reads the 2050 root's notAfter back" \
 
 # ---- 2039: the floor, a probe each side of the distrust-after date ---------
 
-port_of()
+# serve VAR LEAF: an openssl s_server for LEAF on a free port, its
+# host:port in VAR (not in a subshell: the exit trap must know its pid).
+serve()
 {
 	local port pid
 	for _ in 1 2 3 4 5; do
 		port=$(nginx_free_port)
 		timeout 600 openssl s_server -quiet -www -accept "$port" \
-		    -cert "$P/$1.pem" -key "$P/$1.key" </dev/null \
-		    >>"$T/s_server.$1.log" 2>&1 &
+		    -cert "$P/$2.pem" -key "$P/$2.key" </dev/null \
+		    >>"$T/s_server.$2.log" 2>&1 &
 		pid=$!
+		PIDS+=("$pid")
 		for _ in $(seq 1 50); do
 			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-				PIDS+=("$pid")
-				echo "$port"
+				printf -v "$1" '127.0.0.1:%s' "$port"
 				return 0
 			fi
 			kill -0 "$pid" 2>/dev/null || break
@@ -221,12 +224,12 @@ port_of()
 		done
 		kill -TERM "$pid" 2>/dev/null || true
 	done
-	echo "openssl s_server for $1 did not start" >&2
-	cat "$T/s_server.$1.log" >&2
+	echo "openssl s_server for $2 did not start" >&2
+	cat "$T/s_server.$2.log" >&2
 	return 1
 }
-OLD=127.0.0.1:$(port_of leafOld)
-NEW=127.0.0.1:$(port_of leafNew)
+serve OLD leafOld
+serve NEW leafNew
 nginx_start "$T/www" "$P/leafOld.pem" "$P/leafOld.key"
 publish v2.rkb www >/dev/null
 cat >dev.conf <<EOF
