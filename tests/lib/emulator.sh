@@ -7,10 +7,10 @@
 # and a shell suite turns each program it was given into a small script
 # that runs it through that prefix.  The suites then call "$RK" as usual,
 # also in the background (the script execs, so $! is the emulator, which
-# passes signals on) and under libfaketime: LD_PRELOAD's /usr/$LIB/... is
-# expanded by each loader, the host's for the emulator and the guest's
-# for the program, so each finds its own architecture's copy.  Without
-# RK_RUN_PREFIX nothing changes.  The words may not contain blanks.
+# passes signals on) and under libfaketime: LD_PRELOAD goes to the program
+# only, whose loader expands /usr/$LIB/... to its own architecture's copy.
+# Without RK_RUN_PREFIX nothing changes.  The words may not contain blanks;
+# the emulator is qemu-user (QEMU_SET_ENV).
 #
 # Use:
 #   . tests/lib/emulator.sh
@@ -28,7 +28,18 @@ emu_wrap()
 	fi
 	mkdir -p -- "$dir/.emu"
 	w=$dir/.emu/$(basename -- "$prog")
-	printf '#!/bin/sh\nexec %s %q "$@"\n' "$RK_RUN_PREFIX" "$prog" >"$w"
+	# A preloaded library (libfaketime, tests/fakeclock.c) is for the
+	# program, not the emulator: qemu-user makes some of the program's
+	# clock calls through its own C library, so libfaketime in both
+	# moves the clock twice.  qemu-user hands QEMU_SET_ENV to the program.
+	# shellcheck disable=SC2016 # the script's own expansions
+	printf '%s\n' '#!/bin/sh' \
+	    'if [ -n "${LD_PRELOAD:-}" ]; then' \
+	    '	QEMU_SET_ENV=LD_PRELOAD=$LD_PRELOAD' \
+	    '	export QEMU_SET_ENV' \
+	    '	unset LD_PRELOAD' \
+	    'fi' >"$w"
+	printf 'exec %s %q "$@"\n' "$RK_RUN_PREFIX" "$prog" >>"$w"
 	chmod 755 -- "$w"
 	printf '%s\n' "$w"
 }
