@@ -272,6 +272,10 @@ check "in 2039: ... for that reason, named with its date" \
     jq -e ".probes[] | select(.target == \"$NEW\") | .detail |
 	test(\"distrusted for leaves issued after 2039-06-01T00:00:00Z\")" \
     st39.json
+run at "$Y39" "$RK" --config dev.conf events --json
+check_eq "in 2039: the event log dates v2's update in 2039" \
+    "$(jq -r '[.events[] | select(.kind == "updated")][0].at[0:10]' \
+	"$T/out" 2>/dev/null)" 2039-10-01
 run at "$Y39" "$RK" --config dev.conf status
 check "in 2039: status (text) prints the floor 2039-10-01T00:00:00Z" \
     grep -q "$Y39" "$T/out"
