@@ -31,7 +31,7 @@ pkgs=(gcc make libc6-dev cmake pkg-config libwolfssl-dev libjansson-dev
 	libcurl4-openssl-dev libsqlite3-dev libinih-dev openssl ca-certificates)
 if [ "$with_test" = 1 ]; then
 	pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format nginx
-		mosquitto mosquitto-clients faketime valgrind jq time curl)
+		mosquitto mosquitto-clients faketime valgrind jq time curl strace procps)
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

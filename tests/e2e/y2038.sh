@@ -324,9 +324,9 @@ check_eq "in 2040: Root 2040 (2040-01-15) is listed as expired" \
 check "in 2040: a reason names the bundle's expiry" \
     jq -e '.reasons | map(select(test("2040-06-01"))) | length > 0' \
     st40.json
-"$SIGN" create --key k.key --channel "$CH" --version 3 "${ALL[@]}" \
-    --issued-at 2039-12-01T00:00:00Z --expires-at 2040-06-01T00:00:00Z \
-    -o v3.rkb >/dev/null
+at 2039-12-01T00:00:00Z "$SIGN" create --key k.key --channel "$CH" \
+    --version 3 "${ALL[@]}" --issued-at 2039-12-01T00:00:00Z \
+    --expires-at 2040-06-01T00:00:00Z -o v3.rkb >/dev/null 2>&1
 expect_exit 3 "in 2040: a bundle that expired 2040-06-01 is refused" \
     at "$Y40" "$RK" --config dev.conf apply v3.rkb
 check "in 2040: ... as expired" grep -qi expire "$T/err"
