@@ -187,12 +187,13 @@ build_arm64()
 
 # ---- i386: a Debian 12 root, built and tested inside ----------------------
 
-# As deps.sh, for the root; the build has the tests (cmocka) in any case.
+# As deps.sh (keep the two in step; the root needs no clang or valgrind),
+# for the root; the build has the tests (cmocka) in any case.
 chroot_pkgs=(gcc make libc6-dev cmake pkg-config libwolfssl-dev libjansson-dev
 	libcurl4-openssl-dev libsqlite3-dev libinih-dev openssl ca-certificates
 	libcmocka-dev)
 chroot_test_pkgs=(nginx mosquitto mosquitto-clients faketime
-	jq time curl file binutils)
+	jq time curl strace procps file binutils)
 
 MOUNTS=()
 
