@@ -334,7 +334,7 @@ evaluate(struct agent *a, const uint8_t *buf, size_t len, int sideload,
 	ctx.now = now_s();
 	ctx.floor = st.time_floor;
 	ctx.build_time = RK_BUILD_EPOCH;
-	ctx.max_size = a->cfg->max_bundle_size;
+	ctx.max_size = (size_t)a->cfg->max_bundle_size; /* at most 1G */
 	ctx.distrust = d;
 	ctx.n_distrust = nd;
 	ctx.device_id = a->device_id[0] != '\0' ? a->device_id : NULL;
@@ -1440,7 +1440,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		/* An ETag is the stronger validator; one is enough. */
 		req.last_modified =
 		    same && st.etag[0] == '\0' ? st.last_modified : NULL;
-		req.max_size = a->cfg->max_bundle_size;
+		req.max_size = (size_t)a->cfg->max_bundle_size; /* <= 1G */
 		req.cancel = a->cancel;
 		/*
 		 * The active set as PEM only for https: an http:// poll does

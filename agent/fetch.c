@@ -401,9 +401,9 @@ configure(CURL *h, const struct fetch_req *req, struct xfer *x,
     struct curl_slist *headers, char *errbuf)
 {
 	struct curl_blob ca = {NULL, 0, CURL_BLOB_COPY};
-	curl_off_t cap = (uint64_t)req->max_size > (uint64_t)INT64_MAX
-			     ? (curl_off_t)INT64_MAX
-			     : (curl_off_t)req->max_size;
+	uint64_t max = req->max_size; /* a 32-bit size_t always fits */
+	curl_off_t cap =
+	    max > (uint64_t)INT64_MAX ? (curl_off_t)INT64_MAX : (curl_off_t)max;
 	long timeout = req->timeout_s > 0 ? req->timeout_s : FETCH_TIMEOUT_S;
 	int tls = req->ca_pem != NULL && req->ca_pem_len > 0;
 	CURLcode cc = CURLE_OK;

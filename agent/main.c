@@ -453,8 +453,8 @@ cmd_init(struct env *e, int argc, char **argv)
 	}
 	if (channel == NULL) {
 		/* The factory bundle's channel, once its signatures pass. */
-		rc = bundle_open(factory, flen, e->cfg.max_bundle_size, pins,
-		    npins, (unsigned)thr, &b, &m, &why);
+		rc = bundle_open(factory, flen, (size_t)e->cfg.max_bundle_size,
+		    pins, npins, (unsigned)thr, &b, &m, &why);
 		if (rc != RK_OK) {
 			cli_warn("%s: rejected: %s", bundle, why.msg);
 			ex = EXIT_REJECT;

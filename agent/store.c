@@ -1816,6 +1816,7 @@ store_list_events(
 	struct store_event *arr = NULL, *e;
 	sqlite3_stmt *q = NULL;
 	size_t cnt = 0, cap = 0;
+	uint64_t lim = max; /* a 32-bit size_t is never above INT64_MAX */
 	int rc, own, src;
 
 	if ((rc = rd_enter(s, &own)) != RK_OK)
@@ -1825,7 +1826,7 @@ store_list_events(
 		 "ORDER BY id DESC LIMIT ?1",
 		 &q)) != RK_OK ||
 	    (rc = bind_i64(
-		 s, q, 1, max > INT64_MAX ? INT64_MAX : (int64_t)max)) != RK_OK)
+		 s, q, 1, lim > INT64_MAX ? INT64_MAX : (int64_t)lim)) != RK_OK)
 		goto out;
 	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
 		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=

@@ -10,10 +10,13 @@
  * the application; the two ex_data indices, taken once per process, and
  * whether tls_probe()'s one wolfSSL_Init() worked are the only globals.  It
  * walks from the leaf to the root by signature (a name can be copied, a
- * signature cannot), and forgives a date error only when the clock is behind
- * the time floor and the certificate passes all of wolfSSL's other checks at
- * the floor, because wolfSSL reports a date error in place of an unknown
- * critical extension or a weak key.  No revocation (CRL, OCSP), no connection
+ * signature cannot), and judges every certificate's dates itself, at the
+ * clock or at the time floor when the clock is behind it: wolfSSL's clock
+ * may be behind the floor, and a wolfSSL with a 32-bit time_t cannot read
+ * a clock past 2038.  It forgives wolfSSL's date error only when the
+ * certificate is valid then and passes all of wolfSSL's other checks,
+ * because wolfSSL reports a date error in place of an unknown critical
+ * extension or a weak key.  No revocation (CRL, OCSP), no connection
  * reuse: a probe is one handshake.
  */
 #include "tls.h"
@@ -421,36 +424,43 @@ conn_fail(struct conn *c, const char *fmt, ...)
 }
 
 /*
- * The clock is behind the floor and wolfSSL found the certificate at depth
- * outside its dates: is it valid at the floor, and does it pass every other
- * check of wolfSSL's there?  A date error hides an unknown critical
- * extension (ParseCertRelative reports the date first) and, above the
- * leaf, the key-size check, so both are redone: the certificate is parsed
- * again against ctx's CAs with only the date check skipped.
+ * wolfSSL found the certificate at depth outside its dates, by its clock:
+ * is it valid at `at` (the clock, or the floor when the clock is behind
+ * it), and does it pass every other check of wolfSSL's there?  A date
+ * error hides an unknown critical extension (ParseCertRelative reports the
+ * date first) and, above the leaf, the key-size check, so both are
+ * redone: the certificate is parsed again against ctx's CAs with only the
+ * date check skipped.  why gets the reason when it is not.
  */
 static int
-valid_at_floor(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
-    const uint8_t *der, size_t len, const char **why)
+valid_at(WOLFSSL_CTX *ctx, const uint8_t *der, size_t len, int64_t at,
+    char *why, size_t cap)
 {
+	char t[RFC3339_LEN + 1];
 	struct certinfo ci;
 	DecodedCert *dc;
 	int ok = 0;
 
-	*why = "it cannot be parsed";
+	snprintf(why, cap, "it cannot be parsed");
 	if (len == 0 || len > INT32_MAX ||
 	    crypto_cert_info(der, len, &ci) != RK_OK)
 		return 0;
-	*why = "it is not valid then either";
-	if (ci.not_before > v->floor || ci.not_after < v->floor)
+	if (ci.not_before > at || ci.not_after < at) {
+		fmt_time(ci.not_before > at ? ci.not_before : ci.not_after, t);
+		snprintf(why, cap, "%s %s",
+		    ci.not_before > at ? "it is not valid before"
+				       : "it expired at",
+		    t);
 		return 0;
-	*why = "out of memory";
+	}
+	snprintf(why, cap, "out of memory");
 	if ((dc = malloc(sizeof(*dc))) == NULL)
 		return 0;
 	wc_InitDecodedCert(dc, der, (word32)len, NULL);
-	*why = "it fails wolfSSL's other checks";
+	snprintf(why, cap, "it fails wolfSSL's other checks");
 	if (wc_ParseCert(dc, CERT_TYPE, VERIFY_SKIP_DATE,
 		wolfSSL_CTX_GetCertManager(ctx)) == 0) {
-		*why = "its key is too small";
+		snprintf(why, cap, "its key is too small");
 		if (dc->keyOID == RSAk)
 			ok = dc->pubKeySize >= MIN_RSA_KEY_BYTES;
 		else if (dc->keyOID == ECDSAk)
@@ -467,7 +477,7 @@ valid_at_floor(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
  * wolfSSL adds every intermediate it validated to ctx's CAs, which is how
  * the next certificate down finds its issuer, but never one that had an
  * error, even an error the callback forgave.  An intermediate valid at the
- * floor is added here instead, as wolfSSL would have (valid_at_floor() has
+ * floor is added here instead, as wolfSSL would have (valid_at() has
  * checked its signature against ctx's CAs).  Without it the leaf would
  * find no issuer.
  */
@@ -865,9 +875,10 @@ verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 	WOLFSSL_CTX *ctx = NULL;
 	WOLFSSL *ssl;
 	struct conn *c = NULL;
-	char why[160];
-	const char *floor_why = NULL;
-	int ok = preverify, forgiven = 0, depth, err;
+	char why[160], redo[256], t[RFC3339_LEN + 1];
+	struct certinfo ci;
+	int64_t now = (int64_t)time(NULL), at;
+	int ok = preverify, forgiven = 0, depth, err, have;
 
 	ssl = wolfSSL_X509_STORE_CTX_get_ex_data(
 	    store, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
@@ -878,23 +889,47 @@ verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 	c = wolfSSL_get_ex_data(ssl, ssl_index);
 	depth = wolfSSL_X509_STORE_CTX_get_error_depth(store);
 	err = wolfSSL_X509_STORE_CTX_get_error(store);
+	have = depth >= 0 && depth < store->totalCerts && store->certs != NULL;
+	at = now < v->floor ? v->floor : now;
+	redo[0] = '\0';
 
-	if (!ok && is_date_error(err) && v->floor > 0 &&
-	    (int64_t)time(NULL) < v->floor && depth >= 0 &&
-	    depth < store->totalCerts && store->certs != NULL) {
-		forgiven = ok =
-		    valid_at_floor(v, ctx, store->certs[depth].buffer,
-			store->certs[depth].length, &floor_why);
+	/*
+	 * wolfSSL's dates are judged again with this program's clock: it
+	 * may be behind the floor (no RTC), and a wolfSSL with a 32-bit
+	 * time_t (Debian's on i386 and armhf) cannot read a clock past
+	 * January 2038 and finds every certificate not yet valid.  For the
+	 * same reason a certificate it accepted is checked against `at`.
+	 */
+	if (!ok && is_date_error(err) && have) {
+		forgiven = ok = valid_at(ctx, store->certs[depth].buffer,
+		    store->certs[depth].length, at, why, sizeof(why));
 		if (ok)
 			wolfSSL_X509_STORE_CTX_set_error(store, X509_V_OK);
+		else if (now < v->floor)
+			snprintf(redo, sizeof(redo),
+			    "; judged at the time floor (the clock is behind "
+			    "it), %s",
+			    why);
+		else {
+			fmt_time(at, t);
+			snprintf(
+			    redo, sizeof(redo), "; judged at %s, %s", t, why);
+		}
+	} else if (ok && have &&
+		   crypto_cert_info(store->certs[depth].buffer,
+		       store->certs[depth].length, &ci) == RK_OK &&
+		   (ci.not_before > at || ci.not_after < at)) {
+		ok = 0;
+		err = ci.not_before > at ? X509_V_ERR_CERT_NOT_YET_VALID
+					 : X509_V_ERR_CERT_HAS_EXPIRED;
+		wolfSSL_X509_STORE_CTX_set_error(store, err);
+		fmt_time(ci.not_before > at ? ci.not_before : ci.not_after, t);
+		snprintf(redo, sizeof(redo), " (%s %s)",
+		    ci.not_before > at ? "not before" : "at", t);
 	}
 	if (!ok) {
 		reason(err, why, sizeof(why));
-		conn_fail(c, "certificate at depth %d: %s%s%s", depth, why,
-		    floor_why != NULL ? "; judged at the time floor (the "
-					"clock is behind it), "
-				      : "",
-		    floor_why != NULL ? floor_why : "");
+		conn_fail(c, "certificate at depth %d: %s%s", depth, why, redo);
 	}
 	if (ok && depth == 0) {
 		ok = check_chain(v, ctx, store, c);

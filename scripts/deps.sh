@@ -48,13 +48,14 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
 	exit 1
 fi
 
+# Installed for this machine's architecture (or for all).  A bare name
+# matches every architecture's copy of a multiarch package: with
+# scripts/cross.sh's arm64 added, libc6-dev is there twice.
+native=$(dpkg --print-architecture)
 missing=()
 for p in "${pkgs[@]}"; do
-	# One line per architecture the package is known for (a multiarch
-	# library may be there for i386 too): installed if one of them is.
-	status=$(dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null ||
-	    true)
-	if ! grep -qx installed <<<"$status"; then
+	if ! dpkg-query -W -f='${Architecture} ${db:Status-Status}\n' "$p" \
+	    2>/dev/null | grep -qE "^($native|all) installed\$"; then
 		missing+=("$p")
 	fi
 done

@@ -11,10 +11,32 @@
 # once, a failed build counts as one failure) and the exit status is non-zero
 # if anything failed. It does not start system services: the suites start the
 # servers they need themselves.
+#
+# Then the boards it is for (scripts/cross.sh): the unit suites of an arm64
+# cross build under qemu-aarch64 (build-arm64/, about 3 minutes), unless
+# --no-arm64; and with --i386 every suite of a 32-bit build in a Debian i386
+# root (build-i386/; it needs root or sudo for debootstrap, chroot and
+# mount, so not in an unprivileged container; about 10 minutes the first
+# time).
+#
+# usage: test.sh [--no-arm64] [--i386]
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+
+with_arm64=1
+with_i386=0
+for arg in "$@"; do
+	case "$arg" in
+	--no-arm64) with_arm64=0 ;;
+	--i386) with_i386=1 ;;
+	*)
+		echo "usage: $0 [--no-arm64] [--i386]" >&2
+		exit 2
+		;;
+	esac
+done
 
 passed=0
 failed=0
@@ -115,11 +137,24 @@ check_banned()
 # Runs CTest in build directory $1 (label $2); adds its counts to the totals.
 run_ctest()
 {
-	local dir=$1 label=$2 log rc=0 line total nfail
+	local dir=$1 label=$2
 
-	log="$dir/ctest-summary.log"
-	(cd "$dir" && ctest --output-on-failure --no-tests=error \
-	    --timeout 600) 2>&1 | tee "$log" || rc=$?
+	count_ctest "$dir/ctest-summary.log" "$label" ctest_in "$dir"
+}
+
+ctest_in()
+{
+	(cd "$1" && ctest --output-on-failure --no-tests=error --timeout 600)
+}
+
+# count_ctest LOG LABEL COMMAND...: runs COMMAND, which ends with CTest's
+# summary, with its output also in LOG; adds the counts to the totals.
+count_ctest()
+{
+	local log=$1 label=$2 rc=0 line total nfail
+
+	shift 2
+	"$@" 2>&1 | tee "$log" || rc=$?
 	# "100% tests passed, 0 tests failed out of 12"
 	line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' \
 	    "$log" | tail -n 1 || true)
@@ -134,8 +169,8 @@ run_ctest()
 		fi
 	fi
 	if [ "$rc" -ne 0 ] && { [ -z "$line" ] || [ "$nfail" -eq 0 ]; }; then
-		# ctest failed without a count (no tests, crash): one failure.
-		note_fail "$label: ctest exited $rc"
+		# failed without a count (build, no tests, crash): one failure.
+		note_fail "$label: exited $rc"
 	fi
 	return 0
 }
@@ -169,6 +204,23 @@ if CC=clang "$root/scripts/build.sh" "$root/build-asan" \
 	    run_ctest "$root/build-asan" "asan"
 else
 	note_fail "clang asan build"
+fi
+
+if [ "$with_arm64" = 1 ]; then
+	echo "== arm64 cross build, unit suites under qemu-aarch64 (build-arm64/)"
+	mkdir -p "$root/build-arm64"
+	count_ctest "$root/build-arm64/ctest-summary.log" "arm64" \
+	    "$root/scripts/cross.sh" arm64 "$root/build-arm64" --test -- \
+	    --no-tests=error -L unit
+fi
+
+if [ "$with_i386" = 1 ]; then
+	echo "== i386 (32-bit time_t libraries): every suite in a Debian root" \
+	    "(build-i386/)"
+	mkdir -p "$root/build-i386"
+	count_ctest "$root/build-i386/ctest-summary.log" "i386" \
+	    "$root/scripts/cross.sh" i386 "$root/build-i386" --test -- \
+	    --no-tests=error
 fi
 
 echo "=="

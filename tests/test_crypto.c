@@ -7,8 +7,9 @@
  * privkey_from_pem and privkey_sign.  Case counts are compared with the
  * files' numberOfTests so that a group skipped by mistake fails the suite.
  * Also: private key round trips, wrong-key signatures, re-encoded ECDSA
- * DER that must not count, and the SPKI forms pubkey_from_spki must refuse.  It
- * does not test certificates (crypto_cert_info) or the bundle format.
+ * DER that must not count, and the SPKI forms pubkey_from_spki must refuse.
+ * Of certificates (crypto_cert_info) only the dates past 2038, which must
+ * come out right also where time_t was 32 bits; not the bundle format.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include <jansson.h>
 
 #include "crypto.h"
+#include "fileio.h"
 #include "keys.h"
 #include "pem.h"
 
@@ -740,6 +742,45 @@ test_pkcs8_tail(void **state)
 	}
 }
 
+/* crypto_cert_info of the one certificate in tests/data/name.pem. */
+static void
+cert_of(const char *name, struct certinfo *ci)
+{
+	char path[64];
+	uint8_t *text = NULL, *der = NULL;
+	size_t len = 0, pos = 0, der_len = 0;
+
+	snprintf(path, sizeof(path), "data/%s.pem", name);
+	assert_int_equal(fileio_read(path, 65536, &text, &len), RK_OK);
+	assert_int_equal(pem_next((const char *)text, len, &pos, "CERTIFICATE",
+			     NULL, &der, &der_len),
+	    RK_OK);
+	assert_int_equal(crypto_cert_info(der, der_len, ci), RK_OK);
+	free(der);
+	free(text);
+}
+
+/*
+ * Dates past a 32-bit time_t, to the second: UTCTime from its first
+ * second (2038-01-19T03:14:08Z) to its last (2049-12-31T23:59:59Z), and
+ * GeneralizedTime from 2050 (tests/data/make-test-pki.sh made them).
+ */
+static void
+test_cert_dates_past_2038(void **state)
+{
+	struct certinfo ci;
+
+	(void)state;
+	cert_of("root-2040", &ci);
+	assert_int_equal(ci.not_before, 2147483648LL);
+	assert_int_equal(ci.not_after, 2210198400LL); /* 2040-01-15 */
+	cert_of("root-2050", &ci);
+	assert_int_equal(ci.not_before, 2524607999LL); /* 2049-12-31 */
+	assert_int_equal(ci.not_after, 2537654400LL);  /* 2050-06-01 */
+	cert_of("root-a", &ci);
+	assert_int_equal(ci.not_after, 4102444799LL); /* 2099-12-31 */
+}
+
 int
 main(void)
 {
@@ -753,6 +794,7 @@ main(void)
 	    cmocka_unit_test(test_ecdsa_der_strict),
 	    cmocka_unit_test(test_spki_rejects),
 	    cmocka_unit_test(test_pkcs8_tail),
+	    cmocka_unit_test(test_cert_dates_past_2038),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1458,6 +1458,45 @@ copy_file(const char *from, const char *to, mode_t mode)
 }
 
 /*
+ * Runs the reader on db ("wait" mode), as nobody through setpriv when root;
+ * returns only when exec fails.  A cross build's reader goes through the
+ * emulator the suite itself runs under: RK_RUN_PREFIX, its words separated
+ * by blanks (tests/CMakeLists.txt).
+ */
+static void
+exec_reader(const char *reader, const char *db, int root)
+{
+	static char words[512];
+	char *argv[32], *p;
+	const char *pre = getenv("RK_RUN_PREFIX");
+	size_t n = 0;
+
+	if (root) {
+		argv[n++] = "setpriv";
+		argv[n++] = "--reuid=nobody";
+		argv[n++] = "--regid=nogroup";
+		argv[n++] = "--clear-groups";
+	}
+	if (pre != NULL && strlen(pre) < sizeof(words)) {
+		memcpy(words, pre, strlen(pre) + 1);
+		for (p = words; *p != '\0' && n < 28;) {
+			while (*p == ' ')
+				*p++ = '\0';
+			if (*p == '\0')
+				break;
+			argv[n++] = p;
+			while (*p != '\0' && *p != ' ')
+				p++;
+		}
+	}
+	argv[n++] = (char *)reader;
+	argv[n++] = (char *)db;
+	argv[n++] = "wait";
+	argv[n] = NULL;
+	execvp(argv[0], argv);
+}
+
+/*
  * The reader runs as a user with no write access to the folder or the
  * file: nobody when we are root (root ignores permissions), else this
  * user with the folder and the file made read-only.  It must read through
@@ -1504,12 +1543,7 @@ test_ro_unprivileged(void **state)
 		close(in[1]);
 		close(out[0]);
 		close(out[1]);
-		if (root)
-			execlp("setpriv", "setpriv", "--reuid=nobody",
-			    "--regid=nogroup", "--clear-groups", reader, f->db,
-			    "wait", (char *)NULL);
-		else
-			execl(reader, reader, f->db, "wait", (char *)NULL);
+		exec_reader(reader, f->db, root);
 		dprintf(2, "exec: %s\n", strerror(errno));
 		_exit(127);
 	}

@@ -11,6 +11,9 @@
 #
 # Source it, then call rk_setup "$@" (the first argument is the binary).
 
+# shellcheck source=../lib/emulator.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../lib/emulator.sh"
+
 RK_PASS=0
 RK_FAIL=0
 
@@ -44,6 +47,7 @@ rk_setup()
 	fi
 	BIN=$(readlink -f -- "$1")
 	T=$(mktemp -d "${TMPDIR:-/tmp}/rk-cli.XXXXXX")
+	BIN=$(emu_wrap "$BIN" "$T")
 	set -o errtrace
 	trap 'RK_ERR_LINE=$LINENO RK_ERR_CMD=$BASH_COMMAND' ERR
 	trap rk_cleanup EXIT

@@ -5,6 +5,7 @@
 # CA roots valid until 2099 (root-a, root-b), a non-CA leaf issued by root-a
 # (leaf), a v1 self-signed root with no extensions at all (root-v1), an
 # expired CA root whose validity lies entirely in the past (root-expired),
+# two roots whose dates lie past 2038 (root-2040, root-2050),
 # and the bundle-signing test keys (key-ed1..3 Ed25519, key-ec1..2 ECDSA
 # P-256; PKCS#8 .key and SPKI .pub).  Every key is P-256 or Ed25519 so the
 # files stay small.  Only the openssl CLI is used: dates in the past or far
@@ -96,6 +97,13 @@ selfsign root-v1 "/O=rootkeeper test/CN=Test Root V1" \
     20240101000000Z 20991231235959Z
 selfsign root-expired "/O=rootkeeper test/CN=Test Root Expired" \
     20100101000000Z 20151231235959Z v3_ca
+# Past a 32-bit time_t: valid from its first second (2038-01-19T03:14:08Z)
+# to 2040 (UTCTime); and from the last UTCTime second to 2050, the first
+# year written as GeneralizedTime (RFC 5280).
+selfsign root-2040 "/O=rootkeeper test/CN=Test Root 2040" \
+    20380119031408Z 20400115000000Z v3_ca
+selfsign root-2050 "/O=rootkeeper test/CN=Test Root 2050" \
+    20491231235959Z 20500601000000Z v3_ca
 
 p256 "$tmp/leaf.key"
 csr "$tmp/leaf.key" "/O=rootkeeper test/CN=leaf.rootkeeper.test" \

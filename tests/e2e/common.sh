@@ -57,7 +57,7 @@ e2e_setup()
 	fi
 	rk_setup "$1"
 	RK=$BIN
-	SIGN=$(readlink -f -- "$2")
+	SIGN=$(emu_wrap "$(readlink -f -- "$2")" "$T")
 	trap e2e_cleanup EXIT
 	# libfaketime comes before the ASan runtime in LD_PRELOAD.  And
 	# ASan's allocator reads the monotonic clock when it maps a region
@@ -175,8 +175,10 @@ req_count()
 # later for a process that gets the same pid: the library is used alone.
 # In the background, call env directly ("env LD_PRELOAD=$FT_PRELOAD
 # FAKETIME=... CMD &"): $! of a function is a subshell, not CMD.
+# On a 32-bit system CTest also hands RK_FAKETIME64, tests/faketime64.c,
+# which gives libfaketime's clock to programs with a 64-bit time_t.
 # shellcheck disable=SC2016 # $LIB is ld.so's, not ours
-FT_PRELOAD='/usr/$LIB/faketime/libfaketime.so.1'
+FT_PRELOAD="${RK_FAKETIME64:+$RK_FAKETIME64 }"'/usr/$LIB/faketime/libfaketime.so.1'
 ft()
 {
 	local spec=$1
@@ -204,6 +206,7 @@ e2e_setup_app()
 	fi
 	APP=$(readlink -f -- "$3")
 	e2e_setup "$1" "$2"
+	APP=$(emu_wrap "$APP" "$T")
 	trap e2e_app_cleanup EXIT
 }
 

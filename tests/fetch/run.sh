@@ -18,8 +18,11 @@ bin=$(readlink -f -- "$1")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=../lib/nginx.sh
 . "$here/../lib/nginx.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/emulator.sh
+. "$here/../lib/emulator.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/rk-fetch.XXXXXX")
+bin=$(emu_wrap "$bin" "$T")
 # shellcheck disable=SC2317 # called by the trap
 cleanup()
 {

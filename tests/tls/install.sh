@@ -19,6 +19,8 @@ cc=$2
 shift 2
 T=$(mktemp -d "${TMPDIR:-/tmp}/rk-install.XXXXXX")
 trap 'rm -rf -- "$T"' EXIT
+# shellcheck source-path=SCRIPTDIR source=../lib/emulator.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../lib/emulator.sh"
 fails=0
 
 ok()
@@ -108,9 +110,17 @@ EOF
 check "an application builds against the installed copy" \
     "$cc" "$@" -Wall -Werror $(pkg-config --cflags rootkeeper) \
     -o "$T/app" "$T/app.c" $(pkg-config --libs rootkeeper)
+app=$(emu_wrap "$T/app" "$T")
 check "... and runs against it" \
-    env LD_LIBRARY_PATH="$X/lib" "$T/app"
-LD_LIBRARY_PATH=$X/lib ldd "$T/app" >"$T/ldd" 2>&1 || true
+    env LD_LIBRARY_PATH="$X/lib" "$app"
+if [ -z "${RK_RUN_PREFIX:-}" ]; then
+	LD_LIBRARY_PATH=$X/lib ldd "$T/app" >"$T/ldd" 2>&1 || true
+else
+	# ldd cannot read a foreign program: its own loader lists what it
+	# loads, told so through qemu-user (not the emulator itself).
+	env LD_LIBRARY_PATH="$X/lib" \
+	    QEMU_SET_ENV=LD_TRACE_LOADED_OBJECTS=1 "$app" >"$T/ldd" 2>&1 || true
+fi
 check "... which is the installed library" \
     grep -q -F "$X/lib/librootkeeper.so.0" "$T/ldd"
 

@@ -30,8 +30,13 @@ sign=$(readlink -f -- "$3")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=../lib/nginx.sh
 . "$here/../lib/nginx.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/emulator.sh
+. "$here/../lib/emulator.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/rk-tls.XXXXXX")
+bin=$(emu_wrap "$bin" "$T")
+rk=$(emu_wrap "$rk" "$T")
+sign=$(emu_wrap "$sign" "$T")
 PIDS=()
 # shellcheck disable=SC2317 # called by the trap
 cleanup()
@@ -274,5 +279,11 @@ export RK_TLS_STORE=$T/store/store.db
 mkdir -p "$T/store"
 
 "$bin"
-# A device without RTC: the clock starts in 1971 and runs.
-FAKETIME_DONT_FAKE_MONOTONIC=1 faketime '1971-01-01 00:00:00' "$bin" clock
+# A device without RTC: the clock starts in 1971 and runs.  The library
+# as /usr/$LIB/..., not the faketime command (an absolute path), so that
+# an emulated suite (tests/lib/emulator.sh) preloads its own copy.
+# shellcheck disable=SC2016 # $LIB is the loader's
+# RK_FAKETIME64: see tests/e2e/common.sh.
+FAKETIME_DONT_FAKE_MONOTONIC=1 \
+    LD_PRELOAD="${RK_FAKETIME64:+$RK_FAKETIME64 }"'/usr/$LIB/faketime/libfaketime.so.1' \
+    FAKETIME='@1971-01-01 00:00:00' "$bin" clock
