@@ -11,7 +11,25 @@
 # once, a failed build counts as one failure) and the exit status is non-zero
 # if anything failed. It does not start system services: the suites start the
 # servers they need themselves.
+#
+# --long-faults: the fault campaign's long run (tests/fault/, RK_FAULT_LONG=1):
+# hundreds of kills per command, every page of a full disk, longer races;
+# about an hour instead of 2.5 minutes.
 set -euo pipefail
+
+for arg in "$@"; do
+	case "$arg" in
+	--long-faults) export RK_FAULT_LONG=1 ;;
+	-h | --help)
+		echo "usage: $0 [--long-faults]"
+		exit 0
+		;;
+	*)
+		echo "usage: $0 [--long-faults]" >&2
+		exit 2
+		;;
+	esac
+done
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"

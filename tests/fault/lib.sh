@@ -63,7 +63,7 @@ fault_setup()
 	PEM=$T/dev/trust.pem
 	CONF=$T/fault.conf
 	CH=fault
-	write_conf
+	write_conf ""
 	"$SIGN" keygen -o k1 >/dev/null
 	"$SIGN" keygen -o k2 >/dev/null
 	INIT_KEY_IDS=$(spki_id "$T/k1.pub")
@@ -76,7 +76,7 @@ fault_setup()
 	INV_F=0
 }
 
-# write_conf [EXTRA LINES...]: the agent's config: every version kept (the
+# write_conf [EXTRA LINES...] (empty ones skipped): the agent's config: every version kept (the
 # key check needs the rotation bundles), the export beside the store.
 write_conf()
 {
@@ -89,7 +89,7 @@ write_conf()
 		echo "log_level = error"
 		local l
 		for l in "$@"; do
-			echo "$l"
+			[ -z "$l" ] || echo "$l"
 		done
 	} >"$CONF"
 }
@@ -183,8 +183,8 @@ raw_of()
 # SHA-256) or a key set is cached in $T/cache: it runs after every case.
 inv()
 {
-	local name=$1 opt nostore=0 nowrite=0 want_ev= row ic a h f mv mi thr
-	local nkeys nev sha want_sha v vsha rot_v want_keys keys x
+	local name=$1 opt nostore=0 nowrite=0 want_ev='' row ic a h f mv mi thr
+	local nkeys nev kinds want_sha v vsha rot_v want_keys keys x
 	shift
 	for opt in "$@"; do
 		case $opt in
@@ -209,13 +209,14 @@ inv()
 		inv_fail corrupt "$name" "integrity_check: ${ic:-cannot open}"
 		return 1
 	fi
+	kinds=${want_ev:-none}
 	row=$(q "SELECT ifnull(active_version, 0), highest_version,
 	    time_floor, threshold,
 	    (SELECT ifnull(max(version), 0) FROM versions),
 	    (SELECT ifnull(max(issued_at), 0) FROM versions),
 	    (SELECT count(*) FROM keys),
 	    (SELECT count(*) FROM events WHERE id > ${INV_EV:-0} AND
-	     kind IN ('$(sed "s/|/','/g" <<<"${want_ev:-none}")'))
+	     kind IN ('${kinds//|/\',\'}'))
 	    FROM state" || true)
 	IFS='|' read -r a h f thr mv mi nkeys nev <<<"$row"
 	if [ -z "$a" ] || [ -z "$nev" ]; then
@@ -271,11 +272,8 @@ inv()
 				rm -f -- "$T/cache/$vsha.json"
 				continue
 			}
-			jq -r '(.next_keys // {keys: []}).keys[]' \
-			    "$T/cache/$vsha.json" | while read -r x; do
-				printf '%s' "$x" | base64 -d | sha256sum |
-				    awk '{ print $1 }'
-			done | sort >"$T/cache/$vsha.keys"
+			jq -r '(.next_keys.key_ids // [])[]' \
+			    "$T/cache/$vsha.json" | sort >"$T/cache/$vsha.keys"
 		fi
 		[ "$v" = "$a" ] && want_sha=$vsha
 		if [ -s "$T/cache/$vsha.keys" ]; then
@@ -298,7 +296,9 @@ inv()
 		pinned_args "$keys"
 		for v in $(q "SELECT version FROM versions WHERE version > $rot_v"); do
 			x=${VSHA[$v]:-}
-			[ -n "$x" ] && [ -s "$T/cache/$x.rkb" ] || continue
+			if [ -z "$x" ] || [ ! -s "$T/cache/$x.rkb" ]; then
+				continue
+			fi
 			[ -e "$T/cache/$x.ok-$thr-$PINS_TAG" ] && continue
 			if "$SIGN" verify "${PIN_ARGS[@]}" --threshold "$thr" \
 			    "$T/cache/$x.rkb" >/dev/null 2>&1; then

@@ -142,7 +142,7 @@ n=$(q "SELECT count(*) FROM events WHERE id > $INV_EV AND kind = 'error'")
 [ "$n" = 0 ] ||
     inv_fail events "daemon stop" "SIGTERM was recorded as an error: $(q "SELECT detail FROM events WHERE id > $INV_EV AND kind = 'error'" | head -n 1)"
 REPRO=
-write_conf
+write_conf ""
 inv "after the daemon" || true
 a=$(q 'SELECT active_version FROM state')
 [ "$a" = $((2 * R + 2)) ] ||
