@@ -80,6 +80,7 @@ want_done()
 
 declare -A STEPS=() FAILED=() FITS=()
 for c in init apply export; do
+	part_begin
 	STEPS[$c]=0
 	FAILED[$c]=0
 	FITS[$c]=-
@@ -125,6 +126,7 @@ for c in init apply export; do
 		# Two successes in a row: everything fits from here on.
 		[ "$wins" -lt 2 ] || break
 	done
+	part_end "$c on a full disk, every size step: exit 1 naming the disk, nothing lost"
 done
 REPRO=
 

@@ -48,6 +48,7 @@ hcase()
 {
 	local path=$1 want=$2 active=$3 name="hostile $1" a
 	CASES=$((CASES + 1))
+	part_begin
 	snap_load s2
 	ev_mark
 	REPRO="python3 tests/fault/hostile.py PORT_FILE v3.rkb 600; rootkeeper check --url $BASE/$path"
@@ -72,6 +73,7 @@ hcase()
 	else
 		inv "$name" event="error|rejected" || true
 	fi
+	part_end "hostile server /$path: the expected outcome, invariants hold"
 }
 
 hcase good 0 3
@@ -100,6 +102,7 @@ rk check --url "$BASE/long-etag"
 inv "hostile long-etag, again" || true
 
 # Credentials in the URL stay out of every message and record.
+part_begin
 snap_load s2
 CASES=$((CASES + 1))
 REPRO="rootkeeper check --url http://user:s3cret-pw@127.0.0.1:PORT/500"
@@ -114,8 +117,10 @@ if grep -q 's3cret-pw' <<<"$rk_out"; then
 	inv_fail other "credentials in the URL" "the password shows in a message, status, an event or the state"
 fi
 inv "credentials in the URL" || true
+part_end "credentials in the URL appear in no message, event or status"
 
 # A scheme the transport does not take is a usage error.
+part_begin
 snap_load s2
 CASES=$((CASES + 1))
 REPRO="rootkeeper check --url ftp://127.0.0.1/latest.rkb"
@@ -123,6 +128,7 @@ rk check --url "ftp://127.0.0.1:1/latest.rkb"
 [ "$RC" = 2 ] ||
     inv_fail other "check --url ftp://" "exit $RC, want 2 (usage): $(head -n 1 "$T/err")"
 inv "check --url ftp://" || true
+part_end "check --url ftp:// is a usage error (exit 2)"
 REPRO=
 
 fault_summary hostile "$CASES hostile cases"

@@ -88,6 +88,7 @@ after_kill()
 
 # Random kills.
 for c in init apply check rollback export; do
+	part_begin
 	KILLS[$c]=0
 	prepare "$c"
 	args=$(cmd_args "$c")
@@ -110,10 +111,12 @@ for c in init apply check rollback export; do
 		wait "$pid" 2>/dev/null || true
 		after_kill "$c" "random kill of $c #$i"
 	done
+	part_end "kill -9 at random points of $c: no store lost or half written"
 done
 
 # Deterministic kills at every fsync and fdatasync.
 for c in init apply check rollback export; do
+	part_begin
 	SYSKILLS[$c]=0
 	args=$(cmd_args "$c")
 	for sc in fsync fdatasync; do
@@ -137,6 +140,7 @@ for c in init apply check rollback export; do
 			after_kill "$c" "kill at $sc #$k of $c"
 		done
 	done
+	part_end "kill -9 at every fsync and fdatasync of $c: no store lost or half written"
 done
 REPRO=
 

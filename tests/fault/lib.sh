@@ -385,6 +385,22 @@ ev_mark()
 	INV_EV=$(q 'SELECT ifnull(max(id), 0) FROM events' || echo 0)
 }
 
+# part_begin / part_end LABEL: "ok - LABEL" when nothing broke in between
+# (the labels SECURITY.md names), else "not ok - LABEL".
+part_begin()
+{
+	PART_MARK=$((F_CORRUPT + F_LOWERED + F_LEAKED + F_KEYS + F_EXPORT + F_EVENTS + F_OTHER))
+}
+
+part_end()
+{
+	if [ $((F_CORRUPT + F_LOWERED + F_LEAKED + F_KEYS + F_EXPORT + F_EVENTS + F_OTHER)) -eq "${PART_MARK:-0}" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+	fi
+}
+
 # fault_summary PART COUNTS: the part's last line, then one check of it.
 fault_summary()
 {

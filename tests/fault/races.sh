@@ -58,6 +58,7 @@ pair()
 # ---- apply v4 against apply v3 -----------------------------------------
 order_34=0
 order_43=0
+part_begin
 for ((i = 1; i <= N; i++)); do
 	snap_load s2
 	REPRO="from a store at v2, rootkeeper apply v4.rkb & rootkeeper apply v3.rkb &"
@@ -72,10 +73,12 @@ for ((i = 1; i <= N; i++)); do
 		order_43=$((order_43 + 1))
 	fi
 done
+part_end "apply v4 against apply v3: v4 ends active and highest, never lowered"
 
 # ---- key rotation against a bundle signed only by the retired key ------
 rot_first=0
 old_first=0
+part_begin
 for ((i = 1; i <= N; i++)); do
 	snap_load s2
 	REPRO="from a store at v2 pinning k1, rootkeeper apply rot3.rkb (next_keys k2) & rootkeeper apply v4.rkb (k1 only) &"
@@ -90,6 +93,7 @@ for ((i = 1; i <= N; i++)); do
 		old_first=$((old_first + 1))
 	fi
 done
+part_end "key rotation against a bundle of the retired key: never both"
 
 # ---- the daemon against sideloads ---------------------------------------
 REPRO="rootkeeper run (interval 1s, file:// latest.rkb) while rootkeeper apply sideloads the version below the published one"
@@ -97,6 +101,7 @@ for ((r = 0; r < R; r++)); do
 	mkb "d$((2 * r + 3))" $((2 * r + 3))
 	mkb "d$((2 * r + 4))" $((2 * r + 4))
 done
+part_begin
 snap_load s2
 write_conf "url = file://$T/www/latest.rkb" "interval = 1s" "jitter = 0"
 cp d4.rkb www/latest.rkb
@@ -118,6 +123,7 @@ for ((r = 0; r < R; r++)); do
 	esac
 	inv "daemon vs sideload #$r" nowrite || true
 done
+part_end "the daemon against sideloads: invariants hold in every round"
 # Let the daemon fetch the last one.
 for ((k = 0; k < 30; k++)); do
 	[ "$(q 'SELECT active_version FROM state')" = $((2 * R + 2)) ] && break
@@ -128,11 +134,13 @@ REPRO="rootkeeper run twice on one store"
 rc=0
 timeout 10 "$RK" --config "$CONF" --db "$DB" run >"$T/second.out" 2>&1 || rc=$?
 if [ "$rc" = 1 ]; then
-	ok "a second daemon on the store exits 1 ($(head -n 1 "$T/second.out"))"
+	ok "a second daemon on the same store exits 1 ($(head -n 1 "$T/second.out"))"
 else
 	inv_fail other "second daemon" "a second daemon on the same store did not exit 1 (exit $rc after up to 10 s)"
+	not_ok "a second daemon on the same store exits 1"
 fi
 REPRO="rootkeeper run, then SIGTERM"
+part_begin
 ev_mark
 kill -TERM "$DPID"
 rc=0
@@ -148,5 +156,6 @@ a=$(q 'SELECT active_version FROM state')
 [ "$a" = $((2 * R + 2)) ] ||
     inv_fail other "after the daemon" "active is v$a, not the last published v$((2 * R + 2))"
 
+part_end "SIGTERM stops the daemon with exit 0 and no error event"
 fault_summary races "apply/apply $N (v3 first $order_34, v4 first $order_43), rotation/retired key $N (rotation first $rot_first, retired first $old_first), daemon/sideload $R rounds ($sideloads sideloads, $refused refused as older)"
 finish

@@ -101,6 +101,7 @@ writers()
 }
 
 # ---- the store's folder read-only --------------------------------------
+part_begin
 snap_load s2
 REPRO="mount --bind DEV DEV; mount -o remount,bind,ro DEV; rootkeeper apply/check/rollback/export"
 ro_mount "$T/dev"
@@ -109,8 +110,10 @@ writers "read-only store folder"
 inv "read-only store folder" nowrite || true
 ro_umount "$T/dev"
 inv "read-only store folder, then writable" || true
+part_end "read-only store folder: readers answer, writers exit 1, store unchanged"
 
 # ---- nobody, who may only read the store -------------------------------
+part_begin
 snap_load s2
 chmod 755 "$T/dev"
 chmod 644 "$DB" "$PEM"
@@ -120,8 +123,10 @@ NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 readers "nobody" "${NOBODY[@]}"
 writers "nobody" "${NOBODY[@]}"
 inv "nobody" || true
+part_end "nobody on a store it may only read: readers answer, writers exit 1, store unchanged"
 
 # ---- the export folder read-only ---------------------------------------
+part_begin
 snap_load s2
 mkdir -p "$T/rox"
 cp -- "$PEM" "$T/rox/trust.pem"
@@ -141,10 +146,12 @@ rk export --pem "$T/rox/other.pem"
 inv "read-only export folder" nowrite event=error || true
 ro_umount "$T/rox"
 inv "read-only export folder, then writable" || true
+part_end "read-only export folder: the update is kept, exit 1, an error event, repaired later"
 PEM=$T/dev/trust.pem
 write_conf ""
 
 # ---- planted FIFOs and symlinks ----------------------------------------
+part_begin
 snap_load s2
 rm -f -- "$PEM"
 mkfifo "$PEM"
@@ -154,7 +161,9 @@ run timeout 10 "$RK" --config "$CONF" --db "$DB" apply "$T/v3.rkb"
     inv_fail other "FIFO at the export path" "apply waited on the FIFO (killed after 10 s)"
 rm -f -- "$PEM"
 inv "FIFO at the export path" || true
+part_end "a FIFO planted at the export path is not waited on"
 
+part_begin
 snap_load s2
 mkfifo "$T/fifo.rkb"
 REPRO="mkfifo fifo.rkb; rootkeeper apply fifo.rkb"
@@ -165,7 +174,9 @@ case $RC in
 *) inv_fail other "FIFO as the bundle" "apply exited $RC" ;;
 esac
 inv "FIFO as the bundle" || true
+part_end "a FIFO given as the bundle is refused, not waited on"
 
+part_begin
 snap_load s2
 echo "not to be touched" >"$T/victim"
 rm -f -- "$PEM"
@@ -175,6 +186,7 @@ rk apply v3.rkb
 [ "$(cat -- "$T/victim")" = "not to be touched" ] ||
     inv_fail other "symlink at the export path" "the symlink's target was written"
 inv "symlink at the export path" || true
+part_end "a symlink planted at the export path is replaced, its target untouched"
 REPRO=
 
 fault_summary readonly "$READERS reads and $WRITERS refused writes on a read-only store, a read-only export folder, 2 FIFOs, 1 symlink"
