@@ -357,7 +357,8 @@ inv_after_write()
 	leftovers "$name"
 }
 
-# leftovers CASE: temp files beside the store or the export.
+# leftovers CASE: temp files beside the store or the export.  DB.lock is
+# not one: the daemon's lock file stays (the kernel drops the lock).
 leftovers()
 {
 	local name=$1 base x found=()
@@ -365,7 +366,7 @@ leftovers()
 	for x in "$(dirname -- "$DB")"/* "$(dirname -- "$DB")"/.[!.]*; do
 		[ -e "$x" ] || [ -L "$x" ] || continue
 		case ${x##*/} in
-		"$base" | "$base-wal" | "$base-shm" | "$base-journal") ;;
+		"$base" | "$base-wal" | "$base-shm" | "$base-journal" | "$base.lock") ;;
 		*.tmp.* | "$base"* | .*) found+=("${x##*/}") ;;
 		esac
 	done

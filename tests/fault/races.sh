@@ -55,6 +55,15 @@ pair()
 	done
 }
 
+# refused_event: the inv option that asks for a "rejected" event when one
+# writer of the pair was refused.
+refused_event()
+{
+	if [ "$RC_A" = 3 ] || [ "$RC_B" = 3 ]; then
+		echo event=rejected
+	fi
+}
+
 # ---- apply v4 against apply v3 -----------------------------------------
 order_34=0
 order_43=0
@@ -62,8 +71,9 @@ part_begin
 for ((i = 1; i <= N; i++)); do
 	snap_load s2
 	REPRO="from a store at v2, rootkeeper apply v4.rkb & rootkeeper apply v3.rkb &"
+	ev_mark
 	pair v4 v3 "apply v4 vs v3 #$i"
-	inv "apply v4 vs v3 #$i" || true
+	inv "apply v4 vs v3 #$i" "$(refused_event)" || true
 	a=$(q 'SELECT active_version FROM state')
 	[ "$a" = 4 ] ||
 	    inv_fail other "apply v4 vs v3 #$i" "active is v$a, not v4 (exits: v4 $RC_A, v3 $RC_B)"
@@ -82,11 +92,12 @@ part_begin
 for ((i = 1; i <= N; i++)); do
 	snap_load s2
 	REPRO="from a store at v2 pinning k1, rootkeeper apply rot3.rkb (next_keys k2) & rootkeeper apply v4.rkb (k1 only) &"
+	ev_mark
 	pair rot3 v4 "rotation vs retired key #$i"
 	if [ "$RC_A" = 0 ] && [ "$RC_B" = 0 ]; then
 		inv_fail keys "rotation vs retired key #$i" "both the rotation and the bundle of the retired key were applied"
 	fi
-	inv "rotation vs retired key #$i" || true
+	inv "rotation vs retired key #$i" "$(refused_event)" || true
 	if [ "$RC_A" = 0 ]; then
 		rot_first=$((rot_first + 1))
 	else

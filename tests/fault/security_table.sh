@@ -58,6 +58,7 @@ section()
 	    on { print }' "$log"
 }
 
+# shellcheck disable=SC2016 # backquotes, not expansions
 refs=$(grep -oE '`[a-z0-9_]+: [^`]+`' "$md" | sed 's/^`//; s/`$//' |
     sort -u)
 if [ -z "$refs" ]; then
@@ -89,6 +90,7 @@ while IFS= read -r ref; do
 		fi
 	fi
 	[ "${STATE[$name]}" = passed ] || continue
+	# shellcheck disable=SC2016 # a sed program
 	if section "$name" | grep -qE -- "^ok - .*$(printf '%s' "$label" |
 	    sed 's/[][\.*^$(){}?+|/]/\\&/g')" ||
 	    section "$name" | grep -qxF -- "[       OK ] $label"; then
