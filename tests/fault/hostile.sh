@@ -7,7 +7,8 @@
 # and ftp://, a gzip bomb, 1 MB of headers, an unsolicited 304, junk after
 # a valid bundle, a 16 KB ETag, and credentials in the URL (which no
 # message, event or status may show); also `check --url ftp://...` (a
-# usage error, exit 2).  Each case starts from a store at v2 while the
+# usage error, exit 2), and the daemon stopped by SIGTERM in the middle of
+# the drip (exit 0, no error event).  Each case starts from a store at v2 while the
 # server's bundle is v3, and is judged by its exit status, the event it
 # records, the agent's peak memory (the gzip bomb) and the invariants of
 # lib.sh.  The drip takes the transfer's low-speed abort, about 15 s.
@@ -119,6 +120,38 @@ if grep -q 's3cret-pw' <<<"$rk_out"; then
 fi
 inv "credentials in the URL" || true
 part_end "credentials in the URL appear in no message, event or status"
+
+# SIGTERM in the middle of a download: the daemon exits 0 at once and
+# records no error (being stopped is not a failed check).
+part_begin
+snap_load s2
+CASES=$((CASES + 1))
+REPRO="rootkeeper run with url = $BASE/drip; SIGTERM during the download"
+write_conf "url = $BASE/drip" "interval = 1h" "jitter = 0"
+ev_mark
+"$RK" --config "$CONF" --db "$DB" run >"$T/daemon.out" 2>&1 &
+dpid=$!
+E2E_PIDS+=("$dpid")
+sleep 2
+kill -TERM "$dpid"
+rc=0
+for ((i = 0; i < 100; i++)); do
+	kill -0 "$dpid" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$dpid" 2>/dev/null; then
+	inv_fail other "SIGTERM mid-download" "the daemon still runs 10 s after SIGTERM"
+	kill -KILL "$dpid" 2>/dev/null || true
+fi
+wait "$dpid" || rc=$?
+[ "$rc" = 0 ] ||
+    inv_fail other "SIGTERM mid-download" "the daemon exited $rc, want 0"
+n=$(q "SELECT count(*) FROM events WHERE id > $INV_EV AND kind = 'error'")
+[ "$n" = 0 ] ||
+    inv_fail events "SIGTERM mid-download" "recorded as an error: $(q "SELECT detail FROM events WHERE id > $INV_EV AND kind = 'error'" | head -n 1)"
+write_conf ""
+inv "SIGTERM mid-download" || true
+part_end "SIGTERM in the middle of a download: exit 0, no error event"
 
 # A scheme the transport does not take is a usage error.
 part_begin
