@@ -13,8 +13,8 @@
 # servers they need themselves.
 #
 # --long-faults: the fault campaign's long run (tests/fault/, RK_FAULT_LONG=1):
-# hundreds of kills per command, every page of a full disk, longer races;
-# about an hour instead of 2.5 minutes.
+# hundreds of kills per command, every page of a full disk, longer races:
+# some 20 minutes instead of 2.5 in each of the two builds.
 set -euo pipefail
 
 for arg in "$@"; do
