@@ -4,13 +4,13 @@
 # Installs the Debian 12 packages rootkeeper needs that are not installed yet:
 # the build and runtime set, and with --test also what the test suites use
 # (cmocka, clang and its sanitizer runtime, clang-format, nginx, mosquitto and
-# its clients, faketime, valgrind, jq, time, curl; for the fault campaign
-# strace, python3, sqlite3 and util-linux's mount and setpriv). It asks dpkg
-# first and touches apt only when something is missing, so a second run is
-# silent and instant. It does not configure or rely on the nginx and mosquitto system
-# services: the tests start their own servers on 127.0.0.1, so the services it
-# has just installed are stopped and disabled (services that were already there
-# are left alone).
+# its clients, faketime, valgrind, jq, time, curl, strace, procps; for the
+# fault campaign also python3, sqlite3 and util-linux's mount and setpriv).
+# It asks dpkg first and touches apt only when something is missing, so a
+# second run is silent and instant. It does not configure or rely on the
+# nginx and mosquitto system services: the tests start their own servers on
+# 127.0.0.1, so the services it has just installed are stopped and disabled
+# (services that were already there are left alone).
 set -euo pipefail
 
 usage()
@@ -33,7 +33,7 @@ pkgs=(gcc make libc6-dev cmake pkg-config libwolfssl-dev libjansson-dev
 if [ "$with_test" = 1 ]; then
 	pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format nginx
 		mosquitto mosquitto-clients faketime valgrind jq time curl strace
-		python3 sqlite3 util-linux)
+		procps python3 sqlite3 util-linux)
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
