@@ -90,12 +90,20 @@ after_kill()
 for c in init apply check rollback export; do
 	part_begin
 	KILLS[$c]=0
-	prepare "$c"
 	args=$(cmd_args "$c")
-	start=$(date +%s%N)
-	# shellcheck disable=SC2086 # the words of cmd_args
-	"$RK" --config "$CONF" --db "$DB" $args >/dev/null 2>&1 || true
-	dur_us=$((($(date +%s%N) - start) / 1000))
+	# The kill lands within the command's run time: the shortest of
+	# three runs (the first one pays for cold caches).
+	dur_us=0
+	for _ in 1 2 3; do
+		prepare "$c"
+		start=$(date +%s%N)
+		# shellcheck disable=SC2086 # the words of cmd_args
+		"$RK" --config "$CONF" --db "$DB" $args >/dev/null 2>&1 || true
+		d=$((($(date +%s%N) - start) / 1000))
+		if [ "$dur_us" = 0 ] || [ "$d" -lt "$dur_us" ]; then
+			dur_us=$d
+		fi
+	done
 	[ "$dur_us" -gt 1000 ] || dur_us=1000
 	for ((i = 1; i <= N; i++)); do
 		prepare "$c"
