@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1228,6 +1229,70 @@ sync_path(const char *path, int dir)
 	return rc;
 }
 
+/* The folder of path, malloc'ed ("." for a bare name); NULL: no memory. */
+static char *
+folder_of(const char *path)
+{
+	char *dir = strdup(path), *slash;
+
+	if (dir == NULL)
+		return NULL;
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		free(dir);
+		return strdup(".");
+	}
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return dir;
+}
+
+/*
+ * Inits of one folder take turns: a lock (flock) on the folder itself, so
+ * that nothing is left behind, waited for as long as a writer waits for
+ * another.  Two inits of one path would otherwise remove each other's
+ * temporary store as a leftover.  *fd gets the folder (close to let go).
+ */
+static int
+lock_folder(const char *db, int *fd, struct agent_outcome *out)
+{
+	struct timespec tenth = {0, 100 * 1000 * 1000};
+	char *dir = folder_of(db);
+	int i, d, e = 0;
+
+	if (dir == NULL)
+		return RK_ENOMEM;
+	if ((d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		outcome(out, AGENT_ERROR, RK_EIO, 0, "%s: %s", dir,
+		    strerror(errno));
+		free(dir);
+		return RK_EIO;
+	}
+	for (i = 0; i < STORE_WRITER_WAIT_S * 10; i++) {
+		if (flock(d, LOCK_EX | LOCK_NB) == 0) {
+			free(dir);
+			*fd = d;
+			return RK_OK;
+		}
+		if ((e = errno) != EWOULDBLOCK && e != EINTR)
+			break;
+		nanosleep(&tenth, NULL);
+	}
+	if (e == EWOULDBLOCK)
+		outcome(out, AGENT_ERROR, RK_EBUSY, 0,
+		    "%s: another init in %s holds it; gave up after waiting "
+		    "%d s",
+		    db, dir, STORE_WRITER_WAIT_S);
+	else
+		outcome(out, AGENT_ERROR, RK_EIO, 0, "%s: lock: %s", dir,
+		    strerror(e));
+	free(dir);
+	close(d);
+	return e == EWOULDBLOCK ? RK_EBUSY : RK_EIO;
+}
+
 /*
  * Moves the finished store into place without ever replacing one that
  * appeared meanwhile (another init), then makes the rename durable.
@@ -1235,7 +1300,7 @@ sync_path(const char *path, int dir)
 static int
 place_store(const char *tmp, const char *db, struct rk_why *why)
 {
-	char *dir = NULL, *slash;
+	char *dir = NULL;
 	int rc = RK_OK;
 
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, db, RENAME_NOREPLACE) != 0) {
@@ -1250,14 +1315,9 @@ place_store(const char *tmp, const char *db, struct rk_why *why)
 			    strerror(errno));
 		(void)unlink(tmp);
 	}
-	if ((dir = strdup(db)) == NULL)
+	if ((dir = folder_of(db)) == NULL)
 		return RK_ENOMEM;
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	if (sync_path(slash != NULL ? dir : ".", 1) != RK_OK)
+	if (sync_path(dir, 1) != RK_OK)
 		rc = rk_fail(why, RK_EIO, "%s: fsync of its folder: %s", db,
 		    strerror(errno));
 	free(dir);
@@ -1341,8 +1401,9 @@ agent_init(const struct config *cfg, const char *db_path,
 	struct rk_why why = {""};
 	struct origin from = {"the factory bundle", NULL, NULL, NULL};
 	char *tmp = NULL, *pem = NULL;
+	struct stat mine, now;
 	size_t n, pem_len = 0;
-	int rc, created = 0;
+	int rc, created = 0, folder = -1;
 
 	memset(out, 0, sizeof(*out));
 	memset(&pr, 0, sizeof(pr));
@@ -1359,6 +1420,8 @@ agent_init(const struct config *cfg, const char *db_path,
 		goto out;
 	}
 	snprintf(tmp, n, "%s.init-tmp", db_path);
+	if ((rc = lock_folder(db_path, &folder, out)) != RK_OK)
+		goto out;
 	if (store_files_exist(db_path)) {
 		rc = init_again(cfg, db_path, export_path, pins, npins,
 		    threshold, channel, factory, factory_len, out);
@@ -1376,6 +1439,10 @@ agent_init(const struct config *cfg, const char *db_path,
 		goto out;
 	}
 	created = 1;
+	if (stat(tmp, &mine) != 0) {
+		rc = RK_EIO;
+		goto out;
+	}
 	if ((rc = store_begin(a->store)) != RK_OK)
 		goto out;
 	if ((rc = store_get_state(a->store, &st)) != RK_OK)
@@ -1412,6 +1479,20 @@ agent_init(const struct config *cfg, const char *db_path,
 	/* The last close merges the WAL into the file and removes it. */
 	store_close(a->store);
 	a->store = NULL;
+	/*
+	 * Another init of the same path, started meanwhile, removed this
+	 * temporary file as a leftover and made its own: renaming that one
+	 * (perhaps half made) into place would break all or nothing.
+	 */
+	if (stat(tmp, &now) != 0 || now.st_ino != mine.st_ino ||
+	    now.st_dev != mine.st_dev) {
+		rc = RK_EBUSY;
+		created = 0; /* not ours any more */
+		outcome(out, AGENT_ERROR, rc, 0,
+		    "%s: another init of this store ran at the same time",
+		    db_path);
+		goto out;
+	}
 	if (sync_path(tmp, 0) != RK_OK) {
 		rc = RK_EIO;
 		outcome(out, AGENT_ERROR, rc, 0, "%s: fsync: %s", tmp,
@@ -1450,6 +1531,8 @@ out:
 		out->result = AGENT_ERROR;
 	if (rc != RK_OK && out->result == AGENT_UPDATED)
 		out->result = AGENT_ERROR;
+	if (folder >= 0)
+		close(folder);
 	free(tmp);
 	free(pem);
 	agent_close(a);

@@ -99,8 +99,12 @@ void agent_set_cancel(struct agent *a, const volatile int *flag);
  * in one transaction under db_path.init-tmp, closed (its WAL merged),
  * fsync'ed and renamed into place, never over an existing store
  * (RK_EEXIST); a crash leaves no store or a complete one, and what a
- * killed init left under the temporary name is removed by the next.  The
- * export is written after the rename.
+ * killed init left under the temporary name is removed by the next.
+ * Inits of one folder take turns (a lock on the folder, waited for up to
+ * STORE_WRITER_WAIT_S: RK_EBUSY).  A store already there that was
+ * provisioned exactly as asked makes this a retry: RK_OK, AGENT_CURRENT,
+ * and the export brought up to date.  The export is written after the
+ * rename.
  */
 int agent_init(const struct config *cfg, const char *db_path,
     const char *export_path, struct pubkey *const *pins, size_t npins,
