@@ -7,7 +7,8 @@
 # test suites use (cmocka, clang and its sanitizer runtime, clang-format,
 # nginx, mosquitto and its clients, faketime, valgrind, jq, time, curl,
 # systemd for systemd-analyze, man-db, prometheus for promtool, strace for
-# scripts/bench.sh). It asks dpkg first and
+# scripts/bench.sh and the fault campaign, procps, and for the fault campaign
+# python3, sqlite3 and util-linux's mount and setpriv). It asks dpkg first and
 # touches apt only when something is missing, so a second run is silent and
 # instant. It does not configure or rely on the nginx and mosquitto system
 # services: the tests start their own servers on 127.0.0.1, so the services it
@@ -37,7 +38,7 @@ pkgs=(gcc make libc6-dev cmake pkg-config libwolfssl-dev libjansson-dev
 if [ "$with_test" = 1 ]; then
 	pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format nginx
 		mosquitto mosquitto-clients faketime valgrind jq time curl strace procps
-		systemd man-db prometheus)
+		systemd man-db prometheus python3 sqlite3 util-linux)
 fi
 if [ "$with_package" = 1 ]; then
 	pkgs+=(debhelper dpkg-dev fakeroot lintian)

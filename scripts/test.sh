@@ -19,7 +19,11 @@
 # mount, so not in an unprivileged container; about 10 minutes the first
 # time).
 #
-# usage: test.sh [--no-arm64] [--i386]
+# usage: test.sh [--no-arm64] [--i386] [--long-faults]
+#
+# --long-faults: the fault campaign's long run (tests/fault/, RK_FAULT_LONG=1):
+# hundreds of kills per command, every page of a full disk, longer races:
+# some 20 minutes instead of 2.5 in each of the two builds.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,8 +35,13 @@ for arg in "$@"; do
 	case "$arg" in
 	--no-arm64) with_arm64=0 ;;
 	--i386) with_i386=1 ;;
+	--long-faults) export RK_FAULT_LONG=1 ;;
+	-h | --help)
+		echo "usage: $0 [--no-arm64] [--i386] [--long-faults]"
+		exit 0
+		;;
 	*)
-		echo "usage: $0 [--no-arm64] [--i386]" >&2
+		echo "usage: $0 [--no-arm64] [--i386] [--long-faults]" >&2
 		exit 2
 		;;
 	esac
