@@ -2057,18 +2057,23 @@ agent_init(const struct config *cfg, const char *db_path,
 	}
 	rc = RK_OK;
 out:
+	/*
+	 * A failure after the outcome said "provisioned" or "activated" (a
+	 * full disk at the commit): say what failed instead, in SQLite's
+	 * words while the store is still open.
+	 */
+	if (rc != RK_OK &&
+	    (out->detail[0] == '\0' || out->result == AGENT_CURRENT ||
+		out->result == AGENT_UPDATED))
+		outcome(out, AGENT_ERROR, rc, out->version,
+		    "cannot provision %s: %s", db_path,
+		    a->store != NULL ? store_words(a, rc) : rk_strerror(rc));
 	policy_result_free(&pr);
 	store_abort(a->store);
 	store_close(a->store);
 	a->store = NULL;
 	if (rc != RK_OK && created)
 		remove_store_files(tmp); /* nothing half-provisioned */
-	if (rc != RK_OK && out->detail[0] == '\0')
-		outcome(out, AGENT_ERROR, rc, 0, "%s", rk_strerror(rc));
-	if (rc != RK_OK && out->result == AGENT_CURRENT)
-		out->result = AGENT_ERROR;
-	if (rc != RK_OK && out->result == AGENT_UPDATED)
-		out->result = AGENT_ERROR;
 	if (folder >= 0)
 		close(folder);
 	free(tmp);

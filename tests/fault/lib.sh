@@ -356,8 +356,9 @@ inv_after_write()
 	leftovers "$name"
 }
 
-# leftovers CASE: temp files beside the store or the export.  DB.lock is
-# not one: the daemon's lock file stays (the kernel drops the lock).
+# leftovers CASE: temp files beside the store or the export.  DB.lock and
+# DB-poll are not: the daemon's lock file stays (the kernel drops the
+# lock), and the poll file is what an unchanged poll leaves by design.
 leftovers()
 {
 	local name=$1 base x found=()
@@ -365,7 +366,8 @@ leftovers()
 	for x in "$(dirname -- "$DB")"/* "$(dirname -- "$DB")"/.[!.]*; do
 		[ -e "$x" ] || [ -L "$x" ] || continue
 		case ${x##*/} in
-		"$base" | "$base-wal" | "$base-shm" | "$base-journal" | "$base.lock") ;;
+		"$base" | "$base-wal" | "$base-shm" | "$base-journal" | "$base.lock" | \
+		    "$base-poll") ;;
 		*.tmp.* | "$base"* | .*) found+=("${x##*/}") ;;
 		esac
 	done
