@@ -21,8 +21,23 @@
 #define TEMP_RANDOM 6	     /* the XXXXXX of mkstemp */
 #define LEGACY_AGE (60 * 60) /* an unnamed writer's file is stale after */
 
+static int read_path(
+    const char *path, size_t max, int streams, uint8_t **out, size_t *len);
+
 int
 fileio_read(const char *path, size_t max, uint8_t **out, size_t *len)
+{
+	return read_path(path, max, 0, out, len);
+}
+
+int
+fileio_read_stream(const char *path, size_t max, uint8_t **out, size_t *len)
+{
+	return read_path(path, max, 1, out, len);
+}
+
+static int
+read_path(const char *path, size_t max, int streams, uint8_t **out, size_t *len)
 {
 	uint8_t *buf = NULL, *nb;
 	size_t cap = 0, n = 0;
@@ -35,8 +50,13 @@ fileio_read(const char *path, size_t max, uint8_t **out, size_t *len)
 		struct stat sb;
 		int fl;
 
-		/* O_NONBLOCK: a FIFO's open() returns at once, then fstat. */
-		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		/*
+		 * O_NONBLOCK: a FIFO's open() returns at once, then fstat.
+		 * A caller that takes streams waits for the writer, as cat
+		 * does (a FIFO opened without one reads as empty).
+		 */
+		fd = open(path, O_RDONLY | (streams ? 0 : O_NONBLOCK) |
+				    O_NOCTTY | O_CLOEXEC);
 		if (fd < 0) {
 			/* ENXIO: a socket, or a device with nothing behind. */
 			if (errno == ENXIO)
@@ -47,7 +67,13 @@ fileio_read(const char *path, size_t max, uint8_t **out, size_t *len)
 		}
 		if (fstat(fd, &sb) != 0)
 			goto out;
-		if (!S_ISREG(sb.st_mode)) {
+		/*
+		 * A stream (a pipe, <(...)) the caller allowed is read as
+		 * it comes: blocking, and to its end or max.
+		 */
+		if (!S_ISREG(sb.st_mode) &&
+		    !(streams &&
+			(S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode)))) {
 			errno = EINVAL;
 			rc = RK_EINVAL;
 			goto out;

@@ -29,6 +29,16 @@ int fileio_read(
     const char *path, size_t max, uint8_t **out, size_t *len) RK_WUR;
 
 /*
+ * The same for the operator's own inputs, which may also be a pipe or a
+ * character device (`--certs <(...)`, `--key /dev/stdin`): those are read
+ * to their end (blocking, as such a stream must), still capped at max.  A
+ * directory or a socket is RK_EINVAL.  The device agent never reads with
+ * this: a planted FIFO must not stop it.
+ */
+int fileio_read_stream(
+    const char *path, size_t max, uint8_t **out, size_t *len) RK_WUR;
+
+/*
  * The words for a failure rc of fileio_read(): "not a regular file" for
  * RK_EINVAL, strerror(errno) for RK_EIO and RK_ENOENT, rk_strerror(rc)
  * otherwise.  Call it before anything else can change errno.

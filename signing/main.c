@@ -109,7 +109,7 @@ load_privkey(const char *path, struct privkey **out)
 	size_t len = 0;
 	int rc;
 
-	if ((rc = fileio_read(path, KEY_FILE_MAX, &buf, &len)) != RK_OK)
+	if ((rc = fileio_read_stream(path, KEY_FILE_MAX, &buf, &len)) != RK_OK)
 		return report(path, "cannot read key",
 		    rc == RK_ENOENT ? RK_EIO : rc, NULL);
 	rc = privkey_from_pem((const char *)buf, len, out);
@@ -289,7 +289,7 @@ add_pem_file(
 	char when[RFC3339_LEN + 1];
 	int rc, ex = 0;
 
-	if ((rc = fileio_read(path, CERT_FILE_MAX, &buf, &len)) != RK_OK)
+	if ((rc = fileio_read_stream(path, CERT_FILE_MAX, &buf, &len)) != RK_OK)
 		return report(
 		    path, "cannot read", rc == RK_ENOENT ? RK_EIO : rc, NULL);
 	for (;;) {
@@ -704,8 +704,8 @@ cmd_create(int argc, char **argv)
 			goto out;
 	ex = 1;
 	if (distrust_path != NULL) {
-		if ((rc = fileio_read(distrust_path, BUNDLE_MAX_MANIFEST, &dbuf,
-			 &dlen)) != RK_OK) {
+		if ((rc = fileio_read_stream(distrust_path, BUNDLE_MAX_MANIFEST,
+			 &dbuf, &dlen)) != RK_OK) {
 			ex = report(distrust_path, "cannot read",
 			    rc == RK_ENOENT ? RK_EIO : rc, NULL);
 			goto out;
@@ -793,7 +793,7 @@ out:
 static int
 read_bundle(const char *path, uint8_t **buf, size_t *len)
 {
-	int rc = fileio_read(path, BUNDLE_READ_MAX, buf, len);
+	int rc = fileio_read_stream(path, BUNDLE_READ_MAX, buf, len);
 
 	if (rc == RK_ELIMIT)
 		return report(path, "cannot read", rc, NULL);

@@ -141,6 +141,54 @@ test_read_refuses_non_regular(void **state)
 	unlink(f->path);
 }
 
+/*
+ * The operator's reader takes a pipe (`--certs <(...)`): a FIFO with a
+ * writer is read to its end, still capped; a folder is still refused.
+ */
+static void
+test_read_stream_takes_a_pipe(void **state)
+{
+	struct fx *f = *state;
+	char fifo[160];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	pid_t pid;
+	int st;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", f->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	for (int round = 0; round < 2; round++) {
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			FILE *w = fopen(fifo, "w");
+
+			if (w == NULL)
+				_exit(1);
+			fputs("0123456789", w);
+			_exit(fclose(w) == 0 ? 0 : 1);
+		}
+		alarm(60); /* a guard, not a timing */
+		if (round == 0) {
+			assert_int_equal(
+			    fileio_read_stream(fifo, 1024, &buf, &len), RK_OK);
+			assert_int_equal(len, 10);
+			assert_memory_equal(buf, "0123456789", 10);
+			free(buf);
+			buf = NULL;
+		} else {
+			assert_int_equal(
+			    fileio_read_stream(fifo, 4, &buf, &len), RK_ELIMIT);
+			assert_null(buf);
+		}
+		alarm(0);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+	}
+	unlink(fifo);
+	assert_int_equal(
+	    fileio_read_stream(f->dir, 1024, &buf, &len), RK_EINVAL);
+}
+
 static void
 test_clean_temps(void **state)
 {
@@ -237,6 +285,7 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_read_refuses_non_regular),
+	    T(test_read_stream_takes_a_pipe),
 	    T(test_clean_temps),
 	    T(test_killed_writer),
 	};

@@ -123,6 +123,12 @@ expect_exit 0 "--issued-at half an hour ahead is fine" "$BIN" create \
     --issued-at "$(date -u -d '+30 minutes' +%Y-%m-%dT%H:%M:%SZ)" \
     -o future.rkb
 rm -f future.rkb
+# The operator's inputs may come through a pipe (process substitution).
+expect_exit 0 "create reads --certs and --distrust from pipes" "$BIN" create \
+    --key k.key --channel c --version 1 --certs <(cat cas.pem) \
+    --distrust <(echo '[]') -o piped.rkb
+check "the piped bundle verifies" "$BIN" verify --pub k.pub piped.rkb
+rm -f piped.rkb
 expect_exit 0 "--issued-at 2090 with --allow-future" "$BIN" create \
     --key k.key --channel c --version 1 --certs cas.pem --allow-future \
     --issued-at 2090-01-01T00:00:00Z -o future.rkb
