@@ -4,7 +4,8 @@
 # Installs the Debian 12 packages rootkeeper needs that are not installed yet:
 # the build and runtime set, and with --test also what the test suites use
 # (cmocka, clang and its sanitizer runtime, clang-format, nginx, mosquitto and
-# its clients, faketime, valgrind, jq, time, curl). It asks dpkg first and
+# its clients, faketime, valgrind, jq, time, curl, and SoftHSM2 with OpenSC's
+# pkcs11-tool for the keys-in-a-token suite). It asks dpkg first and
 # touches apt only when something is missing, so a second run is silent and
 # instant. It does not configure or rely on the nginx and mosquitto system
 # services: the tests start their own servers on 127.0.0.1, so the services it
@@ -28,10 +29,12 @@ for arg in "$@"; do
 done
 
 pkgs=(gcc make libc6-dev cmake pkg-config libwolfssl-dev libjansson-dev
-	libcurl4-openssl-dev libsqlite3-dev libinih-dev openssl ca-certificates)
+	libcurl4-openssl-dev libsqlite3-dev libinih-dev libp11-kit-dev openssl
+	ca-certificates)
 if [ "$with_test" = 1 ]; then
 	pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format nginx
-		mosquitto mosquitto-clients faketime valgrind jq time curl)
+		mosquitto mosquitto-clients faketime valgrind jq time curl softhsm2
+		opensc)
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

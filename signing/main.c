@@ -28,8 +28,10 @@
 #include "jsonw.h"
 #include "keys.h"
 #include "manifest.h"
+#include "p11uri.h"
 #include "pem.h"
 #include "rfc3339.h"
+#include "secret.h"
 
 #define EXIT_USAGE CLI_EXIT_USAGE
 #define EXIT_REJECT 3
@@ -46,18 +48,20 @@ static const char usage_text[] =
     "Build, sign, check and publish rootkeeper root-CA bundles.\n"
     "\n"
     "commands:\n"
-    "  keygen [--alg ed25519|ecdsa-p256] -o NAME\n"
+    "  keygen [--alg ed25519|ecdsa-p256] [--key pkcs11:URI] -o NAME\n"
     "      write NAME.key (PKCS#8 PEM, mode 0600, never overwritten) and\n"
-    "      NAME.pub (SPKI PEM); print the key id\n"
-    "  create --key K.key [--key ...] --channel C --version N\n"
+    "      NAME.pub (SPKI PEM); print the key id.  With --key, make the\n"
+    "      key inside the token and write only NAME.pub\n"
+    "  create --key KEY [--key ...] --channel C --version N\n"
     "         --certs PEM_OR_DIR [--certs ...]\n"
     "         [--expires-in DAYS | --expires-at T] [--issued-at T]\n"
     "         [--distrust FILE.json] [--next-keys PUB [--next-keys ...]\n"
-    "         --next-threshold K] [--note TEXT] [--keep-expired] -o OUT.rkb\n"
+    "         --next-threshold K] [--note TEXT] [--keep-expired]\n"
+    "         [--passphrase-file F] -o OUT.rkb\n"
     "      build and sign a bundle; it is verified before it is written.\n"
     "      Expired certificates are dropped with a warning unless\n"
     "      --keep-expired; default expiry 90 days after issued_at (now)\n"
-    "  sign --key K.key IN.rkb [-o OUT.rkb]\n"
+    "  sign --key KEY [--passphrase-file F] IN.rkb [-o OUT.rkb]\n"
     "      add a signature (threshold signing); writes IN.rkb in place\n"
     "      unless -o is given\n"
     "  verify --pub P.pub [--pub ...] [--threshold K] FILE.rkb\n"
@@ -69,6 +73,11 @@ static const char usage_text[] =
     "      write DIR/CHANNEL/VERSION.rkb and replace DIR/CHANNEL/latest.rkb\n"
     "      atomically; refuses a version not above the published latest\n"
     "\n"
+    "A KEY is a PKCS#8 PEM file (Ed25519 or ECDSA P-256; an encrypted\n"
+    "one takes its passphrase from --passphrase-file F, else from the\n"
+    "terminal) or an RFC 7512 URI of a key in a PKCS#11 token:\n"
+    "  pkcs11:token=LABEL;object=LABEL?module-path=MODULE.so&pin-source=F\n"
+    "(pin-value=PIN also works but shows the PIN to other users in ps).\n"
     "Times T are RFC 3339 UTC: 2026-11-26T00:00:00Z.\n"
     "exit status: 0 success, 1 error, 2 usage error, 3 rejected\n";
 
@@ -117,26 +126,185 @@ parse_time_arg(const char *opt, const char *s, int64_t *out)
 	return 0;
 }
 
-static int
-load_privkey(const char *path, struct privkey **out)
+/*
+ * How a key argument is named in messages: a PKCS#11 URI only by its
+ * token and object, so that a pin-value in it is never printed.
+ */
+static const char *
+key_name(const char *arg, char *buf, size_t cap)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	struct p11uri u;
+
+	if (!p11uri_is_uri(arg))
+		return arg;
+	if (p11uri_parse(arg, strlen(arg), &u, NULL) != RK_OK)
+		snprintf(buf, cap, "pkcs11:(malformed URI)");
+	else
+		snprintf(
+		    buf, cap, "pkcs11:token=%s;object=%s", u.token, u.object);
+	p11uri_wipe(&u);
+	return buf;
+}
+
+/*
+ * A token's PIN: pin-value, else the first line of pin-source, else asked
+ * on the terminal.  Usage error when there is no way to get one.
+ */
+static int
+token_pin(const char *name, const struct p11uri *u, char *pin, size_t cap,
+    size_t *len)
+{
+	char prompt[128];
 	int rc;
 
+	if (u->has_pin) {
+		*len = strlen(u->pin);
+		memcpy(pin, u->pin, *len + 1);
+		return 0;
+	}
+	if (u->pin_source[0] != '\0') {
+		rc = secret_from_file(u->pin_source, pin, cap, len);
+		if (rc == RK_OK)
+			return 0;
+		cli_warn("%s: cannot read the PIN from pin-source %s: %s", name,
+		    u->pin_source,
+		    rc == RK_EIO || rc == RK_ENOENT ? strerror(errno)
+		    : rc == RK_EFORMAT		    ? "empty first line"
+						    : rk_strerror(rc));
+		return 1;
+	}
+	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ", u->token);
+	rc = secret_from_tty(prompt, pin, cap, len);
+	if (rc == RK_OK)
+		return 0;
+	if (rc == RK_ENOENT)
+		return cli_usage("%s: the URI gives no PIN and there is no "
+				 "terminal to ask on; add pin-source=FILE to "
+				 "its query",
+		    name);
+	cli_warn("%s: cannot read the PIN: %s", name, rk_strerror(rc));
+	return 1;
+}
+
+/* Exit code for a failure to reach a key in a token. */
+static int
+token_exit(int rc)
+{
+	switch (rc) {
+	case RK_EFORMAT:
+	case RK_EINVAL:
+		return EXIT_USAGE;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Opens the token of uri and finds its key, or (generate) makes one of
+ * alg there.
+ */
+static int
+load_token_key(
+    const char *uri, int generate, enum crypto_alg alg, struct privkey **out)
+{
+	char namebuf[400], pin[SECRET_MAX + 1];
+	const char *name = key_name(uri, namebuf, sizeof(namebuf));
+	struct rk_why why = {""};
+	struct p11uri u;
+	size_t pin_len = 0;
+	int rc, ex;
+
+	if ((rc = p11uri_parse(uri, strlen(uri), &u, &why)) != RK_OK)
+		return cli_usage("%s: %s", name, why.msg);
+	if ((ex = token_pin(name, &u, pin, sizeof(pin), &pin_len)) != 0)
+		goto out;
+	if (generate)
+		rc =
+		    privkey_generate_in_token(alg, &u, pin, pin_len, out, &why);
+	else
+		rc = privkey_from_token(&u, pin, pin_len, out, &why);
+	if (rc != RK_OK) {
+		cli_warn("%s: %s", name,
+		    why.msg[0] != '\0' ? why.msg : rk_strerror(rc));
+		ex = token_exit(rc);
+	}
+out:
+	explicit_bzero(pin, sizeof(pin));
+	p11uri_wipe(&u);
+	return ex;
+}
+
+/* An encrypted key's passphrase: from passfile, else the terminal. */
+static int
+key_passphrase(
+    const char *path, const char *passfile, char *pass, size_t cap, size_t *len)
+{
+	char prompt[256];
+	int rc;
+
+	if (passfile != NULL) {
+		rc = secret_from_file(passfile, pass, cap, len);
+		if (rc == RK_OK)
+			return 0;
+		cli_warn("%s: cannot read the passphrase: %s", passfile,
+		    rc == RK_EIO || rc == RK_ENOENT ? strerror(errno)
+		    : rc == RK_EFORMAT		    ? "empty first line"
+						    : rk_strerror(rc));
+		return 1;
+	}
+	snprintf(prompt, sizeof(prompt), "Passphrase for %.200s: ", path);
+	rc = secret_from_tty(prompt, pass, cap, len);
+	if (rc == RK_OK)
+		return 0;
+	if (rc == RK_ENOENT)
+		return cli_usage("%s: the key is encrypted and there is no "
+				 "terminal to ask for its passphrase; give "
+				 "--passphrase-file FILE",
+		    path);
+	cli_warn("%s: cannot read the passphrase: %s", path, rk_strerror(rc));
+	return 1;
+}
+
+/*
+ * A signing key: a PKCS#8 PEM file (encrypted ones with a passphrase from
+ * passfile or the terminal) or a key in a token named by a PKCS#11 URI.
+ */
+static int
+load_privkey(const char *path, const char *passfile, struct privkey **out)
+{
+	char pass[SECRET_MAX + 1];
+	size_t len = 0, pass_len = 0;
+	uint8_t *buf = NULL;
+	int rc, ex = 0, enc;
+
+	if (p11uri_is_uri(path))
+		return load_token_key(path, 0, CRYPTO_ED25519, out);
 	if ((rc = fileio_read(path, KEY_FILE_MAX, &buf, &len)) != RK_OK)
 		return report(path, "cannot read key",
 		    rc == RK_ENOENT ? RK_EIO : rc, NULL);
-	rc = privkey_from_pem((const char *)buf, len, out);
+	enc = privkey_pem_encrypted((const char *)buf, len);
+	if (enc && (ex = key_passphrase(
+			path, passfile, pass, sizeof(pass), &pass_len)) != 0)
+		goto out;
+	rc = privkey_from_pem_pass(
+	    (const char *)buf, len, enc ? pass : NULL, pass_len, out);
+	if (rc != RK_OK && enc) {
+		cli_warn("%s: wrong passphrase, or not an encrypted PKCS#8 "
+			 "Ed25519 or ECDSA P-256 key (PKCS#5 v2)",
+		    path);
+		ex = rc == RK_EKEY || rc == RK_EFORMAT ? EXIT_USAGE : 1;
+	} else if (rc != RK_OK) {
+		cli_warn("%s: not a PKCS#8 Ed25519 or ECDSA P-256 private key "
+			 "(\"PRIVATE KEY\" or \"ENCRYPTED PRIVATE KEY\" "
+			 "PEM, or a pkcs11: URI)",
+		    path);
+		ex = rc == RK_EKEY || rc == RK_EFORMAT ? EXIT_USAGE : 1;
+	}
+out:
+	explicit_bzero(pass, sizeof(pass));
 	explicit_bzero(buf, len);
 	free(buf);
-	if (rc != RK_OK) {
-		cli_warn("%s: not a PKCS#8 Ed25519 or ECDSA P-256 private key "
-			 "(unencrypted \"PRIVATE KEY\" PEM)",
-		    path);
-		return rc == RK_EKEY || rc == RK_EFORMAT ? EXIT_USAGE : 1;
-	}
-	return 0;
+	return ex;
 }
 
 static int
@@ -178,10 +346,12 @@ static int
 cmd_keygen(int argc, char **argv)
 {
 	static const struct option opts[] = {{"alg", required_argument, 0, 'a'},
+	    {"key", required_argument, 0, 'k'},
 	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
 	enum crypto_alg alg = CRYPTO_ED25519;
-	const char *name = NULL;
+	const char *name = NULL, *uri = NULL;
+	char namebuf[400];
 	struct privkey *k = NULL;
 	struct pubkey *pub = NULL;
 	char *keypath = NULL, *pubpath = NULL, *pem = NULL, *pubpem = NULL;
@@ -203,6 +373,13 @@ cmd_keygen(int argc, char **argv)
 						 "(ed25519 or ecdsa-p256)",
 				    optarg);
 			break;
+		case 'k':
+			if (!p11uri_is_uri(optarg))
+				return cli_usage("keygen: --key takes a "
+						 "pkcs11: URI (a key file is "
+						 "named by -o)");
+			uri = optarg;
+			break;
 		case 'o':
 			name = optarg;
 			break;
@@ -221,9 +398,35 @@ cmd_keygen(int argc, char **argv)
 	snprintf(keypath, n, "%s.key", name);
 	snprintf(pubpath, n, "%s.pub", name);
 	/* Check both before writing either, so a refusal leaves nothing. */
-	if (lstat(keypath, &st) == 0 || lstat(pubpath, &st) == 0) {
+	if ((uri == NULL && lstat(keypath, &st) == 0) ||
+	    lstat(pubpath, &st) == 0) {
 		cli_warn("%s: refusing to overwrite an existing key",
-		    lstat(keypath, &st) == 0 ? keypath : pubpath);
+		    lstat(pubpath, &st) == 0 ? pubpath : keypath);
+		goto out;
+	}
+	if (uri != NULL) {
+		/* The private key is made in the token and stays there. */
+		if ((ex = load_token_key(uri, 1, alg, &k)) != 0)
+			goto out;
+		ex = 1;
+		if ((rc = privkey_public(k, &pub)) != RK_OK) {
+			cli_warn("keygen: %s", rk_strerror(rc));
+			goto out;
+		}
+		spki = pubkey_spki(pub, &spki_len);
+		if ((rc = pem_encode("PUBLIC KEY", spki, spki_len, &pubpem,
+			 &publen)) != RK_OK)
+			goto nomem;
+		if ((rc = fileio_write_new(pubpath, pubpem, publen, 0644)) !=
+		    RK_OK) {
+			report(pubpath, "cannot create", rc, NULL);
+			goto out;
+		}
+		hex_encode(pubkey_id(pub), CRYPTO_SHA256_LEN, hex);
+		printf("private key: %s (in the token)\npublic key:  %s\n"
+		       "key id:      %s\n",
+		    key_name(uri, namebuf, sizeof(namebuf)), pubpath, hex);
+		ex = 0;
 		goto out;
 	}
 	if ((rc = privkey_generate(alg, &k)) != RK_OK ||
@@ -546,9 +749,12 @@ cmd_create(int argc, char **argv)
 	    {"next-threshold", required_argument, 0, 't'},
 	    {"note", required_argument, 0, 'N'},
 	    {"keep-expired", no_argument, 0, 'K'},
+	    {"passphrase-file", required_argument, 0, 'P'},
 	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
 	char *keypaths[MAX_ARGS], *certpaths[MAX_ARGS], *nextpaths[MAX_ARGS];
+	const char *passfile = NULL;
+	char namebuf[400];
 	size_t nkeys = 0, ncerts = 0, nnext = 0, i, enc_len = 0, man_len = 0;
 	struct privkey *keys[MAX_ARGS];
 	struct pubkey *pubs[MAX_ARGS], *next[MAX_ARGS];
@@ -631,6 +837,9 @@ cmd_create(int argc, char **argv)
 		case 'K':
 			co.keep_expired = 1;
 			break;
+		case 'P':
+			passfile = optarg;
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -672,10 +881,12 @@ cmd_create(int argc, char **argv)
 	for (i = 0; i < nnext; i++)
 		next[i] = NULL;
 	for (i = 0; i < nkeys; i++) {
-		if ((ex = load_privkey(keypaths[i], &keys[i])) != 0)
+		if ((ex = load_privkey(keypaths[i], passfile, &keys[i])) != 0)
 			goto out;
 		if ((rc = privkey_public(keys[i], &pubs[i])) != RK_OK) {
-			ex = report(keypaths[i], "cannot use key", rc, NULL);
+			ex = report(
+			    key_name(keypaths[i], namebuf, sizeof(namebuf)),
+			    "cannot use key", rc, NULL);
 			goto out;
 		}
 	}
@@ -807,9 +1018,10 @@ static int
 cmd_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {{"key", required_argument, 0, 'k'},
+	    {"passphrase-file", required_argument, 0, 'P'},
 	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
-	const char *keypath = NULL, *in, *out = NULL;
+	const char *keypath = NULL, *in, *out = NULL, *passfile = NULL;
 	struct privkey *k = NULL;
 	struct bundle *b = NULL;
 	struct manifest *m = NULL;
@@ -822,6 +1034,9 @@ cmd_sign(int argc, char **argv)
 		switch (c) {
 		case 'k':
 			keypath = optarg;
+			break;
+		case 'P':
+			passfile = optarg;
 			break;
 		case 'o':
 			out = optarg;
@@ -838,7 +1053,7 @@ cmd_sign(int argc, char **argv)
 	in = argv[optind];
 	if (out == NULL)
 		out = in;
-	if ((ex = load_privkey(keypath, &k)) != 0)
+	if ((ex = load_privkey(keypath, passfile, &k)) != 0)
 		return ex;
 	if ((ex = read_bundle(in, &buf, &len)) != 0 ||
 	    (ex = open_unverified(in, buf, len, &b, &m)) != 0)
