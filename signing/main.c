@@ -30,6 +30,7 @@
 #include "manifest.h"
 #include "p11uri.h"
 #include "pem.h"
+#include "review.h"
 #include "rfc3339.h"
 #include "secret.h"
 
@@ -61,14 +62,20 @@ static const char usage_text[] =
     "      build and sign a bundle; it is verified before it is written.\n"
     "      Expired certificates are dropped with a warning unless\n"
     "      --keep-expired; default expiry 90 days after issued_at (now)\n"
-    "  sign --key KEY [--passphrase-file F] IN.rkb [-o OUT.rkb]\n"
+    "  sign --key KEY [--passphrase-file F] [--against LATEST.rkb] IN.rkb\n"
+    "       [-o OUT.rkb]\n"
     "      add a signature (threshold signing); writes IN.rkb in place\n"
-    "      unless -o is given\n"
+    "      unless -o is given.  Shows on stderr what it signs and, with\n"
+    "      --against, the diff from the published LATEST.rkb\n"
     "  verify --pub P.pub [--pub ...] [--threshold K] FILE.rkb\n"
     "      check signatures (K distinct keys, default 1), manifest and\n"
     "      certificates; exit 0 or 3\n"
     "  inspect [--json] FILE.rkb\n"
     "      show manifest, certificates and signatures (not verified)\n"
+    "  diff [--json] OLD.rkb NEW.rkb\n"
+    "      what changes from OLD to NEW: roots added and removed, distrust\n"
+    "      entries added, changed, lifted or dropped, key rotation,\n"
+    "      rollout, expiry, and warnings (not verified; exit 0)\n"
     "  publish FILE.rkb --to DIR\n"
     "      write DIR/CHANNEL/VERSION.rkb and replace DIR/CHANNEL/latest.rkb\n"
     "      atomically; refuses a version not above the published latest\n"
@@ -1014,14 +1021,21 @@ open_unverified(const char *path, const uint8_t *buf, size_t len,
 
 /* ---- sign --------------------------------------------------------- */
 
+struct loaded;
+static int load_for_review(const char *path, struct loaded *l);
+static void loaded_free(struct loaded *l);
+static int review_before_signing(const char *in, const char *against);
+
 static int
 cmd_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {{"key", required_argument, 0, 'k'},
 	    {"passphrase-file", required_argument, 0, 'P'},
+	    {"against", required_argument, 0, 'A'},
 	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
 	const char *keypath = NULL, *in, *out = NULL, *passfile = NULL;
+	const char *against = NULL;
 	struct privkey *k = NULL;
 	struct bundle *b = NULL;
 	struct manifest *m = NULL;
@@ -1038,6 +1052,9 @@ cmd_sign(int argc, char **argv)
 		case 'P':
 			passfile = optarg;
 			break;
+		case 'A':
+			against = optarg;
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -1053,6 +1070,9 @@ cmd_sign(int argc, char **argv)
 	in = argv[optind];
 	if (out == NULL)
 		out = in;
+	/* What is signed is shown before any key is touched. */
+	if ((ex = review_before_signing(in, against)) != 0)
+		return ex;
 	if ((ex = load_privkey(keypath, passfile, &k)) != 0)
 		return ex;
 	if ((ex = read_bundle(in, &buf, &len)) != 0 ||
@@ -1396,6 +1416,120 @@ out:
 	return ex;
 }
 
+/* ---- diff --------------------------------------------------------- */
+
+/* A bundle read and parsed for review (signatures not checked). */
+struct loaded {
+	uint8_t *buf;
+	size_t len;
+	struct bundle *b;
+	struct manifest *m;
+	struct certinfo *ci;
+	struct review_side side;
+};
+
+static void
+loaded_free(struct loaded *l)
+{
+	free(l->ci);
+	bundle_free(l->b);
+	manifest_free(l->m);
+	free(l->buf);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+load_for_review(const char *path, struct loaded *l)
+{
+	struct rk_why why = {""};
+	int rc, ex;
+
+	memset(l, 0, sizeof(*l));
+	if ((ex = read_bundle(path, &l->buf, &l->len)) != 0 ||
+	    (ex = open_unverified(path, l->buf, l->len, &l->b, &l->m)) != 0)
+		goto out;
+	if ((l->ci = calloc(bundle_ncerts(l->b), sizeof(*l->ci))) == NULL ||
+	    crypto_sha256(l->buf, l->len, NULL, 0, l->side.sha256) != RK_OK) {
+		ex = report(path, "cannot read", RK_ENOMEM, NULL);
+		goto out;
+	}
+	if ((rc = bundle_check_certs(l->b, l->m, l->ci, &why)) != RK_OK) {
+		ex = report(path, "rejected", rc, &why);
+		goto out;
+	}
+	l->side.path = path;
+	l->side.m = l->m;
+	l->side.ci = l->ci;
+	l->side.n = bundle_ncerts(l->b);
+	return 0;
+out:
+	loaded_free(l);
+	return ex;
+}
+
+static int
+cmd_diff(int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	struct loaded o, n;
+	int c, json = 0, ex;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return cli_usage("diff: bad option");
+		}
+	}
+	if (optind != argc - 2)
+		return cli_usage("diff: needs OLD.rkb and NEW.rkb");
+	if ((ex = load_for_review(argv[optind], &o)) != 0)
+		return ex;
+	if ((ex = load_for_review(argv[optind + 1], &n)) != 0) {
+		loaded_free(&o);
+		return ex;
+	}
+	if (json)
+		review_diff_json(stdout, &o.side, &n.side);
+	else
+		review_diff_text(stdout, &o.side, &n.side);
+	ex = fflush(stdout) == 0 ? 0 : 1;
+	loaded_free(&o);
+	loaded_free(&n);
+	return ex;
+}
+
+/*
+ * sign's preview on stderr: the bundle in brief and, given the published
+ * latest, what changes from it.
+ */
+static int
+review_before_signing(const char *in, const char *against)
+{
+	struct loaded n, o;
+	int ex;
+
+	if ((ex = load_for_review(in, &n)) != 0)
+		return ex;
+	review_summary(stderr, &n.side);
+	if (against != NULL) {
+		if ((ex = load_for_review(against, &o)) != 0) {
+			loaded_free(&n);
+			return ex;
+		}
+		review_diff_text(stderr, &o.side, &n.side);
+		loaded_free(&o);
+	}
+	loaded_free(&n);
+	return 0;
+}
+
 /* ---- publish ------------------------------------------------------ */
 
 static char *
@@ -1565,7 +1699,8 @@ main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {{"keygen", cmd_keygen}, {"create", cmd_create},
 	    {"sign", cmd_sign}, {"verify", cmd_verify},
-	    {"inspect", cmd_inspect}, {"publish", cmd_publish}};
+	    {"inspect", cmd_inspect}, {"publish", cmd_publish},
+	    {"diff", cmd_diff}};
 	size_t i;
 
 	cli_set_name("rootkeeper-sign");
