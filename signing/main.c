@@ -21,6 +21,7 @@
 
 #include "args.h"
 #include "bundle.h"
+#include "census.h"
 #include "cli.h"
 #include "crypto.h"
 #include "error.h"
@@ -76,6 +77,11 @@ static const char usage_text[] =
     "      what changes from OLD to NEW: roots added and removed, distrust\n"
     "      entries added, changed, lifted or dropped, key rotation,\n"
     "      rollout, expiry, and warnings (not verified; exit 0)\n"
+    "  census [--json] ACCESS_LOG...\n"
+    "      count devices from nginx/Apache \"combined\" access logs (\"-\"\n"
+    "      reads standard input): distinct devices by their census id\n"
+    "      (newest line wins), per channel by active version, deferred\n"
+    "      version and agent version\n"
     "  publish FILE.rkb --to DIR\n"
     "      write DIR/CHANNEL/VERSION.rkb and replace DIR/CHANNEL/latest.rkb\n"
     "      atomically; refuses a version not above the published latest\n"
@@ -1530,6 +1536,174 @@ review_before_signing(const char *in, const char *against)
 	return 0;
 }
 
+/* ---- census ------------------------------------------------------- */
+
+struct census_stats {
+	size_t lines, agents, other, malformed;
+};
+
+/* Feeds every line of one log ("-": standard input) to the census. */
+static int
+census_file(const char *path, struct census *c, struct census_stats *st)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, len;
+	ssize_t n;
+	int rc, ex = 0, first = 1;
+
+	if (f == NULL)
+		return report(path, "cannot read", RK_EIO, NULL);
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		len = (size_t)n;
+		if (first && len >= 2 && (uint8_t)line[0] == 0x1f &&
+		    (uint8_t)line[1] == 0x8b) {
+			cli_warn("%s: a compressed log; give it uncompressed "
+				 "(zcat %s | rootkeeper-sign census -)",
+			    path, path);
+			ex = EXIT_USAGE;
+			goto out;
+		}
+		first = 0;
+		if (len > 0 && line[len - 1] == '\n')
+			len--;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		if (len == 0)
+			continue;
+		st->lines++;
+		rc = census_add(c, line, len);
+		if (rc == RK_OK)
+			st->agents++;
+		else if (rc == RK_ENOENT)
+			st->other++;
+		else if (rc == RK_EFORMAT)
+			st->malformed++;
+		else {
+			ex = report(path, "census", rc, NULL);
+			goto out;
+		}
+	}
+	if (ferror(f))
+		ex = report(path, "cannot read", RK_EIO, NULL);
+out:
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return ex;
+}
+
+static const char *const census_kinds[] = {"active", "deferred", "agents"};
+
+static int
+census_json(const struct census *c)
+{
+	struct census_count *cnt = NULL;
+	size_t i, k, j, n = 0;
+	struct jsonw w;
+
+	jsonw_init(&w, stdout, 1);
+	jsonw_obj_open(&w, NULL);
+	jsonw_uint(&w, "devices", census_devices(c));
+	jsonw_obj_open(&w, "channels");
+	for (i = 0; i < census_nchannels(c); i++) {
+		jsonw_obj_open(&w, census_channel(c, i));
+		for (k = 0; k < 3; k++) {
+			if (census_tally(c, i, (enum census_kind)k, &cnt, &n) !=
+			    RK_OK)
+				return 1;
+			jsonw_obj_open(&w, census_kinds[k]);
+			for (j = 0; j < n; j++)
+				jsonw_uint(&w, cnt[j].key, cnt[j].count);
+			jsonw_obj_close(&w);
+			free(cnt);
+		}
+		jsonw_obj_close(&w);
+	}
+	jsonw_obj_close(&w);
+	jsonw_obj_close(&w);
+	jsonw_end(&w);
+	return 0;
+}
+
+static int
+census_text(const struct census *c, const struct census_stats *st)
+{
+	static const char *const heads[] = {"active version",
+	    "deferred version (held back by a staged rollout)",
+	    "agent version"};
+	struct census_count *cnt = NULL;
+	size_t i, k, j, n = 0, total;
+
+	printf("devices: %zu\n", census_devices(c));
+	for (i = 0; i < census_nchannels(c); i++) {
+		if (census_tally(c, i, CENSUS_DEVICES, &cnt, &n) != RK_OK)
+			return 1;
+		total = n > 0 ? cnt[0].count : 0;
+		free(cnt);
+		printf("\nchannel %s: %zu device%s\n", census_channel(c, i),
+		    total, total == 1 ? "" : "s");
+		for (k = 0; k < 3; k++) {
+			if (census_tally(c, i, (enum census_kind)k, &cnt, &n) !=
+			    RK_OK)
+				return 1;
+			if (n > 0)
+				printf("  %s:\n", heads[k]);
+			for (j = 0; j < n; j++)
+				printf("    %-20s %6zu  %5.1f%%\n", cnt[j].key,
+				    cnt[j].count,
+				    100.0 * (double)cnt[j].count /
+					(double)(total > 0 ? total : 1));
+			free(cnt);
+		}
+	}
+	printf("\n%zu log lines: %zu from agents, %zu from other clients, "
+	       "%zu malformed\n",
+	    st->lines, st->agents, st->other, st->malformed);
+	return 0;
+}
+
+static int
+cmd_census(int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	struct census_stats st = {0, 0, 0, 0};
+	struct census *c = NULL;
+	int ch, json = 0, ex = 0, i;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return cli_usage("census: bad option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage("census: needs at least one ACCESS_LOG");
+	if (census_new(&c) != RK_OK)
+		return report("census", "cannot start", RK_ENOMEM, NULL);
+	for (i = optind; i < argc && ex == 0; i++)
+		ex = census_file(argv[i], c, &st);
+	if (ex == 0) {
+		ex = json ? census_json(c) : census_text(c, &st);
+		if (ex == 0 && fflush(stdout) != 0)
+			ex = 1;
+	}
+	if (ex == 0 && st.malformed > 0)
+		cli_warn("warning: %zu malformed log line%s skipped (not the "
+			 "\"combined\" format, or a broken rootkeeper "
+			 "User-Agent)",
+		    st.malformed, st.malformed == 1 ? "" : "s");
+	census_free(c);
+	return ex;
+}
+
 /* ---- publish ------------------------------------------------------ */
 
 static char *
@@ -1700,7 +1874,7 @@ main(int argc, char **argv)
 	} cmds[] = {{"keygen", cmd_keygen}, {"create", cmd_create},
 	    {"sign", cmd_sign}, {"verify", cmd_verify},
 	    {"inspect", cmd_inspect}, {"publish", cmd_publish},
-	    {"diff", cmd_diff}};
+	    {"diff", cmd_diff}, {"census", cmd_census}};
 	size_t i;
 
 	cli_set_name("rootkeeper-sign");

@@ -173,15 +173,19 @@ p11uri_parse(const char *s, size_t len, struct p11uri *out, struct rk_why *why)
 		rc = rk_fail(why, RK_EFORMAT,
 		    "PKCS#11 URI: pin-value and pin-source exclude each other");
 	if (rc == RK_OK && strncmp(out->pin_source, "file:", 5) == 0) {
-		/* RFC 7512 allows a file: URI; keep the path it names. */
+		/*
+		 * RFC 7512 allows a file: URI; keep the path it names, local
+		 * only ("file:/p" or "file:///p", never a host).
+		 */
 		const char *p = out->pin_source + 5;
 
 		if (strncmp(p, "//", 2) == 0)
 			p += 2;
-		memmove(out->pin_source, p, strlen(p) + 1);
-		if (out->pin_source[0] == '\0')
-			rc = rk_fail(
-			    why, RK_EFORMAT, "PKCS#11 URI: empty pin-source");
+		if (p[0] != '/')
+			rc = rk_fail(why, RK_EFORMAT,
+			    "PKCS#11 URI: pin-source must be a local file");
+		else
+			memmove(out->pin_source, p, strlen(p) + 1);
 	}
 	if (rc != RK_OK)
 		p11uri_wipe(out);
