@@ -18,6 +18,12 @@
 #include "p11uri.h"
 
 #define KEYS_MAX_SIG 72
+/*
+ * PBKDF2 rounds of keygen --encrypt: wolfSSL 5.5 writes the count as a
+ * two-byte INTEGER, so 32767 is the most it can say (openssl's own default
+ * is 2048).
+ */
+#define KEYS_PBKDF2_ITERATIONS 32767
 
 struct privkey;
 
@@ -70,6 +76,15 @@ int privkey_in_token(const struct privkey *k);
  * and holds a secret: the caller wipes it (explicit_bzero) and frees it.
  */
 int privkey_to_pem(const struct privkey *k, char **pem, size_t *len) RK_WUR;
+
+/*
+ * The key as an "ENCRYPTED PRIVATE KEY" PEM under pass[0..pass_len)
+ * (PKCS#5 v2: PBKDF2 with a random salt, AES-256-CBC), which openssl and
+ * privkey_from_pem_pass() read.  RK_EINVAL for a key in a token or an
+ * empty passphrase.  *pem is malloc'ed; the caller frees it.
+ */
+int privkey_to_pem_encrypted(const struct privkey *k, const char *pass,
+    size_t pass_len, char **pem, size_t *len) RK_WUR;
 
 /* The public half.  Caller frees *out with pubkey_free(). */
 int privkey_public(const struct privkey *k, struct pubkey **out) RK_WUR;

@@ -50,10 +50,13 @@ static const char usage_text[] =
     "Build, sign, check and publish rootkeeper root-CA bundles.\n"
     "\n"
     "commands:\n"
-    "  keygen [--alg ed25519|ecdsa-p256] [--key pkcs11:URI] -o NAME\n"
+    "  keygen [--alg ed25519|ecdsa-p256] [--key pkcs11:URI]\n"
+    "         [--encrypt [--passphrase-file F]] -o NAME\n"
     "      write NAME.key (PKCS#8 PEM, mode 0600, never overwritten) and\n"
     "      NAME.pub (SPKI PEM); print the key id.  With --key, make the\n"
-    "      key inside the token and write only NAME.pub\n"
+    "      key inside the token and write only NAME.pub.  --encrypt\n"
+    "      encrypts NAME.key (PKCS#5 v2, AES-256) with a passphrase from\n"
+    "      F or asked twice on the terminal\n"
     "  create --key KEY [--key ...] --channel C --version N\n"
     "         --certs PEM_OR_DIR [--certs ...]\n"
     "         [--expires-in DAYS | --expires-at T] [--issued-at T]\n"
@@ -360,11 +363,15 @@ cmd_keygen(int argc, char **argv)
 {
 	static const struct option opts[] = {{"alg", required_argument, 0, 'a'},
 	    {"key", required_argument, 0, 'k'},
+	    {"encrypt", no_argument, 0, 'e'},
+	    {"passphrase-file", required_argument, 0, 'P'},
 	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
 	enum crypto_alg alg = CRYPTO_ED25519;
-	const char *name = NULL, *uri = NULL;
-	char namebuf[400];
+	const char *name = NULL, *uri = NULL, *passfile = NULL;
+	char namebuf[400], pass[SECRET_MAX + 1], again[SECRET_MAX + 1];
+	size_t pass_len = 0, again_len = 0;
+	int encrypt = 0;
 	struct privkey *k = NULL;
 	struct pubkey *pub = NULL;
 	char *keypath = NULL, *pubpath = NULL, *pem = NULL, *pubpem = NULL;
@@ -393,6 +400,12 @@ cmd_keygen(int argc, char **argv)
 						 "named by -o)");
 			uri = optarg;
 			break;
+		case 'e':
+			encrypt = 1;
+			break;
+		case 'P':
+			passfile = optarg;
+			break;
 		case 'o':
 			name = optarg;
 			break;
@@ -405,6 +418,11 @@ cmd_keygen(int argc, char **argv)
 	}
 	if (name == NULL || optind != argc)
 		return cli_usage("keygen: needs -o NAME and nothing else");
+	if (uri != NULL && (encrypt || passfile != NULL))
+		return cli_usage("keygen: --encrypt is for key files; a key in "
+				 "a token is protected by the token");
+	if (passfile != NULL && !encrypt)
+		return cli_usage("keygen: --passphrase-file needs --encrypt");
 	n = strlen(name) + 5;
 	if ((keypath = malloc(n)) == NULL || (pubpath = malloc(n)) == NULL)
 		goto nomem;
@@ -442,8 +460,40 @@ cmd_keygen(int argc, char **argv)
 		ex = 0;
 		goto out;
 	}
+	if (encrypt) {
+		/* Asked before the key exists: a typo costs nothing. */
+		if (passfile == NULL) {
+			rc = secret_from_tty(
+			    "New passphrase: ", pass, sizeof(pass), &pass_len);
+			if (rc == RK_OK)
+				rc = secret_from_tty("Repeat it: ", again,
+				    sizeof(again), &again_len);
+			if (rc == RK_ENOENT) {
+				ex = cli_usage("keygen: no terminal to ask "
+					       "for the passphrase; give "
+					       "--passphrase-file FILE");
+				goto out;
+			}
+			if (rc == RK_OK &&
+			    (pass_len != again_len ||
+				memcmp(pass, again, pass_len) != 0)) {
+				cli_warn("keygen: the passphrases differ");
+				goto out;
+			}
+		} else {
+			rc = secret_from_file(
+			    passfile, pass, sizeof(pass), &pass_len);
+		}
+		if (rc != RK_OK) {
+			cli_warn("keygen: cannot read the passphrase: %s",
+			    rc == RK_EFORMAT ? "empty" : rk_strerror(rc));
+			goto out;
+		}
+	}
 	if ((rc = privkey_generate(alg, &k)) != RK_OK ||
-	    (rc = privkey_to_pem(k, &pem, &pemlen)) != RK_OK ||
+	    (rc = encrypt ? privkey_to_pem_encrypted(
+				k, pass, pass_len, &pem, &pemlen)
+			  : privkey_to_pem(k, &pem, &pemlen)) != RK_OK ||
 	    (rc = privkey_public(k, &pub)) != RK_OK) {
 		cli_warn("keygen: %s", rk_strerror(rc));
 		goto out;
@@ -469,6 +519,8 @@ cmd_keygen(int argc, char **argv)
 nomem:
 	cli_warn("keygen: %s", rk_strerror(RK_ENOMEM));
 out:
+	explicit_bzero(pass, sizeof(pass));
+	explicit_bzero(again, sizeof(again));
 	if (pem != NULL)
 		explicit_bzero(pem, pemlen);
 	free(pem);
