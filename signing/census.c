@@ -291,9 +291,10 @@ parse_ua(const char *ua, size_t n, struct census_line *out)
 	/* Other product tokens may follow after a space. */
 	if (i < n && ua[i] != ' ')
 		return RK_EFORMAT;
-	if ((seen & (1 | 16)) != (1 | 16))
-		return RK_EFORMAT; /* no channel or no id: cannot count it */
-	return RK_OK;
+	if (!(seen & 1))
+		return RK_EFORMAT;
+	/* An agent without a device id sends no pseudonym: not countable. */
+	return seen & 16 ? RK_OK : RK_ENOENT;
 }
 
 int

@@ -38,7 +38,8 @@ struct census_line {
  * Parses one "combined" log line (no line break) of line[0..len).
  * RK_OK when it is a request of an agent that sends its census, with *out
  * filled; RK_ENOENT for a well-formed line of anything else (another
- * client, an agent with `census = no`); RK_EFORMAT for a line that is not
+ * client, an agent with `census = no` or without a device id, so without
+ * a pseudonym to count it by); RK_EFORMAT for a line that is not
  * in the combined format or whose rootkeeper User-Agent is malformed.
  */
 int census_parse_line(

@@ -1709,8 +1709,8 @@ census_text(const struct census *c, const struct census_stats *st)
 			free(cnt);
 		}
 	}
-	printf("\n%zu log lines: %zu from agents, %zu from other clients, "
-	       "%zu malformed\n",
+	printf("\n%zu log lines: %zu from agents, %zu from other clients (or "
+	       "agents without a census id), %zu malformed\n",
 	    st->lines, st->agents, st->other, st->malformed);
 	return 0;
 }

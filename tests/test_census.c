@@ -69,6 +69,9 @@ test_other_and_malformed(void **state)
 	    "1.2.3.4 - - [30/Nov/2026:12:00:00 +0000] \"GET / HTTP/1.1\" 200 "
 	    "1 \"-\" \"rootkeeper/0.4.0\"",
 	    "1.2.3.4 - - [30/Nov/2026:12:00:00 +0000] \"\" 400 0 \"-\" \"-\"",
+	    /* An agent with no device id: nothing to count it by. */
+	    "1.2.3.4 - - [30/Nov/2026:12:00:00 +0000] \"GET / HTTP/1.1\" 200 "
+	    "1 \"-\" \"rootkeeper/0.4.0 (channel=hub; active=1; highest=1)\"",
 	};
 	static const char *const bad[] = {
 	    "",
@@ -84,7 +87,7 @@ test_other_and_malformed(void **state)
 	    "\"-\"",
 	    /* Broken census User-Agents. */
 	    "1.2.3.4 - - [30/Nov/2026:12:00:00 +0000] \"GET /\" 200 1 \"-\" "
-	    "\"rootkeeper/1.0 (channel=hub; active=1)\"",
+	    "\"rootkeeper/1.0 (active=1; id=" UA_ID ")\"",
 	    "1.2.3.4 - - [30/Nov/2026:12:00:00 +0000] \"GET /\" 200 1 \"-\" "
 	    "\"rootkeeper/1.0 (channel=hub; id=0011)\"",
 	    "1.2.3.4 - - [30/Nov/2026:12:00:00 +0000] \"GET /\" 200 1 \"-\" "
