@@ -3,18 +3,25 @@
  * The agent's operations (see agent.h).  Every operation that changes the
  * device runs in one store transaction and records its outcome as an
  * event in the same transaction, so the log never disagrees with the
- * state.  The PEM export is written after the commit: a crash in between
- * leaves the old file, which agent_sync_export() repairs on the next run.
+ * state.  Other processes write the same store (a daemon, a sideload, a
+ * rollback from a shell), so every verdict that is committed is reached
+ * inside the write transaction that commits it, on the state as it is
+ * then; what was judged before (to run the probes outside the lock) is
+ * only a forecast.  The PEM export is written after the commit: a crash in
+ * between leaves the old file, which agent_sync_export() repairs on the
+ * next run.
  */
 #include "agent.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +34,7 @@
 #include "rfc3339.h"
 #include "strcopy.h"
 #include "trustset.h"
+#include "url.h"
 
 struct agent {
 	const struct config *cfg;
@@ -170,18 +178,18 @@ free_keys(struct pubkey **k, size_t n)
 	free(k);
 }
 
-/* Records an event and the last check in one transaction. */
+/*
+ * Records an event and the last check inside the caller's transaction.
+ */
 static int
-record(struct agent *a, const char *kind, const struct agent_outcome *o,
+record_in(struct agent *a, const char *kind, const struct agent_outcome *o,
     const struct origin *from)
 {
 	struct store_state st;
 	int rc;
 
-	if ((rc = store_begin(a->store)) != RK_OK)
-		return rc;
 	if ((rc = store_get_state(a->store, &st)) != RK_OK)
-		goto fail;
+		return rc;
 	st.last_check_at = now_s();
 	str_copy(st.last_check_result, sizeof(st.last_check_result),
 	    agent_result_name(o->result));
@@ -196,14 +204,26 @@ record(struct agent *a, const char *kind, const struct agent_outcome *o,
 			str_copy(st.last_modified, sizeof(st.last_modified),
 			    from->last_modified);
 	}
-	if ((rc = store_set_state(a->store, &st)) != RK_OK ||
-	    (rc = store_add_event(a->store, st.last_check_at, kind, o->version,
-		 o->detail)) != RK_OK)
-		goto fail;
+	if ((rc = store_set_state(a->store, &st)) != RK_OK)
+		return rc;
+	return store_add_event(
+	    a->store, st.last_check_at, kind, o->version, o->detail);
+}
+
+/* The same in a transaction of its own. */
+static int
+record(struct agent *a, const char *kind, const struct agent_outcome *o,
+    const struct origin *from)
+{
+	int rc;
+
+	if ((rc = store_begin(a->store)) != RK_OK)
+		return rc;
+	if ((rc = record_in(a, kind, o, from)) != RK_OK) {
+		store_abort(a->store);
+		return rc;
+	}
 	return store_commit(a->store);
-fail:
-	store_abort(a->store);
-	return rc;
 }
 
 static int
@@ -217,7 +237,11 @@ version_sha(void *arg, uint64_t version, uint8_t sha[CRYPTO_SHA256_LEN])
 	return 1;
 }
 
-/* Steps 1 to 7 against the device's current state. */
+/*
+ * Steps 1 to 7 against the device's state as the store has it now.  Inside
+ * a write transaction that state cannot change until the commit: that is
+ * where every verdict that is committed is reached.
+ */
 static int
 evaluate(
     struct agent *a, const uint8_t *buf, size_t len, struct policy_result *pr)
@@ -244,6 +268,7 @@ evaluate(
 	ctx.arg = a->store;
 	ctx.now = now_s();
 	ctx.floor = st.time_floor;
+	ctx.build_time = RK_BUILD_EPOCH;
 	ctx.max_size = a->cfg->max_bundle_size;
 	ctx.distrust = d;
 	ctx.n_distrust = nd;
@@ -252,6 +277,17 @@ out:
 	free_keys(keys, nkeys);
 	free(d);
 	return rc;
+}
+
+/* Why a store call failed, in words: SQLite's for a busy store. */
+static const char *
+store_words(const struct agent *a, int rc)
+{
+	/* SQLite's words ("database or disk is full") say why. */
+	if ((rc == RK_EBUSY || rc == RK_ESTORE) &&
+	    store_last_error(a->store)[0] != '\0')
+		return store_last_error(a->store);
+	return rk_strerror(rc);
 }
 
 int
@@ -272,6 +308,18 @@ agent_active_pem(struct agent *a, char **pem, size_t *len)
 	return rc;
 }
 
+/*
+ * Replaces path with the PEM, first removing what writers of it killed
+ * before their rename left (their temp files would pile up for good).
+ */
+static int
+write_export(const char *path, const char *pem, size_t len)
+{
+	/* A folder that cannot be listed: the write itself will say so. */
+	(void)fileio_clean_temps(path, NULL);
+	return fileio_write_atomic(path, pem, len, 0644);
+}
+
 int
 agent_export(struct agent *a, const char *path, struct rk_why *why)
 {
@@ -281,7 +329,7 @@ agent_export(struct agent *a, const char *path, struct rk_why *why)
 
 	if ((rc = agent_active_pem(a, &pem, &len)) != RK_OK)
 		return rk_fail(why, rc, "no active trust set to export");
-	rc = fileio_write_atomic(path, pem, len, 0644);
+	rc = write_export(path, pem, len);
 	free(pem);
 	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", path,
@@ -310,9 +358,11 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 	free(cur);
 	if (same) {
 		free(pem);
+		/* Nothing to write, but a killed writer's temp may be left. */
+		(void)fileio_clean_temps(a->export_path, NULL);
 		return RK_OK;
 	}
-	rc = fileio_write_atomic(a->export_path, pem, len, 0644);
+	rc = write_export(a->export_path, pem, len);
 	free(pem);
 	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", a->export_path,
@@ -323,26 +373,32 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 	snprintf(o.detail, sizeof(o.detail),
 	    "rewrote %s: it did not match the active set", a->export_path);
 	if ((rc = store_begin(a->store)) != RK_OK)
-		return rc;
+		return rk_fail(why, rc, "%s", store_words(a, rc));
 	if ((rc = store_add_event(a->store, now_s(), "export", 0, o.detail)) !=
 	    RK_OK) {
 		store_abort(a->store);
-		return rc;
+		return rk_fail(why, rc, "%s", store_words(a, rc));
 	}
-	return store_commit(a->store);
+	if ((rc = store_commit(a->store)) != RK_OK)
+		return rk_fail(why, rc, "%s", store_words(a, rc));
+	return RK_OK;
 }
 
-/* Stores, activates and exports an accepted bundle (step 9). */
+/*
+ * Step 9's store part for an accepted bundle, inside the caller's write
+ * transaction (which re-judged it): stores and activates it, raises the
+ * highest version and the time floor, rotates the keys, prunes and
+ * records the event.  The export is the caller's, after the commit.
+ */
 static int
-activate_new(struct agent *a, const uint8_t *buf, size_t len,
-    struct policy_result *pr, const struct origin *from, int factory,
+store_new(struct agent *a, const uint8_t *buf, size_t len,
+    const struct policy_result *pr, const struct origin *from, int factory,
     const char *notes, struct agent_outcome *out)
 {
 	const struct manifest *m = pr->manifest;
 	struct store_cert *sc = NULL;
 	struct store_version v;
 	struct store_state st;
-	struct rk_why why = {""};
 	size_t i, n = bundle_ncerts(pr->bundle);
 	int64_t now = now_s();
 	int rc;
@@ -375,15 +431,16 @@ activate_new(struct agent *a, const uint8_t *buf, size_t len,
 	    "activated v%" PRIu64 " from %s: %zu certificate%s%s%s", m->version,
 	    from->source, pr->n_trusted, pr->n_trusted == 1 ? "" : "s",
 	    m->n_next_keys > 0 ? ", signing keys rotated" : "", notes);
-	if ((rc = store_begin(a->store)) != RK_OK)
-		goto out;
 	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
 	    (rc = store_add_version(a->store, &v, buf, len, sc, n)) != RK_OK ||
 	    (rc = store_add_distrust(
 		 a->store, m->distrust, m->n_distrust, m->version)) != RK_OK)
-		goto abort;
-	st.highest_version = m->version;
-	memcpy(st.highest_sha256, pr->sha256, CRYPTO_SHA256_LEN);
+		goto out;
+	/* Re-judged above the highest; these two only ever rise. */
+	if (m->version > st.highest_version) {
+		st.highest_version = m->version;
+		memcpy(st.highest_sha256, pr->sha256, CRYPTO_SHA256_LEN);
+	}
 	if (m->issued_at > st.time_floor)
 		st.time_floor = m->issued_at;
 	st.last_check_at = now;
@@ -399,19 +456,29 @@ activate_new(struct agent *a, const uint8_t *buf, size_t len,
 	if (m->n_next_keys > 0)
 		st.threshold = m->next_threshold;
 	if ((rc = store_set_state(a->store, &st)) != RK_OK)
-		goto abort;
+		goto out;
 	if (m->n_next_keys > 0 &&
 	    (rc = store_set_keys(a->store, m->next_keys, m->n_next_keys,
 		 m->next_threshold)) != RK_OK)
-		goto abort;
+		goto out;
 	if ((rc = store_activate(a->store, m->version, now)) != RK_OK ||
 	    (rc = store_prune(a->store, a->cfg->keep_versions, NULL)) !=
 		RK_OK ||
 	    (rc = store_add_event(a->store, now, factory ? "init" : "updated",
 		 m->version, out->detail)) != RK_OK)
-		goto abort;
-	if ((rc = store_commit(a->store)) != RK_OK)
 		goto out;
+out:
+	free(sc);
+	return rc;
+}
+
+/* After a commit that activated a set: the export follows it. */
+static void
+export_after_commit(struct agent *a, struct agent_outcome *out)
+{
+	struct rk_why why = {""};
+	int rc;
+
 	/* Committed: the device has the new set even if the file lags. */
 	if ((rc = agent_export(a, a->export_path, &why)) != RK_OK) {
 		out->err = rc;
@@ -420,13 +487,6 @@ activate_new(struct agent *a, const uint8_t *buf, size_t len,
 		    "; export failed: %s", why.msg);
 		(void)record(a, "error", out, NULL);
 	}
-	rc = RK_OK;
-	goto out;
-abort:
-	store_abort(a->store);
-out:
-	free(sc);
-	return rc;
 }
 
 /* "https://user@host:port/path" -> "host:port" (443 by default). */
@@ -732,59 +792,120 @@ out:
 	return rc;
 }
 
+/* How often a bundle is judged again when the store keeps changing. */
+#define APPLY_TRIES 4
+
+/*
+ * Judges a bundle, runs the probes on an accepted one (outside any
+ * transaction: they take network time), then judges it again inside the
+ * write transaction that commits the outcome, against the state as it is
+ * then.  Another writer may have moved the highest version, the time
+ * floor, the keys or the distrust list in between; the verdict committed
+ * is always the one reached on the state it commits to.  An acceptance
+ * that the first judgement did not foresee, or one whose probes ran
+ * against another active set, is judged (and probed) once more.
+ */
 static int
 apply(struct agent *a, const uint8_t *buf, size_t len,
     const struct origin *from, struct agent_outcome *out)
 {
-	struct policy_result pr;
+	struct policy_result pre, pr;
 	struct rk_why why = {""};
 	char notes[320] = "";
-	int rc;
+	uint64_t active = 0, active_now = 0;
+	int rc, probe_rc = RK_OK, tries;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = evaluate(a, buf, len, &pr)) != RK_OK) {
-		outcome(out, AGENT_ERROR, rc, 0, "cannot evaluate %s: %s",
-		    from->source, rk_strerror(rc));
-		(void)record(a, "error", out, NULL);
-		return RK_OK;
+	memset(&pre, 0, sizeof(pre));
+	memset(&pr, 0, sizeof(pr));
+	for (tries = 0;; tries++) {
+		policy_result_free(&pre);
+		notes[0] = '\0';
+		why.msg[0] = '\0';
+		probe_rc = RK_OK;
+		if ((rc = evaluate(a, buf, len, &pre)) != RK_OK ||
+		    (rc = store_active_version(a->store, &active)) != RK_OK) {
+			outcome(out, AGENT_ERROR, rc, 0,
+			    "cannot evaluate %s: %s", from->source,
+			    store_words(a, rc));
+			(void)record(a, "error", out, NULL);
+			goto out;
+		}
+		if (pre.verdict == POLICY_ACCEPT) {
+			probe_rc =
+			    run_probes(a, &pre, notes, sizeof(notes), &why);
+			if (probe_rc != RK_OK && probe_rc != RK_EPROBE) {
+				outcome(out, AGENT_ERROR, probe_rc, pre.version,
+				    "probes failed to run: %s",
+				    rk_strerror(probe_rc));
+				(void)record(a, "error", out, NULL);
+				goto out;
+			}
+		}
+		if ((rc = store_begin(a->store)) != RK_OK) {
+			outcome(out, AGENT_ERROR, rc, pre.version,
+			    "cannot store v%" PRIu64 " from %s: %s",
+			    pre.version, from->source, store_words(a, rc));
+			goto out;
+		}
+		if ((rc = evaluate(a, buf, len, &pr)) != RK_OK ||
+		    (rc = store_active_version(a->store, &active_now)) !=
+			RK_OK) {
+			store_abort(a->store);
+			outcome(out, AGENT_ERROR, rc, pre.version,
+			    "cannot evaluate %s: %s", from->source,
+			    store_words(a, rc));
+			(void)record(a, "error", out, NULL);
+			goto out;
+		}
+		if (pr.verdict != POLICY_ACCEPT ||
+		    (pre.verdict == POLICY_ACCEPT && active_now == active))
+			break;
+		/* Accepted now, but not so judged or probed: again. */
+		store_abort(a->store);
+		policy_result_free(&pr);
+		if (tries + 1 >= APPLY_TRIES) {
+			outcome(out, AGENT_ERROR, RK_EBUSY, pre.version,
+			    "cannot store v%" PRIu64 " from %s: other writers "
+			    "kept changing the store",
+			    pre.version, from->source);
+			(void)record(a, "error", out, NULL);
+			goto out;
+		}
 	}
+	/* In the write transaction, on the state the verdict was reached. */
 	if (pr.verdict == POLICY_CURRENT) {
 		outcome(out, AGENT_CURRENT, RK_OK, pr.version,
 		    "v%" PRIu64 " from %s is the version already verified",
 		    pr.version, from->source);
-		return record(a, "current", out, from);
-	}
-	if (pr.verdict == POLICY_ACCEPT &&
-	    (rc = run_probes(a, &pr, notes, sizeof(notes), &why)) != RK_OK) {
-		uint64_t v = pr.version;
-
-		policy_result_free(&pr);
-		if (rc != RK_EPROBE) {
-			outcome(out, AGENT_ERROR, rc, v,
-			    "probes failed to run: %s", rk_strerror(rc));
-			(void)record(a, "error", out, NULL);
-			return RK_OK;
-		}
-		outcome(out, AGENT_REJECTED, RK_EPROBE, v,
-		    "bundle v%" PRIu64 " from %s rejected: %s", v, from->source,
-		    why.msg);
-		return record(a, "rejected", out, NULL);
-	}
-	if (pr.verdict == POLICY_REJECT) {
+		rc = record_in(a, "current", out, from);
+	} else if (pr.verdict == POLICY_REJECT) {
 		outcome(out, AGENT_REJECTED, pr.err, pr.version, "%s (from %s)",
 		    pr.why.msg, from->source);
-		return record(a,
+		rc = record_in(a,
 		    pr.err == RK_EEQUIV ? "equivocation" : "rejected", out,
 		    NULL);
+	} else if (probe_rc == RK_EPROBE) {
+		outcome(out, AGENT_REJECTED, RK_EPROBE, pr.version,
+		    "bundle v%" PRIu64 " from %s rejected: %s", pr.version,
+		    from->source, why.msg);
+		rc = record_in(a, "rejected", out, NULL);
+	} else {
+		rc = store_new(a, buf, len, &pr, from, 0, notes, out);
 	}
-	rc = activate_new(a, buf, len, &pr, from, 0, notes, out);
-	policy_result_free(&pr);
 	if (rc != RK_OK) {
-		outcome(out, AGENT_ERROR, rc, out->version,
-		    "cannot store v%" PRIu64 ": %s", out->version,
-		    rk_strerror(rc));
-		(void)record(a, "error", out, NULL);
+		store_abort(a->store);
+	} else if ((rc = store_commit(a->store)) == RK_OK) {
+		if (out->result == AGENT_UPDATED)
+			export_after_commit(a, out);
+		goto out;
 	}
+	outcome(out, AGENT_ERROR, rc, pr.version,
+	    "cannot store v%" PRIu64 ": %s", pr.version, store_words(a, rc));
+	(void)record(a, "error", out, NULL);
+out:
+	policy_result_free(&pre);
+	policy_result_free(&pr);
 	return RK_OK;
 }
 
@@ -824,8 +945,19 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 	if (rc != RK_OK && rc != RK_ENOENT)
 		return rc;
 	for (i = 0; i < nurls; i++) {
-		int same = strcmp(st.fetch_url, urls[i]) == 0;
+		/*
+		 * Only libcurl sees the password: events, the state and
+		 * every message get the redacted URL, and the validators
+		 * are matched by it (a changed password is the same URL).
+		 */
+		char shown[sizeof(st.fetch_url)];
+		int same = 0;
 
+		if (url_redact(urls[i], shown, sizeof(shown)) == RK_OK)
+			same = strcmp(st.fetch_url, shown) == 0;
+		else
+			snprintf(shown, sizeof(shown), "(a URL of %zu bytes)",
+			    strlen(urls[i]));
 		memset(&req, 0, sizeof(req));
 		memset(&res, 0, sizeof(res));
 		why.msg[0] = '\0';
@@ -837,14 +969,23 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		req.ca_pem_len = pem_len;
 		req.cancel = a->cancel;
 		rc = a->fetch(a->fetch_arg, &req, &res, &why);
+		if (rc != RK_OK && a->cancel != NULL && *a->cancel) {
+			/* A stop request is no failure of the server's. */
+			fetch_res_free(&res);
+			outcome(out, AGENT_ERROR, RK_ENET, 0,
+			    "cancelled (stop requested) while fetching %s",
+			    shown);
+			rc = RK_OK;
+			goto out;
+		}
 		/* Nothing was asked conditionally: not an answer. */
 		if (rc == RK_OK && res.status == 304 &&
 		    (req.etag == NULL || req.etag[0] == '\0') &&
 		    (req.last_modified == NULL || req.last_modified[0] == '\0'))
 			rc = rk_fail(&why, RK_ENET,
 			    "HTTP 304 to an unconditional request");
-		from.source = urls[i];
-		from.url = urls[i];
+		from.source = shown;
+		from.url = shown;
 		from.etag = res.etag;
 		from.last_modified = res.last_modified;
 		if (rc == RK_OK && res.status == 304) {
@@ -854,7 +995,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 			if (res.last_modified[0] == '\0')
 				from.last_modified = st.last_modified;
 			outcome(out, AGENT_CURRENT, RK_OK, st.highest_version,
-			    "not modified at %s", urls[i]);
+			    "not modified at %s", shown);
 			rc = record(a, "current", out, &from);
 			fetch_res_free(&res);
 			goto out;
@@ -876,7 +1017,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 			outcome(out, AGENT_REJECTED, RK_ELIMIT, 0,
 			    "bundle rejected: over max_bundle_size (%" PRIu64
 			    " bytes), download aborted (from %s)",
-			    a->cfg->max_bundle_size, urls[i]);
+			    a->cfg->max_bundle_size, shown);
 			if ((rc = record(a, "rejected", out, NULL)) != RK_OK)
 				goto out;
 			rejected = 1;
@@ -886,8 +1027,8 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		used += (size_t)snprintf(errs + used,
 		    used < sizeof(errs) ? sizeof(errs) - used : 0, "%s%s%s%s",
 		    used ? "; " : "",
-		    strstr(why.msg, urls[i]) != NULL ? "" : urls[i],
-		    strstr(why.msg, urls[i]) != NULL ? "" : ": ", why.msg);
+		    strstr(why.msg, shown) != NULL ? "" : shown,
+		    strstr(why.msg, shown) != NULL ? "" : ": ", why.msg);
 		if (used >= sizeof(errs))
 			used = sizeof(errs) - 1;
 	}
@@ -917,9 +1058,19 @@ agent_rollback(struct agent *a, uint64_t to, struct agent_outcome *out)
 
 	memset(out, 0, sizeof(*out));
 	memset(&cs, 0, sizeof(cs));
+	/*
+	 * Everything is read inside the write transaction: what is active,
+	 * what is stored and bad, and the time floor are those the commit
+	 * changes, not those another writer has since replaced.
+	 */
+	if ((rc = store_begin(a->store)) != RK_OK) {
+		outcome(out, AGENT_ERROR, rc, to, "cannot roll back: %s",
+		    store_words(a, rc));
+		return RK_OK;
+	}
 	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
 	    (rc = store_list_versions(a->store, &vs, &n)) != RK_OK)
-		return rc;
+		goto out;
 	if (st.active_version == 0) {
 		outcome(out, AGENT_ERROR, RK_ENOENT, 0,
 		    "no active version to roll back from");
@@ -950,7 +1101,6 @@ agent_rollback(struct agent *a, uint64_t to, struct agent_outcome *out)
 		RK_OK ||
 	    (rc = crypto_sha256(raw, raw_len, NULL, 0, sha)) != RK_OK)
 		goto out;
-	rc = RK_OK;
 	if (memcmp(sha, target->sha256, CRYPTO_SHA256_LEN) != 0 ||
 	    bundle_parse(raw, raw_len, &b, NULL) != RK_OK ||
 	    (man = bundle_manifest(b, &man_len),
@@ -979,43 +1129,36 @@ agent_rollback(struct agent *a, uint64_t to, struct agent_outcome *out)
 	outcome(out, AGENT_UPDATED, RK_OK, target->version,
 	    "rolled back from v%" PRIu64 " to v%" PRIu64 " (%zu certificates)",
 	    st.active_version, target->version, cs.n);
-	if ((rc = store_begin(a->store)) != RK_OK)
-		goto out;
 	if ((target->version < st.active_version &&
 		(rc = store_mark_bad(a->store, st.active_version)) != RK_OK) ||
-	    (rc = store_activate(a->store, target->version, now)) != RK_OK ||
-	    (rc = store_add_event(a->store, now, "rollback", target->version,
-		 out->detail)) != RK_OK) {
-		store_abort(a->store);
+	    (rc = store_activate(a->store, target->version, now)) != RK_OK)
 		goto out;
-	}
-	if ((rc = store_commit(a->store)) != RK_OK)
-		goto out;
-	{
-		struct rk_why why = {""};
-
-		if ((rc = agent_export(a, a->export_path, &why)) != RK_OK) {
-			out->err = rc;
-			snprintf(out->detail + strlen(out->detail),
-			    sizeof(out->detail) - strlen(out->detail),
-			    "; export failed: %s", why.msg);
-		}
-	}
-	rc = RK_OK;
 out:
 	/* A refusal is an outcome too, and every outcome leaves an event. */
-	if (rc == RK_OK && out->result != AGENT_UPDATED)
+	if (rc == RK_OK)
 		rc = store_add_event(a->store, now,
 		    out->result == AGENT_REJECTED ? "rejected"
 		    : out->result == AGENT_ERROR  ? "error"
 						  : "rollback",
 		    out->version, out->detail);
+	if (rc == RK_OK)
+		rc = store_commit(a->store);
+	else
+		store_abort(a->store);
+	if (rc == RK_OK && out->result == AGENT_UPDATED)
+		export_after_commit(a, out);
 	trustset_free(&cs);
 	manifest_free(m);
 	bundle_free(b);
 	free(raw);
 	free(vs);
 	return rc;
+}
+
+const char *
+agent_store_note(struct agent *a)
+{
+	return store_checkpoint_error(a->store);
 }
 
 int
@@ -1051,6 +1194,141 @@ remove_store_files(const char *db)
 	free(p);
 }
 
+/* Is there a store, or what is left of one, at db? */
+static int
+store_files_exist(const char *db)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+	struct stat sb;
+	size_t i, n = strlen(db) + 16;
+	char *p = malloc(n);
+	int found = 0;
+
+	for (i = 0; p != NULL && i < 4 && !found; i++) {
+		snprintf(p, n, "%s%s", db, suffix[i]);
+		found = lstat(p, &sb) == 0;
+	}
+	free(p);
+	return found;
+}
+
+/* fsync of a file or folder by name. */
+static int
+sync_path(const char *path, int dir)
+{
+	int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+	int rc = RK_OK;
+
+	if (fd < 0)
+		return RK_EIO;
+	if (fsync(fd) != 0)
+		rc = RK_EIO;
+	if (close(fd) != 0)
+		rc = RK_EIO;
+	return rc;
+}
+
+/*
+ * Moves the finished store into place without ever replacing one that
+ * appeared meanwhile (another init), then makes the rename durable.
+ */
+static int
+place_store(const char *tmp, const char *db, struct rk_why *why)
+{
+	char *dir = NULL, *slash;
+	int rc = RK_OK;
+
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, db, RENAME_NOREPLACE) != 0) {
+		if (errno != EINVAL && errno != ENOSYS)
+			return rk_fail(why,
+			    errno == EEXIST ? RK_EEXIST : RK_EIO, "%s: %s", db,
+			    strerror(errno));
+		/* No RENAME_NOREPLACE here: a hard link refuses too. */
+		if (link(tmp, db) != 0)
+			return rk_fail(why,
+			    errno == EEXIST ? RK_EEXIST : RK_EIO, "%s: %s", db,
+			    strerror(errno));
+		(void)unlink(tmp);
+	}
+	if ((dir = strdup(db)) == NULL)
+		return RK_ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	if (sync_path(slash != NULL ? dir : ".", 1) != RK_OK)
+		rc = rk_fail(why, RK_EIO, "%s: fsync of its folder: %s", db,
+		    strerror(errno));
+	free(dir);
+	return rc;
+}
+
+/*
+ * A store is already at db_path.  When it was provisioned exactly as now
+ * asked (channel, threshold, the same keys in order, the same factory
+ * bundle or none), this is a retried init whose first run was cut short
+ * after the rename: it succeeds, and brings the export up to date.
+ * Anything else is RK_EEXIST.
+ */
+static int
+init_again(const struct config *cfg, const char *db_path,
+    const char *export_path, struct pubkey *const *pins, size_t npins,
+    unsigned threshold, const char *channel, const uint8_t *factory,
+    size_t factory_len, struct agent_outcome *out)
+{
+	struct agent *a = NULL;
+	struct store_state st;
+	struct store_version *vs = NULL;
+	struct pubkey **keys = NULL;
+	struct rk_why why = {""};
+	uint8_t sha[CRYPTO_SHA256_LEN];
+	size_t nkeys = 0, nv = 0, i, nfactory = 0;
+	int rc, same = 0;
+
+	outcome(out, AGENT_ERROR, RK_EEXIST, 0,
+	    "%s: a store is already there (provisioned)", db_path);
+	if (agent_open(cfg, db_path, export_path, &a, &why) != RK_OK)
+		return RK_EEXIST;
+	if (store_get_state(a->store, &st) != RK_OK ||
+	    store_get_keys(a->store, &keys, &nkeys) != RK_OK ||
+	    store_list_versions(a->store, &vs, &nv) != RK_OK ||
+	    (factory != NULL &&
+		crypto_sha256(factory, factory_len, NULL, 0, sha) != RK_OK))
+		goto out;
+	same = strcmp(st.channel, channel) == 0 && st.threshold == threshold &&
+	       nkeys == npins;
+	for (i = 0; same && i < npins; i++)
+		same = memcmp(pubkey_id(keys[i]), pubkey_id(pins[i]),
+			   CRYPTO_SHA256_LEN) == 0;
+	for (i = 0; same && i < nv; i++) {
+		if (!vs[i].factory)
+			continue;
+		nfactory++;
+		same = factory != NULL &&
+		       memcmp(vs[i].sha256, sha, CRYPTO_SHA256_LEN) == 0;
+	}
+	same = same && nfactory == (factory != NULL ? 1u : 0u);
+	if (!same)
+		goto out;
+	if ((rc = agent_sync_export(a, NULL, &why)) != RK_OK) {
+		outcome(out, AGENT_ERROR, rc, 0, "%s: export: %s", db_path,
+		    why.msg[0] ? why.msg : rk_strerror(rc));
+		same = 0;
+		goto out;
+	}
+	outcome(out, AGENT_CURRENT, RK_OK, st.active_version,
+	    "already provisioned as asked: channel %s, %zu pinned key%s, "
+	    "threshold %u%s",
+	    channel, npins, npins == 1 ? "" : "s", threshold,
+	    factory != NULL ? ", the same factory bundle" : "");
+out:
+	free_keys(keys, nkeys);
+	free(vs);
+	agent_close(a);
+	return same ? RK_OK : out->err;
+}
+
 int
 agent_init(const struct config *cfg, const char *db_path,
     const char *export_path, struct pubkey *const *pins, size_t npins,
@@ -1062,6 +1340,8 @@ agent_init(const struct config *cfg, const char *db_path,
 	struct policy_result pr;
 	struct rk_why why = {""};
 	struct origin from = {"the factory bundle", NULL, NULL, NULL};
+	char *tmp = NULL, *pem = NULL;
+	size_t n, pem_len = 0;
 	int rc, created = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -1071,14 +1351,74 @@ agent_init(const struct config *cfg, const char *db_path,
 	a->cfg = cfg;
 	a->fetch = real_fetch;
 	a->tls = real_tls;
+	n = strlen(db_path) + sizeof(".init-tmp");
 	if ((a->db_path = strdup(db_path)) == NULL ||
-	    (a->export_path = strdup(export_path)) == NULL) {
+	    (a->export_path = strdup(export_path)) == NULL ||
+	    (tmp = malloc(n)) == NULL) {
 		rc = RK_ENOMEM;
 		goto out;
 	}
-	rc = store_open(db_path, STORE_CREATE, &a->store, &why);
-	if (rc != RK_OK) {
-		/* store_open()'s reason names the path already. */
+	snprintf(tmp, n, "%s.init-tmp", db_path);
+	if (store_files_exist(db_path)) {
+		rc = init_again(cfg, db_path, export_path, pins, npins,
+		    threshold, channel, factory, factory_len, out);
+		goto out;
+	}
+	/*
+	 * The whole store is made under a temporary name in the same
+	 * folder, in one transaction, and renamed into place only when
+	 * complete: a crash leaves no store or a whole one.  What a killed
+	 * init left under the temporary name is removed first.
+	 */
+	remove_store_files(tmp);
+	if ((rc = store_open(tmp, STORE_CREATE, &a->store, &why)) != RK_OK) {
+		outcome(out, AGENT_ERROR, rc, 0, "%s", why.msg);
+		goto out;
+	}
+	created = 1;
+	if ((rc = store_begin(a->store)) != RK_OK)
+		goto out;
+	if ((rc = store_get_state(a->store, &st)) != RK_OK)
+		goto out;
+	str_copy(st.channel, sizeof(st.channel), channel);
+	st.threshold = threshold;
+	if ((rc = store_set_state(a->store, &st)) != RK_OK ||
+	    (rc = store_set_keys(a->store, pins, npins, threshold)) != RK_OK)
+		goto out;
+	outcome(out, AGENT_CURRENT, RK_OK, 0,
+	    "provisioned: channel %s, %zu pinned key%s, threshold %u", channel,
+	    npins, npins == 1 ? "" : "s", threshold);
+	if ((rc = store_add_event(a->store, now_s(), "init", 0, out->detail)) !=
+	    RK_OK)
+		goto out;
+	if (factory != NULL) {
+		if ((rc = evaluate(a, factory, factory_len, &pr)) != RK_OK)
+			goto out;
+		if (pr.verdict != POLICY_ACCEPT) {
+			rc = pr.verdict == POLICY_REJECT ? pr.err : RK_EINVAL;
+			outcome(out, AGENT_REJECTED, rc, pr.version, "%s",
+			    pr.why.msg);
+			goto out;
+		}
+		if ((rc = store_new(a, factory, factory_len, &pr, &from, 1, "",
+			 out)) != RK_OK)
+			goto out;
+	}
+	if ((rc = store_commit(a->store)) != RK_OK)
+		goto out;
+	if (factory != NULL &&
+	    (rc = agent_active_pem(a, &pem, &pem_len)) != RK_OK)
+		goto out;
+	/* The last close merges the WAL into the file and removes it. */
+	store_close(a->store);
+	a->store = NULL;
+	if (sync_path(tmp, 0) != RK_OK) {
+		rc = RK_EIO;
+		outcome(out, AGENT_ERROR, rc, 0, "%s: fsync: %s", tmp,
+		    strerror(errno));
+		goto out;
+	}
+	if ((rc = place_store(tmp, db_path, &why)) != RK_OK) {
 		if (rc == RK_EEXIST)
 			outcome(out, AGENT_ERROR, rc, 0,
 			    "%s: a store is already there (provisioned)",
@@ -1087,52 +1427,31 @@ agent_init(const struct config *cfg, const char *db_path,
 			outcome(out, AGENT_ERROR, rc, 0, "%s", why.msg);
 		goto out;
 	}
-	created = 1;
-	if ((rc = store_begin(a->store)) != RK_OK)
-		goto out;
-	if ((rc = store_get_state(a->store, &st)) != RK_OK)
-		goto abort;
-	str_copy(st.channel, sizeof(st.channel), channel);
-	st.threshold = threshold;
-	if ((rc = store_set_state(a->store, &st)) != RK_OK ||
-	    (rc = store_set_keys(a->store, pins, npins, threshold)) != RK_OK)
-		goto abort;
-	outcome(out, AGENT_CURRENT, RK_OK, 0,
-	    "provisioned: channel %s, %zu pinned key%s, threshold %u", channel,
-	    npins, npins == 1 ? "" : "s", threshold);
-	if ((rc = store_add_event(a->store, now_s(), "init", 0, out->detail)) !=
-	    RK_OK)
-		goto abort;
-	if ((rc = store_commit(a->store)) != RK_OK)
-		goto out;
-	if (factory == NULL)
-		goto out;
-	if ((rc = evaluate(a, factory, factory_len, &pr)) != RK_OK)
-		goto out;
-	if (pr.verdict != POLICY_ACCEPT) {
-		rc = pr.err;
-		outcome(
-		    out, AGENT_REJECTED, pr.err, pr.version, "%s", pr.why.msg);
-		goto out;
+	/* In place: the device has its set even if the file lags. */
+	if (pem != NULL && (rc = fileio_write_atomic(
+				export_path, pem, pem_len, 0644)) != RK_OK) {
+		out->err = rc;
+		snprintf(out->detail + strlen(out->detail),
+		    sizeof(out->detail) - strlen(out->detail),
+		    "; export failed: %s: %s", export_path,
+		    rc == RK_EIO ? strerror(errno) : rk_strerror(rc));
 	}
-	if ((rc = activate_new(
-		 a, factory, factory_len, &pr, &from, 1, "", out)) != RK_OK)
-		goto out;
-	if (out->err != RK_OK) /* stored and active, but not exported */
-		rc = RK_OK;
-	goto out;
-abort:
-	store_abort(a->store);
+	rc = RK_OK;
 out:
 	policy_result_free(&pr);
+	store_abort(a->store);
 	store_close(a->store);
 	a->store = NULL;
 	if (rc != RK_OK && created)
-		remove_store_files(db_path); /* nothing half-provisioned */
+		remove_store_files(tmp); /* nothing half-provisioned */
 	if (rc != RK_OK && out->detail[0] == '\0')
 		outcome(out, AGENT_ERROR, rc, 0, "%s", rk_strerror(rc));
 	if (rc != RK_OK && out->result == AGENT_CURRENT)
 		out->result = AGENT_ERROR;
+	if (rc != RK_OK && out->result == AGENT_UPDATED)
+		out->result = AGENT_ERROR;
+	free(tmp);
+	free(pem);
 	agent_close(a);
 	return rc;
 }

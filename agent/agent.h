@@ -95,7 +95,12 @@ void agent_set_cancel(struct agent *a, const volatile int *flag);
 /*
  * Provisions a new store: pinned keys with threshold, channel, and an
  * optional factory bundle that must pass the policy (it is then stored as
- * the factory version and activated).  Nothing is left behind on failure.
+ * the factory version and activated).  All or nothing: the store is made
+ * in one transaction under db_path.init-tmp, closed (its WAL merged),
+ * fsync'ed and renamed into place, never over an existing store
+ * (RK_EEXIST); a crash leaves no store or a complete one, and what a
+ * killed init left under the temporary name is removed by the next.  The
+ * export is written after the rename.
  */
 int agent_init(const struct config *cfg, const char *db_path,
     const char *export_path, struct pubkey *const *pins, size_t npins,
@@ -105,7 +110,12 @@ int agent_init(const struct config *cfg, const char *db_path,
 /*
  * One poll of url, or of the configured mirrors in order when url is
  * NULL.  The outcome is in *out; the return value is RK_OK whenever an
- * outcome was recorded (also for REJECTED and ERROR).
+ * outcome was recorded (also for REJECTED and ERROR).  Any number of
+ * processes may write the store at once: the verdict is reached again
+ * inside the write transaction that commits it, against the state as it
+ * is then (a version another writer activated meanwhile is "current", one
+ * it overtook is a rollback).  A writer waits STORE_WRITER_WAIT_S for
+ * another, then gives up (AGENT_ERROR, err RK_EBUSY).
  */
 int agent_check(
     struct agent *a, const char *url, struct agent_outcome *out) RK_WUR;
@@ -117,7 +127,8 @@ int agent_apply(struct agent *a, const uint8_t *buf, size_t len,
 /*
  * Activates version to, or when 0 the newest stored version older than
  * the active one that is not marked bad; the version left is marked bad.
- * Never lowers the highest version seen.
+ * Never lowers the highest version seen.  Everything it judges is read
+ * inside the transaction that commits it.
  */
 int agent_rollback(
     struct agent *a, uint64_t to, struct agent_outcome *out) RK_WUR;
@@ -138,6 +149,13 @@ int agent_export(struct agent *a, const char *path, struct rk_why *why) RK_WUR;
  * *rewrote (may be NULL) says whether it did.
  */
 int agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why) RK_WUR;
+
+/*
+ * Why the last commit of the store could not be checkpointed (a full
+ * disk): the change stands, but the reason must not be lost.  "" when it
+ * could.  Owned by the agent, valid until its next call.
+ */
+const char *agent_store_note(struct agent *a);
 
 /* Records when the daemon will check next (for status). */
 int agent_set_next_check(struct agent *a, int64_t at) RK_WUR;

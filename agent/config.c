@@ -27,6 +27,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "url.h"
 #include "log.h"
 
 #define DEFAULT_INTERVAL (6 * 3600)
@@ -325,9 +326,16 @@ apply_key(struct conf_parse *p, enum conf_key k, const char *value)
 		if (c->n_urls == CONFIG_MAX_URLS)
 			return conf_error(p, p->lineno, RK_EINVAL,
 			    "more than %d url lines", CONFIG_MAX_URLS);
-		if (!url_ok(value))
-			return bad_value(p, k, value,
+		if (!url_ok(value)) {
+			/* The message may be shown: never its password. */
+			char shown[VALUE_SHOWN * 2];
+
+			if (url_redact(value, shown, sizeof(shown)) != RK_OK)
+				snprintf(shown, sizeof(shown), "(%zu bytes)",
+				    strlen(value));
+			return bad_value(p, k, shown,
 			    "expected an http://, https:// or file:// URL");
+		}
 		if (set_string(p, &c->urls[c->n_urls], value) != RK_OK)
 			return p->rc;
 		c->n_urls++;

@@ -6,11 +6,18 @@
  * count) and the conditional-GET validators sent and captured.  Each call
  * uses a fresh easy handle, so nothing (connections, TLS sessions, a CA
  * cache) carries over from one trust set to the next.  https trusts the
- * PEM the caller passes and nothing else: no system store, ever.  It does
- * not retry, try mirrors or look at the bytes; the caller does that.
+ * PEM the caller passes and nothing else: no system store, ever.  file://
+ * never reaches libcurl: it is opened here once, without blocking, and
+ * read only when the descriptor is a regular file, so that a FIFO planted
+ * at the path cannot hold a poll (or the daemon) forever.  A URL's
+ * password goes to libcurl and nowhere else: every message shows the
+ * redacted URL.  It does not retry, try mirrors or look at the bytes; the
+ * caller does that.
  */
 #include "fetch.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +26,12 @@
 
 #include <curl/curl.h>
 
+#include "fileio.h"
+#include "url.h"
+
 #define BODY_MIN_ALLOC 16384
-#define HEADER_MAX 512
+#define HEADER_MAX (FETCH_ETAG_MAX + 64)
+#define URL_SHOWN 1024 /* a redacted URL longer than this is cut in why */
 
 _Static_assert(sizeof(curl_off_t) == sizeof(int64_t), "curl_off_t is 64-bit");
 
@@ -34,6 +45,7 @@ struct xfer {
 	int no_memory;	/* the write callback refused: malloc failed */
 	int in_body;	/* headers after this are trailers: ignored */
 	int cancelled;	/* the progress callback saw req->cancel set */
+	int in_headers; /* a status line came, its headers are not over */
 	const volatile int *cancel;
 	char etag[sizeof(((struct fetch_res *)0)->etag)];
 	char last_modified[sizeof(((struct fetch_res *)0)->last_modified)];
@@ -79,6 +91,97 @@ has_scheme(const char *url, const char *scheme)
 
 	return strncasecmp(url, scheme, n) == 0 &&
 	       strncmp(url + n, "://", 3) == 0;
+}
+
+/* The redacted URL for a message; cut when longer than URL_SHOWN. */
+static void
+shown_url(const char *url, char out[URL_SHOWN])
+{
+	char *big;
+	size_t n = strlen(url) + sizeof(URL_REDACTED);
+
+	if (url_redact(url, out, URL_SHOWN) == RK_OK)
+		return;
+	/* Redact whole, then cut: a cut before redacting could leak. */
+	if ((big = malloc(n)) != NULL && url_redact(url, big, n) == RK_OK) {
+		snprintf(out, URL_SHOWN, "%.*s...", URL_SHOWN - 4, big);
+	} else {
+		snprintf(out, URL_SHOWN, "(URL of %zu bytes)", strlen(url));
+	}
+	free(big);
+}
+
+/*
+ * The path of a file:// URL: "file:///PATH" or "file://localhost/PATH",
+ * %XX decoded, up to a '?' or '#' (as libcurl read it).  RK_EINVAL for
+ * another host, a relative path, a bad escape or an encoded NUL.
+ */
+static int
+file_path(const char *url, char *out, size_t cap)
+{
+	const char *p = url + strlen("file://");
+	size_t n = 0;
+	unsigned hi, lo;
+
+	if (strncasecmp(p, "localhost/", 10) == 0)
+		p += 9;
+	if (*p != '/')
+		return RK_EINVAL;
+	for (; *p != '\0' && *p != '?' && *p != '#'; p++) {
+		char c = *p;
+
+		if (c == '%') {
+			if (sscanf(p + 1, "%1x%1x", &hi, &lo) != 2 ||
+			    (hi | lo) == 0)
+				return RK_EINVAL;
+			c = (char)(hi << 4 | lo);
+			p += 2;
+		}
+		if (n + 1 >= cap)
+			return RK_EINVAL;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return RK_OK;
+}
+
+/*
+ * A file:// "download": one open (O_NONBLOCK: a FIFO answers at once), a
+ * fstat of that descriptor (regular files only, so no check-then-open
+ * race), a read capped at max_size.  Lives here because libcurl would
+ * block in open() on a FIFO with no writer, past every transfer limit.
+ */
+static int
+read_file_url(const struct fetch_req *req, const char *shown,
+    struct fetch_res *res, struct rk_why *why)
+{
+	char path[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (file_path(req->url, path, sizeof(path)) != RK_OK)
+		return rk_fail(why, RK_EINVAL,
+		    "%s: a file URL is file:///PATH or file://localhost/PATH",
+		    shown);
+	rc = fileio_read(path, req->max_size, &buf, &len);
+	switch (rc) {
+	case RK_OK:
+		break;
+	case RK_ELIMIT:
+		return rk_fail(why, RK_ELIMIT, "%s: body larger than %zu bytes",
+		    shown, req->max_size);
+	case RK_ENOMEM:
+		return rk_fail(why, RK_ENOMEM, "%s: out of memory", shown);
+	default:
+		return rk_fail(
+		    why, RK_ENET, "%s: %s", shown, fileio_read_error(rc));
+	}
+	res->status = 200;
+	res->body = buf;
+	res->len = len;
+	snprintf(res->effective_url, sizeof(res->effective_url), "%s", shown);
+	return RK_OK;
 }
 
 /*
@@ -167,8 +270,11 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 		x->etag[0] = '\0';
 		x->last_modified[0] = '\0';
 		x->in_body = 0;
+		x->in_headers = 1;
 		return n;
 	}
+	if (n <= 2 && (data[0] == '\r' || data[0] == '\n'))
+		x->in_headers = 0; /* the blank line that ends them */
 	if (x->in_body)
 		return n;
 	take_header(data, n, "ETag", x->etag, sizeof(x->etag));
@@ -243,7 +349,7 @@ configure(CURL *h, const struct fetch_req *req, struct xfer *x,
 
 	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
 	SETOPT(CURLOPT_URL, req->url);
-	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https,file");
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	/*
 	 * Without a trust set an https redirect could only end in a failed
 	 * (or, with a fallback-built curl, system-trusted) handshake: it is
@@ -300,6 +406,21 @@ transfer_error(CURLcode cc, const struct xfer *x, const char *url,
 	if (cc == CURLE_FILESIZE_EXCEEDED || x->over_limit)
 		return rk_fail(why, RK_ELIMIT, "%s: body larger than %zu bytes",
 		    url, x->max_size);
+	/*
+	 * libcurl before 8.6 reports a response header over its limit
+	 * (100 KiB) as "out of memory", often without a word in errbuf.
+	 * Failing between a status line and the end of its headers, it is
+	 * the server's doing far more likely than ours: say so.
+	 */
+	if ((cc == CURLE_OUT_OF_MEMORY && !x->no_memory && x->in_headers)
+#if LIBCURL_VERSION_NUM >= 0x080600
+	    || cc == CURLE_TOO_LARGE
+#endif
+	)
+		return rk_fail(why, RK_ENET,
+		    "%s: the server's response header is too large (over "
+		    "libcurl's limit)",
+		    url);
 	if (x->no_memory || cc == CURLE_OUT_OF_MEMORY)
 		return rk_fail(why, RK_ENOMEM, "%s: out of memory", url);
 	if (x->cancelled)
@@ -311,15 +432,14 @@ int
 fetch_get(
     const struct fetch_req *req, struct fetch_res *res, struct rk_why *why)
 {
-	char errbuf[CURL_ERROR_SIZE];
+	char errbuf[CURL_ERROR_SIZE], shown[URL_SHOWN], eff[URL_SHOWN];
 	struct curl_slist *headers = NULL;
 	struct xfer x;
 	CURL *h = NULL;
 	CURLcode cc;
-	const char *eff = NULL;
 	char *info = NULL;
 	long status = 0;
-	int is_file, rc;
+	int rc;
 
 	if (res == NULL)
 		return rk_fail(why, RK_EINVAL, "fetch: no result");
@@ -328,18 +448,23 @@ fetch_get(
 	errbuf[0] = '\0';
 	if (req == NULL || req->url == NULL)
 		return rk_fail(why, RK_EINVAL, "fetch: no URL");
+	shown_url(req->url, shown);
 	if (req->max_size == 0)
-		return rk_fail(why, RK_EINVAL, "%s: size cap of 0", req->url);
-	is_file = has_scheme(req->url, "file");
-	if (!is_file && !has_scheme(req->url, "http") &&
-	    !has_scheme(req->url, "https"))
+		return rk_fail(why, RK_EINVAL, "%s: size cap of 0", shown);
+	if (!url_scheme_ok(req->url))
 		return rk_fail(why, RK_EINVAL,
 		    "%s: only http://, https:// and file:// are supported",
-		    req->url);
+		    shown);
+	if (has_scheme(req->url, "file")) {
+		rc = read_file_url(req, shown, res, why);
+		if (rc != RK_OK)
+			fetch_res_free(res);
+		return rc;
+	}
 	if (has_scheme(req->url, "https") &&
 	    (req->ca_pem == NULL || req->ca_pem_len == 0))
 		return rk_fail(why, RK_ENET,
-		    "%s: no trusted roots to verify the server with", req->url);
+		    "%s: no trusted roots to verify the server with", shown);
 	x.max_size = req->max_size;
 	x.cancel = req->cancel;
 
@@ -357,30 +482,31 @@ fetch_get(
 
 	h = curl_easy_init();
 	if (h == NULL) {
-		rc = rk_fail(
-		    why, RK_ENOMEM, "%s: curl_easy_init failed", req->url);
+		rc =
+		    rk_fail(why, RK_ENOMEM, "%s: curl_easy_init failed", shown);
 		goto out;
 	}
 	cc = configure(h, req, &x, headers, errbuf);
 	if (cc != CURLE_OK) {
 		rc = rk_fail(why,
 		    cc == CURLE_OUT_OF_MEMORY ? RK_ENOMEM : RK_EINVAL,
-		    "%s: curl option refused: %s", req->url,
+		    "%s: curl option refused: %s", shown,
 		    curl_easy_strerror(cc));
 		goto out;
 	}
 	cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {
-		rc = transfer_error(cc, &x, req->url, errbuf, why);
+		rc = transfer_error(cc, &x, shown, errbuf, why);
 		goto out;
 	}
 	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
 	    curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &info) != CURLE_OK)
 		info = NULL;
-	eff = info != NULL ? info : req->url;
-	/* Redirects never lead to file://, so only the request can be. */
-	if (is_file && status == 0)
-		status = 200;
+	/* A redirect may name a password of its own. */
+	if (info != NULL)
+		shown_url(info, eff);
+	else
+		memcpy(eff, shown, sizeof(eff));
 	if (status != 200 && status != 304) {
 		rc = rk_fail(why, RK_ENET, "HTTP %ld from %s", status, eff);
 		goto out;
@@ -391,8 +517,8 @@ fetch_get(
 		if (x.body == NULL) {
 			x.body = malloc(1);
 			if (x.body == NULL) {
-				rc = rk_fail(why, RK_ENOMEM,
-				    "%s: out of memory", req->url);
+				rc = rk_fail(
+				    why, RK_ENOMEM, "%s: out of memory", shown);
 				goto out;
 			}
 		}

@@ -21,6 +21,12 @@
 #define FETCH_LOW_SPEED_BPS 100
 #define FETCH_LOW_SPEED_S 15
 #define FETCH_MAX_REDIRS 5
+/*
+ * The longest validator kept, NUL included.  RFC 9110 sets no limit; real
+ * servers send a few dozen bytes.  A longer one is dropped whole (half a
+ * validator never matches), and the next poll downloads again.
+ */
+#define FETCH_ETAG_MAX 1024
 
 struct fetch_req {
 	const char *url;
@@ -41,9 +47,9 @@ struct fetch_res {
 	long status;   /* 200 (a file:// read too), or 304 (not modified) */
 	uint8_t *body; /* malloc'ed, NULL on 304 */
 	size_t len;
-	char etag[256]; /* from the response, "" if none */
+	char etag[FETCH_ETAG_MAX]; /* from the response, "" if none */
 	char last_modified[64];
-	char effective_url[1024];
+	char effective_url[1024]; /* password redacted */
 };
 
 /*
@@ -58,14 +64,19 @@ void fetch_global_cleanup(void);
  * One GET.  RK_OK with res->status 200 (body filled) or 304; RK_ELIMIT
  * when the body passed max_size (transfer aborted); RK_ENET for every
  * other failure (DNS, connect, TLS verification, timeout, too slow, too
- * many redirects, an HTTP status other than 200/304), with curl's reason
- * in why ("HTTP 404 from <url>" for a status).  https with no ca_pem (or
- * an empty one) is RK_ENET without a connection, and an http:// URL then
- * may not redirect to https://.  RK_EINVAL for a scheme other than http,
- * https, file, a max_size of 0, or a validator with a line break or too
- * long for a header; RK_ENOMEM when memory runs out.  res is zeroed on
- * entry and filled only on RK_OK.  Free res with fetch_res_free() in
- * every case.
+ * many redirects, an HTTP status other than 200/304, a response header
+ * too large for libcurl, a cancel), with the reason in why ("HTTP 404
+ * from <url>" for a status).  https with no ca_pem (or an empty one) is
+ * RK_ENET without a connection, and an http:// URL then may not redirect
+ * to https://.  file:// is read here, not by libcurl: file:///PATH or
+ * file://localhost/PATH, opened once without blocking and read only when
+ * it is a regular file (a FIFO, device or directory is RK_ENET at once,
+ * never a wait).  RK_EINVAL for a scheme other than http, https, file, a
+ * max_size of 0, or a validator with a line break or too long for a
+ * header; RK_ENOMEM when memory runs out.  URLs in why and in
+ * res->effective_url have their password redacted (url_redact()).
+ * res is zeroed on entry and filled only on RK_OK.  Free res with
+ * fetch_res_free() in every case.
  */
 int fetch_get(const struct fetch_req *req, struct fetch_res *res,
     struct rk_why *why) RK_WUR;

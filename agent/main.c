@@ -9,14 +9,17 @@
  * this file's only mutable globals, set by signal handlers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "args.h"
@@ -33,6 +36,7 @@
 #include "status.h"
 #include "store.h"
 #include "trustset.h"
+#include "url.h"
 
 #define EXIT_USAGE CLI_EXIT_USAGE
 #define EXIT_REJECT 3
@@ -53,14 +57,16 @@ static const char usage_text[] =
     "  init --pin PUB.pem [--pin ...] [--threshold K] [--channel C]\n"
     "       [--bundle FACTORY.rkb]\n"
     "      provision the store: pinned keys, channel (default: the\n"
-    "      config's, else the factory bundle's), optional factory bundle\n"
+    "      config's, else the factory bundle's), optional factory bundle;\n"
+    "      all or nothing, and the same init again succeeds\n"
     "  check [--url URL]   one poll: fetch, verify, store, activate, export\n"
     "  apply FILE          the same from a local file (sideload, USB)\n"
     "  run                 daemon: check every interval (+ random jitter),\n"
     "                      back off on errors; SIGTERM/SIGINT stop it,\n"
-    "                      SIGHUP re-reads the config\n"
+    "                      SIGHUP re-reads the config; one per store\n"
+    "                      (a second exits 1: the lock is DB.lock)\n"
     "  status [--json]     health; exit 0 ok, 1 warning, 2 critical,\n"
-    "                      3 unknown\n"
+    "                      3 unknown (also: bad usage or config)\n"
     "  list [--json]       stored versions\n"
     "  certs [--json]      the active trust set\n"
     "  events [--json]     the event log, newest first\n"
@@ -73,7 +79,12 @@ static const char usage_text[] =
     "  --db PATH      the store (default: the config's db, "
     "else " CONFIG_DEFAULT_DB ")\n"
     "\n"
-    "exit status: 0 success, 1 error, 2 usage error, 3 bundle rejected\n";
+    "A writer waits up to 30 s for another one holding the store, then\n"
+    "exits 1.\n"
+    "exit status: 0 success, 1 error, 2 usage error, 3 bundle rejected\n"
+    "\n"
+    "A URL's password (http://user:PASSWORD@host/...) is used for the\n"
+    "transfer only: messages, events and status show it as ***.\n";
 
 static void
 fmt_time(int64_t t, char out[RFC3339_LEN + 1])
@@ -110,6 +121,18 @@ exit_for_outcome(const struct agent_outcome *o)
 	}
 	cli_warn("%s", o->detail);
 	return 1;
+}
+
+/* An operation's failure; a busy store is named with the wait. */
+static void
+warn_rc(const struct env *e, const char *cmd, int rc)
+{
+	if (rc == RK_EBUSY)
+		cli_warn("%s: %s: another writer holds the store; gave up "
+			 "after waiting %d s",
+		    cmd, e->db, STORE_WRITER_WAIT_S);
+	else
+		cli_warn("%s: %s", cmd, rk_strerror(rc));
 }
 
 /* Opens the agent; the messages for "not provisioned" live here. */
@@ -150,6 +173,19 @@ sync_export(struct agent *a)
 		cli_warn("note: the export did not match the active set; "
 			 "rewritten");
 	return 0;
+}
+
+/*
+ * A commit that succeeded but could not be checkpointed (a full disk):
+ * the change stands, and the reason is said, never lost.
+ */
+static void
+checkpoint_note(struct agent *a)
+{
+	const char *why = agent_store_note(a);
+
+	if (why[0] != '\0')
+		cli_warn("note: %s (the next write retries)", why);
 }
 
 /*
@@ -252,7 +288,7 @@ cmd_init(struct env *e, int argc, char **argv)
 		if (rc != RK_OK) {
 			cli_warn("%s: %s", bundle,
 			    rc == RK_ELIMIT ? "over max_bundle_size"
-					    : strerror(errno));
+					    : fileio_read_error(rc));
 			ex = rc == RK_ELIMIT ? EXIT_REJECT : 1;
 			goto out;
 		}
@@ -294,42 +330,68 @@ cmd_check(struct env *e, int argc, char **argv)
 {
 	static const struct option opts[] = {{"url", required_argument, 0, 'u'},
 	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	const char *url = NULL;
+	char *url = NULL, shown[512];
 	struct agent *a = NULL;
 	struct agent_outcome o;
-	int c, rc, ex;
+	int c, rc, ex = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
-			url = optarg;
+			/*
+			 * The process list shows argv to every local user:
+			 * the password stays in a copy and leaves argv.
+			 */
+			free(url);
+			if ((url = strdup(optarg)) == NULL) {
+				cli_warn("out of memory");
+				ex = 1;
+				goto out;
+			}
+			url_hide_password(optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return 0;
+			goto out;
 		default:
-			return cli_usage("check: bad option");
+			ex = cli_usage("check: bad option");
+			goto out;
 		}
 	}
-	if (optind != argc)
-		return cli_usage(
-		    "check: unexpected argument '%s'", argv[optind]);
-	if (url == NULL && e->cfg.n_urls == 0)
-		return cli_usage("check: no URL (give --url, or url= in the "
-				 "config)");
+	if (optind != argc) {
+		ex = cli_usage("check: unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (url == NULL && e->cfg.n_urls == 0) {
+		ex = cli_usage("check: no URL (give --url, or url= in the "
+			       "config)");
+		goto out;
+	}
+	if (url != NULL && !url_scheme_ok(url)) {
+		if (url_redact(url, shown, sizeof(shown)) != RK_OK)
+			snprintf(
+			    shown, sizeof(shown), "(%zu bytes)", strlen(url));
+		ex = cli_usage("check: --url '%s' is not an http://, https:// "
+			       "or file:// URL",
+		    shown);
+		goto out;
+	}
 	if ((ex = open_agent(e, &a)) != 0)
-		return ex;
+		goto out;
 	if ((ex = sync_export(a)) == 0) {
 		rc = agent_check(a, url, &o);
 		if (rc != RK_OK) {
-			cli_warn("check: %s", rk_strerror(rc));
+			warn_rc(e, "check", rc);
 			ex = 1;
 		} else {
 			ex = exit_for_outcome(&o);
 		}
+		checkpoint_note(a);
 		refresh_probes(a);
 	}
+out:
 	agent_close(a);
+	free(url);
 	return ex;
 }
 
@@ -358,14 +420,15 @@ cmd_apply(struct env *e, int argc, char **argv)
 		return EXIT_REJECT;
 	}
 	if (rc != RK_OK) {
-		cli_warn("%s: %s", argv[1], strerror(errno));
+		cli_warn("%s: %s", argv[1], fileio_read_error(rc));
 		return 1;
 	}
 	if ((ex = open_agent(e, &a)) == 0 && (ex = sync_export(a)) == 0) {
 		rc = agent_apply(a, buf, len, argv[1], &o);
 		ex = rc != RK_OK ? 1 : exit_for_outcome(&o);
 		if (rc != RK_OK)
-			cli_warn("apply: %s", rk_strerror(rc));
+			warn_rc(e, "apply", rc);
+		checkpoint_note(a);
 	}
 	agent_close(a);
 	free(buf);
@@ -404,11 +467,12 @@ cmd_rollback(struct env *e, int argc, char **argv)
 	if ((ex = sync_export(a)) == 0) {
 		rc = agent_rollback(a, to, &o);
 		if (rc != RK_OK) {
-			cli_warn("rollback: %s", rk_strerror(rc));
+			warn_rc(e, "rollback", rc);
 			ex = 1;
 		} else {
 			ex = exit_for_outcome(&o);
 		}
+		checkpoint_note(a);
 	}
 	agent_close(a);
 	return ex;
@@ -562,6 +626,62 @@ reload_config(struct env *e)
 	return 0;
 }
 
+/*
+ * One daemon per store: a write lock on DB.lock, beside the store, held
+ * for the daemon's whole life; the file holds the pid of the daemon that
+ * has it.  The kernel drops the lock when the process ends, however it
+ * ends, so a file left behind never blocks the next daemon.  Returns the
+ * open file (close it to let go) or -1 after saying why.
+ */
+static int
+lock_daemon(const char *db)
+{
+	char path[PATH_MAX], buf[32];
+	struct flock fl;
+	int fd, n, e;
+
+	n = snprintf(path, sizeof(path), "%s.lock", db);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		cli_warn("run: %s: path too long", db);
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		cli_warn("run: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		e = errno;
+		if (e != EACCES && e != EAGAIN) {
+			cli_warn("run: locking %s: %s", path, strerror(e));
+			goto fail;
+		}
+		/* Who holds it: the kernel knows, whatever the file says. */
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
+			fl.l_pid = 0;
+		cli_warn(
+		    "run: another rootkeeper daemon (pid %ld) already runs "
+		    "on %s (it holds %s)",
+		    (long)fl.l_pid, db, path);
+		goto fail;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		cli_warn("run: %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
 static int
 cmd_run(struct env *e, int argc, char **argv)
 {
@@ -570,7 +690,7 @@ cmd_run(struct env *e, int argc, char **argv)
 	unsigned failures = 0;
 	int64_t delay, next;
 	char t[RFC3339_LEN + 1];
-	int rc, ex;
+	int rc, ex, lock;
 
 	(void)argv;
 	if (argc != 1)
@@ -584,6 +704,10 @@ cmd_run(struct env *e, int argc, char **argv)
 	log_setup((int)e->cfg.log_target, e->cfg.log_level, "rootkeeper");
 	if ((ex = open_agent(e, &a)) != 0)
 		return ex;
+	if ((lock = lock_daemon(e->db)) < 0) {
+		agent_close(a);
+		return 1;
+	}
 	agent_set_cancel(a, &stop_requested);
 	log_info("started: store %s, %zu url(s), every %" PRId64
 		 "s + up to %" PRId64 "s",
@@ -594,8 +718,10 @@ cmd_run(struct env *e, int argc, char **argv)
 			if (reload_config(e) == 0) {
 				agent_close(a);
 				a = NULL;
-				if ((ex = open_agent(e, &a)) != 0)
+				if ((ex = open_agent(e, &a)) != 0) {
+					close(lock);
 					return ex;
+				}
 				agent_set_cancel(a, &stop_requested);
 			}
 		}
@@ -630,6 +756,7 @@ cmd_run(struct env *e, int argc, char **argv)
 	}
 	log_info("stopping on request");
 	agent_close(a);
+	close(lock);
 	return 0;
 }
 
@@ -648,6 +775,24 @@ json_flag(const char *cmd, int argc, char **argv, int *json)
 	return 0;
 }
 
+/*
+ * `status` when it cannot judge the device (bad usage, a bad config):
+ * monitoring must read "unknown" (3), not "critical" (the usage exit 2).
+ */
+static int
+cannot_judge(const char *db, int json, const char *why)
+{
+	struct status s;
+
+	status_cannot_judge(&s, db, "cannot judge: %s", why);
+	if (json)
+		status_print_json(&s, stdout);
+	else
+		status_print_text(&s, stdout);
+	status_free(&s);
+	return STATUS_UNKNOWN;
+}
+
 static int
 cmd_status(struct env *e, int argc, char **argv)
 {
@@ -659,7 +804,8 @@ cmd_status(struct env *e, int argc, char **argv)
 	if ((ex = json_flag("status", argc, argv, &json)) != 0) {
 		if (ex < 0)
 			fputs(usage_text, stdout);
-		return ex < 0 ? 0 : ex;
+		/* A status that cannot judge is unknown, not critical. */
+		return ex < 0 ? 0 : cannot_judge(e->db, 0, "bad usage");
 	}
 	nt = agent_probe_targets(&e->cfg, targets, AGENT_MAX_TARGETS);
 	status_collect(
@@ -930,6 +1076,33 @@ cmd_events(struct env *e, int argc, char **argv)
 
 /* ---- main --------------------------------------------------------- */
 
+/*
+ * Is this command line's command `status`?  Its usage and config errors
+ * exit 3 (unknown), which only makes sense once that is known.  *json
+ * says whether --json follows it.
+ */
+static int
+is_status(int argc, char **argv, int *json)
+{
+	int i;
+
+	*json = 0;
+	for (i = 1; i < argc; i++) {
+		/* As main() reads them: every global option takes a value. */
+		if (argv[i][0] == '-') {
+			i++;
+			continue;
+		}
+		if (strcmp(argv[i], "status") != 0)
+			return 0;
+		while (++i < argc)
+			if (strcmp(argv[i], "--json") == 0)
+				*json = 1;
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -943,7 +1116,8 @@ main(int argc, char **argv)
 	struct env e;
 	struct rk_why why = {""};
 	const char *db = NULL;
-	int i = 1, ex = EXIT_USAGE, fetches;
+	int i = 1, ex = EXIT_USAGE, fetches, status_json;
+	int status_cmd = is_status(argc, argv, &status_json);
 	size_t k;
 
 	memset(&e, 0, sizeof(e));
@@ -958,14 +1132,18 @@ main(int argc, char **argv)
 			printf("rootkeeper %s\n", RK_VERSION_STRING);
 			return 0;
 		}
-		if (i + 1 >= argc)
-			return cli_usage("%s needs a value", argv[i]);
-		if (strcmp(argv[i], "--config") == 0)
+		if (i + 1 >= argc) {
+			ex = cli_usage("%s needs a value", argv[i]);
+			goto usage;
+		}
+		if (strcmp(argv[i], "--config") == 0) {
 			e.config_path = argv[++i];
-		else if (strcmp(argv[i], "--db") == 0)
+		} else if (strcmp(argv[i], "--db") == 0) {
 			db = argv[++i];
-		else
-			return cli_usage("unknown option '%s'", argv[i]);
+		} else {
+			ex = cli_usage("unknown option '%s'", argv[i]);
+			goto usage;
+		}
 	}
 	if (i >= argc)
 		return cli_usage("no command given");
@@ -978,6 +1156,8 @@ main(int argc, char **argv)
 	if (config_load(&e.cfg, e.config_path, &why) != RK_OK) {
 		cli_warn("%s", why.msg);
 		config_free(&e.cfg);
+		if (status_cmd)
+			return cannot_judge(db, status_json, why.msg);
 		return EXIT_USAGE;
 	}
 	e.db = strdup(db != NULL ? db : e.cfg.db);
@@ -1010,4 +1190,6 @@ out:
 	free(e.export_path);
 	config_free(&e.cfg);
 	return ex;
+usage:
+	return status_cmd ? cannot_judge(db, status_json, "bad usage") : ex;
 }

@@ -160,6 +160,25 @@ policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf, size_t len,
 		rc = reject(&r, RK_EEXPIRED, detail);
 		goto done;
 	}
+	/*
+	 * The time floor bound: a sane clock refuses an issued_at far ahead
+	 * of it, which would otherwise lift the floor into the future and
+	 * make every later bundle "expired".  A clock that is not sane (behind
+	 * the floor, or before the build) cannot judge this.
+	 */
+	if (ctx->now >= ctx->floor && ctx->now >= ctx->build_time &&
+	    r.manifest->issued_at > ctx->now &&
+	    r.manifest->issued_at - ctx->now > POLICY_FUTURE_SLACK) {
+		if (rfc3339_format(r.manifest->issued_at, t1) != RK_OK ||
+		    rfc3339_format(ctx->now, t2) != RK_OK)
+			t1[0] = t2[0] = '\0';
+		snprintf(detail, sizeof(detail),
+		    "issued in the future: issued_at %s, more than 24 hours "
+		    "ahead of the clock (now %s)",
+		    t1, t2);
+		rc = reject(&r, RK_EFUTURE, detail);
+		goto done;
+	}
 	/* 6. Certificates, and something left to trust. */
 	if ((r.certs = calloc(bundle_ncerts(r.bundle), sizeof(*r.certs))) ==
 	    NULL) {

@@ -19,6 +19,9 @@
 #include "manifest.h"
 #include "store.h"
 
+/* How far ahead of a sane clock a bundle's issued_at may be. */
+#define POLICY_FUTURE_SLACK (24 * 3600)
+
 struct policy_ctx {
 	const char *channel; /* the device's */
 	struct pubkey *const *keys;
@@ -37,6 +40,12 @@ struct policy_ctx {
 	void *arg;
 	int64_t now;   /* the system clock */
 	int64_t floor; /* the time floor */
+	/*
+	 * A clock before this (the agent's build date) is not sane; nor is
+	 * one behind the floor.  Only a sane clock may call a bundle
+	 * "issued in the future".
+	 */
+	int64_t build_time;
 	size_t max_size;
 	const struct store_distrust *distrust; /* persistent list */
 	size_t n_distrust;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Health of the device (see status.h).  Reasons are collected in order of
- * severity as they are found; the level is the worst of them.
+ * Health of the device (see status.h).  Every reason found is kept, the
+ * most severe first; the level is the worst of them.
  */
 #include "status.h"
 
@@ -36,19 +36,60 @@ status_level_name(enum status_level l)
 static void reason(struct status *s, enum status_level l, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+static void vreason(struct status *s, enum status_level l, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
+
+static void
+vreason(struct status *s, enum status_level l, const char *fmt, va_list ap)
+{
+	struct status_reason *r;
+	size_t at;
+
+	/* unknown outranks the others: nothing else can be said then */
+	if (l == STATUS_UNKNOWN || (s->level != STATUS_UNKNOWN && l > s->level))
+		s->level = l;
+	if (s->n_reasons == s->cap_reasons) {
+		size_t ncap = s->cap_reasons ? s->cap_reasons * 2 : 16;
+
+		r = reallocarray(s->reasons, ncap, sizeof(*r));
+		if (r == NULL) {
+			s->n_lost++;
+			return;
+		}
+		s->reasons = r;
+		s->cap_reasons = ncap;
+	}
+	/* After every reason at least as severe: stable, worst first. */
+	for (at = s->n_reasons; at > 0 && s->reasons[at - 1].level < l; at--)
+		;
+	memmove(&s->reasons[at + 1], &s->reasons[at],
+	    (s->n_reasons - at) * sizeof(s->reasons[0]));
+	s->n_reasons++;
+	s->reasons[at].level = l;
+	vsnprintf(s->reasons[at].text, sizeof(s->reasons[at].text), fmt, ap);
+}
+
 static void
 reason(struct status *s, enum status_level l, const char *fmt, ...)
 {
 	va_list ap;
 
-	/* unknown outranks the others: nothing else can be said then */
-	if (l == STATUS_UNKNOWN || (s->level != STATUS_UNKNOWN && l > s->level))
-		s->level = l;
-	if (s->n_reasons >= STATUS_MAX_REASONS)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(s->reasons[s->n_reasons++], sizeof(s->reasons[0]), fmt, ap);
+	vreason(s, l, fmt, ap);
 	va_end(ap);
+}
+
+void
+status_cannot_judge(struct status *s, const char *db, const char *fmt, ...)
+{
+	va_list ap;
+
+	memset(s, 0, sizeof(*s));
+	s->db_path = db != NULL ? db : "";
+	va_start(ap, fmt);
+	vreason(s, STATUS_UNKNOWN, fmt, ap);
+	va_end(ap);
+	s->level = STATUS_UNKNOWN;
 }
 
 static void
@@ -251,6 +292,14 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 		look_at_certs(s, store);
 	}
 	look_at_probes(s, store, targets, n_targets);
+	/* Harmless to the set, but they hold disk space until removed. */
+	if (s->export_path[0] != '\0' &&
+	    (s->n_stale_temps = fileio_count_stale_temps(s->export_path)) > 0)
+		reason(s, STATUS_OK,
+		    "%zu temporary file%s of a killed writer beside %s (the "
+		    "next check, apply, rollback or export removes them)",
+		    s->n_stale_temps, s->n_stale_temps == 1 ? "" : "s",
+		    s->export_path);
 	if (strcmp(s->st.last_check_result, "error") == 0 ||
 	    strcmp(s->st.last_check_result, "rejected") == 0)
 		reason(s, STATUS_WARNING, "last check %s: %s",
@@ -271,6 +320,9 @@ status_free(struct status *s)
 	free(s->expiring);
 	free(s->key_ids);
 	free(s->probes);
+	free(s->reasons);
+	s->reasons = NULL;
+	s->n_reasons = s->cap_reasons = 0;
 	s->expiring = NULL;
 	s->key_ids = NULL;
 	s->probes = NULL;
@@ -284,7 +336,9 @@ status_print_text(const struct status *s, FILE *f)
 
 	fprintf(f, "rootkeeper: %s\n", status_level_name(s->level));
 	for (i = 0; i < s->n_reasons; i++)
-		fprintf(f, "  ! %s\n", s->reasons[i]);
+		fprintf(f, "  ! %s\n", s->reasons[i].text);
+	if (s->n_lost > 0)
+		fprintf(f, "  ! and %zu more (out of memory)\n", s->n_lost);
 	if (!s->have_state)
 		return;
 	fprintf(f, "  channel      %s\n", s->st.channel);
@@ -362,7 +416,7 @@ status_print_json(const struct status *s, FILE *f)
 	jsonw_str(&w, "status", status_level_name(s->level));
 	jsonw_arr_open(&w, "reasons");
 	for (i = 0; i < s->n_reasons; i++)
-		jsonw_str(&w, NULL, s->reasons[i]);
+		jsonw_str(&w, NULL, s->reasons[i].text);
 	jsonw_arr_close(&w);
 	jsonw_str(&w, "db", s->db_path);
 	if (!s->have_state) {

@@ -4,8 +4,9 @@
  * store (so it works for a user who can only read the file) and at the
  * exported PEM.  The verdict follows DESIGN section 4: critical when there
  * is no store or no unexpired root left, unknown when the store cannot be
- * read, warning for an expired bundle, a root expiring within 30 days, a
- * failed last check, or a stale export; ok otherwise.
+ * read (or status cannot judge at all: status_cannot_judge()), warning for an
+ * expired bundle, a root expiring within 30 days, a failed last check, or a
+ * stale export; ok otherwise.
  */
 #ifndef RK_STATUS_H
 #define RK_STATUS_H
@@ -16,7 +17,6 @@
 #include "store.h"
 
 #define STATUS_SOON (30 * 86400) /* "expiring soon" */
-#define STATUS_MAX_REASONS 16
 
 enum status_level {
 	STATUS_OK = 0,
@@ -31,10 +31,23 @@ struct status_cert {
 	int64_t not_after;
 };
 
+/* One reason; STATUS_OK for a note that changes no level. */
+struct status_reason {
+	enum status_level level;
+	char text[320];
+};
+
 struct status {
 	enum status_level level;
-	char reasons[STATUS_MAX_REASONS][320];
-	size_t n_reasons;
+	/*
+	 * Every reason found, the most severe first (unknown, critical,
+	 * warning, notes), in the order found within a level.  None is
+	 * dropped: 19 expiring roots never hide a rejected check.  Only
+	 * when memory runs out are some lost, and n_lost counts them.
+	 */
+	struct status_reason *reasons;
+	size_t n_reasons, cap_reasons, n_lost;
+	size_t n_stale_temps; /* killed writers' temp files beside the export */
 	const char *db_path;
 	int have_state; /* the store was read */
 	struct store_state st;
@@ -61,6 +74,14 @@ struct status {
  */
 void status_collect(const char *db, const char *export_path,
     char *const *targets, size_t n_targets, int64_t now, struct status *out);
+
+/*
+ * A status that cannot judge the device at all (a bad configuration, bad
+ * usage of `status`): level unknown, with the one reason given.  db may
+ * be NULL.  Free with status_free().
+ */
+void status_cannot_judge(struct status *out, const char *db, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 void status_free(struct status *s);
 

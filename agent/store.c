@@ -29,7 +29,7 @@
 #include <sqlite3.h>
 
 /* A writer waits this long for another writer before giving up. */
-#define BUSY_TIMEOUT_MS 5000
+#define BUSY_TIMEOUT_MS (STORE_WRITER_WAIT_S * 1000)
 
 #define FIELD_SIZE(type, f) sizeof(((type *)0)->f)
 
@@ -41,8 +41,10 @@ struct store {
 	enum store_mode mode;
 	char *path;
 	int immutable; /* RO fallback: SQLite cannot see a writer's changes */
+	int wait_ms;   /* how long a writer waits for another one */
 	struct stat seen; /* the file when the immutable connection opened */
 	char err[256];
+	char ckpt_err[256]; /* why the last commit's checkpoint failed; "" */
 };
 
 /*
@@ -135,6 +137,22 @@ static const char schema_v2[] =
     "PRAGMA user_version = 2;";
 /* clang-format on */
 
+/*
+ * Schema version 3: the highest version ever verified and the time floor
+ * only ever rise.  The agent re-judges every bundle inside the transaction
+ * that commits it; the store refuses a lowering too, so that no writer,
+ * however confused, can reopen a rollback window.
+ */
+/* clang-format off */
+static const char schema_v3[] =
+    "CREATE TRIGGER state_only_rises BEFORE UPDATE ON state"
+    "  WHEN NEW.highest_version < OLD.highest_version"
+    "    OR NEW.time_floor < OLD.time_floor "
+    "BEGIN SELECT RAISE(ABORT,"
+    "  'highest_version and time_floor never go down'); END;"
+    "PRAGMA user_version = 3;";
+/* clang-format on */
+
 /* In order; a new schema appends a step, it never edits an old one. */
 static const struct migration {
 	int to;
@@ -142,12 +160,13 @@ static const struct migration {
 } migrations[] = {
     {1, schema_v1},
     {2, schema_v2},
+    {3, schema_v3},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
 /* The runner checks at run time that the last step reaches it. */
-_Static_assert(STORE_SCHEMA_VERSION == 2,
+_Static_assert(STORE_SCHEMA_VERSION == 3,
     "add a migration step for the new STORE_SCHEMA_VERSION");
 
 /* Sets store_last_error(); a long message is cut, never overflows. */
@@ -164,13 +183,43 @@ set_err(struct store *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * SQLite's words for the last failure on db, and the OS's when a system
+ * call failed under it ("disk I/O error (No space left on device)"):
+ * SQLite alone says "disk I/O error" for a full disk met while mapping
+ * the -shm file.
+ */
+static void
+db_words(sqlite3 *db, char *buf, size_t n)
+{
+	int code = sqlite3_extended_errcode(db) & 0xff;
+	int en = sqlite3_system_errno(db);
+
+	if (en != 0 && (code == SQLITE_IOERR || code == SQLITE_FULL ||
+			   code == SQLITE_CANTOPEN))
+		snprintf(buf, n, "%s (%s)", sqlite3_errmsg(db), strerror(en));
+	else
+		snprintf(buf, n, "%s", sqlite3_errmsg(db));
+}
+
 /* Keeps SQLite's words for store_last_error() and maps the code. */
 static int
 db_fail(struct store *s, int src, const char *what)
 {
-	const char *msg =
-	    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(src);
+	char msg[200];
 
+	if ((src & 0xff) == SQLITE_BUSY) {
+		set_err(s,
+		    "%s: another writer holds the store; gave up after "
+		    "waiting %d s",
+		    s->path != NULL ? s->path : "store",
+		    (s->wait_ms + 999) / 1000);
+		return RK_EBUSY;
+	}
+	if (s->db != NULL)
+		db_words(s->db, msg, sizeof(msg));
+	else
+		snprintf(msg, sizeof(msg), "%s", sqlite3_errstr(src));
 	set_err(s, "%s: %s", what, msg);
 	return (src & 0xff) == SQLITE_NOMEM ? RK_ENOMEM : RK_ESTORE;
 }
@@ -406,17 +455,33 @@ checkpoint(struct store *s)
 {
 	int src, brc;
 
+	s->ckpt_err[0] = '\0';
 	if ((src = sqlite3_busy_timeout(s->db, 0)) != SQLITE_OK)
 		return db_fail(s, src, "busy timeout");
 	src = sqlite3_wal_checkpoint_v2(
 	    s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	brc = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	/*
+	 * The commit is durable in the WAL whatever happens here (a full
+	 * disk, an I/O error): say why, but never call the commit failed.
+	 */
 	if (src != SQLITE_OK && (src & 0xff) != SQLITE_BUSY &&
-	    (src & 0xff) != SQLITE_LOCKED)
-		return db_fail(s, src, "committed, but the checkpoint failed");
+	    (src & 0xff) != SQLITE_LOCKED) {
+		char msg[200];
+
+		db_words(s->db, msg, sizeof(msg));
+		snprintf(s->ckpt_err, sizeof(s->ckpt_err),
+		    "committed, but the WAL checkpoint failed: %s", msg);
+	}
+	brc = sqlite3_busy_timeout(s->db, s->wait_ms);
 	if (brc != SQLITE_OK)
 		return db_fail(s, brc, "busy timeout");
 	return RK_OK;
+}
+
+const char *
+store_checkpoint_error(const struct store *s)
+{
+	return s->ckpt_err;
 }
 
 static void
@@ -599,7 +664,7 @@ connect_db(struct store *s, const char *query, struct rk_why *why)
 		goto out;
 	}
 	if ((src = sqlite3_extended_result_codes(s->db, 1)) != SQLITE_OK ||
-	    (src = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS)) != SQLITE_OK ||
+	    (src = sqlite3_busy_timeout(s->db, s->wait_ms)) != SQLITE_OK ||
 	    (src = sqlite3_db_config(
 		 s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL)) != SQLITE_OK ||
 	    (src = sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
@@ -653,9 +718,12 @@ check_ours(struct store *s, int *src, int64_t *version, struct rk_why *why)
 			    "%s is not a rootkeeper store (not an SQLite "
 			    "database)",
 			    s->path);
+		char msg[200];
+
+		db_words(s->db, msg, sizeof(msg));
 		return rk_fail(why,
 		    (*src & 0xff) == SQLITE_NOMEM ? RK_ENOMEM : RK_ESTORE,
-		    "%s: cannot read: %s", s->path, sqlite3_errmsg(s->db));
+		    "%s: cannot read: %s", s->path, msg);
 	}
 	if (app != STORE_APPLICATION_ID)
 		return rk_fail(why, RK_ESTORE,
@@ -839,6 +907,7 @@ store_open(const char *path, enum store_mode mode, struct store **out,
 		goto out;
 	}
 	s->mode = mode;
+	s->wait_ms = BUSY_TIMEOUT_MS;
 	if (mode == STORE_CREATE) {
 		if ((rc = create_file(path, why)) != RK_OK)
 			goto out;
@@ -901,6 +970,14 @@ const char *
 store_last_error(const struct store *s)
 {
 	return s != NULL ? s->err : "";
+}
+
+void
+store_set_wait(struct store *s, unsigned seconds)
+{
+	s->wait_ms = seconds > INT_MAX / 1000 ? INT_MAX : (int)seconds * 1000;
+	if (s->db != NULL)
+		(void)sqlite3_busy_timeout(s->db, s->wait_ms);
 }
 
 int

@@ -30,8 +30,9 @@
 #include "manifest.h"
 
 #define STORE_APPLICATION_ID 0x524b4b50 /* "RKKP" */
-#define STORE_SCHEMA_VERSION 2
-#define STORE_MAX_EVENTS 1000 /* older events are deleted */
+#define STORE_SCHEMA_VERSION 3
+#define STORE_MAX_EVENTS 1000  /* older events are deleted */
+#define STORE_WRITER_WAIT_S 30 /* a writer's default wait for another */
 
 enum store_mode {
 	STORE_RO,     /* read only; works without write access to the file */
@@ -65,19 +66,38 @@ void store_close(struct store *s);
 const char *store_last_error(const struct store *s);
 
 /*
+ * How long a write on s waits for another writer (default
+ * STORE_WRITER_WAIT_S) before it fails with RK_EBUSY, store_last_error()
+ * then naming the store and saying that another writer holds it.
+ */
+void store_set_wait(struct store *s, unsigned seconds);
+
+/*
  * BEGIN IMMEDIATE / COMMIT (then checkpoint) / ROLLBACK.  begin waits up
- * to 5 s for another writer.  A failed commit (a deferred check such as
- * state.active_version naming no stored version, an I/O error) rolls the
- * transaction back; a checkpoint that only finds a reader in the way is
- * not an error, any other checkpoint failure is RK_ESTORE after a
- * successful commit.  abort is harmless without a transaction.  Every
- * write function below is atomic by itself: outside store_begin it runs
- * (and commits, and checkpoints) as its own transaction.  On a STORE_RO
- * store every write, store_begin and store_commit are RK_EINVAL.
+ * to the wait of store_set_wait() for another writer (RK_EBUSY).  A
+ * failed commit (a deferred check such as state.active_version naming no
+ * stored version, an I/O error, a full disk) rolls the transaction back,
+ * with SQLite's words in store_last_error().  Once COMMIT succeeded the
+ * change is durable (in the WAL), so commit returns RK_OK even when the
+ * checkpoint after it fails: store_checkpoint_error() then says why (a
+ * checkpoint that only finds a reader in the way is not a failure; the
+ * next commit checkpoints again).  abort is harmless without a
+ * transaction.  Every write function below is atomic by itself: outside
+ * store_begin it runs (and commits, and checkpoints) as its own
+ * transaction.  On a STORE_RO store every write, store_begin and
+ * store_commit are RK_EINVAL.
  */
 int store_begin(struct store *s) RK_WUR;
 int store_commit(struct store *s) RK_WUR;
 void store_abort(struct store *s);
+
+/*
+ * Why the last checkpoint tried on s failed ("committed, but the WAL
+ * checkpoint failed: database or disk is full"), or "" when it did not
+ * (or none was tried): a commit that fails itself leaves it as it was, as
+ * the WAL still holds what that checkpoint could not move.  Owned by s.
+ */
+const char *store_checkpoint_error(const struct store *s);
 
 /* The device state: one row.  Strings are NUL-terminated, "" when unset. */
 struct store_state {
@@ -87,8 +107,9 @@ struct store_state {
 	uint8_t highest_sha256[CRYPTO_SHA256_LEN];
 	int64_t time_floor;   /* largest issued_at ever verified; 0: none */
 	unsigned threshold;   /* of the pinned keys */
-	char fetch_url[1024]; /* the URL the validators below belong to */
-	char etag[256];	      /* of the last 200 from fetch_url */
+	char fetch_url[1024]; /* the URL the validators below belong to,
+				 its password redacted (url_redact()) */
+	char etag[1024];      /* of the last 200 from fetch_url */
 	char last_modified[64];
 	int64_t last_check_at;	    /* 0: never */
 	char last_check_result[16]; /* updated|current|rejected|error */
@@ -98,9 +119,11 @@ struct store_state {
 
 /*
  * set writes every field, active_version and threshold included: read the
- * state after store_activate() or store_set_keys() before setting it.  A
- * nonzero active_version must name a stored version by the commit
- * (RK_ESTORE otherwise); a string field without its NUL is RK_EINVAL.
+ * state after store_activate() or store_set_keys() before setting it.
+ * highest_version and time_floor only ever rise: a set that would lower
+ * either is refused by the store itself (RK_ESTORE).  A nonzero
+ * active_version must name a stored version by the commit (RK_ESTORE
+ * otherwise); a string field without its NUL is RK_EINVAL.
  */
 int store_get_state(struct store *s, struct store_state *out) RK_WUR;
 int store_set_state(struct store *s, const struct store_state *st) RK_WUR;

@@ -152,9 +152,7 @@ pubkey_from_file(const char *path, struct pubkey **out, struct rk_why *why)
 
 	/* A key file is a few hundred bytes; 64 KiB is generous. */
 	if ((rc = fileio_read(path, 64u << 10, &buf, &len)) != RK_OK)
-		return rk_fail(why, rc, "%s: %s", path,
-		    rc == RK_EIO || rc == RK_ENOENT ? strerror(errno)
-						    : rk_strerror(rc));
+		return rk_fail(why, rc, "%s: %s", path, fileio_read_error(rc));
 	rc = pubkey_from_pem((const char *)buf, len, out);
 	free(buf);
 	if (rc == RK_EKEY || rc == RK_EFORMAT)

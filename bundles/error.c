@@ -33,6 +33,8 @@ static const char *const messages[RK_ERR_COUNT] = {
     [RK_EEXPIRED] = "bundle expired",
     [RK_EPROBE] = "a probe fails under the new set (anti-lockout)",
     [RK_EDISTRUST] = "no trusted certificate left after distrust",
+    [RK_EBUSY] = "another writer holds the store",
+    [RK_EFUTURE] = "bundle issued in the future",
 };
 
 const char *

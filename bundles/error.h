@@ -37,6 +37,8 @@ enum rk_err {
 	RK_EEXPIRED,  /* bundle past its expires_at */
 	RK_EPROBE,    /* a probe would lose its hub under this set */
 	RK_EDISTRUST, /* nothing trusted left after the distrust lists */
+	RK_EBUSY,     /* another writer holds the store */
+	RK_EFUTURE,   /* bundle issued in the future (sane clock) */
 	RK_ERR_COUNT
 };
 

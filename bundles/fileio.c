@@ -5,14 +5,21 @@
  */
 #include "fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#define TEMP_INFIX ".tmp."
+#define TEMP_RANDOM 6	     /* the XXXXXX of mkstemp */
+#define LEGACY_AGE (60 * 60) /* an unnamed writer's file is stale after */
 
 int
 fileio_read(const char *path, size_t max, uint8_t **out, size_t *len)
@@ -22,10 +29,33 @@ fileio_read(const char *path, size_t max, uint8_t **out, size_t *len)
 	ssize_t r;
 	int fd, rc = RK_EIO, saved;
 
-	if (strcmp(path, "-") == 0)
+	if (strcmp(path, "-") == 0) {
 		fd = STDIN_FILENO;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? RK_ENOENT : RK_EIO;
+	} else {
+		struct stat sb;
+		int fl;
+
+		/* O_NONBLOCK: a FIFO's open() returns at once, then fstat. */
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0) {
+			/* ENXIO: a socket, or a device with nothing behind. */
+			if (errno == ENXIO)
+				errno = EINVAL;
+			return errno == ENOENT	 ? RK_ENOENT
+			       : errno == EINVAL ? RK_EINVAL
+						 : RK_EIO;
+		}
+		if (fstat(fd, &sb) != 0)
+			goto out;
+		if (!S_ISREG(sb.st_mode)) {
+			errno = EINVAL;
+			rc = RK_EINVAL;
+			goto out;
+		}
+		if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+		    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+			goto out;
+	}
 	for (;;) {
 		if (n == cap) {
 			/* Read one byte past max so that "exactly max" fits. */
@@ -71,6 +101,16 @@ out:
 	return rc;
 }
 
+const char *
+fileio_read_error(int rc)
+{
+	if (rc == RK_EINVAL)
+		return "not a regular file (a FIFO, device, socket or folder)";
+	if (rc == RK_EIO || rc == RK_ENOENT)
+		return strerror(errno);
+	return rk_strerror(rc);
+}
+
 static int
 write_all(int fd, const void *data, size_t len)
 {
@@ -110,13 +150,13 @@ fsync_dir_of(const char *path)
 int
 fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-	size_t tlen = strlen(path) + 16;
+	size_t tlen = strlen(path) + 40;
 	char *tmp;
 	int fd, rc = RK_EIO, saved;
 
 	if ((tmp = malloc(tlen)) == NULL)
 		return RK_ENOMEM;
-	snprintf(tmp, tlen, "%s.tmp.XXXXXX", path);
+	snprintf(tmp, tlen, "%s" TEMP_INFIX "%ld.XXXXXX", path, (long)getpid());
 	if ((fd = mkstemp(tmp)) < 0) {
 		free(tmp);
 		return RK_EIO;
@@ -168,4 +208,98 @@ fileio_write_new(const char *path, const void *data, size_t len, mode_t mode)
 		return RK_EIO;
 	}
 	return fsync_dir_of(path);
+}
+
+/*
+ * Is name (an entry of path's folder, whose base name is base) a temporary
+ * file of path that nobody will rename any more?  *pid gets the writer's
+ * pid, 0 for an older version's file (no pid in its name).
+ */
+static int
+temp_is_stale(int dfd, const char *base, const char *name, long *pid)
+{
+	size_t bl = strlen(base), il = strlen(TEMP_INFIX);
+	const char *p, *dot;
+	struct stat sb;
+	char *end;
+
+	*pid = 0;
+	if (strncmp(name, base, bl) != 0 ||
+	    strncmp(name + bl, TEMP_INFIX, il) != 0)
+		return 0;
+	p = name + bl + il;
+	if ((dot = strchr(p, '.')) != NULL) {
+		if (strlen(dot + 1) != TEMP_RANDOM || dot == p)
+			return 0;
+		errno = 0;
+		*pid = strtol(p, &end, 10);
+		if (end != dot || errno != 0 || *pid <= 0)
+			return 0;
+		if (*pid == (long)getpid())
+			return 1;
+		/* EPERM: alive, another user's.  Only ESRCH means gone. */
+		return kill((pid_t)*pid, 0) != 0 && errno == ESRCH;
+	}
+	if (strlen(p) != TEMP_RANDOM)
+		return 0;
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(sb.st_mode))
+		return 0;
+	return (int64_t)time(NULL) - (int64_t)sb.st_mtime > LEGACY_AGE;
+}
+
+/* Walks path's folder; removes the stale temps when rm, counts them. */
+static int
+walk_temps(const char *path, int rm, size_t *count)
+{
+	char *dcopy = strdup(path), *bcopy = strdup(path);
+	const char *base;
+	struct dirent *de;
+	DIR *d = NULL;
+	long pid;
+	int rc = RK_EIO;
+
+	*count = 0;
+	if (dcopy == NULL || bcopy == NULL) {
+		rc = RK_ENOMEM;
+		goto out;
+	}
+	base = basename(bcopy);
+	if ((d = opendir(dirname(dcopy))) == NULL)
+		goto out;
+	while ((de = readdir(d)) != NULL) {
+		if (!temp_is_stale(dirfd(d), base, de->d_name, &pid))
+			continue;
+		if (rm && unlinkat(dirfd(d), de->d_name, 0) != 0)
+			continue;
+		(*count)++;
+	}
+	rc = RK_OK;
+out:
+	if (d != NULL)
+		closedir(d);
+	free(dcopy);
+	free(bcopy);
+	return rc;
+}
+
+int
+fileio_clean_temps(const char *path, size_t *removed)
+{
+	size_t n = 0;
+	int rc = walk_temps(path, 1, &n);
+
+	if (removed != NULL)
+		*removed = n;
+	return rc;
+}
+
+size_t
+fileio_count_stale_temps(const char *path)
+{
+	size_t n = 0;
+
+	if (walk_temps(path, 0, &n) != RK_OK)
+		return 0;
+	return n;
 }

@@ -18,15 +18,49 @@
 /*
  * Reads the whole of path ("-" is standard input) into a malloc'ed buffer
  * with one NUL byte after the data (so text may be used as a string); the
- * caller frees *out.  RK_ELIMIT when the file holds more than max bytes,
- * RK_ENOENT when it does not exist, RK_EIO otherwise (errno is kept).
+ * caller frees *out.  path is opened once without blocking and read only
+ * when that descriptor is a regular file: a FIFO, a device, a socket or a
+ * directory is RK_EINVAL at once (a FIFO with no writer would otherwise
+ * block open() for good).  RK_ELIMIT when the file holds more than max
+ * bytes, RK_ENOENT when it does not exist, RK_EIO otherwise (errno is
+ * kept).
  */
 int fileio_read(
     const char *path, size_t max, uint8_t **out, size_t *len) RK_WUR;
 
-/* Replaces path atomically with data, created with mode. */
+/*
+ * The words for a failure rc of fileio_read(): "not a regular file" for
+ * RK_EINVAL, strerror(errno) for RK_EIO and RK_ENOENT, rk_strerror(rc)
+ * otherwise.  Call it before anything else can change errno.
+ */
+const char *fileio_read_error(int rc);
+
+/*
+ * Replaces path atomically with data, created with mode.  The temporary
+ * file is "PATH.tmp.PID.XXXXXX" in path's folder: the writer's pid is in
+ * its name so that fileio_clean_temps() can tell a crashed writer's file
+ * from a live one's.
+ */
 int fileio_write_atomic(
     const char *path, const void *data, size_t len, mode_t mode) RK_WUR;
+
+/*
+ * Removes the temporary files that writers of path killed before their
+ * rename left behind: "PATH.tmp.PID.XXXXXX" whose process PID is gone
+ * (a live one's, another user's included, is left alone), this process's
+ * own (call it only when this process is not itself writing path), and
+ * those of older versions, "PATH.tmp.XXXXXX", once older than an hour.
+ * *removed (may be NULL) gets how many went.  RK_EIO when the folder
+ * cannot be read; files that cannot be removed are skipped.
+ */
+int fileio_clean_temps(const char *path, size_t *removed);
+
+/*
+ * How many of path's temporary files fileio_clean_temps() would remove
+ * now: for readers (status) that may not remove them.  0 when the folder
+ * cannot be read.
+ */
+size_t fileio_count_stale_temps(const char *path);
 
 /*
  * Creates path with mode and writes data; RK_EEXIST if anything is there

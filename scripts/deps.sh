@@ -33,8 +33,8 @@ pkgs=(gcc make libc6-dev cmake pkg-config libwolfssl-dev libjansson-dev
 	ca-certificates)
 if [ "$with_test" = 1 ]; then
 	pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format nginx
-		mosquitto mosquitto-clients faketime valgrind jq time curl softhsm2
-		opensc)
+		mosquitto mosquitto-clients faketime valgrind jq time curl strace procps
+		softhsm2 opensc)
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

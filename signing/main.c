@@ -42,6 +42,7 @@
 #define CERT_FILE_MAX (64u << 20)   /* a PEM file or one file of a folder */
 #define BUNDLE_READ_MAX (64u << 20) /* what the tool reads; devices cap */
 #define DEFAULT_EXPIRY_DAYS 90
+#define FUTURE_SLACK 3600 /* how far ahead of the clock issued_at may be */
 #define HEXID (2 * CRYPTO_SHA256_LEN + 1)
 
 static const char usage_text[] =
@@ -62,10 +63,12 @@ static const char usage_text[] =
     "         [--expires-in DAYS | --expires-at T] [--issued-at T]\n"
     "         [--distrust FILE.json] [--next-keys PUB [--next-keys ...]\n"
     "         --next-threshold K] [--note TEXT] [--keep-expired]\n"
-    "         [--passphrase-file F] -o OUT.rkb\n"
+    "         [--allow-future] [--passphrase-file F] -o OUT.rkb\n"
     "      build and sign a bundle; it is verified before it is written.\n"
     "      Expired certificates are dropped with a warning unless\n"
-    "      --keep-expired; default expiry 90 days after issued_at (now)\n"
+    "      --keep-expired; default expiry 90 days after issued_at (now).\n"
+    "      An issued_at more than one hour ahead of this host's clock is\n"
+    "      refused (exit 2) unless --allow-future\n"
     "  sign --key KEY [--passphrase-file F] [--against LATEST.rkb] IN.rkb\n"
     "       [-o OUT.rkb]\n"
     "      add a signature (threshold signing); writes IN.rkb in place\n"
@@ -815,6 +818,7 @@ cmd_create(int argc, char **argv)
 	    {"note", required_argument, 0, 'N'},
 	    {"keep-expired", no_argument, 0, 'K'},
 	    {"passphrase-file", required_argument, 0, 'P'},
+	    {"allow-future", no_argument, 0, 'F'},
 	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
 	char *keypaths[MAX_ARGS], *certpaths[MAX_ARGS], *nextpaths[MAX_ARGS];
@@ -827,6 +831,7 @@ cmd_create(int argc, char **argv)
 	uint64_t version = 0, days = DEFAULT_EXPIRY_DAYS, thr = 0;
 	int64_t issued = (int64_t)time(NULL), expires = 0;
 	int have_expires_in = 0, have_expires_at = 0, have_thr = 0;
+	int allow_future = 0;
 	struct certlist *cl = NULL;
 	struct collect co = {0};
 	struct manifest m;
@@ -905,6 +910,9 @@ cmd_create(int argc, char **argv)
 		case 'P':
 			passfile = optarg;
 			break;
+		case 'F':
+			allow_future = 1;
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -936,6 +944,15 @@ cmd_create(int argc, char **argv)
 		return cli_usage("create: --next-threshold %" PRIu64
 				 " is more than the %zu --next-keys",
 		    thr, nnext);
+	/*
+	 * A device with a sane clock refuses a bundle issued more than a day
+	 * ahead of it, and one that takes it lifts its time floor there: a
+	 * typo in --issued-at could brick a fleet's updates.
+	 */
+	if (!allow_future && issued > (int64_t)time(NULL) + FUTURE_SLACK)
+		return cli_usage("create: --issued-at is more than one hour "
+				 "ahead of this host's clock (give "
+				 "--allow-future if that is meant)");
 	if (!have_expires_at)
 		expires = issued + (int64_t)days * 86400;
 	if (expires <= issued)

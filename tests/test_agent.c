@@ -48,14 +48,14 @@ struct route {
 	long status;
 	uint8_t *body; /* owned by the route */
 	size_t len;
-	char etag[64];
+	char etag[FETCH_ETAG_MAX];
 	char last_modified[64];
 };
 
 /* What it was asked. */
 struct seen {
 	char url[256];
-	char etag[256]; /* "" when none was sent */
+	char etag[FETCH_ETAG_MAX]; /* "" when none was sent */
 	char last_modified[64];
 	size_t max_size;
 	int had_ca;
@@ -738,6 +738,122 @@ test_validators(void **state)
 	EXPECT_SET(f, ROOT_A, ROOT_B);
 }
 
+/* An ETag of 600 bytes is kept whole and sent back whole. */
+static void
+test_long_etag(void **state)
+{
+	struct fx *f = *state;
+	struct spec s2 = spec(f, 2);
+	struct agent_outcome o;
+	char etag[602];
+	size_t n;
+
+	memset(etag, 'e', sizeof(etag) - 1);
+	etag[0] = etag[sizeof(etag) - 2] = '"';
+	etag[sizeof(etag) - 1] = '\0';
+	provision(f, NULL, (const int[]){ED1}, 1, 1);
+	serve(f, 0, &s2, etag);
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	assert_string_equal(state_of(f).etag, etag);
+	not_modified(f, 0, etag);
+	n = f->fake.nreqs;
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 2);
+	assert_string_equal(f->fake.reqs[n].etag, etag);
+}
+
+/*
+ * A URL's password goes to the transport and nowhere else: not the
+ * outcome, the events or the state; the validators still match the URL.
+ */
+static void
+test_password_redacted(void **state)
+{
+	static const char real[] =
+	    "http://admin:S3cret@mirror1.test/latest.rkb",
+			  shown[] = "http://admin:***@mirror1.test/latest.rkb";
+	struct fx *f = *state;
+	struct spec s2 = spec(f, 2);
+	struct store_event *ev = NULL;
+	struct agent_outcome o;
+	struct store *db;
+	size_t n, i;
+
+	provision(f, NULL, (const int[]){ED1}, 1, 1);
+	free(f->cfg.urls[0]);
+	assert_non_null(f->cfg.urls[0] = strdup(real));
+	f->fake.routes[0].url = real;
+	serve(f, 0, &s2, "\"e2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	assert_string_equal(f->fake.reqs[0].url, real);
+	assert_non_null(strstr(o.detail, shown));
+	assert_string_equal(state_of(f).fetch_url, shown);
+
+	not_modified(f, 0, "\"e2\"");
+	n = f->fake.nreqs;
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 2);
+	assert_string_equal(f->fake.reqs[n].etag, "\"e2\"");
+	assert_non_null(strstr(o.detail, shown));
+
+	fail_with(f, 0, RK_ENET);
+	o = check(f);
+	expect_outcome(&o, AGENT_ERROR, RK_ENET, 0);
+	assert_non_null(strstr(o.detail, shown));
+	assert_null(strstr(o.detail, "S3cret"));
+	assert_null(strstr(state_of(f).last_check_detail, "S3cret"));
+
+	db = peek(f);
+	assert_int_equal(store_list_events(db, 1000, &ev, &n), RK_OK);
+	store_close(db);
+	for (i = 0; i < n; i++)
+		if (strstr(ev[i].detail, "S3cret") != NULL)
+			fail_msg("event %zu holds the password: %s", i,
+			    ev[i].detail);
+	free(ev);
+}
+
+/* Sets the stop flag, as SIGTERM would, and reports the cut transfer. */
+static int
+cancelled_get(void *arg, const struct fetch_req *req, struct fetch_res *res,
+    struct rk_why *why)
+{
+	volatile int *stop = arg;
+
+	memset(res, 0, sizeof(*res));
+	*stop = 1;
+	return rk_fail(why, RK_ENET, "%s: cancelled", req->url);
+}
+
+/* A check cut short by a stop request records no failure. */
+static void
+test_cancelled_check(void **state)
+{
+	static volatile int stop;
+	struct fx *f = *state;
+	struct spec s2 = spec(f, 2);
+	struct store_state before, after;
+	struct agent_outcome o;
+	size_t events;
+
+	provision(f, NULL, (const int[]){ED1}, 1, 1);
+	update_to(f, &s2);
+	before = state_of(f);
+	events = event_count(f);
+	stop = 0;
+	agent_set_cancel(f->a, &stop);
+	agent_set_transport(f->a, cancelled_get, (void *)(uintptr_t)&stop);
+	o = check(f);
+	expect_outcome(&o, AGENT_ERROR, RK_ENET, 0);
+	assert_non_null(strstr(o.detail, "cancelled"));
+	after = state_of(f);
+	assert_string_equal(after.last_check_result, "updated");
+	assert_int_equal(after.last_check_at, before.last_check_at);
+	assert_int_equal(event_count(f), events);
+}
+
 /*
  * A 304 that carries no ETag (allowed when the server sends
  * Last-Modified only) must not make the agent forget the ETag it holds.
@@ -1297,6 +1413,288 @@ test_export_fails(void **state)
  * (and no partial distrust of it refuses the leaf), refused otherwise;
  * unreachable when down.
  */
+/* ---- writers that race (DESIGN.md section 3, "Writers") ---- */
+
+/*
+ * Another process's write, forced between this agent's judgement of a
+ * bundle and its commit: the probe step runs in between, so a fake
+ * handshake that, on its first call, applies another bundle through a
+ * second agent on the same store (as a sideload or a second daemon
+ * would) and then answers "network failure" (which does not count).
+ */
+struct interloper {
+	struct fx *f;
+	uint8_t *buf; /* what the other writer applies */
+	size_t len;
+	int calls;
+	struct agent_outcome o;
+};
+
+static int
+interloper_tls(void *arg, const char *host, unsigned port,
+    const struct tls_trust *trust, int timeout_s, struct tls_probe *out)
+{
+	struct interloper *in = arg;
+	struct config cfg = in->f->cfg; /* shallow: no probes of its own */
+	struct agent *other = NULL;
+
+	(void)host;
+	(void)port;
+	(void)trust;
+	(void)timeout_s;
+	if (in->calls++ == 0) {
+		cfg.n_probes = 0;
+		assert_int_equal(
+		    agent_open(&cfg, in->f->db, in->f->pem, &other, NULL),
+		    RK_OK);
+		assert_int_equal(agent_apply(other, in->buf, in->len,
+				     "the other writer", &in->o),
+		    RK_OK);
+		agent_close(other);
+	}
+	memset(out, 0, sizeof(*out));
+	out->result = TLS_PROBE_NET;
+	snprintf(out->detail, sizeof(out->detail), "refused");
+	return RK_OK;
+}
+
+/* Provisions v1 with a probe target whose handshake lets other in. */
+static void
+race_setup(struct fx *f, struct interloper *in, const struct spec *other)
+{
+	struct spec s1 = spec(f, 1);
+
+	memset(in, 0, sizeof(*in));
+	in->f = f;
+	in->buf = fixture_make(f->p, other, &in->len);
+	f->cfg.probes[0] = strdup("hub.test:8883");
+	f->cfg.n_probes = 1;
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	agent_set_tls(f->a, interloper_tls, in);
+}
+
+/*
+ * apply v8 while another writer applies v9: v8 was judged above v1, but
+ * by its commit v9 is the highest.  Before, the last commit won (active
+ * 8, highest 8: a rollback window); now v8 is judged again and refused.
+ */
+static void
+test_race_rollback(void **state)
+{
+	struct fx *f = *state;
+	struct spec s8 = spec(f, 8), s9 = spec(f, 9);
+	struct interloper in;
+	struct store_state st;
+	struct agent_outcome o;
+
+	race_setup(f, &in, &s9);
+	serve(f, 0, &s8, "\"e8\"");
+	o = check(f);
+	assert_int_equal(in.calls, 1);
+	expect_outcome(&in.o, AGENT_UPDATED, RK_OK, 9);
+	expect_outcome(&o, AGENT_REJECTED, RK_EROLLBACK, 8);
+	st = state_of(f);
+	assert_int_equal(st.active_version, 9);
+	assert_int_equal(st.highest_version, 9);
+	/* Refused bytes leave no validator behind (they are re-read). */
+	assert_string_equal(st.etag, "");
+	expect_event(f, 0, "rejected", 8);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	free(in.buf);
+}
+
+/*
+ * Two writers with the same new version: one stores it, the other finds
+ * it verified by then and says "current" (not "already exists").
+ */
+static void
+test_race_same_version(void **state)
+{
+	struct fx *f = *state;
+	struct spec s20 = spec(f, 20);
+	struct interloper in;
+	struct store_state st;
+	struct agent_outcome o;
+
+	race_setup(f, &in, &s20);
+	serve(f, 0, &s20, "\"e20\"");
+	o = check(f);
+	expect_outcome(&in.o, AGENT_UPDATED, RK_OK, 20);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 20);
+	st = state_of(f);
+	assert_int_equal(st.active_version, 20);
+	assert_int_equal(st.highest_version, 20);
+	assert_string_equal(st.last_check_result, "current");
+	/* The bytes were accepted: their validator is kept. */
+	assert_string_equal(st.etag, "\"e20\"");
+	expect_event(f, 0, "current", 20);
+	free(in.buf);
+}
+
+/*
+ * A bundle signed only by a key that a concurrent rotation retires: it
+ * was judged under the old keys, and is refused under the new ones.
+ */
+static void
+test_race_rotation(void **state)
+{
+	struct fx *f = *state;
+	struct spec s2 = spec(f, 2), s3 = spec(f, 3);
+	struct interloper in;
+	struct agent_outcome o;
+
+	SET(s2, next, ED2);
+	s2.next_threshold = 1;
+	SET(s2, signers, ED1, ED2);
+	race_setup(f, &in, &s2); /* s3: signed by ED1 alone */
+	serve(f, 0, &s3, NULL);
+	o = check(f);
+	expect_outcome(&in.o, AGENT_UPDATED, RK_OK, 2);
+	expect_outcome(&o, AGENT_REJECTED, RK_ESIG, 0);
+	assert_int_equal(state_of(f).active_version, 2);
+	assert_int_equal(state_of(f).highest_version, 2);
+	free(in.buf);
+}
+
+/*
+ * The distrust list too: another writer's bundle distrusts every root of
+ * this one before it commits.
+ */
+static void
+test_race_distrust(void **state)
+{
+	struct fx *f = *state;
+	struct spec s2 = spec(f, 2), s3 = spec(f, 3);
+	struct interloper in;
+	struct agent_outcome o;
+
+	SET(s2, certs, ROOT_V1);
+	SET(s2, distrust, ROOT_A, ROOT_B);
+	race_setup(f, &in, &s2);
+	serve(f, 0, &s3, NULL); /* {A, B} */
+	o = check(f);
+	expect_outcome(&in.o, AGENT_UPDATED, RK_OK, 2);
+	expect_outcome(&o, AGENT_REJECTED, RK_EDISTRUST, 3);
+	assert_int_equal(state_of(f).active_version, 2);
+	EXPECT_SET(f, ROOT_V1);
+	free(in.buf);
+}
+
+/*
+ * A newer version than the other writer's commits, and the highest
+ * version is the newest of the two whichever commits last.
+ */
+static void
+test_race_newer_wins(void **state)
+{
+	struct fx *f = *state;
+	struct spec s11 = spec(f, 11), s12 = spec(f, 12);
+	struct interloper in;
+	struct agent_outcome o;
+
+	race_setup(f, &in, &s11);
+	serve(f, 0, &s12, "\"e12\"");
+	o = check(f);
+	expect_outcome(&in.o, AGENT_UPDATED, RK_OK, 11);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 12);
+	assert_int_equal(state_of(f).active_version, 12);
+	assert_int_equal(state_of(f).highest_version, 12);
+	free(in.buf);
+}
+
+/*
+ * init builds the store under a temporary name and renames it into place
+ * complete; what a killed init left there is removed by the next one.
+ */
+static void
+test_init_leftovers(void **state)
+{
+	struct fx *f = *state;
+	struct spec s = spec(f, 1);
+	char tmp[160], side[176];
+	FILE *fp;
+
+	snprintf(tmp, sizeof(tmp), "%s.init-tmp", f->db);
+	snprintf(side, sizeof(side), "%s-wal", tmp);
+	assert_non_null(fp = fopen(tmp, "w"));
+	fputs("half a store", fp);
+	fclose(fp);
+	assert_non_null(fp = fopen(side, "w"));
+	fclose(fp);
+	provision(f, &s, (const int[]){ED1}, 1, 1);
+	assert_int_equal(state_of(f).active_version, 1);
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	/* The store, its export, and no temporary file (nor a WAL of it). */
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(access(side, F_OK), -1);
+}
+
+/*
+ * An init killed after its rename left a complete store (and perhaps no
+ * export): the same init again succeeds and writes the export; any other
+ * provisioning is refused and changes nothing.
+ */
+static void
+test_init_retried(void **state)
+{
+	struct fx *f = *state;
+	struct spec s = spec(f, 1), other = spec(f, 2);
+	struct pubkey *ed1[1] = {f->p->pub[ED1]}, *ed2[1] = {f->p->pub[ED2]};
+	struct agent_outcome o;
+	uint8_t *buf, *buf2;
+	size_t len, len2;
+
+	provision(f, &s, (const int[]){ED1}, 1, 1);
+	buf = fixture_make(f->p, &s, &len);
+	buf2 = fixture_make(f->p, &other, &len2);
+	assert_int_equal(unlink(f->pem), 0);
+	assert_int_equal(
+	    agent_init(&f->cfg, f->db, f->pem, ed1, 1, 1, "test", buf, len, &o),
+	    RK_OK);
+	assert_int_equal(o.result, AGENT_CURRENT);
+	assert_non_null(strstr(o.detail, "already provisioned"));
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+	assert_int_equal(
+	    agent_init(&f->cfg, f->db, f->pem, ed2, 1, 1, "test", buf, len, &o),
+	    RK_EEXIST);
+	assert_int_equal(
+	    agent_init(&f->cfg, f->db, f->pem, ed1, 1, 1, "prod", buf, len, &o),
+	    RK_EEXIST);
+	assert_int_equal(agent_init(&f->cfg, f->db, f->pem, ed1, 1, 1, "test",
+			     buf2, len2, &o),
+	    RK_EEXIST);
+	assert_int_equal(
+	    agent_init(&f->cfg, f->db, f->pem, ed1, 1, 1, "test", NULL, 0, &o),
+	    RK_EEXIST);
+	assert_int_equal(o.result, AGENT_ERROR);
+	assert_non_null(strstr(o.detail, "a store is already there"));
+	assert_int_equal(state_of(f).active_version, 1);
+	free(buf);
+	free(buf2);
+}
+
+/* A bundle issued years ahead of a sane clock: refused, floor unmoved. */
+static void
+test_issued_in_future(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2), s3 = spec(f, 3);
+	struct agent_outcome o;
+
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	s2.issued_at = 3786912000; /* 2090-01-01 */
+	s2.expires_at = s2.issued_at + 30 * DAY;
+	serve(f, 0, &s2, NULL);
+	o = check(f);
+	expect_outcome(&o, AGENT_REJECTED, RK_EFUTURE, 2);
+	assert_non_null(strstr(o.detail, "issued in the future"));
+	assert_int_equal(state_of(f).time_floor, s1.issued_at);
+	/* And later bundles are not "expired" because of it. */
+	update_to(f, &s3);
+}
+
+/* ---- probes ---- */
+
 struct hub_fake {
 	const struct pki *p;
 	int root;
@@ -1490,6 +1888,9 @@ main(void)
 	    T(test_init_invalid_factory),
 	    T(test_check_updates),
 	    T(test_validators),
+	    T(test_long_etag),
+	    T(test_password_redacted),
+	    T(test_cancelled_check),
 	    T(test_validators_304_without_etag),
 	    T(test_304_unasked),
 	    T(test_equivocation),
@@ -1505,6 +1906,14 @@ main(void)
 	    T(test_open_missing),
 	    T(test_export_fails),
 	    T(test_probes),
+	    T(test_race_rollback),
+	    T(test_race_same_version),
+	    T(test_race_rotation),
+	    T(test_race_distrust),
+	    T(test_race_newer_wins),
+	    T(test_init_leftovers),
+	    T(test_init_retried),
+	    T(test_issued_in_future),
 	    T(test_probe_targets),
 	};
 

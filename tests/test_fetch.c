@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "fetch.h"
+#include "url.h"
 
 #define OK_SIZE 100000
 #define BIG_SIZE (32 * 1024 * 1024)
@@ -464,7 +465,7 @@ test_header_injection_refused(void **state)
 	struct fetch_req req;
 	struct fetch_res res;
 	struct rk_why why;
-	char url[1024], longv[600];
+	char url[1024], longv[FETCH_ETAG_MAX + 100];
 
 	(void)state;
 	req_init(&req, url, sizeof(url), E.url, "/ok.bin?c=inject");
@@ -908,10 +909,16 @@ test_response_headers(void **state)
 	struct rk_why why;
 
 	(void)state;
-	/* An over-long ETag is dropped, not cut; the other one is kept. */
+	/* A 302-byte ETag is kept whole: cut, it would never match. */
 	assert_int_equal(get(E.url, "/hdr/long", 1024, &res, &why), RK_OK);
-	assert_string_equal(res.etag, "");
+	assert_int_equal(strlen(res.etag), 302);
+	assert_true(res.etag[0] == '"' && res.etag[301] == '"');
 	assert_string_equal(res.last_modified, "Tue, 01 Jan 2030 00:00:00 GMT");
+	fetch_res_free(&res);
+
+	/* One over FETCH_ETAG_MAX is dropped, never cut. */
+	assert_int_equal(get(E.url, "/hdr/toolong", 1024, &res, &why), RK_OK);
+	assert_string_equal(res.etag, "");
 	fetch_res_free(&res);
 
 	assert_int_equal(get(E.url, "/hdr/lower", 1024, &res, &why), RK_OK);
@@ -974,6 +981,149 @@ test_low_speed_abort_15s(void **state)
 	fetch_res_free(&res);
 }
 
+/* A long ETag goes back to the server byte for byte. */
+static void
+test_long_etag_304(void **state)
+{
+	struct fetch_req req;
+	struct fetch_res res;
+	struct rk_why why;
+	char url[1024], etag[303];
+
+	(void)state;
+	req_init(&req, url, sizeof(url), E.url, "/echo/cond");
+	memset(etag, '0', 302);
+	etag[0] = etag[301] = '"';
+	etag[302] = '\0';
+	req.etag = etag;
+	assert_int_equal(strlen(req.etag), 302);
+	assert_int_equal(fetch_get(&req, &res, &why), RK_OK);
+	/* /echo/cond answers "If-None-Match|If-Modified-Since". */
+	assert_true(res.len == strlen(req.etag) + 1);
+	assert_memory_equal(res.body, req.etag, strlen(req.etag));
+	fetch_res_free(&res);
+}
+
+/*
+ * A FIFO (no writer: open() would block for good, and this suite with
+ * it, until CTest's timeout), a folder and a device behind file:// fail
+ * at once, with a reason.
+ */
+static void
+test_file_url_not_regular(void **state)
+{
+	static const char *const names[] = {"fifo", "", "dev"};
+	struct fetch_res res;
+	struct rk_why why;
+	char base[1024], path[1024];
+	size_t i;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/fifo", E.docroot);
+	(void)unlink(path);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(names[i], "dev") == 0)
+			snprintf(base, sizeof(base), "file:///dev/zero");
+		else
+			snprintf(base, sizeof(base), "file://%s/%s", E.docroot,
+			    names[i]);
+		memset(&why, 0, sizeof(why));
+		assert_int_equal(get(base, "", OK_SIZE, &res, &why), RK_ENET);
+		assert_non_null(strstr(why.msg, "not a regular file"));
+		assert_zeroed(&res);
+		fetch_res_free(&res);
+	}
+	/* file://localhost/ and %-escapes, as libcurl read them. */
+	snprintf(base, sizeof(base), "file://localhost%s/ok%%2ebin", E.docroot);
+	assert_int_equal(get(base, "", OK_SIZE, &res, &why), RK_OK);
+	assert_ok_body(&res);
+	fetch_res_free(&res);
+	/* Another host, or an encoded NUL: refused. */
+	snprintf(base, sizeof(base), "file://otherhost%s/ok.bin", E.docroot);
+	assert_int_equal(get(base, "", OK_SIZE, &res, &why), RK_EINVAL);
+	fetch_res_free(&res);
+	snprintf(base, sizeof(base), "file://%s/ok.bin%%00x", E.docroot);
+	assert_int_equal(get(base, "", OK_SIZE, &res, &why), RK_EINVAL);
+	fetch_res_free(&res);
+	unlink(path);
+}
+
+/*
+ * A 1 MiB response header is the server's fault, not a lack of memory:
+ * libcurl before 8.6 calls it CURLE_OUT_OF_MEMORY.
+ */
+static void
+test_huge_header(void **state)
+{
+	struct fetch_res res;
+	struct rk_why why;
+
+	(void)state;
+	memset(&why, 0, sizeof(why));
+	assert_int_equal(get(E.url, "/hdr/huge", OK_SIZE, &res, &why), RK_ENET);
+	assert_non_null(strstr(why.msg, "response header is too large"));
+	assert_null(strstr(why.msg, "out of memory"));
+	assert_zeroed(&res);
+	fetch_res_free(&res);
+}
+
+static void
+test_url_redact(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"http://admin:S3cret@host/x", "http://admin:***@host/x"},
+	    {"https://u:p@h:8443/a?b#c", "https://u:***@h:8443/a?b#c"},
+	    {"http://user@host/x", "http://user@host/x"},
+	    {"http://host/a:b@c", "http://host/a:b@c"},
+	    {"http://a:b@c@host/", "http://a:***@host/"},
+	    {"http://:pw@host", "http://:***@host"},
+	    {"admin:S3cret@host/x", "admin:***@host/x"},
+	    {"notaurl", "notaurl"},
+	    {"", ""},
+	};
+	char out[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(
+		    url_redact(cases[i].in, out, sizeof(out)), RK_OK);
+		assert_string_equal(out, cases[i].out);
+	}
+	assert_int_equal(
+	    url_redact("http://a:b@host/0123456789", out, 12), RK_ELIMIT);
+	assert_string_equal(out, "");
+	assert_true(url_scheme_ok("http://h/x") && url_scheme_ok("HTTPS://h") &&
+		    url_scheme_ok("file:///x"));
+	assert_false(url_scheme_ok("ftp://x") || url_scheme_ok("notaurl") ||
+		     url_scheme_ok("http://") || url_scheme_ok(NULL));
+}
+
+/* The password reaches the server, never a message. */
+static void
+test_password_not_shown(void **state)
+{
+	struct fetch_res res;
+	struct rk_why why;
+	char base[256];
+
+	(void)state;
+	snprintf(base, sizeof(base), "http://admin:S3cret@%s", E.url + 7);
+	memset(&why, 0, sizeof(why));
+	assert_int_equal(
+	    get(base, "/status/500", OK_SIZE, &res, &why), RK_ENET);
+	assert_null(strstr(why.msg, "S3cret"));
+	assert_non_null(strstr(why.msg, "admin:***@"));
+	fetch_res_free(&res);
+	assert_int_equal(
+	    get(base, "/redir/1/ok.bin", OK_SIZE, &res, &why), RK_OK);
+	assert_null(strstr(res.effective_url, "S3cret"));
+	fetch_res_free(&res);
+}
+
 int
 main(void)
 {
@@ -1002,6 +1152,11 @@ main(void)
 	    cmocka_unit_test(test_bad_arguments),
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test(test_response_headers),
+	    cmocka_unit_test(test_long_etag_304),
+	    cmocka_unit_test(test_file_url_not_regular),
+	    cmocka_unit_test(test_huge_header),
+	    cmocka_unit_test(test_url_redact),
+	    cmocka_unit_test(test_password_not_shown),
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_low_speed_abort_15s),
 	};

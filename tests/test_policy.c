@@ -147,6 +147,46 @@ expect_accept(const struct pki *p, const struct policy_ctx *c,
 	free(buf);
 }
 
+/*
+ * The time floor bound: a sane clock (not behind the floor, not before
+ * the build) refuses a bundle issued more than 24 hours ahead of it; a
+ * clock that is not sane cannot judge that and accepts.
+ */
+static void
+test_issued_in_future(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct policy_result r;
+	uint8_t *buf;
+	size_t len;
+
+	c.build_time = T_2026;
+	s.issued_at = NOW + DAY + 1;
+	expect_reject(p, &c, &s, RK_EFUTURE, 1);
+	buf = fixture_make(p, &s, &len);
+	r = judge(&c, buf, len);
+	assert_non_null(strstr(r.why.msg, "issued in the future"));
+	free(buf);
+	s.issued_at = T_2099 - 1; /* 2090 or so: a typo */
+	expect_reject(p, &c, &s, RK_EFUTURE, 1);
+	/* Within a day: clocks drift, publishers are early. */
+	s.issued_at = NOW + DAY;
+	expect_accept(p, &c, &s, 2);
+	/* A clock behind the floor is not sane: accepted. */
+	s.issued_at = T_2099 - 1;
+	c.floor = NOW + 1;
+	expect_accept(p, &c, &s, 2);
+	/* Nor is one before the agent's build (a device in 1971). */
+	c.floor = 0;
+	c.now = T_1971;
+	expect_accept(p, &c, &s, 2);
+	/* The floor wins over such a clock for expiry all the same. */
+	c.floor = T_2099;
+	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
+}
+
 static void
 test_accept(void **state)
 {
@@ -852,6 +892,7 @@ main(void)
 	    cmocka_unit_test(test_next_keys),
 	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_operational_error),
+	    cmocka_unit_test(test_issued_in_future),
 	};
 
 	return cmocka_run_group_tests_name(

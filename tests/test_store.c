@@ -597,7 +597,7 @@ test_state_round_trip(void **state)
 	st.highest_version = 9007199254740991ULL;
 	for (i = 0; i < sizeof(st.highest_sha256); i++)
 		st.highest_sha256[i] = (uint8_t)(0xa0 + i);
-	st.time_floor = -5; /* the store does not judge */
+	st.time_floor = 1764115200; /* only rises: from 0, any later */
 	st.threshold = 3;
 	memset(st.fetch_url, 'u', sizeof(st.fetch_url) - 1);
 	snprintf(st.etag, sizeof(st.etag), "\"abc-\xc3\xa9\"");
@@ -619,7 +619,7 @@ test_state_round_trip(void **state)
 	assert_true(got.highest_version == st.highest_version);
 	assert_memory_equal(
 	    got.highest_sha256, st.highest_sha256, sizeof(st.highest_sha256));
-	assert_int_equal(got.time_floor, -5);
+	assert_int_equal(got.time_floor, 1764115200);
 	assert_int_equal(got.threshold, 3);
 	assert_string_equal(got.fetch_url, st.fetch_url);
 	assert_string_equal(got.etag, st.etag);
@@ -1302,6 +1302,80 @@ test_writer_waits_for_writer(void **state)
 	store_close(s);
 }
 
+/*
+ * A writer waits a bounded time for another, then gives up with a reason
+ * that names the store and the other writer.
+ */
+static void
+test_writer_gives_up(void **state)
+{
+	struct fix *f = *state;
+	struct store *s1, *s2;
+
+	store_close(open_ok(f->db, STORE_CREATE));
+	s1 = open_ok(f->db, STORE_RW);
+	s2 = open_ok(f->db, STORE_RW);
+	assert_int_equal(store_begin(s1), RK_OK);
+	store_set_wait(s2, 1);
+	assert_int_equal(store_begin(s2), RK_EBUSY);
+	assert_non_null(strstr(store_last_error(s2), f->db));
+	assert_non_null(
+	    strstr(store_last_error(s2), "another writer holds the store"));
+	/* A write of its own waits and gives up the same way. */
+	assert_int_equal(store_add_event(s2, 1, "check", 0, "x"), RK_EBUSY);
+	store_abort(s1);
+	assert_int_equal(store_begin(s2), RK_OK);
+	assert_int_equal(store_commit(s2), RK_OK);
+	store_close(s1);
+	store_close(s2);
+}
+
+/*
+ * The highest version and the time floor only ever rise: the store
+ * itself refuses a state that lowers either, whatever the caller read.
+ */
+static void
+test_state_only_rises(void **state)
+{
+	struct fix *f = *state;
+	struct store_state st, got;
+	struct store *s;
+
+	s = open_ok(f->db, STORE_CREATE);
+	assert_int_equal(store_get_state(s, &st), RK_OK);
+	st.highest_version = 9;
+	st.time_floor = 1000;
+	assert_int_equal(store_set_state(s, &st), RK_OK);
+	/* A stale writer's lower values: refused, nothing changed. */
+	st.highest_version = 8;
+	snprintf(st.last_check_result, sizeof(st.last_check_result), "x");
+	assert_int_equal(store_set_state(s, &st), RK_ESTORE);
+	assert_non_null(strstr(store_last_error(s), "never go down"));
+	st.highest_version = 9;
+	st.time_floor = 999;
+	assert_int_equal(store_set_state(s, &st), RK_ESTORE);
+	/* Inside a transaction too; the rest of it is unharmed. */
+	assert_int_equal(store_begin(s), RK_OK);
+	st.time_floor = 1;
+	assert_int_equal(store_set_state(s, &st), RK_ESTORE);
+	assert_int_equal(store_add_event(s, 1, "check", 0, "kept"), RK_OK);
+	assert_int_equal(store_commit(s), RK_OK);
+	assert_int_equal(store_get_state(s, &got), RK_OK);
+	assert_true(got.highest_version == 9);
+	assert_int_equal(got.time_floor, 1000);
+	assert_string_equal(got.last_check_result, "");
+	/* Equal and higher are fine. */
+	st.time_floor = 1000;
+	assert_int_equal(store_set_state(s, &st), RK_OK);
+	st.highest_version = 10;
+	st.time_floor = 2000;
+	assert_int_equal(store_set_state(s, &st), RK_OK);
+	assert_int_equal(store_get_state(s, &got), RK_OK);
+	assert_true(got.highest_version == 10);
+	assert_int_equal(got.time_floor, 2000);
+	store_close(s);
+}
+
 /* One line from fd within 10 s (the child may hang; the suite must not). */
 static void
 read_line(int fd, char *buf, size_t size)
@@ -1463,7 +1537,8 @@ test_migration_v1_to_v2(void **state)
 	assert_int_equal(store_set_state(s, &st), RK_OK);
 	store_close(s);
 	db = raw_open(f->db);
-	raw_exec(db, "DROP TABLE probes; PRAGMA user_version = 1");
+	raw_exec(db, "DROP TABLE probes; DROP TRIGGER state_only_rises; "
+		     "PRAGMA user_version = 1");
 	sqlite3_close(db);
 
 	/* A reader cannot migrate; the first writer does. */
@@ -1573,6 +1648,10 @@ main(void)
 		test_writer_waits_for_writer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_ro_unprivileged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_writer_gives_up, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_state_only_rises, setup, teardown),
 	};
 
 	/* A child that dies early must fail a test, not kill the suite. */

@@ -99,17 +99,37 @@ expect_exit 3 "create refuses a leaf among CAs" "$BIN" create --key k.key \
     --channel c --version 1 --certs mixed.pem -o mixed.rkb
 check "that refusal names mixed.pem" grep -q 'mixed\.pem' "$T/err"
 expect_exit 2 "--expires-at before --issued-at" "$BIN" create --key k.key \
-    --channel c --version 1 --certs cas.pem \
+    --channel c --version 1 --certs cas.pem --allow-future \
     --issued-at 2030-01-02T00:00:00Z --expires-at 2030-01-01T00:00:00Z \
     -o t.rkb
+check "that refusal is about the expiry" grep -q 'expiry' "$T/err"
 expect_exit 2 "--expires-at equal to --issued-at" "$BIN" create \
-    --key k.key --channel c --version 1 --certs cas.pem \
+    --key k.key --channel c --version 1 --certs cas.pem --allow-future \
     --issued-at 2030-01-01T00:00:00Z --expires-at 2030-01-01T00:00:00Z \
     -o t.rkb
+# A typo in --issued-at would lift every device's time floor into the
+# future (DESIGN.md section 3, "Time floor bound"): refused unless asked.
+expect_exit 2 "--issued-at years ahead is refused without --allow-future" \
+    "$BIN" create --key k.key --channel c --version 1 --certs cas.pem \
+    --issued-at 2090-01-01T00:00:00Z -o future.rkb
+check "that refusal says why and names --allow-future" \
+    grep -q 'ahead of this host.s clock.*--allow-future' "$T/err"
+check_not "no bundle was written for it" test -e future.rkb
+expect_exit 2 "--issued-at two hours ahead is refused" "$BIN" create \
+    --key k.key --channel c --version 1 --certs cas.pem \
+    --issued-at "$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)" -o future.rkb
+expect_exit 0 "--issued-at half an hour ahead is fine" "$BIN" create \
+    --key k.key --channel c --version 1 --certs cas.pem \
+    --issued-at "$(date -u -d '+30 minutes' +%Y-%m-%dT%H:%M:%SZ)" \
+    -o future.rkb
+rm -f future.rkb
+expect_exit 0 "--issued-at 2090 with --allow-future" "$BIN" create \
+    --key k.key --channel c --version 1 --certs cas.pem --allow-future \
+    --issued-at 2090-01-01T00:00:00Z -o future.rkb
 expect_exit 2 "--issued-at not RFC 3339" "$BIN" create --key k.key \
     --channel c --version 1 --certs cas.pem --issued-at yesterday -o t.rkb
 expect_exit 0 "--issued-at before --expires-at (control)" "$BIN" create \
-    --key k.key --channel c --version 1 --certs cas.pem \
+    --key k.key --channel c --version 1 --certs cas.pem --allow-future \
     --issued-at 2030-01-01T00:00:00Z --expires-at 2030-01-02T00:00:00Z \
     -o t.rkb
 expect_exit 0 "inspect --json t.rkb" "$BIN" inspect --json t.rkb

@@ -10,7 +10,8 @@
 #    (nginx's access log shows it, and a version published only there is
 #    activated), and the old URL is not asked again;
 #  - SIGTERM and SIGINT make it exit 0 at once (well under 5 s), also in
-#    the middle of a download that nginx sends at 50 bytes a second;
+#    the middle of a download that nginx sends at 50 bytes a second, and
+#    such a cancelled check records no failure (status stays ok);
 #  - an unreachable server gives an exponential backoff: with the clock
 #    sped up 200 times by libfaketime (interval 1h, so that the backoff is
 #    not capped), the second to fourth delays between checks are
@@ -235,6 +236,18 @@ check "slow download: the first check is still under way" \
     test "$(grep -c 'check: ' "$T/d5.log" || true)" -eq 0
 stop_daemon TERM "SIGTERM during a download"
 no_sanitizer "$T/d5.log" "SIGTERM during a download"
+# A stop request is not a failed check: status stays ok after it.
+slow_logged()
+{
+	[ -n "$(req_lines "/slow/$CH/latest.rkb")" ]
+}
+check "the download was under way (nginx logged it cut short)" \
+    wait_for 5 slow_logged
+run "$RK" --db "$DB" status --json
+check_eq "SIGTERM during a download records no failure: status ok" \
+    "$RC/$(jget "$T/out" .status)" 0/ok
+check_not "last_check.result is not error" \
+    test "$(jget "$T/out" .last_check.result)" = error
 
 # ---- backoff on an unreachable server ----------------------------------
 

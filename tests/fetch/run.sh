@@ -32,14 +32,36 @@ trap 'exit 130' INT TERM
 mkdir -p "$T/www" "$T/pki"
 nginx_test_pki "$T/pki"
 
-# Responses whose headers the suite checks byte for byte.
+# Responses whose headers the suite checks byte for byte; /hdr/huge has a
+# 1 MiB header line (1000 bytes doubled ten times: nginx takes no longer
+# token in its config).
 long=$(printf '"%0300d"' 0)
-cat >"$T/extra.conf" <<CONF
+toolong=$(printf '"%02000d"' 0)
+kilo=$(printf '%01000d' 0)
+{
+	cat <<CONF
 location = /hdr/long {
 	add_header ETag '$long';
 	add_header Last-Modified 'Tue, 01 Jan 2030 00:00:00 GMT';
 	default_type text/plain;
 	return 200 "long";
+}
+location = /hdr/toolong {
+	add_header ETag '$toolong';
+	default_type text/plain;
+	return 200 "toolong";
+}
+location = /hdr/huge {
+	set \$h0 "$kilo";
+CONF
+	for i in $(seq 1 10); do
+		# shellcheck disable=SC2016 # nginx's variables, not ours
+		printf '\tset $h%d $h%d$h%d;\n' "$i" "$((i - 1))" "$((i - 1))"
+	done
+	cat <<CONF
+	add_header X-Huge \$h10;
+	default_type text/plain;
+	return 200 "huge";
 }
 location = /hdr/lower {
 	add_header etag '"lower-case"';
@@ -60,6 +82,7 @@ location = /status/500 {
 	return 500;
 }
 CONF
+} >"$T/extra.conf"
 export NGINX_EXTRA_CONF=$T/extra.conf
 nginx_start "$T/www" "$T/pki/server.pem" "$T/pki/server.key"
 
