@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 #include "pem.h"
 #include "policy.h"
 #include "rfc3339.h"
+#include "rotation.h"
 #include "strcopy.h"
 #include "trustset.h"
 #include "url.h"
@@ -46,6 +48,8 @@ struct agent {
 	agent_fetch_fn fetch;
 	void *fetch_arg;
 	const volatile int *cancel;
+	/* The rollout bucket's and the census's id; "" when it has none. */
+	char device_id[CONFIG_DEVICE_ID_MAX + 1];
 };
 
 /* What a fetch said about the bytes, kept when they are accepted. */
@@ -128,6 +132,14 @@ agent_open(const struct config *cfg, const char *db_path,
 	    (a->export_path = strdup(export_path)) == NULL) {
 		agent_close(a);
 		return RK_ENOMEM;
+	}
+	/* No id: the device takes only bundles for every device. */
+	if ((rc = config_device_id(cfg, NULL, a->device_id)) != RK_OK) {
+		a->device_id[0] = '\0';
+		if (rc == RK_ENOMEM) {
+			agent_close(a);
+			return rc;
+		}
 	}
 	if ((rc = store_open(db_path, STORE_RW, &a->store, why)) != RK_OK) {
 		agent_close(a);
@@ -226,6 +238,27 @@ record(struct agent *a, const char *kind, const struct agent_outcome *o,
 	return store_commit(a->store);
 }
 
+/*
+ * Records a deferral inside the caller's transaction: the event, the last
+ * check with the bundle's validators (so the next poll is a 304), and the
+ * deferred version and its percentage for status and the census.
+ */
+static int
+record_deferred_in(struct agent *a, const struct agent_outcome *o,
+    const struct origin *from, unsigned percent)
+{
+	struct store_state st;
+	int rc;
+
+	if ((rc = record_in(a, "deferred", o, from)) != RK_OK ||
+	    (rc = store_get_state(a->store, &st)) != RK_OK)
+		return rc;
+	/* Judged in this transaction: the version is above the highest. */
+	st.deferred_version = o->version;
+	st.deferred_percent = percent;
+	return store_set_state(a->store, &st);
+}
+
 static int
 version_sha(void *arg, uint64_t version, uint8_t sha[CRYPTO_SHA256_LEN])
 {
@@ -238,13 +271,14 @@ version_sha(void *arg, uint64_t version, uint8_t sha[CRYPTO_SHA256_LEN])
 }
 
 /*
- * Steps 1 to 7 against the device's state as the store has it now.  Inside
- * a write transaction that state cannot change until the commit: that is
- * where every verdict that is committed is reached.
+ * Steps 1 to 7 against the device's state as the store has it now, then
+ * the rollout (unless sideload).  Inside a write transaction that state
+ * cannot change until the commit: that is where every verdict that is
+ * committed is reached.
  */
 static int
-evaluate(
-    struct agent *a, const uint8_t *buf, size_t len, struct policy_result *pr)
+evaluate(struct agent *a, const uint8_t *buf, size_t len, int sideload,
+    struct policy_result *pr)
 {
 	struct store_state st;
 	struct store_distrust *d = NULL;
@@ -272,6 +306,8 @@ evaluate(
 	ctx.max_size = a->cfg->max_bundle_size;
 	ctx.distrust = d;
 	ctx.n_distrust = nd;
+	ctx.device_id = a->device_id[0] != '\0' ? a->device_id : NULL;
+	ctx.ignore_rollout = sideload;
 	rc = policy_evaluate(&ctx, buf, len, pr);
 out:
 	free_keys(keys, nkeys);
@@ -384,6 +420,45 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 	return RK_OK;
 }
 
+struct change_ctx {
+	struct agent *a;
+	int64_t now;
+	uint64_t version;
+};
+
+static int
+record_change(void *arg, const uint8_t sha[CRYPTO_SHA256_LEN], const char *line)
+{
+	struct change_ctx *c = arg;
+
+	(void)sha;
+	return store_add_event(
+	    c->a->store, c->now, "distrust", c->version, line);
+}
+
+/*
+ * Inside the caller's transaction: one event for each entry in force that
+ * m's distrust list changes, then the change itself.
+ */
+static int
+merge_distrust(struct agent *a, const struct manifest *m, int64_t now)
+{
+	struct change_ctx c = {a, now, m->version};
+	struct store_distrust *d = NULL;
+	size_t nd = 0;
+	int rc;
+
+	if (m->n_distrust == 0)
+		return RK_OK;
+	if ((rc = store_get_distrust(a->store, &d, &nd)) == RK_OK &&
+	    (rc = policy_distrust_changes(d, nd, m, record_change, &c)) ==
+		RK_OK)
+		rc = store_add_distrust(
+		    a->store, m->distrust, m->n_distrust, m->version);
+	free(d);
+	return rc;
+}
+
 /*
  * Step 9's store part for an accepted bundle, inside the caller's write
  * transaction (which re-judged it): stores and activates it, raises the
@@ -433,9 +508,13 @@ store_new(struct agent *a, const uint8_t *buf, size_t len,
 	    m->n_next_keys > 0 ? ", signing keys rotated" : "", notes);
 	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
 	    (rc = store_add_version(a->store, &v, buf, len, sc, n)) != RK_OK ||
-	    (rc = store_add_distrust(
-		 a->store, m->distrust, m->n_distrust, m->version)) != RK_OK)
+	    (rc = merge_distrust(a, m, now)) != RK_OK)
 		goto out;
+	/* A deferred version is no longer waiting once this one is in. */
+	if (st.deferred_version <= m->version) {
+		st.deferred_version = 0;
+		st.deferred_percent = 0;
+	}
 	/* Re-judged above the highest; these two only ever rise. */
 	if (m->version > st.highest_version) {
 		st.highest_version = m->version;
@@ -557,21 +636,31 @@ free_targets(char **t, size_t n)
 		free(t[i]);
 }
 
-/* The partial-distrust entries of the persistent list, plus m's. */
+/*
+ * The partial-distrust entries in force: m's (a candidate, NULL allowed)
+ * where it mentions a fingerprint, else the persistent list's.
+ */
 static int
 after_list(const struct store_distrust *d, size_t nd, const struct manifest *m,
     struct tls_after **out, size_t *n)
 {
-	size_t i, k = 0, cap = nd + (m != NULL ? m->n_distrust : 0) + 1;
+	size_t i, j, k = 0, cap = nd + (m != NULL ? m->n_distrust : 0) + 1;
 	struct tls_after *a;
 
 	if ((a = calloc(cap, sizeof(*a))) == NULL)
 		return RK_ENOMEM;
-	for (i = 0; i < nd; i++)
-		if (d[i].has_after) {
-			memcpy(a[k].sha256, d[i].sha256, CRYPTO_SHA256_LEN);
-			a[k++].after = d[i].after;
-		}
+	for (i = 0; i < nd; i++) {
+		if (!d[i].has_after)
+			continue;
+		for (j = 0; m != NULL && j < m->n_distrust; j++)
+			if (memcmp(m->distrust[j].sha256, d[i].sha256,
+				CRYPTO_SHA256_LEN) == 0)
+				break;
+		if (m != NULL && j < m->n_distrust)
+			continue; /* m's entry is in force */
+		memcpy(a[k].sha256, d[i].sha256, CRYPTO_SHA256_LEN);
+		a[k++].after = d[i].after;
+	}
 	for (i = 0; m != NULL && i < m->n_distrust; i++)
 		if (m->distrust[i].has_after) {
 			memcpy(a[k].sha256, m->distrust[i].sha256,
@@ -823,7 +912,8 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 		notes[0] = '\0';
 		why.msg[0] = '\0';
 		probe_rc = RK_OK;
-		if ((rc = evaluate(a, buf, len, &pre)) != RK_OK ||
+		if ((rc = evaluate(a, buf, len, from->url == NULL, &pre)) !=
+			RK_OK ||
 		    (rc = store_active_version(a->store, &active)) != RK_OK) {
 			outcome(out, AGENT_ERROR, rc, 0,
 			    "cannot evaluate %s: %s", from->source,
@@ -848,7 +938,8 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 			    pre.version, from->source, store_words(a, rc));
 			goto out;
 		}
-		if ((rc = evaluate(a, buf, len, &pr)) != RK_OK ||
+		if ((rc = evaluate(a, buf, len, from->url == NULL, &pr)) !=
+			RK_OK ||
 		    (rc = store_active_version(a->store, &active_now)) !=
 			RK_OK) {
 			store_abort(a->store);
@@ -879,9 +970,19 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 		    "v%" PRIu64 " from %s is the version already verified",
 		    pr.version, from->source);
 		rc = record_in(a, "current", out, from);
+	} else if (pr.verdict == POLICY_DEFER) {
+		/*
+		 * Verified, but not for this device yet: nothing changes, and
+		 * the validators are kept so the next poll is a 304.
+		 */
+		outcome(out, AGENT_CURRENT, RK_OK, pr.version,
+		    "deferred v%" PRIu64 " (rollout %u%%) from %s", pr.version,
+		    pr.rollout_percent, from->source);
+		rc = record_deferred_in(a, out, from, pr.rollout_percent);
 	} else if (pr.verdict == POLICY_REJECT) {
 		outcome(out, AGENT_REJECTED, pr.err, pr.version, "%s (from %s)",
 		    pr.why.msg, from->source);
+		out->keys_behind = pr.pins_failed;
 		rc = record_in(a,
 		    pr.err == RK_EEQUIV ? "equivocation" : "rejected", out,
 		    NULL);
@@ -918,6 +1019,229 @@ agent_apply(struct agent *a, const uint8_t *buf, size_t len, const char *source,
 	return apply(a, buf, len, &from, out);
 }
 
+/* Records one event of the rotation walk in a transaction of its own. */
+static void rotation_event(struct agent *a, uint64_t version, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static void
+rotation_event(struct agent *a, uint64_t version, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (store_begin(a->store) != RK_OK)
+		return;
+	/* Best effort: a lost event must not stop the walk. */
+	if (store_add_event(a->store, now_s(), "rotation", version, detail) !=
+		RK_OK ||
+	    store_commit(a->store) != RK_OK)
+		store_abort(a->store);
+}
+
+/*
+ * One step of the walk, judged and taken inside one write transaction
+ * against the keys pinned then: the bundle must verify under them, be of
+ * this channel, carry version v (the name it was published under) above
+ * both the highest version and the step before, and rotate the keys with
+ * a threshold of the new keys' signatures.  It is taken for its keys
+ * only, expired or not: its certificates are not used.  *taken says
+ * whether it was; a refusal is an event, not an error.
+ */
+static int
+rotation_step(struct agent *a, const uint8_t *buf, size_t len, uint64_t v,
+    uint64_t after, const char *src, int *taken)
+{
+	struct store_state st;
+	struct pubkey **keys = NULL;
+	struct bundle *b = NULL;
+	struct manifest *m = NULL;
+	struct rk_why why = {""};
+	char detail[512] = "";
+	size_t nkeys = 0;
+	int rc;
+
+	*taken = 0;
+	if ((rc = store_begin(a->store)) != RK_OK)
+		return rc;
+	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
+	    (rc = store_get_keys(a->store, &keys, &nkeys)) != RK_OK)
+		goto abort;
+	rc = bundle_open(buf, len, a->cfg->max_bundle_size, keys, nkeys,
+	    st.threshold, &b, &m, &why);
+	if (rc == RK_ENOMEM || rc == RK_ECRYPTO)
+		goto abort;
+	if (rc != RK_OK)
+		snprintf(detail, sizeof(detail), "%s", why.msg);
+	else if (strcmp(m->channel, st.channel) != 0)
+		snprintf(detail, sizeof(detail), "channel \"%s\"", m->channel);
+	else if (m->version != v)
+		snprintf(detail, sizeof(detail),
+		    "it is v%" PRIu64 ", published as v%" PRIu64, m->version,
+		    v);
+	else if (m->version <= st.highest_version || m->version <= after)
+		snprintf(detail, sizeof(detail),
+		    "not above v%" PRIu64 " already verified",
+		    after > st.highest_version ? after : st.highest_version);
+	else if (m->n_next_keys == 0)
+		snprintf(detail, sizeof(detail), "it rotates no keys");
+	if (detail[0] != '\0') {
+		store_abort(a->store);
+		rotation_event(a, v,
+		    "key rotation catch-up: v%" PRIu64 " from %s refused: %s",
+		    v, src, detail);
+		rc = RK_OK;
+		goto out;
+	}
+	if ((rc = store_set_keys(a->store, m->next_keys, m->n_next_keys,
+		 m->next_threshold)) != RK_OK ||
+	    (rc = store_add_event(a->store, now_s(), "rotation", v,
+		 m->expires_at > now_s() ? "signing keys rotated by the key "
+					   "rotation catch-up (its "
+					   "certificates are not used)"
+					 : "signing keys rotated by the key "
+					   "rotation catch-up from an "
+					   "expired bundle (keys only)")) !=
+		RK_OK)
+		goto abort;
+	if ((rc = store_commit(a->store)) != RK_OK)
+		goto out;
+	*taken = 1;
+	goto out;
+abort:
+	store_abort(a->store);
+out:
+	free_keys(keys, nkeys);
+	bundle_free(b);
+	manifest_free(m);
+	return rc;
+}
+
+/* A URL as events may show it: without its password. */
+static void
+shown_url(const char *url, char *out, size_t cap)
+{
+	if (url_redact(url, out, cap) != RK_OK)
+		snprintf(out, cap, "(a URL of %zu bytes)", strlen(url));
+}
+
+/*
+ * The key-rotation catch-up for a bundle from url that the pinned keys
+ * cannot verify (see agent_check()).  *rotated gets the number of steps
+ * taken.  What the server hides, reorders or forges only costs steps
+ * (each refusal is an event): the keys move only along rotations the
+ * pinned keys signed.
+ */
+static int
+catch_up(struct agent *a, const char *url, const struct fetch_req *proto,
+    size_t *rotated)
+{
+	struct store_state st;
+	struct fetch_req req;
+	struct fetch_res res;
+	struct rk_why why = {""};
+	uint64_t *vs = NULL, walked = 0;
+	size_t nvs = 0, i, steps = 0;
+	char rurl[1024], shown[1024];
+	int rc, taken;
+
+	*rotated = 0;
+	if (rotation_url(url, 0, rurl, sizeof(rurl)) != RK_OK)
+		return RK_OK; /* no folder to look in */
+	shown_url(rurl, shown, sizeof(shown));
+	req = *proto;
+	req.url = rurl;
+	req.etag = NULL;
+	req.last_modified = NULL;
+	req.max_size = ROTATION_INDEX_MAX;
+	memset(&res, 0, sizeof(res));
+	rc = a->fetch(a->fetch_arg, &req, &res, &why);
+	if (rc == RK_ENOMEM)
+		goto out;
+	if (rc == RK_OK && res.status == 200)
+		rc = rotation_index_parse(res.body, res.len, &vs, &nvs, &why);
+	else if (rc == RK_OK)
+		rc = rk_fail(&why, RK_ENET, "HTTP %ld", res.status);
+	fetch_res_free(&res);
+	if (rc == RK_ENOMEM)
+		goto out;
+	if (rc != RK_OK) {
+		rotation_event(
+		    a, 0, "key rotation catch-up: %s: %s", rurl, why.msg);
+		rc = RK_OK;
+		goto out;
+	}
+	if ((rc = store_get_state(a->store, &st)) != RK_OK)
+		goto out;
+	walked = st.highest_version;
+	for (i = 0; i < nvs && steps < ROTATION_MAX_STEPS; i++) {
+		if (vs[i] <= walked)
+			continue;
+		if (rotation_url(url, vs[i], rurl, sizeof(rurl)) != RK_OK)
+			break;
+		shown_url(rurl, shown, sizeof(shown));
+		steps++;
+		req = *proto;
+		req.url = rurl;
+		req.etag = NULL;
+		req.last_modified = NULL;
+		memset(&res, 0, sizeof(res));
+		why.msg[0] = '\0';
+		rc = a->fetch(a->fetch_arg, &req, &res, &why);
+		if (rc == RK_OK && res.status != 200)
+			rc = rk_fail(&why, RK_ENET, "HTTP %ld", res.status);
+		if (rc == RK_ENOMEM) {
+			fetch_res_free(&res);
+			goto out;
+		}
+		if (rc != RK_OK) {
+			fetch_res_free(&res);
+			rotation_event(a, vs[i],
+			    "key rotation catch-up: cannot fetch %s: %s", shown,
+			    why.msg);
+			continue;
+		}
+		rc = rotation_step(
+		    a, res.body, res.len, vs[i], walked, shown, &taken);
+		fetch_res_free(&res);
+		if (rc != RK_OK)
+			goto out;
+		if (taken) {
+			walked = vs[i];
+			(*rotated)++;
+		}
+	}
+	rc = RK_OK;
+out:
+	free(vs);
+	return rc;
+}
+
+void
+agent_user_agent(const struct agent *a, const struct store_state *st,
+    uint64_t deferred, char *buf, size_t cap)
+{
+	char id[POLICY_CENSUS_ID_LEN + 1] = "", more[64] = "";
+
+	if (!a->cfg->census) {
+		snprintf(buf, cap, "rootkeeper/%s", RK_VERSION_STRING);
+		return;
+	}
+	if (a->device_id[0] != '\0' &&
+	    policy_census_id(st->channel, a->device_id, id) == RK_OK)
+		snprintf(more, sizeof(more), "; id=%s", id);
+	if (deferred > 0)
+		snprintf(more + strlen(more), sizeof(more) - strlen(more),
+		    "; deferred=%" PRIu64, deferred);
+	snprintf(buf, cap,
+	    "rootkeeper/%s (channel=%s; active=%" PRIu64 "; highest=%" PRIu64
+	    "%s)",
+	    RK_VERSION_STRING, st->channel, st->active_version,
+	    st->highest_version, more);
+}
+
 int
 agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 {
@@ -928,7 +1252,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 	struct fetch_res res;
 	struct rk_why why;
 	struct origin from;
-	char *pem = NULL, errs[sizeof(out->detail)] = "";
+	char *pem = NULL, errs[sizeof(out->detail)] = "", ua[AGENT_UA_MAX];
 	size_t pem_len = 0;
 	int rc, rejected = 0;
 
@@ -941,6 +1265,9 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		return RK_EINVAL;
 	if ((rc = store_get_state(a->store, &st)) != RK_OK)
 		return rc;
+	agent_user_agent(a, &st,
+	    st.deferred_version > st.highest_version ? st.deferred_version : 0,
+	    ua, sizeof(ua));
 	rc = agent_active_pem(a, &pem, &pem_len);
 	if (rc != RK_OK && rc != RK_ENOENT)
 		return rc;
@@ -968,6 +1295,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		req.ca_pem = pem;
 		req.ca_pem_len = pem_len;
 		req.cancel = a->cancel;
+		req.user_agent = ua;
 		rc = a->fetch(a->fetch_arg, &req, &res, &why);
 		if (rc != RK_OK && a->cancel != NULL && *a->cancel) {
 			/* A stop request is no failure of the server's. */
@@ -994,14 +1322,37 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 				from.etag = st.etag;
 			if (res.last_modified[0] == '\0')
 				from.last_modified = st.last_modified;
-			outcome(out, AGENT_CURRENT, RK_OK, st.highest_version,
-			    "not modified at %s", shown);
+			if (st.deferred_version > st.highest_version)
+				outcome(out, AGENT_CURRENT, RK_OK,
+				    st.highest_version,
+				    "not modified at %s: still deferred "
+				    "v%" PRIu64 " (rollout %u%%)",
+				    shown, st.deferred_version,
+				    st.deferred_percent);
+			else
+				outcome(out, AGENT_CURRENT, RK_OK,
+				    st.highest_version, "not modified at %s",
+				    shown);
 			rc = record(a, "current", out, &from);
 			fetch_res_free(&res);
 			goto out;
 		}
 		if (rc == RK_OK) {
 			rc = apply(a, res.body, res.len, &from, out);
+			if (rc == RK_OK && out->result == AGENT_REJECTED &&
+			    out->keys_behind) {
+				size_t rotated = 0;
+
+				rc = catch_up(a, urls[i], &req, &rotated);
+				if (rc == RK_OK && rotated > 0)
+					rc = apply(
+					    a, res.body, res.len, &from, out);
+				if (rc == RK_OK && rotated > 0)
+					append(out->detail, sizeof(out->detail),
+					    " (after %zu key rotation%s caught "
+					    "up)",
+					    rotated, rotated == 1 ? "" : "s");
+			}
 			fetch_res_free(&res);
 			if (rc != RK_OK)
 				goto out;
@@ -1228,6 +1579,70 @@ sync_path(const char *path, int dir)
 	return rc;
 }
 
+/* The folder of path, malloc'ed ("." for a bare name); NULL: no memory. */
+static char *
+folder_of(const char *path)
+{
+	char *dir = strdup(path), *slash;
+
+	if (dir == NULL)
+		return NULL;
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		free(dir);
+		return strdup(".");
+	}
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return dir;
+}
+
+/*
+ * Inits of one folder take turns: a lock (flock) on the folder itself, so
+ * that nothing is left behind, waited for as long as a writer waits for
+ * another.  Two inits of one path would otherwise remove each other's
+ * temporary store as a leftover.  *fd gets the folder (close to let go).
+ */
+static int
+lock_folder(const char *db, int *fd, struct agent_outcome *out)
+{
+	struct timespec tenth = {0, 100 * 1000 * 1000};
+	char *dir = folder_of(db);
+	int i, d, e = 0;
+
+	if (dir == NULL)
+		return RK_ENOMEM;
+	if ((d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		outcome(out, AGENT_ERROR, RK_EIO, 0, "%s: %s", dir,
+		    strerror(errno));
+		free(dir);
+		return RK_EIO;
+	}
+	for (i = 0; i < STORE_WRITER_WAIT_S * 10; i++) {
+		if (flock(d, LOCK_EX | LOCK_NB) == 0) {
+			free(dir);
+			*fd = d;
+			return RK_OK;
+		}
+		if ((e = errno) != EWOULDBLOCK && e != EINTR)
+			break;
+		nanosleep(&tenth, NULL);
+	}
+	if (e == EWOULDBLOCK)
+		outcome(out, AGENT_ERROR, RK_EBUSY, 0,
+		    "%s: another init in %s holds it; gave up after waiting "
+		    "%d s",
+		    db, dir, STORE_WRITER_WAIT_S);
+	else
+		outcome(out, AGENT_ERROR, RK_EIO, 0, "%s: lock: %s", dir,
+		    strerror(e));
+	free(dir);
+	close(d);
+	return e == EWOULDBLOCK ? RK_EBUSY : RK_EIO;
+}
+
 /*
  * Moves the finished store into place without ever replacing one that
  * appeared meanwhile (another init), then makes the rename durable.
@@ -1235,7 +1650,7 @@ sync_path(const char *path, int dir)
 static int
 place_store(const char *tmp, const char *db, struct rk_why *why)
 {
-	char *dir = NULL, *slash;
+	char *dir = NULL;
 	int rc = RK_OK;
 
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, db, RENAME_NOREPLACE) != 0) {
@@ -1250,14 +1665,9 @@ place_store(const char *tmp, const char *db, struct rk_why *why)
 			    strerror(errno));
 		(void)unlink(tmp);
 	}
-	if ((dir = strdup(db)) == NULL)
+	if ((dir = folder_of(db)) == NULL)
 		return RK_ENOMEM;
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	if (sync_path(slash != NULL ? dir : ".", 1) != RK_OK)
+	if (sync_path(dir, 1) != RK_OK)
 		rc = rk_fail(why, RK_EIO, "%s: fsync of its folder: %s", db,
 		    strerror(errno));
 	free(dir);
@@ -1341,8 +1751,9 @@ agent_init(const struct config *cfg, const char *db_path,
 	struct rk_why why = {""};
 	struct origin from = {"the factory bundle", NULL, NULL, NULL};
 	char *tmp = NULL, *pem = NULL;
+	struct stat mine, now;
 	size_t n, pem_len = 0;
-	int rc, created = 0;
+	int rc, created = 0, folder = -1;
 
 	memset(out, 0, sizeof(*out));
 	memset(&pr, 0, sizeof(pr));
@@ -1359,6 +1770,8 @@ agent_init(const struct config *cfg, const char *db_path,
 		goto out;
 	}
 	snprintf(tmp, n, "%s.init-tmp", db_path);
+	if ((rc = lock_folder(db_path, &folder, out)) != RK_OK)
+		goto out;
 	if (store_files_exist(db_path)) {
 		rc = init_again(cfg, db_path, export_path, pins, npins,
 		    threshold, channel, factory, factory_len, out);
@@ -1376,6 +1789,10 @@ agent_init(const struct config *cfg, const char *db_path,
 		goto out;
 	}
 	created = 1;
+	if (stat(tmp, &mine) != 0) {
+		rc = RK_EIO;
+		goto out;
+	}
 	if ((rc = store_begin(a->store)) != RK_OK)
 		goto out;
 	if ((rc = store_get_state(a->store, &st)) != RK_OK)
@@ -1392,7 +1809,7 @@ agent_init(const struct config *cfg, const char *db_path,
 	    RK_OK)
 		goto out;
 	if (factory != NULL) {
-		if ((rc = evaluate(a, factory, factory_len, &pr)) != RK_OK)
+		if ((rc = evaluate(a, factory, factory_len, 1, &pr)) != RK_OK)
 			goto out;
 		if (pr.verdict != POLICY_ACCEPT) {
 			rc = pr.verdict == POLICY_REJECT ? pr.err : RK_EINVAL;
@@ -1412,6 +1829,20 @@ agent_init(const struct config *cfg, const char *db_path,
 	/* The last close merges the WAL into the file and removes it. */
 	store_close(a->store);
 	a->store = NULL;
+	/*
+	 * Another init of the same path, started meanwhile, removed this
+	 * temporary file as a leftover and made its own: renaming that one
+	 * (perhaps half made) into place would break all or nothing.
+	 */
+	if (stat(tmp, &now) != 0 || now.st_ino != mine.st_ino ||
+	    now.st_dev != mine.st_dev) {
+		rc = RK_EBUSY;
+		created = 0; /* not ours any more */
+		outcome(out, AGENT_ERROR, rc, 0,
+		    "%s: another init of this store ran at the same time",
+		    db_path);
+		goto out;
+	}
 	if (sync_path(tmp, 0) != RK_OK) {
 		rc = RK_EIO;
 		outcome(out, AGENT_ERROR, rc, 0, "%s: fsync: %s", tmp,
@@ -1450,6 +1881,8 @@ out:
 		out->result = AGENT_ERROR;
 	if (rc != RK_OK && out->result == AGENT_UPDATED)
 		out->result = AGENT_ERROR;
+	if (folder >= 0)
+		close(folder);
 	free(tmp);
 	free(pem);
 	agent_close(a);

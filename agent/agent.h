@@ -30,6 +30,7 @@ struct agent_outcome {
 	int err;	  /* rk_err: the reason for REJECTED and ERROR */
 	uint64_t version; /* the bundle's, when known */
 	char detail[512]; /* one line, for people and the event log */
+	int keys_behind;  /* REJECTED: the pinned keys cannot verify it */
 };
 
 struct agent;
@@ -99,8 +100,12 @@ void agent_set_cancel(struct agent *a, const volatile int *flag);
  * in one transaction under db_path.init-tmp, closed (its WAL merged),
  * fsync'ed and renamed into place, never over an existing store
  * (RK_EEXIST); a crash leaves no store or a complete one, and what a
- * killed init left under the temporary name is removed by the next.  The
- * export is written after the rename.
+ * killed init left under the temporary name is removed by the next.
+ * Inits of one folder take turns (a lock on the folder, waited for up to
+ * STORE_WRITER_WAIT_S: RK_EBUSY).  A store already there that was
+ * provisioned exactly as asked makes this a retry: RK_OK, AGENT_CURRENT,
+ * and the export brought up to date.  The export is written after the
+ * rename.
  */
 int agent_init(const struct config *cfg, const char *db_path,
     const char *export_path, struct pubkey *const *pins, size_t npins,
@@ -110,12 +115,18 @@ int agent_init(const struct config *cfg, const char *db_path,
 /*
  * One poll of url, or of the configured mirrors in order when url is
  * NULL.  The outcome is in *out; the return value is RK_OK whenever an
- * outcome was recorded (also for REJECTED and ERROR).  Any number of
- * processes may write the store at once: the verdict is reached again
- * inside the write transaction that commits it, against the state as it
- * is then (a version another writer activated meanwhile is "current", one
- * it overtook is a rollback).  A writer waits STORE_WRITER_WAIT_S for
- * another, then gives up (AGENT_ERROR, err RK_EBUSY).
+ * outcome was recorded (also for REJECTED and ERROR).  When the pinned
+ * keys cannot verify the bundle, the agent first walks the key rotations
+ * published beside it (rotations/index.txt, then rotations/N.rkb in
+ * version order, at most ROTATION_MAX_STEPS), each verified under the keys
+ * the step before pinned and taken for its keys only; then it judges the
+ * bundle again.  Each step is recorded as an event ("rotation").  Any
+ * number of processes may write the store at once: the verdict is reached
+ * again inside the write transaction that commits it, against the state
+ * as it is then (a version another writer activated meanwhile is
+ * "current", one it overtook is a rollback).  A writer waits
+ * STORE_WRITER_WAIT_S for another, then gives up (AGENT_ERROR, err
+ * RK_EBUSY).
  */
 int agent_check(
     struct agent *a, const char *url, struct agent_outcome *out) RK_WUR;
@@ -150,6 +161,17 @@ int agent_export(struct agent *a, const char *path, struct rk_why *why) RK_WUR;
  */
 int agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why) RK_WUR;
 
+#define AGENT_UA_MAX 256
+
+/*
+ * The User-Agent of the agent's requests, the fleet census: with config
+ * census (the default) "rootkeeper/VERSION (channel=C; active=N;
+ * highest=N; id=H)", H the census id of the device (left out when the
+ * device has no id), plus "; deferred=N" when deferred is not 0; without
+ * it "rootkeeper/VERSION" alone.  Never the raw device id.
+ */
+void agent_user_agent(const struct agent *a, const struct store_state *st,
+    uint64_t deferred, char *buf, size_t cap);
 /*
  * Why the last commit of the store could not be checkpointed (a full
  * disk): the change stands, but the reason must not be lost.  "" when it

@@ -27,6 +27,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "url.h"
 #include "log.h"
 
@@ -51,12 +52,14 @@ enum conf_key {
 	K_PROBE,
 	K_LOG,
 	K_LOG_LEVEL,
+	K_DEVICE_ID,
+	K_CENSUS,
 	K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {"url", "channel", "db",
     "export_pem", "interval", "jitter", "max_bundle_size", "keep_versions",
-    "probe", "log", "log_level"};
+    "probe", "log", "log_level", "device_id", "census"};
 
 struct conf_parse {
 	FILE *f;
@@ -82,6 +85,52 @@ config_init(struct config *c)
 	c->keep_versions = DEFAULT_KEEP_VERSIONS;
 	c->log_target = LOG_TO_STDERR;
 	c->log_level = LOG_LVL_INFO;
+	c->census = 1;
+}
+
+/* 1 to CONFIG_DEVICE_ID_MAX printable ASCII characters, no spaces. */
+static int
+device_id_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > CONFIG_DEVICE_ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+int
+config_device_id(const struct config *c, const char *machine_id_path,
+    char out[CONFIG_DEVICE_ID_MAX + 1])
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, n;
+	int rc;
+
+	if (c->device_id[0] != '\0') {
+		memcpy(out, c->device_id, strlen(c->device_id) + 1);
+		return RK_OK;
+	}
+	rc = fileio_read(
+	    machine_id_path != NULL ? machine_id_path : CONFIG_MACHINE_ID, 4096,
+	    &buf, &len);
+	if (rc != RK_OK)
+		return rc == RK_ENOMEM ? rc : RK_ENOENT;
+	{
+		const uint8_t *nl = memchr(buf, '\n', len);
+
+		n = nl != NULL ? (size_t)(nl - buf) : len;
+	}
+	rc = device_id_ok((const char *)buf, n) ? RK_OK : RK_ENOENT;
+	if (rc == RK_OK) {
+		memcpy(out, buf, n);
+		out[n] = '\0';
+	}
+	free(buf);
+	return rc;
 }
 
 void
@@ -412,6 +461,21 @@ apply_key(struct conf_parse *p, enum conf_key k, const char *value)
 			return bad_value(
 			    p, k, value, "expected error, warn, info or debug");
 		c->log_level = level;
+		return RK_OK;
+	case K_DEVICE_ID:
+		if (!device_id_ok(value, strlen(value)))
+			return bad_value(p, k, value,
+			    "expected 1 to 128 printable characters without "
+			    "spaces");
+		memcpy(c->device_id, value, strlen(value) + 1);
+		return RK_OK;
+	case K_CENSUS:
+		if (strcmp(value, "yes") == 0)
+			c->census = 1;
+		else if (strcmp(value, "no") == 0)
+			c->census = 0;
+		else
+			return bad_value(p, k, value, "expected yes or no");
 		return RK_OK;
 	case K_COUNT:
 		break;

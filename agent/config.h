@@ -23,6 +23,8 @@
 /* Bounds of config_parse_duration() and config_parse_size(). */
 #define CONFIG_DURATION_MAX 2147483647LL /* 2^31 - 1 s, about 68 years */
 #define CONFIG_SIZE_MAX 1073741824ULL	 /* 1G */
+#define CONFIG_DEVICE_ID_MAX 128
+#define CONFIG_MACHINE_ID "/etc/machine-id"
 
 enum log_target { LOG_TO_STDERR, LOG_TO_SYSLOG };
 
@@ -40,6 +42,9 @@ struct config {
 	size_t n_probes;
 	enum log_target log_target; /* key "log": stderr | syslog */
 	int log_level;		    /* key "log_level": error..debug */
+	/* The rollout bucket's and the census's id; "" when not set. */
+	char device_id[CONFIG_DEVICE_ID_MAX + 1];
+	int census; /* key "census": yes (1, the default) | no (0) */
 };
 
 /* Fills the defaults; owns nothing yet (db stays NULL until a load). */
@@ -64,6 +69,16 @@ void config_free(struct config *c);
  * when db is NULL).  Caller frees; NULL when out of memory.
  */
 char *config_export_path(const struct config *c);
+
+/*
+ * The device's id: device_id when set, else the first line of
+ * machine_id_path (CONFIG_MACHINE_ID when NULL).  RK_ENOENT when neither
+ * gives one (no file, an empty one, or one that is not a valid id: 1 to
+ * 128 printable ASCII characters without spaces).  out gets
+ * CONFIG_DEVICE_ID_MAX + 1 bytes, written on success only.
+ */
+int config_device_id(const struct config *c, const char *machine_id_path,
+    char out[CONFIG_DEVICE_ID_MAX + 1]) RK_WUR;
 
 /*
  * "6h" -> 21600: digits and one optional unit s, m, h or d.  RK_EINVAL for

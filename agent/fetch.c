@@ -357,7 +357,9 @@ configure(CURL *h, const struct fetch_req *req, struct xfer *x,
 	 */
 	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, tls ? "http,https" : "http");
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
-	SETOPT(CURLOPT_USERAGENT, "rootkeeper/" RK_VERSION_STRING);
+	SETOPT(CURLOPT_USERAGENT, req->user_agent != NULL
+				      ? req->user_agent
+				      : "rootkeeper/" RK_VERSION_STRING);
 	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
 	SETOPT(CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRS);
 	SETOPT(CURLOPT_FAILONERROR, 0L);

@@ -41,6 +41,8 @@ struct fetch_req {
 	 * the transfer stops within about a second: RK_ENET, "cancelled".
 	 */
 	const volatile int *cancel;
+	/* The User-Agent header; NULL: "rootkeeper/VERSION". */
+	const char *user_agent;
 };
 
 struct fetch_res {

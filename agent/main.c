@@ -972,20 +972,24 @@ cmd_certs(struct env *e, int argc, char **argv)
 		const struct store_cert *c = ts.trusted[i];
 		const struct store_distrust *after = NULL;
 
+		/* The entry in force, with the version that set it. */
 		for (j = 0; j < nd; j++)
-			if (d[j].has_after && memcmp(d[j].sha256, c->sha256,
-						  CRYPTO_SHA256_LEN) == 0)
+			if (memcmp(d[j].sha256, c->sha256, CRYPTO_SHA256_LEN) ==
+			    0)
 				after = &d[j];
 		hex_encode(c->sha256, CRYPTO_SHA256_LEN, hex);
 		fmt_time(c->not_after, t);
 		if (!json) {
 			printf("%s\n    not_after %s  sha256 %s\n", c->subject,
 			    t, hex);
-			if (after != NULL) {
+			if (after != NULL && after->has_after) {
 				fmt_time(after->after, t);
 				printf("    distrusted for leaves issued after "
-				       "%s\n",
-				    t);
+				       "%s (set by v%" PRIu64 ")\n",
+				    t, after->since_version);
+			} else if (after != NULL && after->lifted) {
+				printf("    distrust lifted by v%" PRIu64 "\n",
+				    after->since_version);
 			}
 			continue;
 		}
@@ -993,11 +997,22 @@ cmd_certs(struct env *e, int argc, char **argv)
 		jsonw_str(&w, "subject", c->subject);
 		jsonw_str(&w, "sha256", hex);
 		jsonw_str(&w, "not_after", t);
-		if (after != NULL) {
+		if (after != NULL && after->has_after) {
 			fmt_time(after->after, t);
 			jsonw_str(&w, "distrust_after", t);
 		} else {
 			jsonw_null(&w, "distrust_after");
+		}
+		if (after != NULL) {
+			jsonw_obj_open(&w, "distrust");
+			jsonw_str(&w, "state",
+			    after->lifted      ? "lifted"
+			    : after->has_after ? "after"
+					       : "never");
+			jsonw_uint(&w, "version", after->since_version);
+			jsonw_obj_close(&w);
+		} else {
+			jsonw_null(&w, "distrust");
 		}
 		jsonw_obj_close(&w);
 	}

@@ -27,20 +27,177 @@ policy_result_free(struct policy_result *r)
 }
 
 int
+policy_distrust_in_force(const uint8_t sha[CRYPTO_SHA256_LEN],
+    const struct store_distrust *d, size_t n, const struct manifest *m,
+    struct store_distrust *e)
+{
+	const struct distrust *md;
+	size_t i;
+
+	/* m is above every verified version: its word is the last. */
+	for (i = 0; m != NULL && i < m->n_distrust; i++) {
+		md = &m->distrust[i];
+		if (memcmp(md->sha256, sha, CRYPTO_SHA256_LEN) != 0)
+			continue;
+		memset(e, 0, sizeof(*e));
+		memcpy(e->sha256, sha, CRYPTO_SHA256_LEN);
+		e->has_after = md->has_after;
+		e->after = md->after;
+		e->lifted = md->lift;
+		if (md->reason != NULL)
+			snprintf(
+			    e->reason, sizeof(e->reason), "%s", md->reason);
+		e->since_version = m->version;
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		if (memcmp(d[i].sha256, sha, CRYPTO_SHA256_LEN) == 0) {
+			*e = d[i];
+			return 1;
+		}
+	return 0;
+}
+
+int
 policy_never_trusted(const uint8_t sha[CRYPTO_SHA256_LEN],
     const struct store_distrust *d, size_t n, const struct manifest *m)
 {
-	size_t i;
+	struct store_distrust e;
 
-	for (i = 0; i < n; i++)
-		if (!d[i].has_after &&
-		    memcmp(d[i].sha256, sha, CRYPTO_SHA256_LEN) == 0)
-			return 1;
-	for (i = 0; m != NULL && i < m->n_distrust; i++)
-		if (!m->distrust[i].has_after &&
-		    memcmp(m->distrust[i].sha256, sha, CRYPTO_SHA256_LEN) == 0)
-			return 1;
-	return 0;
+	return policy_distrust_in_force(sha, d, n, m, &e) && !e.has_after &&
+	       !e.lifted;
+}
+
+/* "never trusted", "after 2024-11-30T23:59:59Z", "lifted". */
+static void
+entry_text(int has_after, int64_t after, int lifted, char *out, size_t cap)
+{
+	char t[RFC3339_LEN + 1];
+
+	if (lifted) {
+		snprintf(out, cap, "lifted");
+	} else if (has_after) {
+		if (rfc3339_format(after, t) != RK_OK)
+			snprintf(t, sizeof(t), "?");
+		snprintf(out, cap, "after %s", t);
+	} else {
+		snprintf(out, cap, "never trusted");
+	}
+}
+
+int
+policy_distrust_changes(const struct store_distrust *d, size_t n,
+    const struct manifest *m,
+    int (*fn)(
+	void *arg, const uint8_t sha[CRYPTO_SHA256_LEN], const char *line),
+    void *arg)
+{
+	char hex[2 * CRYPTO_SHA256_LEN + 1], was[48], now[48], line[256];
+	const struct store_distrust *old;
+	const struct distrust *md;
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < m->n_distrust; i++) {
+		md = &m->distrust[i];
+		for (old = NULL, j = 0; j < n && old == NULL; j++)
+			if (memcmp(d[j].sha256, md->sha256,
+				CRYPTO_SHA256_LEN) == 0)
+				old = &d[j];
+		/* Lifting what was never distrusted changes nothing. */
+		if (old == NULL && md->lift)
+			continue;
+		if (old != NULL && old->lifted == md->lift &&
+		    old->has_after == md->has_after &&
+		    (!md->has_after || old->after == md->after))
+			continue;
+		hex_encode(md->sha256, CRYPTO_SHA256_LEN, hex);
+		entry_text(
+		    md->has_after, md->after, md->lift, now, sizeof(now));
+		if (old == NULL) {
+			snprintf(line, sizeof(line),
+			    "distrust of %s set (%s) by v%" PRIu64, hex, now,
+			    m->version);
+		} else if (md->lift) {
+			entry_text(
+			    old->has_after, old->after, 0, was, sizeof(was));
+			snprintf(line, sizeof(line),
+			    "distrust of %s (%s) lifted by v%" PRIu64, hex, was,
+			    m->version);
+		} else {
+			entry_text(old->has_after, old->after, old->lifted, was,
+			    sizeof(was));
+			snprintf(line, sizeof(line),
+			    "distrust of %s moved from %s to %s by v%" PRIu64,
+			    hex, was, now, m->version);
+		}
+		if ((rc = fn(arg, md->sha256, line)) != 0)
+			return rc;
+	}
+	return RK_OK;
+}
+
+/* SHA-256(label 0x00 a 0x00 b): the rollout's and the census's hash. */
+static int
+labelled_hash(const char *label, const char *a, const char *b,
+    uint8_t out[CRYPTO_SHA256_LEN])
+{
+	char buf[32 + 2 * 256];
+	size_t ll = strlen(label), al = strlen(a), bl = strlen(b);
+
+	if (ll > 31 || al > 255 || bl > 255)
+		return RK_EINVAL;
+	memcpy(buf, label, ll);
+	buf[ll] = '\0';
+	memcpy(buf + ll + 1, a, al);
+	buf[ll + 1 + al] = '\0';
+	memcpy(buf + ll + 2 + al, b, bl);
+	return crypto_sha256(
+	    (const uint8_t *)buf, ll + 2 + al + bl, NULL, 0, out);
+}
+
+int
+policy_rollout_bucket(const char *seed, const char *device_id, unsigned *bucket)
+{
+	uint8_t h[CRYPTO_SHA256_LEN];
+	uint64_t v = 0;
+	size_t i;
+	int rc;
+
+	if ((rc = labelled_hash("rootkeeper rollout", seed, device_id, h)) !=
+	    RK_OK)
+		return rc;
+	for (i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	*bucket = (unsigned)(v % POLICY_ROLLOUT_BUCKETS);
+	return RK_OK;
+}
+
+int
+policy_rollout_takes(const struct rollout *r, const char *device_id)
+{
+	unsigned bucket;
+
+	if (r->percent == 0 || r->percent >= 100)
+		return 1;
+	if (device_id == NULL ||
+	    policy_rollout_bucket(r->seed, device_id, &bucket) != RK_OK)
+		return 0;
+	return bucket < r->percent * 100;
+}
+
+int
+policy_census_id(const char *channel, const char *device_id,
+    char out[POLICY_CENSUS_ID_LEN + 1])
+{
+	uint8_t h[CRYPTO_SHA256_LEN];
+	int rc;
+
+	if ((rc = labelled_hash("rootkeeper census", channel, device_id, h)) !=
+	    RK_OK)
+		return rc;
+	hex_encode(h, POLICY_CENSUS_ID_LEN / 2, out);
+	return RK_OK;
 }
 
 /* Records a rejection; the version prefix is added once it is known. */
@@ -102,6 +259,7 @@ policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf, size_t len,
 		 ctx->threshold, NULL, &why)) != RK_OK) {
 		if (rc != RK_ESIG)
 			goto fail;
+		r.pins_failed = 1;
 		rc = reject(&r, RK_ESIG, why.msg);
 		goto done;
 	}
@@ -210,6 +368,14 @@ policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf, size_t len,
 			goto fail;
 		snprintf(detail, sizeof(detail), "next_keys: %s", why.msg);
 		rc = reject(&r, RK_ESIG, detail);
+		goto done;
+	}
+	/* Verified: now whether this device is in the rollout. */
+	if (!ctx->ignore_rollout &&
+	    !policy_rollout_takes(&r.manifest->rollout, ctx->device_id)) {
+		r.verdict = POLICY_DEFER;
+		r.rollout_percent = r.manifest->rollout.percent;
+		rc = RK_OK;
 		goto done;
 	}
 	r.verdict = POLICY_ACCEPT;

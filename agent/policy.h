@@ -49,12 +49,17 @@ struct policy_ctx {
 	size_t max_size;
 	const struct store_distrust *distrust; /* persistent list */
 	size_t n_distrust;
+	/* The rollout bucket's input; NULL when the device has no id. */
+	const char *device_id;
+	int ignore_rollout; /* a sideload: everyone takes it */
 };
 
 enum policy_verdict {
 	POLICY_ACCEPT,	/* new, valid: may be activated */
 	POLICY_CURRENT, /* the very bundle already verified: nothing to do */
 	POLICY_REJECT,
+	POLICY_DEFER, /* valid and new, but its rollout leaves this device out
+		       */
 };
 
 struct policy_result {
@@ -63,6 +68,8 @@ struct policy_result {
 	struct rk_why why;
 	uint8_t sha256[CRYPTO_SHA256_LEN]; /* of the candidate file */
 	uint64_t version;		   /* 0 until the manifest parsed */
+	unsigned rollout_percent;	   /* POLICY_DEFER: the bundle's */
+	int pins_failed; /* REJECT: too few valid signatures by the pins */
 	/* POLICY_ACCEPT only; freed by policy_result_free(): */
 	struct bundle *bundle;
 	struct manifest *manifest;
@@ -81,10 +88,59 @@ int policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf,
 void policy_result_free(struct policy_result *r);
 
 /*
- * Is the certificate with this fingerprint fully distrusted by the
- * persistent list or by the manifest m (NULL allowed)?
+ * The distrust entry in force for a fingerprint: m's entry when m (a
+ * candidate above every version verified; NULL allowed) mentions it, else
+ * the persistent list's.  Returns 0 when neither has one; else 1 with *e
+ * filled (since_version is m's version for an entry of m).
+ */
+int policy_distrust_in_force(const uint8_t sha[CRYPTO_SHA256_LEN],
+    const struct store_distrust *d, size_t n, const struct manifest *m,
+    struct store_distrust *e);
+
+/*
+ * Is the certificate with this fingerprint fully distrusted by the entry
+ * in force (policy_distrust_in_force)?
  */
 int policy_never_trusted(const uint8_t sha[CRYPTO_SHA256_LEN],
     const struct store_distrust *d, size_t n, const struct manifest *m);
+
+/*
+ * For each entry of m's distrust list that changes the entry in force of
+ * the persistent list d[0..n), calls fn with one line of text for the
+ * event log ("distrust of <sha> moved from T1 to T2 by v9", "... lifted
+ * by v10").  Stops at the first nonzero return of fn and returns it.
+ */
+int policy_distrust_changes(const struct store_distrust *d, size_t n,
+    const struct manifest *m,
+    int (*fn)(
+	void *arg, const uint8_t sha[CRYPTO_SHA256_LEN], const char *line),
+    void *arg) RK_WUR;
+
+#define POLICY_ROLLOUT_BUCKETS 10000u
+#define POLICY_CENSUS_ID_LEN 16 /* hex digits */
+
+/*
+ * A device's rollout bucket for seed: the first 8 bytes of
+ * SHA-256("rootkeeper rollout" 0x00 seed 0x00 device_id) as a big-endian
+ * integer, modulo POLICY_ROLLOUT_BUCKETS.  RK_EINVAL for a seed or id
+ * longer than 255 bytes.
+ */
+int policy_rollout_bucket(
+    const char *seed, const char *device_id, unsigned *bucket) RK_WUR;
+
+/*
+ * Does a device take a bundle with rollout r?  Yes without a rollout
+ * (percent 0) or when its bucket is below percent x 100.  A device with no
+ * id (device_id NULL) takes only a 100% rollout.
+ */
+int policy_rollout_takes(const struct rollout *r, const char *device_id);
+
+/*
+ * The census id: the first 16 hex digits of SHA-256("rootkeeper census"
+ * 0x00 channel 0x00 device_id), which names a device in the update
+ * server's logs without giving its id away.  RK_EINVAL as above.
+ */
+int policy_census_id(const char *channel, const char *device_id,
+    char out[POLICY_CENSUS_ID_LEN + 1]) RK_WUR;
 
 #endif

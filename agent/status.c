@@ -311,6 +311,9 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 		    "bundle's issued_at (%s); expiry is judged from that",
 		    t);
 	}
+	if (s->st.deferred_version > s->st.highest_version)
+		reason(s, STATUS_OK, "deferred v%" PRIu64 " (rollout %u%%)",
+		    s->st.deferred_version, s->st.deferred_percent);
 	store_close(store);
 }
 
@@ -356,6 +359,9 @@ status_print_text(const struct status *s, FILE *f)
 		fprintf(f, "  active       none\n");
 	}
 	fprintf(f, "  highest seen v%" PRIu64 "\n", s->st.highest_version);
+	if (s->st.deferred_version > s->st.highest_version)
+		fprintf(f, "  deferred     v%" PRIu64 " (rollout %u%%)\n",
+		    s->st.deferred_version, s->st.deferred_percent);
 	if (s->st.last_check_at > 0) {
 		fmt_time(s->st.last_check_at, t);
 		fmt_rel(s->st.last_check_at, s->now, rel, sizeof(rel));
@@ -430,6 +436,14 @@ status_print_json(const struct status *s, FILE *f)
 	else
 		jsonw_null(&w, "active_version");
 	jsonw_uint(&w, "highest_version", s->st.highest_version);
+	if (s->st.deferred_version > s->st.highest_version) {
+		jsonw_obj_open(&w, "deferred");
+		jsonw_uint(&w, "version", s->st.deferred_version);
+		jsonw_uint(&w, "percent", s->st.deferred_percent);
+		jsonw_obj_close(&w);
+	} else {
+		jsonw_null(&w, "deferred");
+	}
 	if (s->have_active) {
 		jsonw_obj_open(&w, "active");
 		fmt_time(s->active.issued_at, t);

@@ -153,6 +153,22 @@ static const char schema_v3[] =
     "PRAGMA user_version = 3;";
 /* clang-format on */
 
+/*
+ * Schema version 4: a distrust entry may be lifted (the entry in force is
+ * the one of the highest version that mentions the fingerprint), and the
+ * state remembers a bundle that a staged rollout deferred on this device.
+ */
+/* clang-format off */
+static const char schema_v4[] =
+    "ALTER TABLE distrust ADD COLUMN lifted INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (lifted IN (0, 1));"
+    "ALTER TABLE state ADD COLUMN deferred_version INTEGER NOT NULL"
+    "  DEFAULT 0 CHECK (deferred_version >= 0);"
+    "ALTER TABLE state ADD COLUMN deferred_percent INTEGER NOT NULL"
+    "  DEFAULT 0 CHECK (deferred_percent BETWEEN 0 AND 100);"
+    "PRAGMA user_version = 4;";
+/* clang-format on */
+
 /* In order; a new schema appends a step, it never edits an old one. */
 static const struct migration {
 	int to;
@@ -161,12 +177,13 @@ static const struct migration {
     {1, schema_v1},
     {2, schema_v2},
     {3, schema_v3},
+    {4, schema_v4},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
 /* The runner checks at run time that the last step reaches it. */
-_Static_assert(STORE_SCHEMA_VERSION == 3,
+_Static_assert(STORE_SCHEMA_VERSION == 4,
     "add a migration step for the new STORE_SCHEMA_VERSION");
 
 /* Sets store_last_error(); a long message is cut, never overflows. */
@@ -1010,10 +1027,11 @@ store_get_state(struct store *s, struct store_state *out)
 	    "SELECT channel, active_version, highest_version, highest_sha256, "
 	    "time_floor, threshold, fetch_url, etag, last_modified, "
 	    "last_check_at, last_check_result, last_check_detail, "
-	    "next_check_at FROM state WHERE id = 1";
+	    "next_check_at, deferred_version, deferred_percent FROM state "
+	    "WHERE id = 1";
 	struct store_state st;
 	sqlite3_stmt *q = NULL;
-	int64_t thr;
+	int64_t thr, pct;
 	int rc, own, src;
 
 	memset(&st, 0, sizeof(st));
@@ -1046,13 +1064,20 @@ store_get_state(struct store *s, struct store_state *out)
 		 sizeof(st.last_check_result))) != RK_OK ||
 	    (rc = col_text(s, q, 11, st.last_check_detail,
 		 sizeof(st.last_check_detail))) != RK_OK ||
-	    (rc = col_i64(s, q, 12, &st.next_check_at)) != RK_OK)
+	    (rc = col_i64(s, q, 12, &st.next_check_at)) != RK_OK ||
+	    (rc = col_u64(s, q, 13, &st.deferred_version)) != RK_OK ||
+	    (rc = col_i64(s, q, 14, &pct)) != RK_OK)
 		goto out;
 	if (thr < 0 || thr > UINT_MAX) {
 		rc = corrupt(s, 5);
 		goto out;
 	}
+	if (pct < 0 || pct > 100) {
+		rc = corrupt(s, 14);
+		goto out;
+	}
 	st.threshold = (unsigned)thr;
+	st.deferred_percent = (unsigned)pct;
 	*out = st;
 out:
 	sqlite3_finalize(q);
@@ -1068,7 +1093,8 @@ store_set_state(struct store *s, const struct store_state *st)
 	    "highest_version = ?3, highest_sha256 = ?4, time_floor = ?5, "
 	    "threshold = ?6, fetch_url = ?7, etag = ?8, last_modified = ?9, "
 	    "last_check_at = ?10, last_check_result = ?11, "
-	    "last_check_detail = ?12, next_check_at = ?13 WHERE id = 1";
+	    "last_check_detail = ?12, next_check_at = ?13, "
+	    "deferred_version = ?14, deferred_percent = ?15 WHERE id = 1";
 	sqlite3_stmt *q = NULL;
 	int rc, own, src;
 
@@ -1101,7 +1127,9 @@ store_set_state(struct store *s, const struct store_state *st)
 		 sizeof(st->last_check_result))) != RK_OK ||
 	    (rc = bind_field(s, q, 12, st->last_check_detail,
 		 sizeof(st->last_check_detail))) != RK_OK ||
-	    (rc = bind_i64(s, q, 13, st->next_check_at)) != RK_OK)
+	    (rc = bind_i64(s, q, 13, st->next_check_at)) != RK_OK ||
+	    (rc = bind_u64(s, q, 14, st->deferred_version)) != RK_OK ||
+	    (rc = bind_i64(s, q, 15, st->deferred_percent)) != RK_OK)
 		goto out;
 	if ((rc = step_done(s, q, "state")) != RK_OK)
 		goto out;
@@ -1638,24 +1666,29 @@ store_add_distrust(
     struct store *s, const struct distrust *d, size_t n, uint64_t version)
 {
 	/*
-	 * One statement per entry: a new fingerprint is inserted; a known
-	 * one changes only when the new rule is tighter (full over partial,
-	 * an earlier date over a later one), and then it also records who
-	 * tightened it.  A rule with no reason keeps the older reason.
+	 * One statement per entry.  The entry of the highest version that
+	 * mentions a fingerprint is in force: it replaces the known one
+	 * (either way) unless that came from a higher version.  A rule with
+	 * no reason keeps the older reason.
 	 */
-	static const char sql[] =
+	static const char set_sql[] =
 	    "INSERT INTO distrust (sha256, has_after, after_time, reason, "
-	    "since_version) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "since_version, lifted) VALUES (?1, ?2, ?3, ?4, ?5, 0) "
 	    "ON CONFLICT (sha256) DO UPDATE SET "
 	    "has_after = excluded.has_after, "
 	    "after_time = excluded.after_time, "
 	    "reason = CASE WHEN excluded.reason <> '' THEN excluded.reason "
 	    "ELSE distrust.reason END, "
-	    "since_version = excluded.since_version "
-	    "WHERE distrust.has_after = 1 AND (excluded.has_after = 0 OR "
-	    "excluded.after_time < distrust.after_time)";
+	    "since_version = excluded.since_version, lifted = 0 "
+	    "WHERE distrust.since_version <= excluded.since_version";
+	/* A lift ends a known entry; of an unknown one it has no trace. */
+	static const char lift_sql[] =
+	    "UPDATE distrust SET has_after = 0, after_time = 0, lifted = 1, "
+	    "reason = CASE WHEN ?4 <> '' THEN ?4 ELSE reason END, "
+	    "since_version = ?5 "
+	    "WHERE sha256 = ?1 AND since_version <= ?5";
 	const size_t rmax = FIELD_SIZE(struct store_distrust, reason) - 1;
-	sqlite3_stmt *q = NULL;
+	sqlite3_stmt *q = NULL, *ql = NULL, *x;
 	const char *reason;
 	size_t i;
 	int rc, own;
@@ -1664,29 +1697,37 @@ store_add_distrust(
 		return arg_fail(s, RK_EINVAL, "no distrust list");
 	if (version > INT64_MAX)
 		return arg_fail(s, RK_EINVAL, "version out of range");
+	for (i = 0; i < n; i++)
+		if (d[i].lift && d[i].has_after)
+			return arg_fail(s, RK_EINVAL, "a lift with a date");
 	if ((rc = wr_enter(s, &own)) != RK_OK)
 		return rc;
-	if ((rc = prep(s, sql, &q)) != RK_OK)
+	if ((rc = prep(s, set_sql, &q)) != RK_OK ||
+	    (rc = prep(s, lift_sql, &ql)) != RK_OK)
 		goto out;
 	for (i = 0; i < n; i++) {
+		x = d[i].lift ? ql : q;
 		reason = d[i].reason != NULL ? d[i].reason : "";
-		if ((rc = bind_blob(s, q, 1, d[i].sha256, CRYPTO_SHA256_LEN)) !=
+		if ((rc = bind_blob(s, x, 1, d[i].sha256, CRYPTO_SHA256_LEN)) !=
 			RK_OK ||
-		    (rc = bind_i64(s, q, 2, d[i].has_after != 0)) != RK_OK ||
-		    (rc = bind_i64(s, q, 3, d[i].has_after ? d[i].after : 0)) !=
+		    (!d[i].lift &&
+			((rc = bind_i64(s, x, 2, d[i].has_after != 0)) !=
+				RK_OK ||
+			    (rc = bind_i64(s, x, 3,
+				 d[i].has_after ? d[i].after : 0)) != RK_OK)) ||
+		    (rc = bind_text(s, x, 4, reason, utf8_cut(reason, rmax))) !=
 			RK_OK ||
-		    (rc = bind_text(s, q, 4, reason, utf8_cut(reason, rmax))) !=
-			RK_OK ||
-		    (rc = bind_u64(s, q, 5, version)) != RK_OK ||
-		    (rc = step_done(s, q, "distrust")) != RK_OK)
+		    (rc = bind_u64(s, x, 5, version)) != RK_OK ||
+		    (rc = step_done(s, x, "distrust")) != RK_OK)
 			goto out;
-		if (sqlite3_reset(q) != SQLITE_OK) {
+		if (sqlite3_reset(x) != SQLITE_OK) {
 			rc = db_fail(s, SQLITE_ERROR, "reset");
 			goto out;
 		}
 	}
 out:
 	sqlite3_finalize(q);
+	sqlite3_finalize(ql);
 	return wr_leave(s, own, rc);
 }
 
@@ -1702,7 +1743,7 @@ store_get_distrust(struct store *s, struct store_distrust **out, size_t *n)
 		return rc;
 	if ((rc = prep(s,
 		 "SELECT sha256, has_after, after_time, reason, "
-		 "since_version FROM distrust ORDER BY sha256",
+		 "since_version, lifted FROM distrust ORDER BY sha256",
 		 &q)) != RK_OK)
 		goto out;
 	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
@@ -1716,7 +1757,8 @@ store_get_distrust(struct store *s, struct store_distrust **out, size_t *n)
 		    (rc = col_i64(s, q, 2, &e->after)) != RK_OK ||
 		    (rc = col_text(s, q, 3, e->reason, sizeof(e->reason))) !=
 			RK_OK ||
-		    (rc = col_u64(s, q, 4, &e->since_version)) != RK_OK)
+		    (rc = col_u64(s, q, 4, &e->since_version)) != RK_OK ||
+		    (rc = col_flag(s, q, 5, &e->lifted)) != RK_OK)
 			goto out;
 		cnt++;
 	}

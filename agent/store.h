@@ -30,7 +30,7 @@
 #include "manifest.h"
 
 #define STORE_APPLICATION_ID 0x524b4b50 /* "RKKP" */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_MAX_EVENTS 1000  /* older events are deleted */
 #define STORE_WRITER_WAIT_S 30 /* a writer's default wait for another */
 
@@ -115,6 +115,9 @@ struct store_state {
 	char last_check_result[16]; /* updated|current|rejected|error */
 	char last_check_detail[256];
 	int64_t next_check_at; /* 0: not scheduled (no daemon) */
+	/* A verified bundle a staged rollout left this device out of: */
+	uint64_t deferred_version; /* 0: none */
+	unsigned deferred_percent; /* its rollout percentage */
 };
 
 /*
@@ -214,19 +217,23 @@ int store_prune(struct store *s, unsigned keep, size_t *deleted) RK_WUR;
 
 struct store_distrust {
 	uint8_t sha256[CRYPTO_SHA256_LEN];
-	int has_after; /* 0: never trusted */
+	int has_after; /* 0: never trusted (unless lifted) */
 	int64_t after;
+	int lifted; /* 1: the entry was lifted; has_after is then 0 */
 	char reason[256];
-	uint64_t since_version; /* the version that first said so */
+	uint64_t since_version; /* the version that set the entry in force */
 };
 
 /*
- * Merges a bundle's distrust list into the persistent one.  Distrust only
- * ever tightens: a full distrust replaces a partial one, two partial ones
- * keep the earlier date, nothing is ever removed.  An entry that tightens
- * a known one takes its since_version from version (and its reason, when
- * it gives one); an entry that does not tighten changes nothing.  Reasons
- * are cut to 255 bytes at a UTF-8 character boundary.
+ * Merges the distrust list of the bundle with this version into the
+ * persistent one.  For each fingerprint the entry of the highest version
+ * that mentions it is in force: an entry replaces the known one (a date
+ * moved either way, a partial distrust made full or the reverse) and
+ * takes its since_version from version (and its reason, when it gives
+ * one), unless the known one is from a higher version, which stays.  A
+ * lift marks a known entry lifted; a lift of an unknown fingerprint is
+ * not stored.  Nothing is ever deleted.  Reasons are cut to 255 bytes at
+ * a UTF-8 character boundary.  RK_EINVAL for a lift with a date.
  */
 int store_add_distrust(struct store *s, const struct distrust *d, size_t n,
     uint64_t version) RK_WUR;

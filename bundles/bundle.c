@@ -408,7 +408,7 @@ bundle_check_certs(const struct bundle *b, const struct manifest *m,
 				goto out;
 			}
 		for (j = 0; j < m->n_distrust; j++)
-			if (!m->distrust[j].has_after &&
+			if (manifest_distrust_full(&m->distrust[j]) &&
 			    memcmp(m->distrust[j].sha256, ci[i].sha256,
 				CRYPTO_SHA256_LEN) == 0) {
 				rc = rk_fail(why, RK_ECERT,

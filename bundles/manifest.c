@@ -57,6 +57,18 @@ hex_decode(const char *s, size_t slen, uint8_t *out, size_t n)
 }
 
 int
+manifest_distrust_full(const struct distrust *d)
+{
+	return !d->has_after && !d->lift;
+}
+
+int
+manifest_seed_ok(const char *seed)
+{
+	return manifest_channel_ok(seed);
+}
+
+int
 manifest_channel_ok(const char *channel)
 {
 	size_t i, n = strlen(channel);
@@ -149,7 +161,8 @@ static int
 decode_distrust(
     json_t *arr, struct distrust **out, size_t *n, struct rk_why *why)
 {
-	static const char *const keys[] = {"sha256", "after", "reason", NULL};
+	static const char *const keys[] = {
+	    "sha256", "after", "lift", "reason", NULL};
 	struct distrust *d = NULL;
 	char what[32];
 	size_t i, j, cnt;
@@ -196,6 +209,20 @@ decode_distrust(
 		    (rc = get_text(e, "reason", &d[i].reason, what, why)) !=
 			RK_OK)
 			goto out;
+		if ((h = json_object_get(e, "lift")) != NULL) {
+			/* Only "true" means something: no second spelling. */
+			if (!json_is_true(h)) {
+				rc = rk_fail(why, RK_EMANIFEST,
+				    "%s: \"lift\" must be true", what);
+				goto out;
+			}
+			if (d[i].has_after) {
+				rc = rk_fail(why, RK_EMANIFEST,
+				    "%s: a lift has no \"after\"", what);
+				goto out;
+			}
+			d[i].lift = 1;
+		}
 	}
 	*out = d;
 	*n = cnt;
@@ -280,10 +307,38 @@ decode_next_keys(json_t *obj, struct manifest *m, struct rk_why *why)
 }
 
 static int
+decode_rollout(json_t *obj, struct rollout *r, struct rk_why *why)
+{
+	static const char *const keys[] = {"percent", "seed", NULL};
+	json_t *p, *s;
+	int rc;
+
+	if (!json_is_object(obj))
+		return rk_fail(why, RK_EMANIFEST, "rollout: not an object");
+	if ((rc = only_keys(obj, keys, "rollout", why)) != RK_OK)
+		return rc;
+	p = json_object_get(obj, "percent");
+	if (!json_is_integer(p) || json_integer_value(p) < 1 ||
+	    json_integer_value(p) > 100)
+		return rk_fail(why, RK_EMANIFEST,
+		    "rollout: \"percent\" must be an integer from 1 to 100");
+	s = json_object_get(obj, "seed");
+	if (!json_is_string(s) ||
+	    strlen(json_string_value(s)) != json_string_length(s) ||
+	    !manifest_seed_ok(json_string_value(s)))
+		return rk_fail(why, RK_EMANIFEST,
+		    "rollout: \"seed\" must match [a-z0-9._-]{1,64}");
+	r->percent = (unsigned)json_integer_value(p);
+	memcpy(r->seed, json_string_value(s), json_string_length(s) + 1);
+	return RK_OK;
+}
+
+static int
 decode(json_t *root, struct manifest *m, struct rk_why *why)
 {
 	static const char *const keys[] = {"format", "channel", "version",
-	    "issued_at", "expires_at", "distrust", "next_keys", "note", NULL};
+	    "issued_at", "expires_at", "distrust", "rollout", "next_keys",
+	    "note", NULL};
 	json_t *v;
 	int rc;
 
@@ -320,6 +375,9 @@ decode(json_t *root, struct manifest *m, struct rk_why *why)
 	if ((v = json_object_get(root, "distrust")) != NULL &&
 	    (rc = decode_distrust(v, &m->distrust, &m->n_distrust, why)) !=
 		RK_OK)
+		return rc;
+	if ((v = json_object_get(root, "rollout")) != NULL &&
+	    (rc = decode_rollout(v, &m->rollout, why)) != RK_OK)
 		return rc;
 	if ((v = json_object_get(root, "next_keys")) != NULL &&
 	    (rc = decode_next_keys(v, m, why)) != RK_OK)
@@ -407,6 +465,8 @@ encode_distrust(const struct distrust *d, size_t n, int *failed)
 		put(e, "sha256", json_string(hex), failed);
 		if (d[i].has_after)
 			put(e, "after", time_json(d[i].after), failed);
+		if (d[i].lift)
+			put(e, "lift", json_true(), failed);
 		if (d[i].reason != NULL)
 			put(e, "reason", json_string(d[i].reason), failed);
 	}
@@ -460,6 +520,13 @@ manifest_encode(
 		put(root, "distrust",
 		    encode_distrust(m->distrust, m->n_distrust, &failed),
 		    &failed);
+	if (m->rollout.percent > 0) {
+		json_t *r = json_object();
+
+		put(r, "percent", json_integer(m->rollout.percent), &failed);
+		put(r, "seed", json_string(m->rollout.seed), &failed);
+		put(root, "rollout", r, &failed);
+	}
 	if (m->n_next_keys > 0)
 		put(root, "next_keys", encode_next_keys(m, &failed), &failed);
 	if (m->note != NULL)

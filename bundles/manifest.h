@@ -26,7 +26,16 @@ struct distrust {
 	uint8_t sha256[CRYPTO_SHA256_LEN];
 	int has_after; /* 0: never trust; 1: only leaves issued before after */
 	int64_t after;
+	int lift;     /* 1: ends an earlier entry; has_after is then 0 */
 	char *reason; /* NULL when absent */
+};
+
+#define MANIFEST_SEED_MAX 64
+
+/* A staged rollout: percent 0 means there is none (everyone takes it). */
+struct rollout {
+	unsigned percent; /* 1..100 */
+	char seed[MANIFEST_SEED_MAX + 1];
 };
 
 /* Plain struct: parse fills it, the signing tool fills it to encode. */
@@ -40,7 +49,8 @@ struct manifest {
 	unsigned next_threshold; /* 0 when there is no next_keys */
 	struct pubkey **next_keys;
 	size_t n_next_keys;
-	char *note; /* NULL when absent */
+	struct rollout rollout; /* percent 0: no rollout */
+	char *note;		/* NULL when absent */
 };
 
 /*
@@ -67,6 +77,15 @@ int manifest_encode(const struct manifest *m, uint8_t **out, size_t *len,
 
 /* Does the channel name match [a-z0-9._-]{1,64}? */
 int manifest_channel_ok(const char *channel);
+
+/* Does a rollout seed match [a-z0-9._-]{1,64}?  (The channel's syntax.) */
+int manifest_seed_ok(const char *seed);
+
+/*
+ * Is the entry a full distrust (never trust), as opposed to a partial one
+ * (after) or a lift?
+ */
+int manifest_distrust_full(const struct distrust *d);
 
 /* Frees m and everything it owns; NULL is fine. */
 void manifest_free(struct manifest *m);

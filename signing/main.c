@@ -62,9 +62,14 @@ static const char usage_text[] =
     "         --certs PEM_OR_DIR [--certs ...]\n"
     "         [--expires-in DAYS | --expires-at T] [--issued-at T]\n"
     "         [--distrust FILE.json] [--next-keys PUB [--next-keys ...]\n"
-    "         --next-threshold K] [--note TEXT] [--keep-expired]\n"
-    "         [--allow-future] [--passphrase-file F] -o OUT.rkb\n"
+    "         --next-threshold K] [--rollout PERCENT --rollout-seed SEED]\n"
+    "         [--note TEXT] [--keep-expired] [--allow-future]\n"
+    "         [--passphrase-file F] -o OUT.rkb\n"
     "      build and sign a bundle; it is verified before it is written.\n"
+    "      --rollout: only PERCENT (1-100) of the devices take it, chosen\n"
+    "      by SEED and each device's id; same seed, higher percent: the\n"
+    "      devices that took it stay in.  The distrust file is a JSON\n"
+    "      array of {\"sha256\", \"after\" | \"lift\": true, \"reason\"}.\n"
     "      Expired certificates are dropped with a warning unless\n"
     "      --keep-expired; default expiry 90 days after issued_at (now).\n"
     "      An issued_at more than one hour ahead of this host's clock is\n"
@@ -90,7 +95,10 @@ static const char usage_text[] =
     "      version and agent version\n"
     "  publish FILE.rkb --to DIR\n"
     "      write DIR/CHANNEL/VERSION.rkb and replace DIR/CHANNEL/latest.rkb\n"
-    "      atomically; refuses a version not above the published latest\n"
+    "      atomically; refuses a version not above the published latest.\n"
+    "      A bundle that rotates the signing keys is also kept as\n"
+    "      DIR/CHANNEL/rotations/VERSION.rkb, listed in rotations/index.txt,\n"
+    "      for devices that missed it\n"
     "\n"
     "A KEY is a PKCS#8 PEM file (Ed25519 or ECDSA P-256; an encrypted\n"
     "one takes its passphrase from --passphrase-file F, else from the\n"
@@ -615,7 +623,7 @@ add_pem_file(
 			continue;
 		}
 		for (j = 0; j < co->n_distrust; j++)
-			if (!co->distrust[j].has_after &&
+			if (manifest_distrust_full(&co->distrust[j]) &&
 			    memcmp(co->distrust[j].sha256, ci.sha256,
 				CRYPTO_SHA256_LEN) == 0)
 				break;
@@ -816,6 +824,8 @@ cmd_create(int argc, char **argv)
 	    {"next-keys", required_argument, 0, 'n'},
 	    {"next-threshold", required_argument, 0, 't'},
 	    {"note", required_argument, 0, 'N'},
+	    {"rollout", required_argument, 0, 'r'},
+	    {"rollout-seed", required_argument, 0, 'R'},
 	    {"keep-expired", no_argument, 0, 'K'},
 	    {"passphrase-file", required_argument, 0, 'P'},
 	    {"allow-future", no_argument, 0, 'F'},
@@ -828,7 +838,8 @@ cmd_create(int argc, char **argv)
 	struct privkey *keys[MAX_ARGS];
 	struct pubkey *pubs[MAX_ARGS], *next[MAX_ARGS];
 	const char *channel = NULL, *out = NULL, *distrust_path = NULL;
-	uint64_t version = 0, days = DEFAULT_EXPIRY_DAYS, thr = 0;
+	uint64_t version = 0, days = DEFAULT_EXPIRY_DAYS, thr = 0, pct = 0;
+	const char *seed = NULL;
 	int64_t issued = (int64_t)time(NULL), expires = 0;
 	int have_expires_in = 0, have_expires_at = 0, have_thr = 0;
 	int allow_future = 0;
@@ -904,6 +915,21 @@ cmd_create(int argc, char **argv)
 		case 'N':
 			m.note = optarg;
 			break;
+		case 'r':
+			if (args_u64(optarg, 1, 100, &pct) != 0)
+				return cli_usage("create: --rollout must be a "
+						 "percentage from 1 to 100, "
+						 "not '%s'",
+				    optarg);
+			break;
+		case 'R':
+			if (!manifest_seed_ok(optarg))
+				return cli_usage("create: --rollout-seed must "
+						 "match [a-z0-9._-]{1,64}, "
+						 "not '%s'",
+				    optarg);
+			seed = optarg;
+			break;
 		case 'K':
 			co.keep_expired = 1;
 			break;
@@ -940,6 +966,9 @@ cmd_create(int argc, char **argv)
 	if (nnext > 0 && !have_thr)
 		return cli_usage("create: --next-keys needs "
 				 "--next-threshold");
+	if ((pct > 0) != (seed != NULL))
+		return cli_usage("create: --rollout and --rollout-seed go "
+				 "together");
 	if (have_thr && thr > nnext)
 		return cli_usage("create: --next-threshold %" PRIu64
 				 " is more than the %zu --next-keys",
@@ -1009,6 +1038,10 @@ cmd_create(int argc, char **argv)
 	m.next_keys = next;
 	m.n_next_keys = nnext;
 	m.next_threshold = (unsigned)thr;
+	if (seed != NULL) {
+		m.rollout.percent = (unsigned)pct;
+		memcpy(m.rollout.seed, seed, strlen(seed) + 1);
+	}
 	if ((rc = manifest_encode(&m, &man, &man_len, &why)) != RK_OK) {
 		ex = report(out, "cannot build the manifest", rc, &why);
 		goto out;
@@ -1330,10 +1363,19 @@ inspect_json(const char *path, size_t len, const uint8_t *sha,
 		} else {
 			jsonw_null(&w, "after");
 		}
+		jsonw_bool(&w, "lift", m->distrust[i].lift);
 		jsonw_str(&w, "reason", m->distrust[i].reason);
 		jsonw_obj_close(&w);
 	}
 	jsonw_arr_close(&w);
+	if (m->rollout.percent > 0) {
+		jsonw_obj_open(&w, "rollout");
+		jsonw_uint(&w, "percent", m->rollout.percent);
+		jsonw_str(&w, "seed", m->rollout.seed);
+		jsonw_obj_close(&w);
+	} else {
+		jsonw_null(&w, "rollout");
+	}
 	if (m->n_next_keys > 0) {
 		jsonw_obj_open(&w, "next_keys");
 		jsonw_uint(&w, "threshold", m->next_threshold);
@@ -1405,6 +1447,8 @@ inspect_text(const char *path, size_t len, const uint8_t *sha,
 		if (m->distrust[i].has_after) {
 			fmt_time(m->distrust[i].after, t);
 			printf("  %s  leaves issued after %s", hex, t);
+		} else if (m->distrust[i].lift) {
+			printf("  %s  lifted (trusted again)", hex);
 		} else {
 			printf("  %s  never trusted", hex);
 		}
@@ -1413,6 +1457,9 @@ inspect_text(const char *path, size_t len, const uint8_t *sha,
 			printf(": %s", m->distrust[i].reason);
 		putchar('\n');
 	}
+	if (m->rollout.percent > 0)
+		printf("rollout:     %u%% (seed %s)\n", m->rollout.percent,
+		    m->rollout.seed);
 	if (m->n_next_keys > 0) {
 		printf("next_keys:   %u of %zu\n", m->next_threshold,
 		    m->n_next_keys);
@@ -1814,12 +1861,78 @@ highest_published(const char *dir, uint64_t *top)
 }
 
 static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Rewrites rdir/index.txt: the versions of the N.rkb files in rdir, in
+ * ascending order, one a line.  A device whose pinned keys are behind
+ * reads it to walk the rotations it missed (README, "Key rotation").
+ */
+static int
+write_rotation_index(const char *rdir)
+{
+	struct dirent *d;
+	DIR *dp;
+	uint64_t v, *vs = NULL, *nv;
+	size_t n = 0, cap = 0, i, used = 0, len;
+	char num[32], *text = NULL, *ipath = NULL;
+	int rc, ex = 1;
+
+	if ((dp = opendir(rdir)) == NULL)
+		return report(rdir, "cannot read folder", RK_EIO, NULL);
+	while ((d = readdir(dp)) != NULL) {
+		len = strlen(d->d_name);
+		if (len <= 4 || len - 4 >= sizeof(num) ||
+		    strcmp(d->d_name + len - 4, ".rkb") != 0)
+			continue;
+		memcpy(num, d->d_name, len - 4);
+		num[len - 4] = '\0';
+		if (args_u64(num, 1, MANIFEST_VERSION_MAX, &v) != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((nv = realloc(vs, cap * sizeof(*vs))) == NULL)
+				goto out;
+			vs = nv;
+		}
+		vs[n++] = v;
+	}
+	if (n > 0)
+		qsort(vs, n, sizeof(*vs), cmp_u64);
+	if ((text = malloc(n * 21 + 1)) == NULL ||
+	    (ipath = join(rdir, "index.txt")) == NULL)
+		goto out;
+	text[0] = '\0';
+	for (i = 0; i < n; i++)
+		if (i == 0 || vs[i] != vs[i - 1])
+			used += (size_t)snprintf(text + used, n * 21 + 1 - used,
+			    "%" PRIu64 "\n", vs[i]);
+	if ((rc = fileio_write_atomic(ipath, text, used, 0644)) != RK_OK) {
+		report(ipath, "cannot write", rc, NULL);
+		goto out;
+	}
+	ex = 0;
+out:
+	closedir(dp);
+	free(vs);
+	free(text);
+	free(ipath);
+	return ex;
+}
+
+static int
 cmd_publish(int argc, char **argv)
 {
 	static const struct option opts[] = {{"to", required_argument, 0, 'T'},
 	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *dir = NULL, *path;
 	char *chdir_ = NULL, *vpath = NULL, *lpath = NULL, vname[32];
+	char *rdir = NULL, *rpath = NULL;
 	struct bundle *b = NULL, *lb = NULL;
 	struct manifest *m = NULL, *lm = NULL;
 	uint8_t *buf = NULL, *old = NULL;
@@ -1910,6 +2023,38 @@ cmd_publish(int argc, char **argv)
 		ex = EXIT_REJECT;
 		goto out;
 	}
+	/*
+	 * A rotation goes under rotations/ first: a device that missed it
+	 * needs it to verify every later latest.rkb.
+	 */
+	if (m->n_next_keys > 0) {
+		if ((rdir = join(chdir_, "rotations")) == NULL ||
+		    (rpath = join(rdir, vname)) == NULL)
+			goto out;
+		if (mkdir(rdir, 0755) != 0 && errno != EEXIST) {
+			report(rdir, "cannot create", RK_EIO, NULL);
+			goto out;
+		}
+		free(old);
+		old = NULL;
+		rc = fileio_read(rpath, BUNDLE_READ_MAX, &old, &old_len);
+		if (rc == RK_OK &&
+		    (old_len != len || memcmp(old, buf, len) != 0)) {
+			cli_warn("%s: exists with other content; refusing to "
+				 "publish two bundles under one version",
+			    rpath);
+			ex = EXIT_REJECT;
+			goto out;
+		}
+		if ((rc = fileio_write_atomic(rpath, buf, len, 0644)) !=
+		    RK_OK) {
+			report(rpath, "cannot write", rc, NULL);
+			goto out;
+		}
+		if ((ex = write_rotation_index(rdir)) != 0)
+			goto out;
+		ex = 1;
+	}
 	if ((rc = fileio_write_atomic(vpath, buf, len, 0644)) != RK_OK) {
 		report(vpath, "cannot write", rc, NULL);
 		goto out;
@@ -1920,8 +2065,12 @@ cmd_publish(int argc, char **argv)
 	}
 	printf("published %s\nlatest    %s -> version %" PRIu64 "\n", vpath,
 	    lpath, m->version);
+	if (rpath != NULL)
+		printf("rotation  %s (signing keys rotate)\n", rpath);
 	ex = 0;
 out:
+	free(rdir);
+	free(rpath);
 	bundle_free(b);
 	bundle_free(lb);
 	manifest_free(m);

@@ -145,7 +145,7 @@ fixture_make(const struct pki *p, const struct spec *s, size_t *len)
 	struct manifest m;
 	uint8_t *man = NULL, *out;
 
-	assert_true(s->nnext <= 8 && s->ndistrust <= 8);
+	assert_true(s->nnext <= 8 && s->ndistrust + s->nlift <= 8);
 	if (s->raw_manifest != NULL) {
 		man_len = strlen(s->raw_manifest);
 		assert_non_null(man = malloc(man_len));
@@ -161,8 +161,20 @@ fixture_make(const struct pki *p, const struct spec *s, size_t *len)
 		for (i = 0; i < s->ndistrust; i++)
 			memcpy(dis[i].sha256, p->cert_sha[s->distrust[i]],
 			    CRYPTO_SHA256_LEN);
-		m.distrust = s->ndistrust > 0 ? dis : NULL;
-		m.n_distrust = s->ndistrust;
+		for (i = 0; i < s->nlift; i++) {
+			memcpy(dis[s->ndistrust + i].sha256,
+			    p->cert_sha[s->lift[i]], CRYPTO_SHA256_LEN);
+			dis[s->ndistrust + i].lift = 1;
+		}
+		m.distrust = s->ndistrust + s->nlift > 0 ? dis : NULL;
+		m.n_distrust = s->ndistrust + s->nlift;
+		if (s->rollout_percent > 0) {
+			m.rollout.percent = s->rollout_percent;
+			assert_true(
+			    strlen(s->rollout_seed) <= MANIFEST_SEED_MAX);
+			memcpy(m.rollout.seed, s->rollout_seed,
+			    strlen(s->rollout_seed) + 1);
+		}
 		for (i = 0; i < s->nnext; i++)
 			next[i] = p->pub[s->next[i]];
 		m.next_keys = s->nnext > 0 ? next : NULL;

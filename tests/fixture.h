@@ -55,6 +55,10 @@ struct spec {
 	unsigned next_threshold;
 	const int *distrust; /* fully distrusted, by cert index */
 	size_t ndistrust;
+	const int *lift; /* lifted, by cert index, after the distrusted */
+	size_t nlift;
+	unsigned rollout_percent; /* 0: no rollout */
+	const char *rollout_seed;
 	const char *note;	  /* other bytes, same meaning */
 	const char *raw_manifest; /* used as is when set */
 };

@@ -34,6 +34,7 @@
 #include "fileio.h"
 #include "fixture.h"
 #include "pem.h"
+#include "policy.h"
 #include "store.h"
 
 #define URL1 "http://mirror1.test/test/latest.rkb"
@@ -59,6 +60,7 @@ struct seen {
 	char last_modified[64];
 	size_t max_size;
 	int had_ca;
+	char user_agent[256];
 };
 
 struct fake {
@@ -197,6 +199,8 @@ fake_get(void *arg, const struct fetch_req *req, struct fetch_res *res,
 		    req->last_modified);
 	s->max_size = req->max_size;
 	s->had_ca = req->ca_pem != NULL && req->ca_pem_len > 0;
+	assert_non_null(req->user_agent);
+	snprintf(s->user_agent, sizeof(s->user_agent), "%s", req->user_agent);
 
 	memset(res, 0, sizeof(*res));
 	for (i = 0; i < 2; i++)
@@ -1581,6 +1585,62 @@ test_race_distrust(void **state)
 }
 
 /*
+ * The distrust entries in force too: another writer lifts A before this
+ * bundle, which distrusts A again, commits; the change recorded is the
+ * one from the state it commits to (lifted -> never), not the one it was
+ * first judged on (never -> never, no change at all).
+ */
+static void
+test_race_distrust_in_force(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2), s3 = spec(f, 3);
+	struct store_distrust *d = NULL;
+	struct store_event *ev = NULL;
+	struct interloper in;
+	struct agent_outcome o;
+	struct store *s;
+	size_t n = 0, nev = 0;
+
+	memset(&in, 0, sizeof(in));
+	in.f = f;
+	SET(s2, certs, ROOT_A, ROOT_B);
+	SET(s2, lift, ROOT_A);
+	in.buf = fixture_make(f->p, &s2, &in.len);
+	f->cfg.probes[0] = strdup("hub.test:8883");
+	f->cfg.n_probes = 1;
+	SET(s1, certs, ROOT_B);
+	SET(s1, distrust, ROOT_A);
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	agent_set_tls(f->a, interloper_tls, &in);
+	SET(s3, certs, ROOT_B);
+	SET(s3, distrust, ROOT_A);
+	serve(f, 0, &s3, NULL);
+	o = check(f);
+	expect_outcome(&in.o, AGENT_UPDATED, RK_OK, 2);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 3);
+	expect_event(f, 0, "updated", 3);
+	expect_event(f, 1, "distrust", 3);
+	expect_event(f, 2, "updated", 2);
+	expect_event(f, 3, "distrust", 2);
+	s = peek(f);
+	assert_int_equal(store_get_distrust(s, &d, &n), RK_OK);
+	assert_int_equal(store_list_events(s, 2, &ev, &nev), RK_OK);
+	store_close(s);
+	assert_int_equal(nev, 2);
+	assert_non_null(
+	    strstr(ev[1].detail, "moved from lifted to never trusted by v3"));
+	free(ev);
+	assert_int_equal(n, 1);
+	assert_false(d[0].lifted);
+	assert_false(d[0].has_after);
+	assert_int_equal(d[0].since_version, 3);
+	free(d);
+	EXPECT_SET(f, ROOT_B);
+	free(in.buf);
+}
+
+/*
  * A newer version than the other writer's commits, and the highest
  * version is the newest of the two whichever commits last.
  */
@@ -1877,6 +1937,113 @@ test_probe_targets(void **state)
 		free(t[i]);
 }
 
+/*
+ * The census User-Agent: state and the hashed id, never the raw id; with
+ * census = no, the version alone.
+ */
+static void
+test_census_user_agent(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2);
+	struct agent_outcome o;
+
+	memcpy(f->cfg.device_id, "0123456789abcdef0123456789abcdef", 33);
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	serve(f, 0, &s2, "\"e2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+	/* python3: sha256(b"rootkeeper census\0test\0" + id)[:16] */
+	assert_string_equal(f->fake.reqs[0].user_agent,
+	    "rootkeeper/" RK_VERSION_STRING
+	    " (channel=test; active=1; highest=1; id=6c07e95045ddf886)");
+	o = check(f);
+	assert_string_equal(f->fake.reqs[1].user_agent,
+	    "rootkeeper/" RK_VERSION_STRING
+	    " (channel=test; active=2; highest=2; id=6c07e95045ddf886)");
+	assert_null(strstr(f->fake.reqs[1].user_agent, f->cfg.device_id));
+	f->cfg.census = 0;
+	o = check(f);
+	assert_string_equal(
+	    f->fake.reqs[2].user_agent, "rootkeeper/" RK_VERSION_STRING);
+}
+
+/*
+ * A rollout that leaves the device out: verified, not activated, nothing
+ * raised, validators kept; the 304 after it and the census say so; a
+ * later version ends it; a sideload ignores it.
+ */
+static void
+test_rollout_deferred(void **state)
+{
+	struct fx *f = *state;
+	struct spec s1 = spec(f, 1), s2 = spec(f, 2), s3 = spec(f, 3);
+	struct store_state st;
+	struct agent_outcome o;
+	struct rollout r;
+	unsigned i;
+
+	memset(&r, 0, sizeof(r));
+	r.percent = 10;
+	memcpy(r.seed, "wave", 5);
+	for (i = 0;; i++) {
+		snprintf(
+		    f->cfg.device_id, sizeof(f->cfg.device_id), "dev-%u", i);
+		if (!policy_rollout_takes(&r, f->cfg.device_id))
+			break;
+	}
+	provision(f, &s1, (const int[]){ED1}, 1, 1);
+	s2.rollout_percent = 10;
+	s2.rollout_seed = "wave";
+	SET(s2, certs, ROOT_A);
+	serve(f, 0, &s2, "\"e2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 2);
+	assert_non_null(strstr(o.detail, "deferred v2 (rollout 10%)"));
+	expect_event(f, 0, "deferred", 2);
+	st = state_of(f);
+	assert_int_equal(st.active_version, 1);
+	assert_int_equal(st.highest_version, 1);
+	assert_int_equal(st.time_floor, s1.issued_at);
+	assert_int_equal(st.deferred_version, 2);
+	assert_int_equal(st.deferred_percent, 10);
+	assert_string_equal(st.etag, "\"e2\"");
+	EXPECT_SET(f, ROOT_A, ROOT_B);
+
+	/* The next poll sends the validators; the 304 says still deferred. */
+	not_modified(f, 0, "\"e2\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_CURRENT, RK_OK, 1);
+	assert_string_equal(f->fake.reqs[1].etag, "\"e2\"");
+	assert_non_null(strstr(o.detail, "still deferred v2 (rollout 10%)"));
+	assert_non_null(strstr(f->fake.reqs[1].user_agent, "; deferred=2)"));
+	assert_null(strstr(f->fake.reqs[0].user_agent, "deferred"));
+
+	/* A sideload of it ignores the rollout. */
+	{
+		uint8_t *buf;
+		size_t len;
+
+		buf = fixture_make(f->p, &s2, &len);
+		assert_int_equal(
+		    agent_apply(f->a, buf, len, "usb.rkb", &o), RK_OK);
+		expect_outcome(&o, AGENT_UPDATED, RK_OK, 2);
+		free(buf);
+	}
+	st = state_of(f);
+	assert_int_equal(st.active_version, 2);
+	assert_int_equal(st.deferred_version, 0);
+	EXPECT_SET(f, ROOT_A);
+
+	/* At 100% (and without a rollout) everyone takes it. */
+	s3.rollout_percent = 100;
+	s3.rollout_seed = "wave";
+	serve(f, 0, &s3, "\"e3\"");
+	o = check(f);
+	expect_outcome(&o, AGENT_UPDATED, RK_OK, 3);
+	assert_null(strstr(f->fake.reqs[2].user_agent, "deferred"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1911,10 +2078,13 @@ main(void)
 	    T(test_race_rotation),
 	    T(test_race_distrust),
 	    T(test_race_newer_wins),
+	    T(test_race_distrust_in_force),
 	    T(test_init_leftovers),
 	    T(test_init_retried),
 	    T(test_issued_in_future),
 	    T(test_probe_targets),
+	    T(test_census_user_agent),
+	    T(test_rollout_deferred),
 	};
 
 	return cmocka_run_group_tests_name(

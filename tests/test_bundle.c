@@ -47,6 +47,8 @@
 #define JSON_TIMES                                                             \
 	",\"issued_at\":\"" T_ISSUED "\",\"expires_at\":\"" T_EXPIRES "\""
 #define JSON_OK JSON_HEAD "1" JSON_TIMES "}"
+#define ZERO_FP                                                                \
+	"\"0000000000000000000000000000000000000000000000000000000000000000\""
 
 static const struct {
 	const char *name;
@@ -528,6 +530,49 @@ test_manifest_rejected(void **state)
 		      "\"expires_at\":\"" T_EXPIRES "\"}",
 	    JSON_HEAD "1" JSON_TIMES ",\"note\":\"a\\u0000b\"}",
 	    JSON_HEAD "1" JSON_TIMES ",\"note\":7}",
+	    /* rollouts: range, syntax, strictness */
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":0,"
+		      "\"seed\":\"s\"}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":101,"
+		      "\"seed\":\"s\"}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":10.0,"
+		      "\"seed\":\"s\"}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":\"10\","
+		      "\"seed\":\"s\"}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":10,"
+		      "\"seed\":\"Upper\"}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":10,"
+		      "\"seed\":\"\"}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":10,"
+		      "\"seed\":\"a\\u0000b\"}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":10,"
+		      "\"seed\":\"" /* 65 characters */
+		      "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"
+		      "abcdefghijabcde\"}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":10}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"seed\":\"s\"}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":10,"
+		      "\"seed\":\"s\",\"extra\":1}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":10,"
+		      "\"seed\":\"s\",\"percent\":20}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":10,"
+		      "\"seed\":\"s\"},\"rollout\":{\"percent\":10,"
+		      "\"seed\":\"s\"}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":[10,\"s\"]}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":null}",
+	    /* lifts: only true, never with after, once per fingerprint */
+	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":" ZERO_FP
+		      ",\"lift\":false}]}",
+	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":" ZERO_FP
+		      ",\"lift\":1}]}",
+	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":" ZERO_FP
+		      ",\"lift\":\"true\"}]}",
+	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":" ZERO_FP
+		      ",\"lift\":true,\"after\":\"" T_ISSUED "\"}]}",
+	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":" ZERO_FP
+		      ",\"lift\":true,\"lift\":true}]}",
+	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":" ZERO_FP
+		      ",\"lift\":true},{\"sha256\":" ZERO_FP "}]}",
 	    /* not JSON, or not an object */
 	    "\xef\xbb\xbf" JSON_OK,
 	    JSON_HEAD "1" JSON_TIMES,
@@ -547,6 +592,12 @@ test_manifest_rejected(void **state)
 	    JSON_HEAD "1" JSON_TIMES ",\"note\":\"free \\u00e9 text\"}",
 	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[]}",
 	    " " JSON_OK "\n",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"percent\":1,"
+		      "\"seed\":\"a\"}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"rollout\":{\"seed\":"
+		      "\"2026-hub-migration\",\"percent\":100}}",
+	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":" ZERO_FP
+		      ",\"lift\":true,\"reason\":\"by mistake\"}]}",
 	};
 	const struct pki *p = *state;
 	uint8_t *buf;
@@ -569,6 +620,59 @@ test_manifest_rejected(void **state)
 			    good[i]);
 		free(buf);
 	}
+}
+
+/* rollout and lift survive encode and parse, in the documented order. */
+static void
+test_rollout_lift_roundtrip(void **state)
+{
+	struct distrust d[2];
+	struct manifest m, *back = NULL;
+	uint8_t *enc = NULL;
+	size_t len = 0;
+	const char *r, *l;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	memset(d, 0, sizeof(d));
+	memcpy(m.channel, "test", 5);
+	m.version = 3;
+	m.issued_at = 1767225600;
+	m.expires_at = 4070908800;
+	memset(d[0].sha256, 0xab, sizeof(d[0].sha256));
+	d[0].lift = 1;
+	memset(d[1].sha256, 0xcd, sizeof(d[1].sha256));
+	d[1].has_after = 1;
+	d[1].after = 1767225600;
+	m.distrust = d;
+	m.n_distrust = 2;
+	m.rollout.percent = 25;
+	memcpy(m.rollout.seed, "wave-2", 7);
+	assert_int_equal(manifest_encode(&m, &enc, &len, NULL), RK_OK);
+	assert_non_null(r = memmem(enc, len,
+			    "\"rollout\":{\"percent\":25,\"seed\":"
+			    "\"wave-2\"}",
+			    40));
+	assert_non_null(l = memmem(enc, len, "\"lift\":true", 11));
+	assert_true(l < r); /* distrust comes before rollout */
+	assert_int_equal(manifest_parse(enc, len, &back, NULL), RK_OK);
+	assert_int_equal(back->rollout.percent, 25);
+	assert_string_equal(back->rollout.seed, "wave-2");
+	assert_int_equal(back->n_distrust, 2);
+	assert_true(back->distrust[0].lift);
+	assert_false(back->distrust[0].has_after);
+	assert_false(manifest_distrust_full(&back->distrust[0]));
+	assert_false(back->distrust[1].lift);
+	assert_true(back->distrust[1].has_after);
+	manifest_free(back);
+	free(enc);
+	/* A lift that also names a date is not encoded. */
+	d[0].has_after = 1;
+	assert_int_equal(manifest_encode(&m, &enc, &len, NULL), RK_EMANIFEST);
+	d[0].has_after = 0;
+	/* Nor is a seed outside the syntax. */
+	memcpy(m.rollout.seed, "Wave", 5);
+	assert_int_equal(manifest_encode(&m, &enc, &len, NULL), RK_EMANIFEST);
 }
 
 static void
@@ -620,6 +724,14 @@ test_certs(void **state)
 	snprintf(json, sizeof(json),
 	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":\"%s\","
 		      "\"after\":\"2025-06-30T00:00:00Z\"}]}",
+	    hex);
+	buf = build(p, json, LIST(ROOT_A, ROOT_B), LIST(ED1), &len);
+	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
+	free(buf);
+	/* A lifted fingerprint may be in the set again. */
+	snprintf(json, sizeof(json),
+	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":\"%s\","
+		      "\"lift\":true}]}",
 	    hex);
 	buf = build(p, json, LIST(ROOT_A, ROOT_B), LIST(ED1), &len);
 	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
@@ -1255,6 +1367,27 @@ write_golden(const struct pki *p, const char *dir)
 	    p, man, man_len, LIST(ROOT_A), LIST(ED1, ED2), &lens[ng]);
 	ng++;
 	free(man);
+	GOLD("rollout-and-lift", RK_OK, 1, ED1);
+	snprintf(json, sizeof(json),
+	    JSON_HEAD "2" JSON_TIMES ",\"distrust\":[{\"sha256\":\"%s\","
+		      "\"lift\":true,\"reason\":\"distrusted by mistake\"}],"
+		      "\"rollout\":{\"percent\":10,\"seed\":\"wave-1\"}}",
+	    hex);
+	bufs[ng] = build(p, json, LIST(ROOT_A, ROOT_B), LIST(ED1), &lens[ng]);
+	ng++;
+	GOLD("lift-with-after", RK_EMANIFEST, 1, ED1);
+	snprintf(json, sizeof(json),
+	    JSON_HEAD "2" JSON_TIMES ",\"distrust\":[{\"sha256\":\"%s\","
+		      "\"lift\":true,\"after\":\"" T_ISSUED "\"}]}",
+	    hex);
+	bufs[ng] = build(p, json, LIST(ROOT_A), LIST(ED1), &lens[ng]);
+	ng++;
+	GOLD("rollout-zero-percent", RK_EMANIFEST, 1, ED1);
+	bufs[ng] = build(p,
+	    JSON_HEAD "2" JSON_TIMES
+		      ",\"rollout\":{\"percent\":0,\"seed\":\"wave-1\"}}",
+	    LIST(ROOT_A), LIST(ED1), &lens[ng]);
+	ng++;
 #undef GOLD
 
 	assert_non_null(verdicts = malloc(16384));
@@ -1398,6 +1531,7 @@ main(void)
 	    cmocka_unit_test(test_wrong_key_threshold_duplicate),
 	    cmocka_unit_test(test_manifest_rejected),
 	    cmocka_unit_test(test_certs),
+	    cmocka_unit_test(test_rollout_lift_roundtrip),
 	    cmocka_unit_test(test_framing_zero_and_magic),
 	    cmocka_unit_test(test_limits_over),
 	    cmocka_unit_test(test_limits_at),

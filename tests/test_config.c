@@ -112,6 +112,8 @@ assert_defaults(const struct config *c, int loaded)
 	assert_null(c->probes[0]);
 	assert_int_equal(c->log_target, LOG_TO_STDERR);
 	assert_int_equal(c->log_level, LOG_LVL_INFO);
+	assert_string_equal(c->device_id, "");
+	assert_int_equal(c->census, 1);
 }
 
 static void
@@ -374,6 +376,15 @@ static const struct bad_case bad_cases[] = {
     {"[agent]\nlog = file\n", 2, "bad log \"file\""},
     {"[agent]\nlog_level = verbose\n", 2, "bad log_level \"verbose\""},
     {"[agent]\nlog_level = INFO\n", 2, "bad log_level"},
+    {"[agent]\ndevice_id = a b\n", 2, "bad device_id \"a b\""},
+    {"[agent]\ndevice_id =\n", 2, "bad device_id"},
+    {"[agent]\ndevice_id = "
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+	2, "bad device_id"},
+    {"[agent]\ndevice_id = a\ndevice_id = b\n", 3, "device_id given twice"},
+    {"[agent]\ncensus = off\n", 2, "bad census \"off\""},
+    {"[agent]\ncensus = Yes\n", 2, "bad census"},
 };
 
 /* The reference config every bad load must leave untouched. */
@@ -836,6 +847,56 @@ log_steps_syslog(void)
 	log_info("back on stderr");
 }
 
+/* device_id and census, and the machine-id fallback. */
+static void
+test_device_id(void **state)
+{
+	char id[CONFIG_DEVICE_ID_MAX + 1], mid[128];
+	struct rk_why why;
+	struct config c;
+	FILE *f;
+
+	(void)state;
+	snprintf(mid, sizeof(mid), "%s/machine-id", tmpdir);
+	config_init(&c);
+	assert_int_equal(
+	    load_text(&c,
+		"[agent]\ndevice_id = "
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxx\ncensus = no\n",
+		&why),
+	    RK_OK);
+	assert_int_equal(strlen(c.device_id), CONFIG_DEVICE_ID_MAX);
+	assert_int_equal(c.census, 0);
+	assert_int_equal(
+	    load_text(
+		&c, "[agent]\ndevice_id = dev-0042/A\ncensus = yes\n", &why),
+	    RK_OK);
+	assert_string_equal(c.device_id, "dev-0042/A");
+	assert_int_equal(c.census, 1);
+	/* The config's id wins over the file's. */
+	f = fopen(mid, "w");
+	assert_non_null(f);
+	fputs("0123456789abcdef0123456789abcdef\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(config_device_id(&c, mid, id), RK_OK);
+	assert_string_equal(id, "dev-0042/A");
+	assert_int_equal(load_text(&c, "[agent]\n", &why), RK_OK);
+	assert_int_equal(config_device_id(&c, mid, id), RK_OK);
+	assert_string_equal(id, "0123456789abcdef0123456789abcdef");
+	/* An empty or unusable file gives no id; out stays as it was. */
+	f = fopen(mid, "w");
+	assert_non_null(f);
+	fputs("\nsecond line\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(config_device_id(&c, mid, id), RK_ENOENT);
+	assert_string_equal(id, "0123456789abcdef0123456789abcdef");
+	unlink(mid);
+	assert_int_equal(config_device_id(&c, mid, id), RK_ENOENT);
+	config_free(&c);
+}
+
 static void
 test_log_stderr(void **state)
 {
@@ -892,6 +953,7 @@ main(void)
 	    cmocka_unit_test(test_probes),
 	    cmocka_unit_test(test_export_path),
 	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_device_id),
 	    cmocka_unit_test(test_log_stderr),
 	};
 

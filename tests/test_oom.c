@@ -170,6 +170,22 @@ setup(void **state)
 	m.version = 7;
 	m.issued_at = 1764115200;  /* 2025-11-26 */
 	m.expires_at = 4102444800; /* 2100-01-01 */
+	/* Every kind of optional field, so their decoders are swept too. */
+	{
+		static struct distrust d[2];
+
+		memset(d, 0, sizeof(d));
+		memset(d[0].sha256, 0xab, sizeof(d[0].sha256));
+		d[0].lift = 1;
+		d[0].reason = "lifted";
+		memset(d[1].sha256, 0xcd, sizeof(d[1].sha256));
+		d[1].has_after = 1;
+		d[1].after = 1764115200;
+		m.distrust = d;
+		m.n_distrust = 2;
+		m.rollout.percent = 10;
+		memcpy(m.rollout.seed, "oom-wave", 9);
+	}
 	assert_int_equal(manifest_encode(&m, &man, &man_len, NULL), RK_OK);
 	assert_int_equal(bundle_new(man, man_len, (const uint8_t *const *)der,
 			     lens, 3, &b, NULL),

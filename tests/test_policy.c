@@ -95,6 +95,7 @@ verdict_name(enum policy_verdict v)
 	return v == POLICY_ACCEPT    ? "ACCEPT"
 	       : v == POLICY_CURRENT ? "CURRENT"
 	       : v == POLICY_REJECT  ? "REJECT"
+	       : v == POLICY_DEFER   ? "DEFER"
 				     : "?";
 }
 
@@ -696,6 +697,287 @@ test_never_trusted(void **state)
 	assert_false(policy_never_trusted(p->cert_sha[ROOT_B], &d, 1, &m));
 }
 
+/* The entry of the highest version that mentions a fingerprint rules. */
+static void
+test_distrust_in_force(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct store_distrust d[2], e;
+	struct distrust md[2];
+	struct manifest m;
+
+	memset(d, 0, sizeof(d));
+	memset(md, 0, sizeof(md));
+	memset(&m, 0, sizeof(m));
+	/* On the device: A never trusted (v3), B after 2026 (v4). */
+	memcpy(d[0].sha256, p->cert_sha[ROOT_A], CRYPTO_SHA256_LEN);
+	d[0].since_version = 3;
+	memcpy(d[1].sha256, p->cert_sha[ROOT_B], CRYPTO_SHA256_LEN);
+	d[1].has_after = 1;
+	d[1].after = T_2026;
+	d[1].since_version = 4;
+	m.version = 9;
+	m.distrust = md;
+	assert_true(
+	    policy_distrust_in_force(p->cert_sha[ROOT_A], d, 2, &m, &e));
+	assert_int_equal(e.since_version, 3);
+	assert_true(policy_never_trusted(p->cert_sha[ROOT_A], d, 2, &m));
+	assert_false(
+	    policy_distrust_in_force(p->cert_sha[ROOT_V1], d, 2, &m, &e));
+	/* v9 lifts A and moves B's date later: both are v9's now. */
+	memcpy(md[0].sha256, p->cert_sha[ROOT_A], CRYPTO_SHA256_LEN);
+	md[0].lift = 1;
+	memcpy(md[1].sha256, p->cert_sha[ROOT_B], CRYPTO_SHA256_LEN);
+	md[1].has_after = 1;
+	md[1].after = T_2030;
+	m.n_distrust = 2;
+	assert_true(
+	    policy_distrust_in_force(p->cert_sha[ROOT_A], d, 2, &m, &e));
+	assert_true(e.lifted);
+	assert_int_equal(e.since_version, 9);
+	assert_false(policy_never_trusted(p->cert_sha[ROOT_A], d, 2, &m));
+	assert_true(
+	    policy_distrust_in_force(p->cert_sha[ROOT_B], d, 2, &m, &e));
+	assert_int_equal(e.after, T_2030);
+	/* A lifted entry on the device is no distrust either. */
+	d[0].lifted = 1;
+	assert_false(policy_never_trusted(p->cert_sha[ROOT_A], d, 2, NULL));
+	/* ... until a later bundle distrusts it again. */
+	md[0].lift = 0;
+	assert_true(policy_never_trusted(p->cert_sha[ROOT_A], d, 2, &m));
+	d[0].lifted = 0;
+
+	/*
+	 * Through the whole policy: A, distrusted on the device, may come
+	 * back in a bundle that lifts it, and only then.
+	 */
+	c.distrust = d;
+	c.n_distrust = 1;
+	s.version = 5;
+	SET(s, certs, ROOT_A, ROOT_B);
+	expect_accept(p, &c, &s, 1);
+	SET(s, lift, ROOT_A);
+	expect_accept(p, &c, &s, 2);
+	SET(s, certs, ROOT_A);
+	expect_accept(p, &c, &s, 1);
+	s.nlift = 0;
+	expect_reject(p, &c, &s, RK_EDISTRUST, 5);
+}
+
+struct change_log {
+	char lines[4][256];
+	size_t n;
+};
+
+static int
+log_change(void *arg, const uint8_t sha[CRYPTO_SHA256_LEN], const char *line)
+{
+	struct change_log *l = arg;
+
+	(void)sha;
+	assert_true(l->n < 4);
+	snprintf(l->lines[l->n++], sizeof(l->lines[0]), "%s", line);
+	return 0;
+}
+
+static void
+test_distrust_changes(void **state)
+{
+	const struct pki *p = *state;
+	char hex_a[65], hex_b[65], want[256];
+	struct store_distrust d[2];
+	struct distrust md[3];
+	struct change_log l;
+	struct manifest m;
+
+	memset(d, 0, sizeof(d));
+	memset(md, 0, sizeof(md));
+	memset(&m, 0, sizeof(m));
+	memset(&l, 0, sizeof(l));
+	hex_encode(p->cert_sha[ROOT_A], CRYPTO_SHA256_LEN, hex_a);
+	hex_encode(p->cert_sha[ROOT_B], CRYPTO_SHA256_LEN, hex_b);
+	memcpy(d[0].sha256, p->cert_sha[ROOT_A], CRYPTO_SHA256_LEN);
+	d[0].has_after = 1;
+	d[0].after = T_2030;
+	memcpy(d[1].sha256, p->cert_sha[ROOT_B], CRYPTO_SHA256_LEN);
+	m.version = 9;
+	m.distrust = md;
+	/* The same entries again change nothing. */
+	memcpy(md[0].sha256, p->cert_sha[ROOT_A], CRYPTO_SHA256_LEN);
+	md[0].has_after = 1;
+	md[0].after = T_2030;
+	memcpy(md[1].sha256, p->cert_sha[ROOT_B], CRYPTO_SHA256_LEN);
+	m.n_distrust = 2;
+	assert_int_equal(policy_distrust_changes(d, 2, &m, log_change, &l), 0);
+	assert_int_equal(l.n, 0);
+	/* Earlier (tighter) for A, a lift for B, a lift of nothing. */
+	md[0].after = T_2026;
+	md[1].lift = 1;
+	memcpy(md[2].sha256, p->cert_sha[ROOT_V1], CRYPTO_SHA256_LEN);
+	md[2].lift = 1;
+	m.n_distrust = 3;
+	assert_int_equal(policy_distrust_changes(d, 2, &m, log_change, &l), 0);
+	assert_int_equal(l.n, 2);
+	snprintf(want, sizeof(want),
+	    "distrust of %s moved from after 2030-01-01T00:00:00Z to after "
+	    "2026-01-01T00:00:00Z by v9",
+	    hex_a);
+	assert_string_equal(l.lines[0], want);
+	snprintf(want, sizeof(want),
+	    "distrust of %s (never trusted) lifted by v9", hex_b);
+	assert_string_equal(l.lines[1], want);
+	/* A later date (looser) and a new entry. */
+	l.n = 0;
+	d[0].after = T_2026;
+	md[0].after = T_2030;
+	md[1].lift = 0;
+	md[1].has_after = 1;
+	md[1].after = T_2026;
+	d[1].lifted = 1;
+	m.n_distrust = 2;
+	assert_int_equal(policy_distrust_changes(d, 1, &m, log_change, &l), 0);
+	assert_int_equal(l.n, 2);
+	snprintf(want, sizeof(want),
+	    "distrust of %s moved from after 2026-01-01T00:00:00Z to after "
+	    "2030-01-01T00:00:00Z by v9",
+	    hex_a);
+	assert_string_equal(l.lines[0], want);
+	snprintf(want, sizeof(want),
+	    "distrust of %s set (after 2026-01-01T00:00:00Z) by v9", hex_b);
+	assert_string_equal(l.lines[1], want);
+	/* From lifted back to distrusted. */
+	l.n = 0;
+	assert_int_equal(
+	    policy_distrust_changes(d + 1, 1, &m, log_change, &l), 0);
+	snprintf(want, sizeof(want),
+	    "distrust of %s moved from lifted to after 2026-01-01T00:00:00Z "
+	    "by v9",
+	    hex_b);
+	assert_string_equal(l.lines[1], want);
+}
+
+/*
+ * The rollout bucket: a vector computed outside the project, the share
+ * of 20000 simulated devices that take each percentage, and that raising
+ * the percentage under one seed keeps every device that took it.
+ */
+static void
+test_rollout_bucket(void **state)
+{
+	static const unsigned pcts[] = {1, 5, 10, 25, 50, 75, 90, 99, 100};
+	static unsigned char took[20000];
+	struct rollout r;
+	char id[64], cid[POLICY_CENSUS_ID_LEN + 1];
+	unsigned b, i, k, n;
+	double share;
+
+	(void)state;
+	/* python3: sha256(b"rootkeeper rollout\0wave-1\0device-0001") */
+	assert_int_equal(
+	    policy_rollout_bucket("wave-1", "device-0001", &b), RK_OK);
+	assert_int_equal(b, 5068);
+	assert_int_equal(policy_census_id("azure-iot",
+			     "0123456789abcdef0123456789abcdef", cid),
+	    RK_OK);
+	assert_string_equal(cid, "6c4a6df6a9447b05");
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.seed, "2026-hub-migration", 19);
+	memset(took, 0, sizeof(took));
+	for (k = 0; k < sizeof(pcts) / sizeof(pcts[0]); k++) {
+		r.percent = pcts[k];
+		for (i = n = 0; i < sizeof(took); i++) {
+			snprintf(
+			    id, sizeof(id), "%08x-sim-%u", i * 2654435761u, i);
+			if (policy_rollout_takes(&r, id)) {
+				n++;
+				took[i] = 1;
+			} else if (took[i]) {
+				fail_msg("device %u left the rollout at %u%%",
+				    i, pcts[k]);
+			}
+		}
+		share = 100.0 * n / (double)sizeof(took);
+		if (share < pcts[k] - 3.0 || share > pcts[k] + 3.0)
+			fail_msg("%u%%: %.2f%% of the devices took it", pcts[k],
+			    share);
+	}
+	/* No rollout: everyone; no id: only at 100%. */
+	r.percent = 0;
+	assert_true(policy_rollout_takes(&r, NULL));
+	r.percent = 99;
+	assert_false(policy_rollout_takes(&r, NULL));
+	r.percent = 100;
+	assert_true(policy_rollout_takes(&r, NULL));
+	/* Another seed draws another sample. */
+	r.percent = 50;
+	for (i = n = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "%08x-sim-%u", i * 2654435761u, i);
+		memcpy(r.seed, "a", 2);
+		b = (unsigned)policy_rollout_takes(&r, id);
+		memcpy(r.seed, "b", 2);
+		n += b != (unsigned)policy_rollout_takes(&r, id);
+	}
+	assert_true(n > 300 && n < 700);
+}
+
+/* A rollout that leaves the device out defers a bundle that is valid. */
+static void
+test_rollout_defer(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct spec s = spec();
+	struct policy_result r;
+	struct rollout ro;
+	char in[64] = "", out[64] = "", id[64];
+	unsigned i;
+	uint8_t *buf;
+	size_t len;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.percent = 10;
+	memcpy(ro.seed, "wave-1", 7);
+	for (i = 0; in[0] == '\0' || out[0] == '\0'; i++) {
+		snprintf(id, sizeof(id), "dev-%u", i);
+		if (policy_rollout_takes(&ro, id))
+			snprintf(in, sizeof(in), "%s", id);
+		else
+			snprintf(out, sizeof(out), "%s", id);
+	}
+	s.version = 7;
+	s.rollout_percent = 10;
+	s.rollout_seed = "wave-1";
+	buf = fixture_make(p, &s, &len);
+	c.device_id = in;
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_ACCEPT);
+	policy_result_free(&r);
+	c.device_id = out;
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_DEFER);
+	assert_int_equal(r.version, 7);
+	assert_int_equal(r.rollout_percent, 10);
+	c.device_id = NULL;
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_DEFER);
+	/* A sideload ignores the rollout. */
+	c.device_id = out;
+	c.ignore_rollout = 1;
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_ACCEPT);
+	policy_result_free(&r);
+	c.ignore_rollout = 0;
+	/* Deferral comes after every check: a bad bundle is rejected. */
+	c.now = T_2099;
+	r = judge(&c, buf, len);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_EEXPIRED);
+	free(buf);
+}
+
 /* Step 7: key rotation needs the new keys' signatures too. */
 static void
 test_next_keys(void **state)
@@ -889,6 +1171,10 @@ main(void)
 	    cmocka_unit_test(test_certs),
 	    cmocka_unit_test(test_persistent_distrust),
 	    cmocka_unit_test(test_never_trusted),
+	    cmocka_unit_test(test_distrust_in_force),
+	    cmocka_unit_test(test_distrust_changes),
+	    cmocka_unit_test(test_rollout_bucket),
+	    cmocka_unit_test(test_rollout_defer),
 	    cmocka_unit_test(test_next_keys),
 	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_operational_error),

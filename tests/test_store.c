@@ -51,6 +51,12 @@ struct fix {
 	char db[128];
 };
 
+/* Takes a store back to before schema version 4. */
+#define V4_COLUMNS_DROPPED                                                     \
+	"ALTER TABLE distrust DROP COLUMN lifted; "                            \
+	"ALTER TABLE state DROP COLUMN deferred_version; "                     \
+	"ALTER TABLE state DROP COLUMN deferred_percent; "
+
 static int
 setup(void **state)
 {
@@ -973,9 +979,9 @@ test_distrust_merge(void **state)
 	free(got);
 
 	/*
-	 * Version 11 says: A full (tightens), B partial (looser: ignored),
-	 * C later partial (looser: ignored), D earlier partial (tightens,
-	 * no reason: the old one stays).
+	 * Version 11 says: A full, B partial, C a later date, D an earlier
+	 * one (no reason: the old one stays).  The entry of the highest
+	 * version is in force, looser or not.
 	 */
 	d[0].has_after = 0;
 	d[0].reason = "now fully";
@@ -998,21 +1004,64 @@ test_distrust_merge(void **state)
 	assert_int_equal(got[0].has_after, 0);
 	assert_string_equal(got[0].reason, "now fully");
 	assert_int_equal(got[0].since_version, 11);
-	assert_int_equal(got[1].has_after, 0);
-	assert_string_equal(got[1].reason, "");
-	assert_int_equal(got[1].since_version, 10);
+	assert_int_equal(got[1].has_after, 1);
+	assert_int_equal(got[1].after, 1);
+	assert_string_equal(got[1].reason, "looser");
+	assert_int_equal(got[1].since_version, 11);
 	assert_int_equal(got[2].has_after, 1);
-	assert_int_equal(got[2].after, 1750000000);
-	assert_string_equal(got[2].reason, "c first");
-	assert_int_equal(got[2].since_version, 10);
+	assert_int_equal(got[2].after, 1760000000);
+	assert_string_equal(got[2].reason, "c later");
+	assert_int_equal(got[2].since_version, 11);
 	assert_int_equal(got[3].has_after, 1);
 	assert_int_equal(got[3].after, 1500000000);
 	assert_string_equal(got[3].reason, "d");
 	assert_int_equal(got[3].since_version, 11);
+	assert_false(got[0].lifted || got[1].lifted);
 	free(got);
 	store_close(s);
 
-	/* The same fingerprint twice in one list: the tighter wins. */
+	/*
+	 * A lower version changes nothing in force; a lift ends an entry and
+	 * a later entry starts it again; a lift of what is unknown leaves no
+	 * trace.
+	 */
+	s = open_ok(f->db, STORE_RW);
+	d[0].has_after = 1;
+	d[0].after = 5;
+	assert_int_equal(store_add_distrust(s, d, 1, 9), RK_OK);
+	d[0].has_after = 0;
+	d[0].lift = 1;
+	d[0].reason = "by mistake";
+	assert_int_equal(store_add_distrust(s, d, 1, 12), RK_OK);
+	memset(d[3].sha256, 0x99, CRYPTO_SHA256_LEN);
+	d[3].has_after = 0;
+	d[3].lift = 1;
+	assert_int_equal(store_add_distrust(s, &d[3], 1, 12), RK_OK);
+	assert_int_equal(store_get_distrust(s, &got, &n), RK_OK);
+	assert_int_equal(n, 4);
+	assert_true(got[0].lifted);
+	assert_int_equal(got[0].has_after, 0);
+	assert_string_equal(got[0].reason, "by mistake");
+	assert_int_equal(got[0].since_version, 12);
+	free(got);
+	d[0].lift = 0;
+	d[0].has_after = 1;
+	d[0].after = 1700000000;
+	d[0].reason = NULL;
+	assert_int_equal(store_add_distrust(s, d, 1, 13), RK_OK);
+	assert_int_equal(store_get_distrust(s, &got, &n), RK_OK);
+	assert_false(got[0].lifted);
+	assert_int_equal(got[0].after, 1700000000);
+	assert_int_equal(got[0].since_version, 13);
+	free(got);
+	d[0].lift = 1;
+	assert_int_equal(store_add_distrust(s, d, 1, 14), RK_EINVAL);
+	store_close(s);
+
+	/*
+	 * The same fingerprint twice in one list (a manifest refuses that):
+	 * the later entry wins; it gives no reason, so the first one's stays.
+	 */
 	s = open_ok(f->db, STORE_RW);
 	memset(d, 0, sizeof(d));
 	memset(d[0].sha256, 0x77, CRYPTO_SHA256_LEN);
@@ -1029,7 +1078,7 @@ test_distrust_merge(void **state)
 	assert_int_equal(store_add_distrust(s, d, 2, 13), RK_OK);
 	assert_int_equal(store_get_distrust(s, &got, &n), RK_OK);
 	assert_int_equal(n, 5);
-	assert_int_equal(got[4].after, 1000);
+	assert_int_equal(got[4].after, 2000);
 	assert_int_equal(strlen(got[4].reason), 254);
 	assert_memory_equal(got[4].reason, longr, 254);
 	free(got);
@@ -1537,8 +1586,9 @@ test_migration_v1_to_v2(void **state)
 	assert_int_equal(store_set_state(s, &st), RK_OK);
 	store_close(s);
 	db = raw_open(f->db);
-	raw_exec(db, "DROP TABLE probes; DROP TRIGGER state_only_rises; "
-		     "PRAGMA user_version = 1");
+	raw_exec(db,
+	    "DROP TABLE probes; DROP TRIGGER "
+	    "state_only_rises; " V4_COLUMNS_DROPPED "PRAGMA user_version = 1");
 	sqlite3_close(db);
 
 	/* A reader cannot migrate; the first writer does. */
@@ -1553,6 +1603,59 @@ test_migration_v1_to_v2(void **state)
 	assert_int_equal(store_list_probes(s, &ps, &n), RK_OK);
 	assert_int_equal(n, 1);
 	free(ps);
+	store_close(s);
+	db = raw_open(f->db);
+	assert_int_equal(
+	    raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	sqlite3_close(db);
+}
+
+/* A version 3 store: distrust never lifted, nothing deferred. */
+static void
+test_migration_v3_to_v4(void **state)
+{
+	struct fix *f = *state;
+	struct store_distrust *got = NULL;
+	struct store_state st;
+	struct distrust d;
+	struct store *s;
+	size_t n = 0;
+	sqlite3 *db;
+
+	s = open_ok(f->db, STORE_CREATE);
+	memset(&d, 0, sizeof(d));
+	memset(d.sha256, 0x42, sizeof(d.sha256));
+	assert_int_equal(store_add_distrust(s, &d, 1, 3), RK_OK);
+	store_close(s);
+	db = raw_open(f->db);
+	raw_exec(db, V4_COLUMNS_DROPPED "PRAGMA user_version = 3");
+	sqlite3_close(db);
+
+	s = NULL;
+	assert_int_equal(store_open(f->db, STORE_RO, &s, NULL), RK_ESTORE);
+	s = open_ok(f->db, STORE_RW);
+	assert_int_equal(store_get_state(s, &st), RK_OK);
+	assert_int_equal(st.deferred_version, 0);
+	assert_int_equal(st.deferred_percent, 0);
+	st.deferred_version = 7;
+	st.deferred_percent = 10;
+	assert_int_equal(store_set_state(s, &st), RK_OK);
+	assert_int_equal(store_get_distrust(s, &got, &n), RK_OK);
+	assert_int_equal(n, 1);
+	assert_false(got[0].lifted);
+	free(got);
+	/* The known entry can be lifted now. */
+	d.lift = 1;
+	assert_int_equal(store_add_distrust(s, &d, 1, 4), RK_OK);
+	assert_int_equal(store_get_distrust(s, &got, &n), RK_OK);
+	assert_true(got[0].lifted);
+	assert_int_equal(got[0].since_version, 4);
+	free(got);
+	store_close(s);
+	s = open_ok(f->db, STORE_RO);
+	assert_int_equal(store_get_state(s, &st), RK_OK);
+	assert_int_equal(st.deferred_version, 7);
+	assert_int_equal(st.deferred_percent, 10);
 	store_close(s);
 	db = raw_open(f->db);
 	assert_int_equal(
@@ -1624,6 +1727,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_migration_v1_to_v2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_migration_v3_to_v4, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_probes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_state_round_trip, setup, teardown),

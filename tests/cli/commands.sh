@@ -193,6 +193,42 @@ expect_exit 3 "a malformed distrust file -> 3" "$BIN" create --key k.key \
     --channel c --version 1 --certs cas.pem --distrust bad-distrust.json \
     -o bad.rkb
 
+# ---- lift entries and --rollout ----------------------------------------
+
+printf '[{"sha256": "%s", "lift": true, "reason": "by mistake"}]\n' \
+    "$ca2_sha" >lift.json
+expect_exit 0 "create with a lift entry keeps the lifted cert" "$BIN" \
+    create --key k.key --channel c --version 2 --certs cas.pem \
+    --distrust lift.json --rollout 10 --rollout-seed wave-1 -o lift.rkb
+expect_exit 0 "inspect --json lift.rkb" "$BIN" inspect --json lift.rkb
+cp "$T/out" lift-out.json
+check_eq "the lifted cert is in the set" \
+    "$(jq '.certs | length' lift-out.json)" "$n_good"
+check_eq "the lift entry is shown" \
+    "$(jq -r '.distrust[0] | "\(.sha256) \(.lift) \(.after)"' lift-out.json)" \
+    "$ca2_sha true null"
+check_eq "the rollout is shown" \
+    "$(jq -r '.rollout | "\(.percent) \(.seed)"' lift-out.json)" "10 wave-1"
+check_eq "no rollout shows as null" "$(jq -r .rollout dist.json)" null
+expect_exit 0 "inspect (text) lift.rkb" "$BIN" inspect lift.rkb
+check "inspect text shows the lift" grep -qE \
+    "^  $ca2_sha +lifted \\(trusted again\\): by mistake\$" "$T/out"
+check "inspect text shows the rollout" grep -qE \
+    '^rollout: +10% \(seed wave-1\)$' "$T/out"
+printf '[{"sha256": "%s", "lift": true, "after": "2025-01-01T00:00:00Z"}]\n' \
+    "$ca2_sha" >lift-after.json
+expect_exit 3 "a lift with an after date -> 3" "$BIN" create --key k.key \
+    --channel c --version 2 --certs cas.pem --distrust lift-after.json \
+    -o bad.rkb
+for bad in "--rollout 0 --rollout-seed s" "--rollout 101 --rollout-seed s" \
+    "--rollout 10" "--rollout-seed s" "--rollout 10 --rollout-seed S" \
+    "--rollout ten --rollout-seed s"; do
+	# shellcheck disable=SC2086 # the options are split on purpose
+	expect_exit 2 "create $bad" "$BIN" create --key k.key --channel c \
+	    --version 2 --certs cas.pem $bad -o bad.rkb
+done
+check_not "no bad.rkb was written" test -e bad.rkb
+
 # ---- corrupted and truncated bundles ----------------------------------
 
 rkb_parse good.rkb || true
@@ -342,5 +378,32 @@ echo "not a bundle" >www/pub/junk.rkb
 expect_exit 3 "publish refuses a corrupted input" "$BIN" publish \
     www/pub/junk.rkb --to www
 check "latest unchanged after that" cmp -s www/pub/latest.rkb v2.rkb
+
+# ---- publish keeps the rotations ---------------------------------------
+
+"$BIN" keygen -o rot1 >/dev/null
+"$BIN" keygen -o rot2 >/dev/null
+check_not "no rotations folder before a rotation" test -e www/pub/rotations
+"$BIN" create --key k.key --key rot1.key --channel pub --version 10 \
+    --certs cas.pem --next-keys rot1.pub --next-threshold 1 -o r10.rkb \
+    >/dev/null
+"$BIN" create --key rot1.key --channel pub --version 11 --certs cas.pem \
+    -o r11.rkb >/dev/null
+"$BIN" create --key rot1.key --key rot2.key --channel pub --version 12 \
+    --certs cas.pem --next-keys rot2.pub --next-threshold 1 -o r12.rkb \
+    >/dev/null
+expect_exit 0 "publish v10 (rotates to rot1)" "$BIN" publish r10.rkb --to www
+check "it says where the rotation is kept" grep -q 'rotations/10.rkb' \
+    "$T/out"
+check "www/pub/rotations/10.rkb is v10" cmp -s www/pub/rotations/10.rkb \
+    r10.rkb
+check_eq "rotations/index.txt lists 10" "$(cat www/pub/rotations/index.txt)" \
+    10
+expect_exit 0 "publish v11 (no rotation)" "$BIN" publish r11.rkb --to www
+check_not "v11 is not under rotations/" test -e www/pub/rotations/11.rkb
+expect_exit 0 "publish v12 (rotates to rot2)" "$BIN" publish r12.rkb --to www
+check_eq "rotations/index.txt lists 10 and 12, in order" \
+    "$(tr '\n' ' ' <www/pub/rotations/index.txt)" "10 12 "
+check "latest is v12" cmp -s www/pub/latest.rkb r12.rkb
 
 finish

@@ -22,7 +22,8 @@
 #    30 s and exit 1 naming the store and the other writer;
 #  - `init` killed at every fsync and fdatasync it makes (strace's fault
 #    injection): each time either no store or a complete one, and the
-#    same init run again succeeds and leaves no temporary file;
+#    same init run again succeeds and leaves no temporary file; two inits
+#    at once both succeed with one complete store;
 #  - a bundle issued in 2090 is refused ("issued in the future", exit 3)
 #    by a device with a sane clock, its floor unmoved, and taken by a
 #    device whose clock reads 1971 and is behind its floor (which is what
@@ -375,6 +376,31 @@ done
 check "init was killed at 10 or more fsync/fdatasync calls ($kills)" \
     test "$kills" -ge 10
 check_eq "after each kill: no store or a complete one; init again succeeds" \
+    "$bad" 0
+
+# ---- two inits of one store at once ------------------------------------
+
+# They take turns: the first makes the store, the second finds it made as
+# asked and succeeds; neither removes the other's temporary store.
+bad=0
+for ((i = 0; i < ROUNDS; i++)); do
+	rm -rf -- "$T/dev-two"
+	mkdir "$T/dev-two"
+	DB=$T/dev-two/store.db
+	"$RK" --db "$DB" init --pin k1.pub --bundle v1.rkb >/dev/null 2>&1 &
+	pid=$!
+	rc2=0
+	"$RK" --db "$DB" init --pin k1.pub --bundle v1.rkb >/dev/null 2>&1 ||
+	    rc2=$?
+	rc1=0
+	wait "$pid" || rc1=$?
+	left=$(find "$T/dev-two" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')
+	if [ "$rc1 $rc2 $(state) $left" != "0 0 1 1 store.db trust.pem " ]; then
+		bad=$((bad + 1))
+		echo "# round $i: $rc1 $rc2 $(state) $left"
+	fi
+done
+check_eq "two inits at once, $ROUNDS rounds: both exit 0, one complete store" \
     "$bad" 0
 
 # ---- a bundle issued in the future --------------------------------------

@@ -20,7 +20,9 @@
 # "<mtime hex>-<size hex>" and Last-Modified, with If-None-Match and exact
 # If-Modified-Since answered by 304.  The access log has one line per
 # request: "$request $status $body_bytes_sent $request_completion", the
-# last field "OK" only for a response sent in full.
+# last field "OK" only for a response sent in full.  $NGINX_COMBINED_LOG has
+# the same requests in nginx's standard "combined" format (with the
+# User-Agent), as a production server would log them.
 #
 # Use:
 #   . tests/lib/nginx.sh
@@ -45,6 +47,7 @@ NGINX_URL=
 NGINX_TLS_PORT=
 NGINX_TLS_URL=
 NGINX_ACCESS_LOG=
+NGINX_COMBINED_LOG=
 NGINX_ERROR_LOG=
 
 # A TCP port on 127.0.0.1 nobody answers on right now; nginx's bind is the
@@ -92,6 +95,7 @@ http {
 	types_hash_max_size 4096;
 	log_format rk '\$request \$status \$body_bytes_sent \$request_completion';
 	access_log $NGINX_ACCESS_LOG rk;
+	access_log $NGINX_COMBINED_LOG combined;
 	client_body_temp_path $NGINX_DIR/tmp/body;
 	proxy_temp_path $NGINX_DIR/tmp/proxy;
 	fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
@@ -238,6 +242,7 @@ nginx_start()
 	NGINX_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rk-nginx.XXXXXX") || return 1
 	mkdir -p "$NGINX_DIR/logs" "$NGINX_DIR/tmp"
 	NGINX_ACCESS_LOG=$NGINX_DIR/logs/access.log
+	NGINX_COMBINED_LOG=$NGINX_DIR/logs/combined.log
 	NGINX_ERROR_LOG=$NGINX_DIR/logs/error.log
 
 	for _ in $(seq 1 20); do
@@ -285,7 +290,8 @@ nginx_start()
 	for i in $(seq 1 100); do
 		if nginx_answers "$NGINX_PORT"; then
 			export NGINX_DIR NGINX_PORT NGINX_URL NGINX_TLS_PORT \
-			    NGINX_TLS_URL NGINX_ACCESS_LOG NGINX_ERROR_LOG
+			    NGINX_TLS_URL NGINX_ACCESS_LOG NGINX_COMBINED_LOG \
+			    NGINX_ERROR_LOG
 			return 0
 		fi
 		sleep 0.1
