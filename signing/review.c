@@ -55,17 +55,15 @@ same_text(const char *a, const char *b)
 static int
 same_entry(const struct distrust *a, const struct distrust *b)
 {
-	return a->has_after == b->has_after &&
+	return a->lift == b->lift && a->has_after == b->has_after &&
 	       (!a->has_after || a->after == b->after) &&
 	       same_text(a->reason, b->reason);
 }
 
-/* Is a lift entry?  (A bundle format without lifts has none.) */
 static int
 is_lift(const struct distrust *d)
 {
-	(void)d;
-	return 0;
+	return d->lift;
 }
 
 /* The next_keys of a and b name the same keys with the same threshold? */
@@ -123,7 +121,16 @@ warnings(const struct review_side *o, const struct review_side *n,
 			    "force; lift one to end it");
 			break;
 		}
-	if (n->n == 0)
+	if (om->rollout.percent > 0 && nm->rollout.percent > 0 &&
+	    strcmp(om->rollout.seed, nm->rollout.seed) != 0 && k < MAX_WARN)
+		snprintf(w[k++], 160,
+		    "rollout seed changed: devices are drawn anew, and some "
+		    "that took the old version may not take this one");
+	else if (om->rollout.percent > nm->rollout.percent &&
+		 nm->rollout.percent > 0 && k < MAX_WARN)
+		snprintf(w[k++], 160, "rollout percent lowered (%u%% -> %u%%)",
+		    om->rollout.percent, nm->rollout.percent);
+	if (n->n == 0 && k < MAX_WARN)
 		snprintf(w[k++], 160, "the new bundle has no roots");
 	return k;
 }
@@ -163,6 +170,16 @@ text_keys(FILE *f, const char *label, const struct manifest *m)
 		hex_encode(pubkey_id(m->next_keys[i]), CRYPTO_SHA256_LEN, hex);
 		fprintf(f, "    %s\n", hex);
 	}
+}
+
+static void
+text_rollout(FILE *f, const struct manifest *m)
+{
+	if (m->rollout.percent == 0)
+		fprintf(f, "everyone");
+	else
+		fprintf(
+		    f, "%u%% (seed %s)", m->rollout.percent, m->rollout.seed);
 }
 
 void
@@ -233,6 +250,11 @@ review_diff_text(
 		text_keys(f, "old next_keys", om);
 		text_keys(f, "new next_keys", nm);
 	}
+	fprintf(f, "rollout: ");
+	text_rollout(f, om);
+	fprintf(f, " -> ");
+	text_rollout(f, nm);
+	fputc('\n', f);
 	if (!same_text(om->note, nm->note))
 		fprintf(f, "note: \"%s\" -> \"%s\"\n",
 		    om->note != NULL ? om->note : "",
@@ -317,6 +339,20 @@ json_keys(struct jsonw *w, const char *key, const struct manifest *m)
 	jsonw_obj_close(w);
 }
 
+/* A rollout, or null for none (everyone takes the bundle). */
+static void
+json_rollout(struct jsonw *w, const char *key, const struct manifest *m)
+{
+	if (m->rollout.percent == 0) {
+		jsonw_null(w, key);
+		return;
+	}
+	jsonw_obj_open(w, key);
+	jsonw_uint(w, "percent", m->rollout.percent);
+	jsonw_str(w, "seed", m->rollout.seed);
+	jsonw_obj_close(w);
+}
+
 void
 review_diff_json(
     FILE *f, const struct review_side *o, const struct review_side *n)
@@ -378,6 +414,10 @@ review_diff_json(
 	json_keys(&jw, "old", om);
 	json_keys(&jw, "new", nm);
 	jsonw_obj_close(&jw);
+	jsonw_obj_open(&jw, "rollout");
+	json_rollout(&jw, "old", om);
+	json_rollout(&jw, "new", nm);
+	jsonw_obj_close(&jw);
 	jsonw_arr_open(&jw, "warnings");
 	nw = warnings(o, n, w);
 	for (i = 0; i < nw; i++)
@@ -401,5 +441,8 @@ review_summary(FILE *f, const struct review_side *s)
 	if (s->m->n_next_keys > 0)
 		fprintf(f, ", rotates keys to %u of %zu", s->m->next_threshold,
 		    s->m->n_next_keys);
+	if (s->m->rollout.percent > 0)
+		fprintf(f, ", rollout %u%% (seed %s)", s->m->rollout.percent,
+		    s->m->rollout.seed);
 	fprintf(f, "\n  sha256 %s\n", hex);
 }

@@ -104,6 +104,45 @@ head -c 100 new.rkb >cut.rkb
 expect_exit 3 "diff of a truncated bundle is refused" "$BIN" diff old.rkb cut.rkb
 expect_exit 2 "diff needs two bundles" "$BIN" diff old.rkb
 
+# ---- rollout and lift ------------------------------------------------------
+
+cat >d3.json <<EOF2
+[{"sha256": "$sha_c", "lift": true, "reason": "distrusted by mistake"},
+ {"sha256": "$(printf '%064d' 7)", "reason": "new entry"}]
+EOF2
+"$BIN" create --key k1.key --key k2.key --channel hub --version 43 \
+    --certs ra.pem --certs rb.pem --distrust d3.json --rollout 10 \
+    --rollout-seed hub-2026 --issued-at 2026-11-03T00:00:00Z \
+    --expires-at 2027-04-01T00:00:00Z -o lift.rkb >/dev/null
+expect_exit 0 "diff --json with a lift and a rollout" \
+    "$BIN" diff --json new.rkb lift.rkb
+cp "$T/out" lift.json
+check_eq "the lifted entry" \
+    "$(jq -r '.distrust.lifted | map([.sha256, .lift, .reason] | join(",")) | join(";")' lift.json)" \
+    "$sha_c,true,distrusted by mistake"
+check_eq "a lift is neither added nor changed" \
+    "$(jq -r '[.distrust.added, .distrust.changed] | map(length) | join(",")' lift.json)" \
+    "0,0"
+check_eq "rollout: none before, 10% of seed hub-2026 now" \
+    "$(jq -r '[.rollout.old, .rollout.new.percent, .rollout.new.seed] | join(",")' lift.json)" \
+    ",10,hub-2026"
+expect_exit 0 "diff as text with a lift and a rollout" \
+    "$BIN" diff new.rkb lift.rkb
+check "text: the lift" grep -qF "lift $sha_c  lifted: distrusted by mistake" "$T/out"
+check "text: the rollout" \
+    grep -qx "rollout: everyone -> 10% (seed hub-2026)" "$T/out"
+"$BIN" create --key k1.key --key k2.key --channel hub --version 44 \
+    --certs ra.pem --certs rb.pem --rollout 50 --rollout-seed other-seed \
+    --issued-at 2026-11-04T00:00:00Z --expires-at 2027-04-01T00:00:00Z \
+    -o reseed.rkb >/dev/null
+expect_exit 0 "diff --json of a rollout under another seed" \
+    "$BIN" diff --json lift.rkb reseed.rkb
+check "warned: the seed changed" \
+    jq -e '.warnings | any(test("seed changed"))' "$T/out"
+expect_exit 0 "sign shows the rollout" "$BIN" sign --key k1.key -o z.rkb lift.rkb
+check "stderr: rollout 10% (seed hub-2026)" \
+    grep -q "rollout 10% (seed hub-2026)" "$T/err"
+
 # ---- sign shows what it signs ----------------------------------------------
 
 expect_exit 0 "sign --against LATEST" \
