@@ -64,20 +64,41 @@ latest()
 }
 active()
 {
-	rootkeeper --db "dev/$1/store.db" status --json 2>/dev/null |
+	rootkeeper --config "dev/$1/rootkeeper.conf" status --json 2>/dev/null |
 	    jq -r .active_version
 }
 check_eq "store: version 4 published" "$(latest store)" 4
-check_eq "hub: version 5 published" "$(latest hub)" 5
+check_eq "hub: version 6 published" "$(latest hub)" 6
 check_eq "every published version is kept" \
-    "$(find "$PUBLISH" -name '[0-9]*.rkb' | wc -l)" 9
+    "$(find "$PUBLISH" -mindepth 2 -maxdepth 2 -name '[0-9]*.rkb' | wc -l)" 10
+check "the rotation is kept for the catch-up" \
+    test -f "$PUBLISH/hub/rotations/5.rkb"
 check_eq "store-1 took version 4" "$(active store-1)" 4
 check_eq "store-2 stayed on version 2 (not polled since)" "$(active store-2)" 2
-check_eq "hub-1 took version 5, signed by the rotated keys" "$(active hub-1)" 5
-check_eq "hub-4 (offline during the rotation) is on version 3" \
-    "$(active hub-4)" 3
+check_eq "hub-1 took version 6, signed by the rotated keys" "$(active hub-1)" 6
+check_eq "hub-4, offline during the rotation, caught up to version 6" \
+    "$(active hub-4)" 6
 check "hub-1 no longer trusts Root A" \
-    bash -c "! rootkeeper --db dev/hub-1/store.db certs | grep -q 'CN=DigiCert Global Root CA'"
+    bash -c "! rootkeeper --config dev/hub-1/rootkeeper.conf certs |
+	grep -q 'CN=DigiCert Global Root CA\$'"
+check "store-1 trusts Root A again after the lift" \
+    bash -c "rootkeeper --config dev/store-1/rootkeeper.conf certs |
+	grep -q 'CN=DigiCert Global Root CA\$'"
+# The rollout's buckets: SHA-256("rootkeeper rollout" 0x00 seed 0x00 id),
+# the first 8 bytes big-endian, modulo 10000, below 25 x 100 takes it.
+took=0
+for d in hub-1 hub-2 hub-3 hub-4; do
+	h=$(printf 'rootkeeper rollout\0hub-root-b\0%s' "$d" | sha256sum | cut -c1-16)
+	b=$((((16#${h:0:8} % 10000) * 7296 + 16#${h:8:8}) % 10000)) # 2^32 = 7296 mod 10000
+	if [ "$b" -lt 2500 ]; then took=$((took + 1)); fi
+done
+check_eq "census at 25%: hub devices active on 2 as their buckets say" \
+    "$(jq -r '.channels.hub.active["2"] // 0' census-25.json)" "$took"
+check_eq "census at 25%: the others defer version 2" \
+    "$(jq -r '.channels.hub.deferred["2"] // 0' census-25.json)" \
+    "$((4 - took))"
+check_eq "census after the full rollout: 6 devices, every hub device on 3" \
+    "$(jq -c '[.devices, .channels.hub.active]' census.json)" '[6,{"3":4}]'
 check "no private key file in the tokens' folder of keys" \
     bash -c "! ls keys/signer-*.key 2>/dev/null | grep -q ."
 check "census: the guide's census.json counts devices" \
