@@ -8,7 +8,8 @@
 # nginx, mosquitto and its clients, faketime, valgrind, jq, time, curl,
 # systemd for systemd-analyze, man-db, prometheus for promtool, strace for
 # scripts/bench.sh and the fault campaign, procps, and for the fault campaign
-# python3, sqlite3 and util-linux's mount and setpriv). It asks dpkg first and
+# python3, sqlite3 and util-linux's mount and setpriv; SoftHSM2 with OpenSC's
+# pkcs11-tool for the keys-in-a-token suite). It asks dpkg first and
 # touches apt only when something is missing, so a second run is silent and
 # instant. It does not configure or rely on the nginx and mosquitto system
 # services: the tests start their own servers on 127.0.0.1, so the services it
@@ -34,11 +35,13 @@ for arg in "$@"; do
 done
 
 pkgs=(gcc make libc6-dev cmake pkg-config libwolfssl-dev libjansson-dev
-	libcurl4-openssl-dev libsqlite3-dev libinih-dev openssl ca-certificates)
+	libcurl4-openssl-dev libsqlite3-dev libinih-dev libp11-kit-dev openssl
+	ca-certificates)
 if [ "$with_test" = 1 ]; then
 	pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format nginx
 		mosquitto mosquitto-clients faketime valgrind jq time curl strace procps
-		systemd man-db prometheus python3 sqlite3 util-linux)
+		systemd man-db prometheus python3 sqlite3 util-linux
+		softhsm2 opensc)
 fi
 if [ "$with_package" = 1 ]; then
 	pkgs+=(debhelper dpkg-dev fakeroot lintian)

@@ -21,6 +21,7 @@
 
 #include "args.h"
 #include "bundle.h"
+#include "census.h"
 #include "cli.h"
 #include "crypto.h"
 #include "error.h"
@@ -29,8 +30,11 @@
 #include "jsonw.h"
 #include "keys.h"
 #include "manifest.h"
+#include "p11uri.h"
 #include "pem.h"
+#include "review.h"
 #include "rfc3339.h"
+#include "secret.h"
 
 #define EXIT_USAGE CLI_EXIT_USAGE
 #define EXIT_REJECT 3
@@ -102,26 +106,185 @@ parse_time_arg(const char *opt, const char *s, int64_t *out)
 	return 0;
 }
 
-static int
-load_privkey(const char *path, struct privkey **out)
+/*
+ * How a key argument is named in messages: a PKCS#11 URI only by its
+ * token and object, so that a pin-value in it is never printed.
+ */
+static const char *
+key_name(const char *arg, char *buf, size_t cap)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	struct p11uri u;
+
+	if (!p11uri_is_uri(arg))
+		return arg;
+	if (p11uri_parse(arg, strlen(arg), &u, NULL) != RK_OK)
+		snprintf(buf, cap, "pkcs11:(malformed URI)");
+	else
+		snprintf(
+		    buf, cap, "pkcs11:token=%s;object=%s", u.token, u.object);
+	p11uri_wipe(&u);
+	return buf;
+}
+
+/*
+ * A token's PIN: pin-value, else the first line of pin-source, else asked
+ * on the terminal.  Usage error when there is no way to get one.
+ */
+static int
+token_pin(const char *name, const struct p11uri *u, char *pin, size_t cap,
+    size_t *len)
+{
+	char prompt[128];
 	int rc;
 
+	if (u->has_pin) {
+		*len = strlen(u->pin);
+		memcpy(pin, u->pin, *len + 1);
+		return 0;
+	}
+	if (u->pin_source[0] != '\0') {
+		rc = secret_from_file(u->pin_source, pin, cap, len);
+		if (rc == RK_OK)
+			return 0;
+		cli_warn("%s: cannot read the PIN from pin-source %s: %s", name,
+		    u->pin_source,
+		    rc == RK_EIO || rc == RK_ENOENT ? strerror(errno)
+		    : rc == RK_EFORMAT		    ? "empty first line"
+						    : rk_strerror(rc));
+		return 1;
+	}
+	snprintf(prompt, sizeof(prompt), "PIN for token '%s': ", u->token);
+	rc = secret_from_tty(prompt, pin, cap, len);
+	if (rc == RK_OK)
+		return 0;
+	if (rc == RK_ENOENT)
+		return cli_usage("%s: the URI gives no PIN and there is no "
+				 "terminal to ask on; add pin-source=FILE to "
+				 "its query",
+		    name);
+	cli_warn("%s: cannot read the PIN: %s", name, rk_strerror(rc));
+	return 1;
+}
+
+/* Exit code for a failure to reach a key in a token. */
+static int
+token_exit(int rc)
+{
+	switch (rc) {
+	case RK_EFORMAT:
+	case RK_EINVAL:
+		return EXIT_USAGE;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Opens the token of uri and finds its key, or (generate) makes one of
+ * alg there.
+ */
+static int
+load_token_key(
+    const char *uri, int generate, enum crypto_alg alg, struct privkey **out)
+{
+	char namebuf[400], pin[SECRET_MAX + 1];
+	const char *name = key_name(uri, namebuf, sizeof(namebuf));
+	struct rk_why why = {""};
+	struct p11uri u;
+	size_t pin_len = 0;
+	int rc, ex;
+
+	if ((rc = p11uri_parse(uri, strlen(uri), &u, &why)) != RK_OK)
+		return cli_usage("%s: %s", name, why.msg);
+	if ((ex = token_pin(name, &u, pin, sizeof(pin), &pin_len)) != 0)
+		goto out;
+	if (generate)
+		rc =
+		    privkey_generate_in_token(alg, &u, pin, pin_len, out, &why);
+	else
+		rc = privkey_from_token(&u, pin, pin_len, out, &why);
+	if (rc != RK_OK) {
+		cli_warn("%s: %s", name,
+		    why.msg[0] != '\0' ? why.msg : rk_strerror(rc));
+		ex = token_exit(rc);
+	}
+out:
+	explicit_bzero(pin, sizeof(pin));
+	p11uri_wipe(&u);
+	return ex;
+}
+
+/* An encrypted key's passphrase: from passfile, else the terminal. */
+static int
+key_passphrase(
+    const char *path, const char *passfile, char *pass, size_t cap, size_t *len)
+{
+	char prompt[256];
+	int rc;
+
+	if (passfile != NULL) {
+		rc = secret_from_file(passfile, pass, cap, len);
+		if (rc == RK_OK)
+			return 0;
+		cli_warn("%s: cannot read the passphrase: %s", passfile,
+		    rc == RK_EIO || rc == RK_ENOENT ? strerror(errno)
+		    : rc == RK_EFORMAT		    ? "empty first line"
+						    : rk_strerror(rc));
+		return 1;
+	}
+	snprintf(prompt, sizeof(prompt), "Passphrase for %.200s: ", path);
+	rc = secret_from_tty(prompt, pass, cap, len);
+	if (rc == RK_OK)
+		return 0;
+	if (rc == RK_ENOENT)
+		return cli_usage("%s: the key is encrypted and there is no "
+				 "terminal to ask for its passphrase; give "
+				 "--passphrase-file FILE",
+		    path);
+	cli_warn("%s: cannot read the passphrase: %s", path, rk_strerror(rc));
+	return 1;
+}
+
+/*
+ * A signing key: a PKCS#8 PEM file (encrypted ones with a passphrase from
+ * passfile or the terminal) or a key in a token named by a PKCS#11 URI.
+ */
+static int
+load_privkey(const char *path, const char *passfile, struct privkey **out)
+{
+	char pass[SECRET_MAX + 1];
+	size_t len = 0, pass_len = 0;
+	uint8_t *buf = NULL;
+	int rc, ex = 0, enc;
+
+	if (p11uri_is_uri(path))
+		return load_token_key(path, 0, CRYPTO_ED25519, out);
 	if ((rc = fileio_read_stream(path, KEY_FILE_MAX, &buf, &len)) != RK_OK)
 		return report(path, "cannot read key",
 		    rc == RK_ENOENT ? RK_EIO : rc, NULL);
-	rc = privkey_from_pem((const char *)buf, len, out);
+	enc = privkey_pem_encrypted((const char *)buf, len);
+	if (enc && (ex = key_passphrase(
+			path, passfile, pass, sizeof(pass), &pass_len)) != 0)
+		goto out;
+	rc = privkey_from_pem_pass(
+	    (const char *)buf, len, enc ? pass : NULL, pass_len, out);
+	if (rc != RK_OK && enc) {
+		cli_warn("%s: wrong passphrase, or not an encrypted PKCS#8 "
+			 "Ed25519 or ECDSA P-256 key (PKCS#5 v2)",
+		    path);
+		ex = rc == RK_EKEY || rc == RK_EFORMAT ? EXIT_USAGE : 1;
+	} else if (rc != RK_OK) {
+		cli_warn("%s: not a PKCS#8 Ed25519 or ECDSA P-256 private key "
+			 "(\"PRIVATE KEY\" or \"ENCRYPTED PRIVATE KEY\" "
+			 "PEM, or a pkcs11: URI)",
+		    path);
+		ex = rc == RK_EKEY || rc == RK_EFORMAT ? EXIT_USAGE : 1;
+	}
+out:
+	explicit_bzero(pass, sizeof(pass));
 	explicit_bzero(buf, len);
 	free(buf);
-	if (rc != RK_OK) {
-		cli_warn("%s: not a PKCS#8 Ed25519 or ECDSA P-256 private key "
-			 "(unencrypted \"PRIVATE KEY\" PEM)",
-		    path);
-		return rc == RK_EKEY || rc == RK_EFORMAT ? EXIT_USAGE : 1;
-	}
-	return 0;
+	return ex;
 }
 
 static int
@@ -163,10 +326,16 @@ static int
 cmd_keygen(int argc, char **argv)
 {
 	static const struct option opts[] = {{"alg", required_argument, 0, 'a'},
+	    {"key", required_argument, 0, 'k'},
+	    {"encrypt", no_argument, 0, 'e'},
+	    {"passphrase-file", required_argument, 0, 'P'},
 	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
 	enum crypto_alg alg = CRYPTO_ED25519;
-	const char *name = NULL;
+	const char *name = NULL, *uri = NULL, *passfile = NULL;
+	char namebuf[400], pass[SECRET_MAX + 1], again[SECRET_MAX + 1];
+	size_t pass_len = 0, again_len = 0;
+	int encrypt = 0;
 	struct privkey *k = NULL;
 	struct pubkey *pub = NULL;
 	char *keypath = NULL, *pubpath = NULL, *pem = NULL, *pubpem = NULL;
@@ -188,6 +357,19 @@ cmd_keygen(int argc, char **argv)
 						 "(ed25519 or ecdsa-p256)",
 				    optarg);
 			break;
+		case 'k':
+			if (!p11uri_is_uri(optarg))
+				return cli_usage("keygen: --key takes a "
+						 "pkcs11: URI (a key file is "
+						 "named by -o)");
+			uri = optarg;
+			break;
+		case 'e':
+			encrypt = 1;
+			break;
+		case 'P':
+			passfile = optarg;
+			break;
 		case 'o':
 			name = optarg;
 			break;
@@ -200,19 +382,82 @@ cmd_keygen(int argc, char **argv)
 	}
 	if (name == NULL || optind != argc)
 		return cli_usage("keygen: needs -o NAME and nothing else");
+	if (uri != NULL && (encrypt || passfile != NULL))
+		return cli_usage("keygen: --encrypt is for key files; a key in "
+				 "a token is protected by the token");
+	if (passfile != NULL && !encrypt)
+		return cli_usage("keygen: --passphrase-file needs --encrypt");
 	n = strlen(name) + 5;
 	if ((keypath = malloc(n)) == NULL || (pubpath = malloc(n)) == NULL)
 		goto nomem;
 	snprintf(keypath, n, "%s.key", name);
 	snprintf(pubpath, n, "%s.pub", name);
 	/* Check both before writing either, so a refusal leaves nothing. */
-	if (lstat(keypath, &st) == 0 || lstat(pubpath, &st) == 0) {
+	if ((uri == NULL && lstat(keypath, &st) == 0) ||
+	    lstat(pubpath, &st) == 0) {
 		cli_warn("%s: refusing to overwrite an existing key",
-		    lstat(keypath, &st) == 0 ? keypath : pubpath);
+		    lstat(pubpath, &st) == 0 ? pubpath : keypath);
 		goto out;
 	}
+	if (uri != NULL) {
+		/* The private key is made in the token and stays there. */
+		if ((ex = load_token_key(uri, 1, alg, &k)) != 0)
+			goto out;
+		ex = 1;
+		if ((rc = privkey_public(k, &pub)) != RK_OK) {
+			cli_warn("keygen: %s", rk_strerror(rc));
+			goto out;
+		}
+		spki = pubkey_spki(pub, &spki_len);
+		if ((rc = pem_encode("PUBLIC KEY", spki, spki_len, &pubpem,
+			 &publen)) != RK_OK)
+			goto nomem;
+		if ((rc = fileio_write_new(pubpath, pubpem, publen, 0644)) !=
+		    RK_OK) {
+			report(pubpath, "cannot create", rc, NULL);
+			goto out;
+		}
+		hex_encode(pubkey_id(pub), CRYPTO_SHA256_LEN, hex);
+		printf("private key: %s (in the token)\npublic key:  %s\n"
+		       "key id:      %s\n",
+		    key_name(uri, namebuf, sizeof(namebuf)), pubpath, hex);
+		ex = 0;
+		goto out;
+	}
+	if (encrypt) {
+		/* Asked before the key exists: a typo costs nothing. */
+		if (passfile == NULL) {
+			rc = secret_from_tty(
+			    "New passphrase: ", pass, sizeof(pass), &pass_len);
+			if (rc == RK_OK)
+				rc = secret_from_tty("Repeat it: ", again,
+				    sizeof(again), &again_len);
+			if (rc == RK_ENOENT) {
+				ex = cli_usage("keygen: no terminal to ask "
+					       "for the passphrase; give "
+					       "--passphrase-file FILE");
+				goto out;
+			}
+			if (rc == RK_OK &&
+			    (pass_len != again_len ||
+				memcmp(pass, again, pass_len) != 0)) {
+				cli_warn("keygen: the passphrases differ");
+				goto out;
+			}
+		} else {
+			rc = secret_from_file(
+			    passfile, pass, sizeof(pass), &pass_len);
+		}
+		if (rc != RK_OK) {
+			cli_warn("keygen: cannot read the passphrase: %s",
+			    rc == RK_EFORMAT ? "empty" : rk_strerror(rc));
+			goto out;
+		}
+	}
 	if ((rc = privkey_generate(alg, &k)) != RK_OK ||
-	    (rc = privkey_to_pem(k, &pem, &pemlen)) != RK_OK ||
+	    (rc = encrypt ? privkey_to_pem_encrypted(
+				k, pass, pass_len, &pem, &pemlen)
+			  : privkey_to_pem(k, &pem, &pemlen)) != RK_OK ||
 	    (rc = privkey_public(k, &pub)) != RK_OK) {
 		cli_warn("keygen: %s", rk_strerror(rc));
 		goto out;
@@ -238,6 +483,8 @@ cmd_keygen(int argc, char **argv)
 nomem:
 	cli_warn("keygen: %s", rk_strerror(RK_ENOMEM));
 out:
+	explicit_bzero(pass, sizeof(pass));
+	explicit_bzero(again, sizeof(again));
 	if (pem != NULL)
 		explicit_bzero(pem, pemlen);
 	free(pem);
@@ -533,10 +780,13 @@ cmd_create(int argc, char **argv)
 	    {"rollout", required_argument, 0, 'r'},
 	    {"rollout-seed", required_argument, 0, 'R'},
 	    {"keep-expired", no_argument, 0, 'K'},
+	    {"passphrase-file", required_argument, 0, 'P'},
 	    {"allow-future", no_argument, 0, 'F'},
 	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
 	char *keypaths[MAX_ARGS], *certpaths[MAX_ARGS], *nextpaths[MAX_ARGS];
+	const char *passfile = NULL;
+	char namebuf[400];
 	size_t nkeys = 0, ncerts = 0, nnext = 0, i, enc_len = 0, man_len = 0;
 	struct privkey *keys[MAX_ARGS];
 	struct pubkey *pubs[MAX_ARGS], *next[MAX_ARGS];
@@ -636,6 +886,9 @@ cmd_create(int argc, char **argv)
 		case 'K':
 			co.keep_expired = 1;
 			break;
+		case 'P':
+			passfile = optarg;
+			break;
 		case 'F':
 			allow_future = 1;
 			break;
@@ -692,10 +945,12 @@ cmd_create(int argc, char **argv)
 	for (i = 0; i < nnext; i++)
 		next[i] = NULL;
 	for (i = 0; i < nkeys; i++) {
-		if ((ex = load_privkey(keypaths[i], &keys[i])) != 0)
+		if ((ex = load_privkey(keypaths[i], passfile, &keys[i])) != 0)
 			goto out;
 		if ((rc = privkey_public(keys[i], &pubs[i])) != RK_OK) {
-			ex = report(keypaths[i], "cannot use key", rc, NULL);
+			ex = report(
+			    key_name(keypaths[i], namebuf, sizeof(namebuf)),
+			    "cannot use key", rc, NULL);
 			goto out;
 		}
 	}
@@ -827,13 +1082,21 @@ open_unverified(const char *path, const uint8_t *buf, size_t len,
 
 /* ---- sign --------------------------------------------------------- */
 
+struct loaded;
+static int load_for_review(const char *path, struct loaded *l);
+static void loaded_free(struct loaded *l);
+static int review_before_signing(const char *in, const char *against);
+
 static int
 cmd_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {{"key", required_argument, 0, 'k'},
+	    {"passphrase-file", required_argument, 0, 'P'},
+	    {"against", required_argument, 0, 'A'},
 	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
-	const char *keypath = NULL, *in, *out = NULL;
+	const char *keypath = NULL, *in, *out = NULL, *passfile = NULL;
+	const char *against = NULL;
 	struct privkey *k = NULL;
 	struct bundle *b = NULL;
 	struct manifest *m = NULL;
@@ -846,6 +1109,12 @@ cmd_sign(int argc, char **argv)
 		switch (c) {
 		case 'k':
 			keypath = optarg;
+			break;
+		case 'P':
+			passfile = optarg;
+			break;
+		case 'A':
+			against = optarg;
 			break;
 		case 'o':
 			out = optarg;
@@ -862,7 +1131,10 @@ cmd_sign(int argc, char **argv)
 	in = argv[optind];
 	if (out == NULL)
 		out = in;
-	if ((ex = load_privkey(keypath, &k)) != 0)
+	/* What is signed is shown before any key is touched. */
+	if ((ex = review_before_signing(in, against)) != 0)
+		return ex;
+	if ((ex = load_privkey(keypath, passfile, &k)) != 0)
 		return ex;
 	if ((ex = read_bundle(in, &buf, &len)) != 0 ||
 	    (ex = open_unverified(in, buf, len, &b, &m)) != 0)
@@ -1220,6 +1492,288 @@ out:
 	return ex;
 }
 
+/* ---- diff --------------------------------------------------------- */
+
+/* A bundle read and parsed for review (signatures not checked). */
+struct loaded {
+	uint8_t *buf;
+	size_t len;
+	struct bundle *b;
+	struct manifest *m;
+	struct certinfo *ci;
+	struct review_side side;
+};
+
+static void
+loaded_free(struct loaded *l)
+{
+	free(l->ci);
+	bundle_free(l->b);
+	manifest_free(l->m);
+	free(l->buf);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+load_for_review(const char *path, struct loaded *l)
+{
+	struct rk_why why = {""};
+	int rc, ex;
+
+	memset(l, 0, sizeof(*l));
+	if ((ex = read_bundle(path, &l->buf, &l->len)) != 0 ||
+	    (ex = open_unverified(path, l->buf, l->len, &l->b, &l->m)) != 0)
+		goto out;
+	if ((l->ci = calloc(bundle_ncerts(l->b), sizeof(*l->ci))) == NULL ||
+	    crypto_sha256(l->buf, l->len, NULL, 0, l->side.sha256) != RK_OK) {
+		ex = report(path, "cannot read", RK_ENOMEM, NULL);
+		goto out;
+	}
+	if ((rc = bundle_check_certs(l->b, l->m, l->ci, &why)) != RK_OK) {
+		ex = report(path, "rejected", rc, &why);
+		goto out;
+	}
+	l->side.path = path;
+	l->side.m = l->m;
+	l->side.ci = l->ci;
+	l->side.n = bundle_ncerts(l->b);
+	return 0;
+out:
+	loaded_free(l);
+	return ex;
+}
+
+static int
+cmd_diff(int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	struct loaded o, n;
+	int c, json = 0, ex;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			print_help(argv[0]);
+			return 0;
+		default:
+			return cli_usage("diff: bad option");
+		}
+	}
+	if (optind != argc - 2)
+		return cli_usage("diff: needs OLD.rkb and NEW.rkb");
+	if ((ex = load_for_review(argv[optind], &o)) != 0)
+		return ex;
+	if ((ex = load_for_review(argv[optind + 1], &n)) != 0) {
+		loaded_free(&o);
+		return ex;
+	}
+	if (json)
+		review_diff_json(stdout, &o.side, &n.side);
+	else
+		review_diff_text(stdout, &o.side, &n.side);
+	ex = fflush(stdout) == 0 ? 0 : 1;
+	loaded_free(&o);
+	loaded_free(&n);
+	return ex;
+}
+
+/*
+ * sign's preview on stderr: the bundle in brief and, given the published
+ * latest, what changes from it.
+ */
+static int
+review_before_signing(const char *in, const char *against)
+{
+	struct loaded n, o;
+	int ex;
+
+	if ((ex = load_for_review(in, &n)) != 0)
+		return ex;
+	review_summary(stderr, &n.side);
+	if (against != NULL) {
+		if ((ex = load_for_review(against, &o)) != 0) {
+			loaded_free(&n);
+			return ex;
+		}
+		review_diff_text(stderr, &o.side, &n.side);
+		loaded_free(&o);
+	}
+	loaded_free(&n);
+	return 0;
+}
+
+/* ---- census ------------------------------------------------------- */
+
+struct census_stats {
+	size_t lines, agents, other, malformed;
+};
+
+/* Feeds every line of one log ("-": standard input) to the census. */
+static int
+census_file(const char *path, struct census *c, struct census_stats *st)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, len;
+	ssize_t n;
+	int rc, ex = 0, first = 1;
+
+	if (f == NULL)
+		return report(path, "cannot read", RK_EIO, NULL);
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		len = (size_t)n;
+		if (first && len >= 2 && (uint8_t)line[0] == 0x1f &&
+		    (uint8_t)line[1] == 0x8b) {
+			cli_warn("%s: a compressed log; give it uncompressed "
+				 "(zcat %s | rootkeeper-sign census -)",
+			    path, path);
+			ex = EXIT_USAGE;
+			goto out;
+		}
+		first = 0;
+		if (len > 0 && line[len - 1] == '\n')
+			len--;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		if (len == 0)
+			continue;
+		st->lines++;
+		rc = census_add(c, line, len);
+		if (rc == RK_OK)
+			st->agents++;
+		else if (rc == RK_ENOENT)
+			st->other++;
+		else if (rc == RK_EFORMAT)
+			st->malformed++;
+		else {
+			ex = report(path, "census", rc, NULL);
+			goto out;
+		}
+	}
+	if (ferror(f))
+		ex = report(path, "cannot read", RK_EIO, NULL);
+out:
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return ex;
+}
+
+static const char *const census_kinds[] = {"active", "deferred", "agents"};
+
+static int
+census_json(const struct census *c)
+{
+	struct census_count *cnt = NULL;
+	size_t i, k, j, n = 0;
+	struct jsonw w;
+
+	jsonw_init(&w, stdout, 1);
+	jsonw_obj_open(&w, NULL);
+	jsonw_uint(&w, "devices", census_devices(c));
+	jsonw_obj_open(&w, "channels");
+	for (i = 0; i < census_nchannels(c); i++) {
+		jsonw_obj_open(&w, census_channel(c, i));
+		for (k = 0; k < 3; k++) {
+			if (census_tally(c, i, (enum census_kind)k, &cnt, &n) !=
+			    RK_OK)
+				return 1;
+			jsonw_obj_open(&w, census_kinds[k]);
+			for (j = 0; j < n; j++)
+				jsonw_uint(&w, cnt[j].key, cnt[j].count);
+			jsonw_obj_close(&w);
+			free(cnt);
+		}
+		jsonw_obj_close(&w);
+	}
+	jsonw_obj_close(&w);
+	jsonw_obj_close(&w);
+	jsonw_end(&w);
+	return 0;
+}
+
+static int
+census_text(const struct census *c, const struct census_stats *st)
+{
+	static const char *const heads[] = {"active version",
+	    "deferred version (held back by a staged rollout)",
+	    "agent version"};
+	struct census_count *cnt = NULL;
+	size_t i, k, j, n = 0, total;
+
+	printf("devices: %zu\n", census_devices(c));
+	for (i = 0; i < census_nchannels(c); i++) {
+		if (census_tally(c, i, CENSUS_DEVICES, &cnt, &n) != RK_OK)
+			return 1;
+		total = n > 0 ? cnt[0].count : 0;
+		free(cnt);
+		printf("\nchannel %s: %zu device%s\n", census_channel(c, i),
+		    total, total == 1 ? "" : "s");
+		for (k = 0; k < 3; k++) {
+			if (census_tally(c, i, (enum census_kind)k, &cnt, &n) !=
+			    RK_OK)
+				return 1;
+			if (n > 0)
+				printf("  %s:\n", heads[k]);
+			for (j = 0; j < n; j++)
+				printf("    %-20s %6zu  %5.1f%%\n", cnt[j].key,
+				    cnt[j].count,
+				    100.0 * (double)cnt[j].count /
+					(double)(total > 0 ? total : 1));
+			free(cnt);
+		}
+	}
+	printf("\n%zu log lines: %zu from agents, %zu from other clients (or "
+	       "agents without a census id), %zu malformed\n",
+	    st->lines, st->agents, st->other, st->malformed);
+	return 0;
+}
+
+static int
+cmd_census(int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	struct census_stats st = {0, 0, 0, 0};
+	struct census *c = NULL;
+	int ch, json = 0, ex = 0, i;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			print_help(argv[0]);
+			return 0;
+		default:
+			return cli_usage("census: bad option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage("census: needs at least one ACCESS_LOG");
+	if (census_new(&c) != RK_OK)
+		return report("census", "cannot start", RK_ENOMEM, NULL);
+	for (i = optind; i < argc && ex == 0; i++)
+		ex = census_file(argv[i], c, &st);
+	if (ex == 0) {
+		ex = json ? census_json(c) : census_text(c, &st);
+		if (ex == 0 && fflush(stdout) != 0)
+			ex = 1;
+	}
+	if (ex == 0 && st.malformed > 0)
+		cli_warn("warning: %zu malformed log line%s skipped (not the "
+			 "\"combined\" format, or a broken rootkeeper "
+			 "User-Agent)",
+		    st.malformed, st.malformed == 1 ? "" : "s");
+	census_free(c);
+	return ex;
+}
+
 /* ---- publish ------------------------------------------------------ */
 
 static char *
@@ -1494,7 +2048,8 @@ main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {{"keygen", cmd_keygen}, {"create", cmd_create},
 	    {"sign", cmd_sign}, {"verify", cmd_verify},
-	    {"inspect", cmd_inspect}, {"publish", cmd_publish}};
+	    {"inspect", cmd_inspect}, {"publish", cmd_publish},
+	    {"diff", cmd_diff}, {"census", cmd_census}};
 	size_t i;
 	int ex;
 
