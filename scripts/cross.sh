@@ -125,7 +125,8 @@ setup_arm64()
 	local sys=$cache/arm64/sysroot ver debs d pc
 	local pkgs=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 		libc6:arm64 libjansson-dev:arm64 libcurl4-openssl-dev:arm64
-		libsqlite3-dev:arm64 libinih-dev:arm64 libcmocka-dev:arm64)
+		libsqlite3-dev:arm64 libinih-dev:arm64 libcmocka-dev:arm64
+		libp11-kit-dev:arm64)
 
 	if [ "$with_test" = 1 ]; then
 		pkgs+=(libfaketime:arm64)
@@ -190,10 +191,11 @@ build_arm64()
 # As deps.sh (keep the two in step; the root needs no clang or valgrind),
 # for the root; the build has the tests (cmocka) in any case.
 chroot_pkgs=(gcc make libc6-dev cmake pkg-config libwolfssl-dev libjansson-dev
-	libcurl4-openssl-dev libsqlite3-dev libinih-dev openssl ca-certificates
-	libcmocka-dev)
+	libcurl4-openssl-dev libsqlite3-dev libinih-dev libp11-kit-dev openssl
+	ca-certificates libcmocka-dev)
 chroot_test_pkgs=(nginx mosquitto mosquitto-clients faketime
-	jq time curl strace procps file binutils)
+	jq time curl strace procps file binutils softhsm2 opensc python3 sqlite3
+	util-linux)
 
 MOUNTS=()
 
