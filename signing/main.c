@@ -1274,6 +1274,34 @@ out:
 	return ex;
 }
 
+/*
+ * The options of a command that takes only --json and --help: -1 when the
+ * command goes on (*json set, optind at its operands), else its exit code
+ * (0 after the help, a usage error).
+ */
+static int
+json_opts(const char *cmd, int argc, char **argv, int *json)
+{
+	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	int c;
+
+	*json = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = 1;
+			break;
+		case 'h':
+			print_help(argv[0]);
+			return 0;
+		default:
+			return cli_usage("%s: bad option", cmd);
+		}
+	}
+	return -1;
+}
+
 /* ---- inspect ------------------------------------------------------ */
 
 static void
@@ -1442,8 +1470,6 @@ inspect_text(const char *path, size_t len, const uint8_t *sha,
 static int
 cmd_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	struct bundle *b = NULL;
 	struct manifest *m = NULL;
 	struct certinfo *ci = NULL;
@@ -1451,20 +1477,10 @@ cmd_inspect(int argc, char **argv)
 	uint8_t *buf = NULL, sha[CRYPTO_SHA256_LEN];
 	size_t len = 0;
 	const char *path;
-	int c, json = 0, rc, ex;
+	int json = 0, rc, ex;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			print_help(argv[0]);
-			return 0;
-		default:
-			return cli_usage("inspect: bad option");
-		}
-	}
+	if ((ex = json_opts("inspect", argc, argv, &json)) >= 0)
+		return ex;
 	if (optind != argc - 1)
 		return cli_usage("inspect: needs one FILE.rkb");
 	path = argv[optind];
@@ -1546,23 +1562,11 @@ out:
 static int
 cmd_diff(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	struct loaded o, n;
-	int c, json = 0, ex;
+	int json = 0, ex;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			print_help(argv[0]);
-			return 0;
-		default:
-			return cli_usage("diff: bad option");
-		}
-	}
+	if ((ex = json_opts("diff", argc, argv, &json)) >= 0)
+		return ex;
 	if (optind != argc - 2)
 		return cli_usage("diff: needs OLD.rkb and NEW.rkb");
 	if ((ex = load_for_review(argv[optind], &o)) != 0)
@@ -1736,24 +1740,13 @@ census_text(const struct census *c, const struct census_stats *st)
 static int
 cmd_census(int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	struct census_stats st = {0, 0, 0, 0};
 	struct census *c = NULL;
-	int ch, json = 0, ex = 0, i;
+	int json = 0, ex = 0, i;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			print_help(argv[0]);
-			return 0;
-		default:
-			return cli_usage("census: bad option");
-		}
-	}
+	if ((ex = json_opts("census", argc, argv, &json)) >= 0)
+		return ex;
+	ex = 0;
 	if (optind >= argc)
 		return cli_usage("census: needs at least one ACCESS_LOG");
 	if (census_new(&c) != RK_OK)
