@@ -72,13 +72,6 @@ print_help(const char *cmd)
 		help_print(help_table, HELP_N, stdout);
 }
 
-static void
-fmt_time(int64_t t, char out[RFC3339_LEN + 1])
-{
-	if (t <= 0 || rfc3339_format(t, out) != RK_OK)
-		snprintf(out, RFC3339_LEN + 1, "-");
-}
-
 /* What the command line knows: the config and where things are. */
 struct env {
 	struct config cfg;
@@ -991,7 +984,7 @@ cmd_run(struct env *e, int argc, char **argv)
 		next = (int64_t)time(NULL) + delay;
 		if (agent_set_next_check(a, next) != RK_OK)
 			log_warn("cannot record the next check time");
-		fmt_time(next, t);
+		rfc3339_show_opt(next, t);
 		log_debug("next check at %s", t);
 		/* Hours of sleep ahead: hold no more memory than needed. */
 		agent_trim(a);
@@ -1152,8 +1145,8 @@ cmd_list(struct env *e, int argc, char **argv)
 		    "ISSUED", "EXPIRES", "CERTS", "SHA256");
 	}
 	for (i = 0; i < n; i++) {
-		fmt_time(vs[i].issued_at, t1);
-		fmt_time(vs[i].expires_at, t2);
+		rfc3339_show_opt(vs[i].issued_at, t1);
+		rfc3339_show_opt(vs[i].expires_at, t2);
 		hex_encode(vs[i].sha256, CRYPTO_SHA256_LEN, hex);
 		if (!json) {
 			printf("%-8" PRIu64 " %-8s %-20s %-20s %6zu  %s\n",
@@ -1172,10 +1165,10 @@ cmd_list(struct env *e, int argc, char **argv)
 		jsonw_str(&w, "sha256", hex);
 		jsonw_bool(&w, "factory", vs[i].factory);
 		jsonw_bool(&w, "bad", vs[i].bad);
-		fmt_time(vs[i].stored_at, t1);
+		rfc3339_show_opt(vs[i].stored_at, t1);
 		jsonw_str(&w, "stored_at", t1);
 		if (vs[i].activated_at > 0) {
-			fmt_time(vs[i].activated_at, t1);
+			rfc3339_show_opt(vs[i].activated_at, t1);
 			jsonw_str(&w, "activated_at", t1);
 		} else {
 			jsonw_null(&w, "activated_at");
@@ -1245,12 +1238,12 @@ cmd_certs(struct env *e, int argc, char **argv)
 			    0)
 				after = &d[j];
 		hex_encode(c->sha256, CRYPTO_SHA256_LEN, hex);
-		fmt_time(c->not_after, t);
+		rfc3339_show_opt(c->not_after, t);
 		if (!json) {
 			printf("%s\n    not_after %s  sha256 %s\n", c->subject,
 			    t, hex);
 			if (after != NULL && after->has_after) {
-				fmt_time(after->after, t);
+				rfc3339_show_opt(after->after, t);
 				printf("    distrusted for leaves issued after "
 				       "%s (set by v%" PRIu64 ")\n",
 				    t, after->since_version);
@@ -1266,7 +1259,7 @@ cmd_certs(struct env *e, int argc, char **argv)
 		jsonw_str(&w, "not_after", t);
 		/* DESIGN spells it distrust-after; the first slice wrote _. */
 		if (after != NULL && after->has_after) {
-			fmt_time(after->after, t);
+			rfc3339_show_opt(after->after, t);
 			jsonw_str(&w, "distrust-after", t);
 			jsonw_str(&w, "distrust_after", t);
 		} else {
@@ -1328,7 +1321,7 @@ cmd_events(struct env *e, int argc, char **argv)
 		jsonw_arr_open(&w, "events");
 	}
 	for (i = 0; i < n; i++) {
-		fmt_time(ev[i].at, t);
+		rfc3339_show_opt(ev[i].at, t);
 		if (!json) {
 			printf("%s  %-12s ", t, ev[i].kind);
 			if (ev[i].version > 0)

@@ -94,13 +94,6 @@ status_cannot_judge(struct status *s, const char *db, const char *fmt, ...)
 	s->level = STATUS_UNKNOWN;
 }
 
-static void
-fmt_time(int64_t t, char out[RFC3339_LEN + 1])
-{
-	if (t <= 0 || rfc3339_format(t, out) != RK_OK)
-		snprintf(out, RFC3339_LEN + 1, "-");
-}
-
 /* "in 12 days", "3 hours ago" */
 static void
 fmt_rel(int64_t t, int64_t now, char *out, size_t n)
@@ -172,7 +165,7 @@ look_at_certs(struct status *s, struct store *store, int vouched)
 		e->not_after = c->not_after;
 	}
 	for (i = 0; i < s->n_expiring; i++) {
-		fmt_time(s->expiring[i].not_after, t);
+		rfc3339_show_opt(s->expiring[i].not_after, t);
 		fmt_rel(s->expiring[i].not_after, s->judge, rel, sizeof(rel));
 		reason(s, STATUS_WARNING, "root %s %s on %s (%s)",
 		    s->expiring[i].subject,
@@ -242,7 +235,7 @@ look_at_probes(struct status *s, struct store *store, char *const *targets,
 			    all[i].target, all[i].detail);
 		if (all[i].result == 0 && !all[i].alternative &&
 		    all[i].root_not_after <= s->judge + STATUS_SOON) {
-			fmt_time(all[i].root_not_after, t);
+			rfc3339_show_opt(all[i].root_not_after, t);
 			fmt_rel(
 			    all[i].root_not_after, s->judge, rel, sizeof(rel));
 			reason(s, STATUS_WARNING,
@@ -324,7 +317,7 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 	} else {
 		s->have_active = 1;
 		if (s->active.expires_at <= s->judge) {
-			fmt_time(s->active.expires_at, t);
+			rfc3339_show_opt(s->active.expires_at, t);
 			reason(s, STATUS_WARNING,
 			    "bundle v%" PRIu64 " expired at %s: no fresh "
 			    "bundle since",
@@ -346,7 +339,7 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 		reason(s, STATUS_WARNING, "last check %s: %s",
 		    s->st.last_check_result, s->st.last_check_detail);
 	if (s->st.time_floor > now) {
-		fmt_time(s->st.time_floor, t);
+		rfc3339_show_opt(s->st.time_floor, t);
 		reason(s, STATUS_OK,
 		    "clock is behind: it reads earlier than the newest "
 		    "bundle's issued_at (%s); expiry is judged from that",
@@ -487,13 +480,13 @@ status_print_text(const struct status *s, FILE *f)
 		return;
 	fprintf(f, "  channel      %s\n", s->st.channel);
 	if (s->have_active) {
-		fmt_time(s->active.issued_at, t);
+		rfc3339_show_opt(s->active.issued_at, t);
 		fmt_rel(s->active.issued_at, s->now, rel, sizeof(rel));
 		fprintf(f,
 		    "  active       v%" PRIu64 ", issued %s (%s), %zu %s\n",
 		    s->active.version, t, rel, s->n_trusted,
 		    plural(s->n_trusted, "root", "roots"));
-		fmt_time(s->active.expires_at, t);
+		rfc3339_show_opt(s->active.expires_at, t);
 		fmt_rel(s->active.expires_at, s->now, rel, sizeof(rel));
 		fprintf(f, "  expires      %s (%s)\n", t, rel);
 	} else {
@@ -504,7 +497,7 @@ status_print_text(const struct status *s, FILE *f)
 		fprintf(f, "  deferred     v%" PRIu64 " (rollout %u%%)\n",
 		    s->st.deferred_version, s->st.deferred_percent);
 	if (s->st.last_check_at > 0) {
-		fmt_time(s->st.last_check_at, t);
+		rfc3339_show_opt(s->st.last_check_at, t);
 		fmt_rel(s->st.last_check_at, s->now, rel, sizeof(rel));
 		fprintf(f, "  last check   %s (%s): %s: %s\n", t, rel,
 		    s->st.last_check_result, s->st.last_check_detail);
@@ -512,16 +505,16 @@ status_print_text(const struct status *s, FILE *f)
 		fprintf(f, "  last check   never\n");
 	}
 	if (s->st.next_check_at > 0) {
-		fmt_time(s->st.next_check_at, t);
+		rfc3339_show_opt(s->st.next_check_at, t);
 		fmt_rel(s->st.next_check_at, s->now, rel, sizeof(rel));
 		fprintf(f, "  next check   %s (%s)\n", t, rel);
 	} else {
 		fprintf(f, "  next check   not scheduled (no daemon)\n");
 	}
-	fmt_time(s->now, t);
+	rfc3339_show_opt(s->now, t);
 	fprintf(f, "  clock        %s", t);
 	if (s->st.time_floor > 0) {
-		fmt_time(s->st.time_floor, t);
+		rfc3339_show_opt(s->st.time_floor, t);
 		fprintf(f, ", floor %s%s", t,
 		    s->st.time_floor > s->now ? " (clock behind)" : "");
 	}
@@ -536,7 +529,7 @@ status_print_text(const struct status *s, FILE *f)
 		    "  %s %s: ", i == 0 ? "probes      " : "            ",
 		    p->target);
 		if (p->result == 0) {
-			fmt_time(p->root_not_after, t);
+			rfc3339_show_opt(p->root_not_after, t);
 			fprintf(f, "ok via %s (root expires %s%s)",
 			    p->root_subject, t,
 			    p->alternative ? "; another root validates too"
@@ -587,14 +580,14 @@ status_print_json(const struct status *s, FILE *f)
 	}
 	if (s->have_active) {
 		jsonw_obj_open(&w, "active");
-		fmt_time(s->active.issued_at, t);
+		rfc3339_show_opt(s->active.issued_at, t);
 		jsonw_str(&w, "issued_at", t);
-		fmt_time(s->active.expires_at, t);
+		rfc3339_show_opt(s->active.expires_at, t);
 		jsonw_str(&w, "expires_at", t);
 		hex_encode(s->active.sha256, CRYPTO_SHA256_LEN, hex);
 		jsonw_str(&w, "sha256", hex);
 		jsonw_uint(&w, "certs", s->n_trusted);
-		fmt_time(s->active.activated_at, t);
+		rfc3339_show_opt(s->active.activated_at, t);
 		jsonw_str(&w, "activated_at", t);
 		jsonw_obj_close(&w);
 	} else {
@@ -602,7 +595,7 @@ status_print_json(const struct status *s, FILE *f)
 	}
 	if (s->st.last_check_at > 0) {
 		jsonw_obj_open(&w, "last_check");
-		fmt_time(s->st.last_check_at, t);
+		rfc3339_show_opt(s->st.last_check_at, t);
 		jsonw_str(&w, "at", t);
 		jsonw_str(&w, "result", s->st.last_check_result);
 		jsonw_str(&w, "detail", s->st.last_check_detail);
@@ -611,7 +604,7 @@ status_print_json(const struct status *s, FILE *f)
 		jsonw_null(&w, "last_check");
 	}
 	if (s->st.next_check_at > 0) {
-		fmt_time(s->st.next_check_at, t);
+		rfc3339_show_opt(s->st.next_check_at, t);
 		jsonw_str(&w, "next_check", t);
 	} else {
 		jsonw_null(&w, "next_check");
@@ -622,16 +615,16 @@ status_print_json(const struct status *s, FILE *f)
 		jsonw_str(&w, "subject", s->expiring[i].subject);
 		hex_encode(s->expiring[i].sha256, CRYPTO_SHA256_LEN, hex);
 		jsonw_str(&w, "sha256", hex);
-		fmt_time(s->expiring[i].not_after, t);
+		rfc3339_show_opt(s->expiring[i].not_after, t);
 		jsonw_str(&w, "not_after", t);
 		jsonw_obj_close(&w);
 	}
 	jsonw_arr_close(&w);
 	jsonw_obj_open(&w, "clock");
-	fmt_time(s->now, t);
+	rfc3339_show_opt(s->now, t);
 	jsonw_str(&w, "now", t);
 	if (s->st.time_floor > 0) {
-		fmt_time(s->st.time_floor, t);
+		rfc3339_show_opt(s->st.time_floor, t);
 		jsonw_str(&w, "floor", t);
 	} else {
 		jsonw_null(&w, "floor");
@@ -651,7 +644,7 @@ status_print_json(const struct status *s, FILE *f)
 
 		jsonw_obj_open(&w, NULL);
 		jsonw_str(&w, "target", p->target);
-		fmt_time(p->at, t);
+		rfc3339_show_opt(p->at, t);
 		jsonw_str(&w, "at", t);
 		jsonw_str(&w, "result", probe_result_name(p->result));
 		if (p->result == 0) {
@@ -659,7 +652,7 @@ status_print_json(const struct status *s, FILE *f)
 			jsonw_str(&w, "subject", p->root_subject);
 			hex_encode(p->root_sha256, CRYPTO_SHA256_LEN, hex);
 			jsonw_str(&w, "sha256", hex);
-			fmt_time(p->root_not_after, t);
+			rfc3339_show_opt(p->root_not_after, t);
 			jsonw_str(&w, "not_after", t);
 			jsonw_obj_close(&w);
 			jsonw_bool(&w, "other_root_validates", p->alternative);

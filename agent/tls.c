@@ -398,14 +398,6 @@ is_date_error(int err)
 	       err == ASN_BEFORE_DATE_E || err == ASN_AFTER_DATE_E;
 }
 
-/* RFC 3339, or "(out of range)" for a time it cannot write. */
-static void
-fmt_time(int64_t t, char out[RFC3339_LEN + 1])
-{
-	if (rfc3339_format(t, out) != RK_OK)
-		memcpy(out, "(out of range)", sizeof("(out of range)"));
-}
-
 static void conn_fail(struct conn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -446,7 +438,8 @@ valid_at(WOLFSSL_CTX *ctx, const uint8_t *der, size_t len, int64_t at,
 	    crypto_cert_info(der, len, &ci) != RK_OK)
 		return 0;
 	if (ci.not_before > at || ci.not_after < at) {
-		fmt_time(ci.not_before > at ? ci.not_before : ci.not_after, t);
+		rfc3339_show(
+		    ci.not_before > at ? ci.not_before : ci.not_after, t);
 		snprintf(why, cap, "%s %s",
 		    ci.not_before > at ? "it is not valid before"
 				       : "it expired at",
@@ -787,8 +780,8 @@ check_chain(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
 			return 0;
 		}
 		r = v->roots[hit];
-		fmt_time(r->after, t1);
-		fmt_time(leaf.not_before, t2);
+		rfc3339_show(r->after, t1);
+		rfc3339_show(leaf.not_before, t2);
 		conn_fail(c,
 		    "root \"%s\" is distrusted for leaves issued after %s "
 		    "(leaf issued %s)",
@@ -808,7 +801,8 @@ check_chain(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
 			break;
 	free(re.root);
 	if (i == v->n) {
-		fmt_time(at < r->not_before ? r->not_before : r->not_after, t1);
+		rfc3339_show(
+		    at < r->not_before ? r->not_before : r->not_after, t1);
 		conn_fail(c, "root \"%s\" %s %s", r->subject,
 		    at < r->not_before ? "is not valid before" : "expired at",
 		    t1);
@@ -911,7 +905,7 @@ verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 			    "it), %s",
 			    why);
 		else {
-			fmt_time(at, t);
+			rfc3339_show(at, t);
 			snprintf(
 			    redo, sizeof(redo), "; judged at %s, %s", t, why);
 		}
@@ -923,7 +917,8 @@ verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 		err = ci.not_before > at ? X509_V_ERR_CERT_NOT_YET_VALID
 					 : X509_V_ERR_CERT_HAS_EXPIRED;
 		wolfSSL_X509_STORE_CTX_set_error(store, err);
-		fmt_time(ci.not_before > at ? ci.not_before : ci.not_after, t);
+		rfc3339_show(
+		    ci.not_before > at ? ci.not_before : ci.not_after, t);
 		snprintf(redo, sizeof(redo), " (%s %s)",
 		    ci.not_before > at ? "not before" : "at", t);
 	}

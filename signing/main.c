@@ -1305,13 +1305,6 @@ json_opts(const char *cmd, int argc, char **argv, int *json)
 /* ---- inspect ------------------------------------------------------ */
 
 static void
-fmt_time(int64_t t, char out[RFC3339_LEN + 1])
-{
-	if (rfc3339_format(t, out) != RK_OK)
-		snprintf(out, RFC3339_LEN + 1, "(out of range)");
-}
-
-static void
 inspect_json(const char *path, size_t len, const uint8_t *sha,
     const struct bundle *b, const struct manifest *m, const struct certinfo *ci)
 {
@@ -1329,9 +1322,9 @@ inspect_json(const char *path, size_t len, const uint8_t *sha,
 	jsonw_int(&w, "format", MANIFEST_FORMAT);
 	jsonw_str(&w, "channel", m->channel);
 	jsonw_uint(&w, "version", m->version);
-	fmt_time(m->issued_at, t);
+	rfc3339_show(m->issued_at, t);
 	jsonw_str(&w, "issued_at", t);
-	fmt_time(m->expires_at, t);
+	rfc3339_show(m->expires_at, t);
 	jsonw_str(&w, "expires_at", t);
 	jsonw_str(&w, "note", m->note);
 	jsonw_arr_open(&w, "distrust");
@@ -1340,7 +1333,7 @@ inspect_json(const char *path, size_t len, const uint8_t *sha,
 		hex_encode(m->distrust[i].sha256, CRYPTO_SHA256_LEN, hex);
 		jsonw_str(&w, "sha256", hex);
 		if (m->distrust[i].has_after) {
-			fmt_time(m->distrust[i].after, t);
+			rfc3339_show(m->distrust[i].after, t);
 			jsonw_str(&w, "after", t);
 		} else {
 			jsonw_null(&w, "after");
@@ -1378,9 +1371,9 @@ inspect_json(const char *path, size_t len, const uint8_t *sha,
 		jsonw_str(&w, "subject", ci[i].subject);
 		hex_encode(ci[i].sha256, CRYPTO_SHA256_LEN, hex);
 		jsonw_str(&w, "sha256", hex);
-		fmt_time(ci[i].not_before, t);
+		rfc3339_show(ci[i].not_before, t);
 		jsonw_str(&w, "not_before", t);
-		fmt_time(ci[i].not_after, t);
+		rfc3339_show(ci[i].not_after, t);
 		jsonw_str(&w, "not_after", t);
 		jsonw_obj_close(&w);
 	}
@@ -1416,9 +1409,9 @@ inspect_text(const char *path, size_t len, const uint8_t *sha,
 	printf("sha256:      %s\n", hex);
 	printf("channel:     %s\n", m->channel);
 	printf("version:     %" PRIu64 "\n", m->version);
-	fmt_time(m->issued_at, t);
+	rfc3339_show(m->issued_at, t);
 	printf("issued_at:   %s\n", t);
-	fmt_time(m->expires_at, t);
+	rfc3339_show(m->expires_at, t);
 	printf(
 	    "expires_at:  %s%s\n", t, m->expires_at <= now ? " (EXPIRED)" : "");
 	if (m->note != NULL)
@@ -1427,7 +1420,7 @@ inspect_text(const char *path, size_t len, const uint8_t *sha,
 	for (i = 0; i < m->n_distrust; i++) {
 		hex_encode(m->distrust[i].sha256, CRYPTO_SHA256_LEN, hex);
 		if (m->distrust[i].has_after) {
-			fmt_time(m->distrust[i].after, t);
+			rfc3339_show(m->distrust[i].after, t);
 			printf("  %s  leaves issued after %s", hex, t);
 		} else if (m->distrust[i].lift) {
 			printf("  %s  lifted (trusted again)", hex);
@@ -1453,7 +1446,7 @@ inspect_text(const char *path, size_t len, const uint8_t *sha,
 	}
 	printf("certs:       %zu\n", bundle_ncerts(b));
 	for (i = 0; i < bundle_ncerts(b); i++) {
-		fmt_time(ci[i].not_after, t);
+		rfc3339_show(ci[i].not_after, t);
 		hex_encode(ci[i].sha256, CRYPTO_SHA256_LEN, hex);
 		printf("  %s\n    not_after %s%s  sha256 %s\n", ci[i].subject,
 		    t, ci[i].not_after <= now ? " (EXPIRED)" : "", hex);
