@@ -768,11 +768,13 @@ free_targets(char **t, size_t n)
 
 /*
  * The partial-distrust entries in force: m's (a candidate, NULL allowed)
- * where it mentions a fingerprint, else the persistent list's.
+ * where it mentions a fingerprint, else the persistent list's; of every
+ * root, in the set or not (librootkeeper.c's after_of_set keeps only those
+ * of one trust set).
  */
 static int
-after_list(const struct store_distrust *d, size_t nd, const struct manifest *m,
-    struct tls_after **out, size_t *n)
+after_in_force(const struct store_distrust *d, size_t nd,
+    const struct manifest *m, struct tls_after **out, size_t *n)
 {
 	size_t i, j, k = 0, cap = nd + (m != NULL ? m->n_distrust : 0) + 1;
 	struct tls_after *a;
@@ -865,8 +867,9 @@ run_probes(struct agent *a, struct policy_result *pr, char *notes,
 	if (st.active_version == 0)
 		goto out; /* nothing to lose yet: the factory set */
 	if ((rc = trustset_load(a->store, st.active_version, &act)) != RK_OK ||
-	    (rc = after_list(d, nd, NULL, &act_after, &na)) != RK_OK ||
-	    (rc = after_list(d, nd, pr->manifest, &cand_after, &nc)) != RK_OK)
+	    (rc = after_in_force(d, nd, NULL, &act_after, &na)) != RK_OK ||
+	    (rc = after_in_force(d, nd, pr->manifest, &cand_after, &nc)) !=
+		RK_OK)
 		goto out;
 	rc = RK_ENOMEM;
 	if ((der = calloc(bundle_ncerts(pr->bundle) + 1, sizeof(*der))) ==
@@ -951,7 +954,7 @@ agent_refresh_probes(struct agent *a, size_t *count)
 	    st.active_version == 0 ||
 	    (rc = store_get_distrust(a->store, &d, &nd)) != RK_OK ||
 	    (rc = trustset_load(a->store, st.active_version, &act)) != RK_OK ||
-	    (rc = after_list(d, nd, NULL, &after, &na)) != RK_OK)
+	    (rc = after_in_force(d, nd, NULL, &after, &na)) != RK_OK)
 		goto out;
 	rc = RK_ENOMEM;
 	if ((der = calloc(act.n + 1, sizeof(*der))) == NULL ||

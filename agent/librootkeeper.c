@@ -65,9 +65,12 @@ snapshot_free(struct snapshot *sn)
 	memset(sn, 0, sizeof(*sn));
 }
 
-/* The partial-distrust dates of the certificates of ts. */
+/*
+ * The partial-distrust dates of the certificates of ts only (agent.c's
+ * after_in_force is the whole list in force, with a candidate's entries).
+ */
 static int
-after_list(struct store *s, const struct trustset *ts, struct tls_after **out,
+after_of_set(struct store *s, const struct trustset *ts, struct tls_after **out,
     size_t *n)
 {
 	struct store_distrust *d = NULL;
@@ -123,7 +126,7 @@ snapshot_load(struct store *s, struct snapshot *out)
 		sn.version = st.active_version;
 		sn.floor = st.time_floor;
 		if ((rc = trustset_load(s, sn.version, &sn.ts)) != RK_OK ||
-		    (rc = after_list(s, &sn.ts, &sn.after, &sn.n_after)) !=
+		    (rc = after_of_set(s, &sn.ts, &sn.after, &sn.n_after)) !=
 			RK_OK ||
 		    (rc = store_active_version(s, &again)) != RK_OK)
 			goto out;
