@@ -713,7 +713,7 @@ out:
 }
 
 char *
-config_export_path(const struct config *c)
+config_export_path(const struct config *c, const char *db)
 {
 	static const char file[] = "trust.pem";
 	char *copy = NULL, *dir, *out = NULL;
@@ -721,7 +721,9 @@ config_export_path(const struct config *c)
 
 	if (c->export_pem != NULL)
 		return strdup(c->export_pem);
-	copy = strdup(c->db != NULL ? c->db : CONFIG_DEFAULT_DB);
+	if (db == NULL)
+		db = c->db != NULL ? c->db : CONFIG_DEFAULT_DB;
+	copy = strdup(db);
 	if (copy == NULL)
 		goto out;
 	dir = dirname(copy);

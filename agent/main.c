@@ -1443,14 +1443,9 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	e.db = strdup(db != NULL ? db : e.cfg.db);
-	if (e.db != NULL) {
-		/* The export follows --db unless the config names it. */
-		char *saved = e.cfg.db;
-
-		e.cfg.db = e.db;
-		e.export_path = config_export_path(&e.cfg);
-		e.cfg.db = saved;
-	}
+	/* The export follows --db unless the config names it. */
+	if (e.db != NULL)
+		e.export_path = config_export_path(&e.cfg, e.db);
 	if (e.db == NULL || e.export_path == NULL) {
 		cli_warn("out of memory");
 		ex = 1;
