@@ -145,12 +145,15 @@ poll_save(struct agent *a)
 		a->ps_dirty = 0;
 }
 
-int
-agent_open(const struct config *cfg, const char *db_path,
-    const char *export_path, struct agent **out, struct rk_why *why)
+/*
+ * An agent with nothing open: what agent_open and agent_init both start
+ * from.  RK_ENOMEM, nothing left allocated, when memory runs out.
+ */
+static int
+agent_new(const struct config *cfg, const char *db_path,
+    const char *export_path, struct agent **out)
 {
 	struct agent *a;
-	int rc;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return RK_ENOMEM;
@@ -162,6 +165,19 @@ agent_open(const struct config *cfg, const char *db_path,
 		agent_close(a);
 		return RK_ENOMEM;
 	}
+	*out = a;
+	return RK_OK;
+}
+
+int
+agent_open(const struct config *cfg, const char *db_path,
+    const char *export_path, struct agent **out, struct rk_why *why)
+{
+	struct agent *a;
+	int rc;
+
+	if ((rc = agent_new(cfg, db_path, export_path, &a)) != RK_OK)
+		return rc;
 	/* No id: the device takes only bundles for every device. */
 	if ((rc = config_device_id(cfg, NULL, a->device_id)) != RK_OK) {
 		a->device_id[0] = '\0';
@@ -1948,15 +1964,13 @@ agent_init(const struct config *cfg, const char *db_path,
 
 	memset(out, 0, sizeof(*out));
 	memset(&pr, 0, sizeof(pr));
-	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return RK_ENOMEM;
-	a->cfg = cfg;
-	a->fetch = real_fetch;
-	a->tls = real_tls;
+	if ((rc = agent_new(cfg, db_path, export_path, &a)) != RK_OK) {
+		outcome(out, AGENT_ERROR, rc, 0, "cannot provision %s: %s",
+		    db_path, rk_strerror(rc));
+		return rc;
+	}
 	n = strlen(db_path) + sizeof(".init-tmp");
-	if ((a->db_path = strdup(db_path)) == NULL ||
-	    (a->export_path = strdup(export_path)) == NULL ||
-	    (tmp = malloc(n)) == NULL) {
+	if ((tmp = malloc(n)) == NULL) {
 		rc = RK_ENOMEM;
 		goto out;
 	}
