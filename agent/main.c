@@ -47,7 +47,7 @@
 #include "url.h"
 
 #define EXIT_USAGE CLI_EXIT_USAGE
-#define EXIT_REJECT 3
+#define EXIT_REJECT CLI_EXIT_REJECT
 #define MAX_PINS 16
 #define BACKOFF_BASE 60	 /* seconds: the first retry after an error */
 #define HOOK_TIMEOUT 300 /* seconds an on_change command may take */
@@ -68,8 +68,7 @@ static const struct help_entry help_table[] = {
 static void
 print_help(const char *cmd)
 {
-	if (cmd == NULL || help_print_cmd(help_table, HELP_N, cmd, stdout) != 0)
-		help_print(help_table, HELP_N, stdout);
+	help_print_any(help_table, HELP_N, cmd, stdout);
 }
 
 /* What the command line knows: the config and where things are. */

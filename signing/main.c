@@ -37,7 +37,7 @@
 #include "secret.h"
 
 #define EXIT_USAGE CLI_EXIT_USAGE
-#define EXIT_REJECT 3
+#define EXIT_REJECT CLI_EXIT_REJECT
 #define MAX_ARGS 64		    /* --key, --certs, --pub, --next-keys */
 #define KEY_FILE_MAX (64u << 10)    /* a key file is a few hundred bytes */
 #define CERT_FILE_MAX (64u << 20)   /* a PEM file or one file of a folder */
@@ -57,8 +57,7 @@ static const struct help_entry help_table[] = {
 static void
 print_help(const char *cmd)
 {
-	if (cmd == NULL || help_print_cmd(help_table, HELP_N, cmd, stdout) != 0)
-		help_print(help_table, HELP_N, stdout);
+	help_print_any(help_table, HELP_N, cmd, stdout);
 }
 
 /* Content errors mean "rejected"; the rest are operational. */
