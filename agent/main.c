@@ -327,6 +327,33 @@ refresh_probes(struct agent *a)
 		log_warn("probes could not be refreshed: %s", rk_strerror(rc));
 }
 
+/*
+ * What follows apply and rollback (rc and o theirs): the outcome said and
+ * its exit code returned; after a change of the active set, the export
+ * folder and hook, and the probes refreshed (what their targets depend on
+ * changed, and status must not lose the probes' view); then a note if the
+ * store could not checkpoint.
+ */
+static int
+finish_change(struct env *e, struct agent *a, const char *cmd, int rc,
+    const struct agent_outcome *o)
+{
+	int ex;
+
+	if (rc != RK_OK) {
+		warn_rc(e, cmd, rc);
+		ex = 1;
+	} else {
+		ex = exit_for_outcome(o);
+		if (o->result == AGENT_UPDATED) {
+			after_change(e, a, o->version);
+			refresh_probes(a);
+		}
+	}
+	checkpoint_note(a);
+	return ex;
+}
+
 /* ---- init --------------------------------------------------------- */
 
 /*
@@ -589,15 +616,7 @@ cmd_apply(struct env *e, int argc, char **argv)
 	}
 	if ((ex = open_agent(e, &a)) == 0 && (ex = sync_export(e, a)) == 0) {
 		rc = agent_apply(a, buf, len, argv[1], &o);
-		ex = rc != RK_OK ? 1 : exit_for_outcome(&o);
-		if (rc != RK_OK)
-			warn_rc(e, "apply", rc);
-		else if (o.result == AGENT_UPDATED)
-			after_change(e, a, o.version);
-		checkpoint_note(a);
-		/* What the probe targets depend on under the new set. */
-		if (rc == RK_OK && o.result == AGENT_UPDATED)
-			refresh_probes(a);
+		ex = finish_change(e, a, "apply", rc, &o);
 	}
 	agent_close(a);
 	free(buf);
@@ -635,18 +654,7 @@ cmd_rollback(struct env *e, int argc, char **argv)
 		return ex;
 	if ((ex = sync_export(e, a)) == 0) {
 		rc = agent_rollback(a, to, &o);
-		if (rc != RK_OK) {
-			warn_rc(e, "rollback", rc);
-			ex = 1;
-		} else {
-			ex = exit_for_outcome(&o);
-			if (o.result == AGENT_UPDATED) {
-				after_change(e, a, o.version);
-				/* status must not lose the probes' view. */
-				refresh_probes(a);
-			}
-		}
-		checkpoint_note(a);
+		ex = finish_change(e, a, "rollback", rc, &o);
 	}
 	agent_close(a);
 	return ex;
