@@ -380,45 +380,51 @@ make_parent(const char *path)
 	return rc == RK_OK ? 0 : 1;
 }
 
+/* What `init` was asked for: its command line, parsed and checked. */
+struct init_opts {
+	const char *pinpaths[MAX_PINS];
+	size_t npins;
+	uint64_t thr;
+	const char *channel; /* NULL: the factory bundle's */
+	const char *bundle;
+};
+
+/*
+ * Parses init's command line into o (the config's channel= when there is
+ * no --channel): -1 when the store is to be made, else the exit code (0
+ * after --help, EXIT_USAGE after a message).
+ */
 static int
-cmd_init(struct env *e, int argc, char **argv)
+init_args(const struct env *e, int argc, char **argv, struct init_opts *o)
 {
 	static const struct option opts[] = {{"pin", required_argument, 0, 'p'},
 	    {"threshold", required_argument, 0, 't'},
 	    {"channel", required_argument, 0, 'c'},
 	    {"bundle", required_argument, 0, 'b'},
 	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	const char *pinpaths[MAX_PINS], *channel = NULL, *bundle = NULL;
-	struct pubkey *pins[MAX_PINS];
-	size_t npins = 0, i, distinct = 0, flen = 0;
-	uint64_t thr = 1;
-	uint8_t *factory = NULL;
-	struct agent_outcome o;
-	struct bundle *b = NULL;
-	struct manifest *m = NULL;
-	struct rk_why why = {""};
-	char chan[MANIFEST_CHANNEL_MAX + 1];
-	int c, rc, ex = 0;
+	int c;
 
+	memset(o, 0, sizeof(*o));
+	o->thr = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (npins >= MAX_PINS)
+			if (o->npins >= MAX_PINS)
 				return cli_usage(
 				    "init: at most %d --pin", MAX_PINS);
-			pinpaths[npins++] = optarg;
+			o->pinpaths[o->npins++] = optarg;
 			break;
 		case 't':
-			if (args_u64(optarg, 1, MAX_PINS, &thr) != 0)
+			if (args_u64(optarg, 1, MAX_PINS, &o->thr) != 0)
 				return cli_usage("init: --threshold must be "
 						 "1 to %d",
 				    MAX_PINS);
 			break;
 		case 'c':
-			channel = optarg;
+			o->channel = optarg;
 			break;
 		case 'b':
-			bundle = optarg;
+			o->bundle = optarg;
 			break;
 		case 'h':
 			print_help(argv[0]);
@@ -430,62 +436,82 @@ cmd_init(struct env *e, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage(
 		    "init: unexpected argument '%s'", argv[optind]);
-	if (npins == 0)
+	if (o->npins == 0)
 		return cli_usage("init: needs at least one --pin PUB.pem");
-	if (channel == NULL && e->cfg.channel[0] != '\0')
-		channel = e->cfg.channel;
-	if (channel != NULL && !manifest_channel_ok(channel))
+	if (o->channel == NULL && e->cfg.channel[0] != '\0')
+		o->channel = e->cfg.channel;
+	if (o->channel != NULL && !manifest_channel_ok(o->channel))
 		return cli_usage("init: channel must match "
 				 "[a-z0-9._-]{1,64}, not '%s'",
-		    channel);
-	if (channel == NULL && bundle == NULL)
+		    o->channel);
+	if (o->channel == NULL && o->bundle == NULL)
 		return cli_usage("init: needs --channel C (or channel= in "
 				 "the config, or a --bundle to take it "
 				 "from)");
-	for (i = 0; i < npins; i++)
+	return -1;
+}
+
+static int
+cmd_init(struct env *e, int argc, char **argv)
+{
+	struct init_opts io;
+	struct pubkey *pins[MAX_PINS];
+	size_t i, distinct = 0, flen = 0;
+	uint8_t *factory = NULL;
+	struct agent_outcome o;
+	struct bundle *b = NULL;
+	struct manifest *m = NULL;
+	struct rk_why why = {""};
+	char chan[MANIFEST_CHANNEL_MAX + 1];
+	int rc, ex;
+
+	if ((ex = init_args(e, argc, argv, &io)) >= 0)
+		return ex;
+	ex = 0;
+	for (i = 0; i < io.npins; i++)
 		pins[i] = NULL;
-	for (i = 0; i < npins; i++) {
-		if ((rc = pubkey_from_file(pinpaths[i], &pins[i], &why)) !=
+	for (i = 0; i < io.npins; i++) {
+		if ((rc = pubkey_from_file(io.pinpaths[i], &pins[i], &why)) !=
 		    RK_OK) {
 			cli_warn("%s", why.msg);
 			ex = rc == RK_EKEY ? EXIT_USAGE : 1;
 			goto out;
 		}
 	}
-	distinct = pubkey_count_distinct(pins, npins);
-	if (thr > distinct) {
+	distinct = pubkey_count_distinct(pins, io.npins);
+	if (io.thr > distinct) {
 		ex = cli_usage("init: --threshold %" PRIu64
 			       " is more than the %zu distinct keys",
-		    thr, distinct);
+		    io.thr, distinct);
 		goto out;
 	}
-	if (bundle != NULL) {
-		rc = fileio_read(bundle, (size_t)e->cfg.max_bundle_size + 1,
+	if (io.bundle != NULL) {
+		rc = fileio_read(io.bundle, (size_t)e->cfg.max_bundle_size + 1,
 		    &factory, &flen);
 		if (rc != RK_OK) {
-			cli_warn("%s: %s", bundle,
+			cli_warn("%s: %s", io.bundle,
 			    rc == RK_ELIMIT ? "over max_bundle_size"
 					    : fileio_read_error(rc));
 			ex = rc == RK_ELIMIT ? EXIT_REJECT : 1;
 			goto out;
 		}
 	}
-	if (channel == NULL) {
+	if (io.channel == NULL) {
 		/* The factory bundle's channel, once its signatures pass. */
 		rc = bundle_open(factory, flen, (size_t)e->cfg.max_bundle_size,
-		    pins, npins, (unsigned)thr, &b, &m, &why);
+		    pins, io.npins, (unsigned)io.thr, &b, &m, &why);
 		if (rc != RK_OK) {
-			cli_warn("%s: rejected: %s", bundle, why.msg);
+			cli_warn("%s: rejected: %s", io.bundle, why.msg);
 			ex = EXIT_REJECT;
 			goto out;
 		}
 		memcpy(chan, m->channel, sizeof(chan));
-		channel = chan;
+		io.channel = chan;
 	}
 	if ((ex = make_parent(e->db)) != 0)
 		goto out;
-	rc = agent_init(&e->cfg, e->db, e->export_path, pins, npins,
-	    (unsigned)thr, channel, factory, flen, &o);
+	rc = agent_init(&e->cfg, e->db, e->export_path, pins, io.npins,
+	    (unsigned)io.thr, io.channel, factory, flen, &o);
 	if (rc != RK_OK) {
 		cli_warn("init: %s", o.detail);
 		ex = o.result == AGENT_REJECTED ? EXIT_REJECT : 1;
@@ -503,7 +529,7 @@ cmd_init(struct env *e, int argc, char **argv)
 		agent_close(a);
 	}
 out:
-	for (i = 0; i < npins; i++)
+	for (i = 0; i < io.npins; i++)
 		pubkey_free(pins[i]);
 	free(factory);
 	bundle_free(b);
