@@ -144,6 +144,18 @@ warn_rc(const struct env *e, const char *cmd, int rc)
 		cli_warn("%s: %s", cmd, rk_strerror(rc));
 }
 
+/* Why the store did not open (rc), for people; returns exit code 1. */
+static int
+open_failed(const struct env *e, int rc, const struct rk_why *why)
+{
+	if (rc == RK_ENOENT)
+		cli_warn("%s: no store (run `rootkeeper init` first)", e->db);
+	else
+		cli_warn(
+		    "%s: %s", e->db, why->msg[0] ? why->msg : rk_strerror(rc));
+	return 1;
+}
+
 /* Opens the agent; the messages for "not provisioned" live here. */
 static int
 open_agent(struct env *e, struct agent **a)
@@ -151,15 +163,8 @@ open_agent(struct env *e, struct agent **a)
 	struct rk_why why = {""};
 	int rc = agent_open(&e->cfg, e->db, e->export_path, a, &why);
 
-	if (rc == RK_ENOENT) {
-		cli_warn("%s: no store (run `rootkeeper init` first)", e->db);
-		return 1;
-	}
-	if (rc != RK_OK) {
-		cli_warn(
-		    "%s: %s", e->db, why.msg[0] ? why.msg : rk_strerror(rc));
-		return 1;
-	}
+	if (rc != RK_OK)
+		return open_failed(e, rc, &why);
 	if ((rc = check_channel(e)) != 0) {
 		agent_close(*a);
 		*a = NULL;
@@ -1113,22 +1118,26 @@ cmd_status(struct env *e, int argc, char **argv)
 	return (int)s.level;
 }
 
+/*
+ * The start of list, certs and events: their options (--json, --help)
+ * and the store opened read-only into *s.  -1 when the command goes on,
+ * else its exit code.
+ */
 static int
-open_ro(struct env *e, struct store **s)
+open_listing(struct env *e, const char *cmd, int argc, char **argv, int *json,
+    struct store **s)
 {
 	struct rk_why why = {""};
-	int rc = store_open(e->db, STORE_RO, s, &why);
+	int rc;
 
-	if (rc == RK_ENOENT) {
-		cli_warn("%s: no store (run `rootkeeper init` first)", e->db);
-		return 1;
+	if ((rc = json_flag(cmd, argc, argv, json)) != 0) {
+		if (rc < 0)
+			print_help(argv[0]);
+		return rc < 0 ? 0 : rc;
 	}
-	if (rc != RK_OK) {
-		cli_warn(
-		    "%s: %s", e->db, why.msg[0] ? why.msg : rk_strerror(rc));
-		return 1;
-	}
-	return 0;
+	if ((rc = store_open(e->db, STORE_RO, s, &why)) != RK_OK)
+		return open_failed(e, rc, &why);
+	return -1;
 }
 
 static const char *
@@ -1155,12 +1164,7 @@ cmd_list(struct env *e, int argc, char **argv)
 	size_t n = 0, i;
 	int json, ex;
 
-	if ((ex = json_flag("list", argc, argv, &json)) != 0) {
-		if (ex < 0)
-			print_help(argv[0]);
-		return ex < 0 ? 0 : ex;
-	}
-	if ((ex = open_ro(e, &s)) != 0)
+	if ((ex = open_listing(e, "list", argc, argv, &json, &s)) >= 0)
 		return ex;
 	if (store_get_state(s, &st) != RK_OK ||
 	    store_list_versions(s, &vs, &n) != RK_OK) {
@@ -1230,12 +1234,7 @@ cmd_certs(struct env *e, int argc, char **argv)
 	size_t nd = 0, i, j;
 	int json, ex = 1;
 
-	if ((ex = json_flag("certs", argc, argv, &json)) != 0) {
-		if (ex < 0)
-			print_help(argv[0]);
-		return ex < 0 ? 0 : ex;
-	}
-	if ((ex = open_ro(e, &s)) != 0)
+	if ((ex = open_listing(e, "certs", argc, argv, &json, &s)) >= 0)
 		return ex;
 	memset(&ts, 0, sizeof(ts));
 	ex = 1;
@@ -1336,12 +1335,7 @@ cmd_events(struct env *e, int argc, char **argv)
 	size_t n = 0, i;
 	int json, ex;
 
-	if ((ex = json_flag("events", argc, argv, &json)) != 0) {
-		if (ex < 0)
-			print_help(argv[0]);
-		return ex < 0 ? 0 : ex;
-	}
-	if ((ex = open_ro(e, &s)) != 0)
+	if ((ex = open_listing(e, "events", argc, argv, &json, &s)) >= 0)
 		return ex;
 	if (store_list_events(s, STORE_MAX_EVENTS, &ev, &n) != RK_OK) {
 		cli_warn("%s: cannot read the store", e->db);
