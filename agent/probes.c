@@ -190,10 +190,9 @@ probes_candidate(const struct probes_env *env, const struct policy_result *pr,
 		der[n] = bundle_cert(pr->bundle, i, &dl);
 		len[n++] = dl;
 	}
-	act_trust = (struct tls_trust){
-	    act.der, act.len, act.n, act_after, na, st.time_floor};
-	cand_trust =
-	    (struct tls_trust){der, len, n, cand_after, nc, st.time_floor};
+	act_trust = tls_trust_make(
+	    act.der, act.len, act.n, act_after, na, st.time_floor);
+	cand_trust = tls_trust_make(der, len, n, cand_after, nc, st.time_floor);
 	rc = RK_OK;
 	for (i = 0; i < nt && rc == RK_OK; i++) {
 		if (config_parse_probe(targets[i], host, sizeof(host), &port) !=
@@ -269,8 +268,8 @@ probes_refresh(const struct probes_env *env, size_t *count)
 	if ((der = calloc(act.n + 1, sizeof(*der))) == NULL ||
 	    (len = calloc(act.n + 1, sizeof(*len))) == NULL)
 		goto out;
-	trust = (struct tls_trust){
-	    act.der, act.len, act.n, after, na, st.time_floor};
+	trust =
+	    tls_trust_make(act.der, act.len, act.n, after, na, st.time_floor);
 	rc = RK_OK;
 	for (i = 0; i < nt && rc == RK_OK; i++) {
 		if (config_parse_probe(targets[i], host, sizeof(host), &port) !=
@@ -300,8 +299,8 @@ probes_refresh(const struct probes_env *env, size_t *count)
 					der[k] = act.der[j];
 					len[k++] = act.len[j];
 				}
-			others = (struct tls_trust){
-			    der, len, k, after, na, st.time_floor};
+			others = tls_trust_make(
+			    der, len, k, after, na, st.time_floor);
 			if (k > 0 &&
 			    (rc = env->tls(env->tls_arg, host, port, &others,
 				 AGENT_PROBE_TIMEOUT, &r2)) != RK_OK)
