@@ -281,9 +281,9 @@ probes_refresh(const struct probes_env *env, size_t *count)
 		memset(&sp, 0, sizeof(sp));
 		str_copy(sp.target, sizeof(sp.target), targets[i]);
 		sp.at = (int64_t)time(NULL);
-		sp.result = r.result == TLS_PROBE_OK	 ? 0
-			    : r.result == TLS_PROBE_CERT ? 1
-							 : 2;
+		sp.result = r.result == TLS_PROBE_OK	 ? STORE_PROBE_OK
+			    : r.result == TLS_PROBE_CERT ? STORE_PROBE_CERT
+							 : STORE_PROBE_NET;
 		str_copy(sp.detail, sizeof(sp.detail), r.detail);
 		if (r.result == TLS_PROBE_OK) {
 			str_copy(sp.root_subject, sizeof(sp.root_subject),

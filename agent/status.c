@@ -208,9 +208,17 @@ look_at_certs(struct status *s, struct store *store, int vouched)
 }
 
 static const char *
-probe_result_name(int r)
+probe_result_name(enum store_probe_result r)
 {
-	return r == 0 ? "ok" : r == 1 ? "cert" : "net";
+	switch (r) {
+	case STORE_PROBE_OK:
+		return "ok";
+	case STORE_PROBE_CERT:
+		return "cert";
+	case STORE_PROBE_NET:
+		break;
+	}
+	return "net";
 }
 
 /* What the last probes said, for the configured targets only. */
@@ -235,12 +243,12 @@ look_at_probes(struct status *s, struct store *store, char *const *targets,
 		if (j == n_targets)
 			continue;
 		s->probes[s->n_probes++] = all[i];
-		if (all[i].result == 1)
+		if (all[i].result == STORE_PROBE_CERT)
 			reason(s, STATUS_WARNING,
 			    "%s fails certificate validation under the active "
 			    "set: %s",
 			    all[i].target, all[i].detail);
-		if (all[i].result == 0 && !all[i].alternative &&
+		if (all[i].result == STORE_PROBE_OK && !all[i].alternative &&
 		    all[i].root_not_after <= s->judge + STATUS_SOON) {
 			fmt_time(all[i].root_not_after, t);
 			fmt_rel(
@@ -386,8 +394,9 @@ probe_problems(const struct status *s)
 	size_t i, n = 0;
 
 	for (i = 0; i < s->n_probes; i++)
-		if (s->probes[i].result == 1 ||
-		    (s->probes[i].result == 0 && !s->probes[i].alternative &&
+		if (s->probes[i].result == STORE_PROBE_CERT ||
+		    (s->probes[i].result == STORE_PROBE_OK &&
+			!s->probes[i].alternative &&
 			s->probes[i].root_not_after <= s->judge + STATUS_SOON))
 			n++;
 	return n;
@@ -535,7 +544,7 @@ status_print_text(const struct status *s, FILE *f)
 		fprintf(f,
 		    "  %s %s: ", i == 0 ? "probes      " : "            ",
 		    p->target);
-		if (p->result == 0) {
+		if (p->result == STORE_PROBE_OK) {
 			fmt_time(p->root_not_after, t);
 			fprintf(f, "ok via %s (root expires %s%s)",
 			    p->root_subject, t,
@@ -543,8 +552,9 @@ status_print_text(const struct status *s, FILE *f)
 					   : "");
 		} else {
 			fprintf(f, "%s: %s",
-			    p->result == 1 ? "certificate refused"
-					   : "unreachable",
+			    p->result == STORE_PROBE_CERT
+				? "certificate refused"
+				: "unreachable",
 			    p->detail);
 		}
 		fprintf(f, ", checked %s\n", rel);
@@ -654,7 +664,7 @@ status_print_json(const struct status *s, FILE *f)
 		fmt_time(p->at, t);
 		jsonw_str(&w, "at", t);
 		jsonw_str(&w, "result", probe_result_name(p->result));
-		if (p->result == 0) {
+		if (p->result == STORE_PROBE_OK) {
 			jsonw_obj_open(&w, "root");
 			jsonw_str(&w, "subject", p->root_subject);
 			hex_encode(p->root_sha256, CRYPTO_SHA256_LEN, hex);
@@ -794,14 +804,14 @@ status_print_prometheus(
 	for (i = 0; i < s->n_probes; i++) {
 		fputs("rootkeeper_probe_ok{target=\"", f);
 		label(f, s->probes[i].target);
-		fprintf(f, "\"} %d\n", s->probes[i].result == 0);
+		fprintf(f, "\"} %d\n", s->probes[i].result == STORE_PROBE_OK);
 	}
 	fputs("# HELP rootkeeper_probe_root_expires_timestamp_seconds When "
 	      "the root a probe target depends on expires.\n"
 	      "# TYPE rootkeeper_probe_root_expires_timestamp_seconds gauge\n",
 	    f);
 	for (i = 0; i < s->n_probes; i++) {
-		if (s->probes[i].result != 0)
+		if (s->probes[i].result != STORE_PROBE_OK)
 			continue;
 		fputs(
 		    "rootkeeper_probe_root_expires_timestamp_seconds{target=\"",
