@@ -1321,7 +1321,7 @@ agent_rollback(struct agent *a, uint64_t to, struct agent_outcome *out)
 	uint8_t *raw = NULL, sha[CRYPTO_SHA256_LEN];
 	const uint8_t *man;
 	size_t n = 0, i, raw_len = 0, man_len;
-	int64_t now = now_s(), eff;
+	int64_t now = now_s();
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -1378,8 +1378,7 @@ agent_rollback(struct agent *a, uint64_t to, struct agent_outcome *out)
 		    target->version);
 		goto out;
 	}
-	eff = now > st.time_floor ? now : st.time_floor;
-	if (m->expires_at <= eff) {
+	if (policy_expired(m->expires_at, now, st.time_floor, NULL)) {
 		outcome(out, AGENT_REJECTED, RK_EEXPIRED, target->version,
 		    "v%" PRIu64 " has expired; not rolling back to it",
 		    target->version);
