@@ -141,6 +141,15 @@ after_refuses(const struct tls_after *list, size_t n,
 	return 0;
 }
 
+/* One handshake with host:port under trust, through the agent's hook. */
+static int
+handshake(const struct probes_env *env, const char *host, unsigned port,
+    const struct tls_trust *trust, struct tls_probe *out)
+{
+	return env->tls(
+	    env->tls_arg, host, port, trust, AGENT_PROBE_TIMEOUT, out);
+}
+
 /*
  * Step 8.  A target that validates under the active set but fails
  * certificate validation under the candidate refuses the candidate,
@@ -198,13 +207,12 @@ probes_candidate(const struct probes_env *env, const struct policy_result *pr,
 		if (config_parse_probe(targets[i], host, sizeof(host), &port) !=
 		    RK_OK)
 			continue;
-		if ((rc = env->tls(env->tls_arg, host, port, &act_trust,
-			 AGENT_PROBE_TIMEOUT, &r1)) != RK_OK)
+		if ((rc = handshake(env, host, port, &act_trust, &r1)) != RK_OK)
 			break;
 		if (r1.result != TLS_PROBE_OK)
 			continue;
-		if ((rc = env->tls(env->tls_arg, host, port, &cand_trust,
-			 AGENT_PROBE_TIMEOUT, &r2)) != RK_OK)
+		if ((rc = handshake(env, host, port, &cand_trust, &r2)) !=
+		    RK_OK)
 			break;
 		if (r2.result != TLS_PROBE_CERT)
 			continue;
@@ -275,8 +283,7 @@ probes_refresh(const struct probes_env *env, size_t *count)
 		if (config_parse_probe(targets[i], host, sizeof(host), &port) !=
 		    RK_OK)
 			continue;
-		if ((rc = env->tls(env->tls_arg, host, port, &trust,
-			 AGENT_PROBE_TIMEOUT, &r)) != RK_OK)
+		if ((rc = handshake(env, host, port, &trust, &r)) != RK_OK)
 			break;
 		memset(&sp, 0, sizeof(sp));
 		str_copy(sp.target, sizeof(sp.target), targets[i]);
@@ -301,9 +308,8 @@ probes_refresh(const struct probes_env *env, size_t *count)
 				}
 			others = tls_trust_make(
 			    der, len, k, after, na, st.time_floor);
-			if (k > 0 &&
-			    (rc = env->tls(env->tls_arg, host, port, &others,
-				 AGENT_PROBE_TIMEOUT, &r2)) != RK_OK)
+			if (k > 0 && (rc = handshake(env, host, port, &others,
+					  &r2)) != RK_OK)
 				break;
 			sp.alternative = k > 0 && r2.result == TLS_PROBE_OK;
 		}
