@@ -447,18 +447,12 @@ export_unchanged(struct agent *a, uint64_t version)
 {
 	const struct pollstate *ps = poll_state(a);
 	struct store_version sv;
-	struct stat sb;
 
+	/* The store is read only when the poll file names this version. */
 	return version != 0 && ps->export_version == version &&
 	       store_get_version(a->store, version, &sv) == RK_OK &&
-	       memcmp(sv.sha256, ps->export_bundle_sha256, CRYPTO_SHA256_LEN) ==
-		   0 &&
-	       stat(a->export_path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	       (uint64_t)sb.st_size == ps->export_size &&
-	       (uint64_t)sb.st_dev == ps->export_dev &&
-	       (uint64_t)sb.st_ino == ps->export_ino &&
-	       (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ==
-		   ps->export_mtime_ns;
+	       pollstate_export_unchanged(
+		   ps, version, sv.sha256, a->export_path);
 }
 
 /*

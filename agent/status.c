@@ -130,18 +130,8 @@ fmt_rel(int64_t t, int64_t now, char *out, size_t n)
 static int
 export_vouched(const struct status *s, const struct pollstate *ps)
 {
-	struct stat sb;
-
-	return ps->export_version != 0 &&
-	       ps->export_version == s->st.active_version &&
-	       memcmp(ps->export_bundle_sha256, s->active.sha256,
-		   CRYPTO_SHA256_LEN) == 0 &&
-	       stat(s->export_path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	       (uint64_t)sb.st_size == ps->export_size &&
-	       (uint64_t)sb.st_dev == ps->export_dev &&
-	       (uint64_t)sb.st_ino == ps->export_ino &&
-	       (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ==
-		   ps->export_mtime_ns;
+	return pollstate_export_unchanged(
+	    ps, s->st.active_version, s->active.sha256, s->export_path);
 }
 
 static void
