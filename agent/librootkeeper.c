@@ -227,8 +227,8 @@ snapshot_roots(struct snapshot *sn)
 		known[i] = (struct tls_known){
 		    c->sha256, c->subject, c->not_before, c->not_after};
 	}
-	trust = (struct tls_trust){sn->ts.der, sn->ts.len, sn->ts.n, sn->after,
-	    sn->n_after, sn->floor};
+	trust = tls_trust_make(sn->ts.der, sn->ts.len, sn->ts.n, sn->after,
+	    sn->n_after, sn->floor);
 	rc = tls_roots_new(&trust, known, &sn->roots);
 	free(known);
 	return rc;

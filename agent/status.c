@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "fileio.h"
 #include "jsonw.h"
@@ -123,18 +122,8 @@ fmt_rel(int64_t t, int64_t now, char *out, size_t n)
 static int
 export_vouched(const struct status *s, const struct pollstate *ps)
 {
-	struct stat sb;
-
-	return ps->export_version != 0 &&
-	       ps->export_version == s->st.active_version &&
-	       memcmp(ps->export_bundle_sha256, s->active.sha256,
-		   CRYPTO_SHA256_LEN) == 0 &&
-	       stat(s->export_path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	       (uint64_t)sb.st_size == ps->export_size &&
-	       (uint64_t)sb.st_dev == ps->export_dev &&
-	       (uint64_t)sb.st_ino == ps->export_ino &&
-	       (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ==
-		   ps->export_mtime_ns;
+	return pollstate_export_unchanged(
+	    ps, s->st.active_version, s->active.sha256, s->export_path);
 }
 
 static void
@@ -201,9 +190,17 @@ look_at_certs(struct status *s, struct store *store, int vouched)
 }
 
 static const char *
-probe_result_name(int r)
+probe_result_name(enum store_probe_result r)
 {
-	return r == 0 ? "ok" : r == 1 ? "cert" : "net";
+	switch (r) {
+	case STORE_PROBE_OK:
+		return "ok";
+	case STORE_PROBE_CERT:
+		return "cert";
+	case STORE_PROBE_NET:
+		break;
+	}
+	return "net";
 }
 
 /* What the last probes said, for the configured targets only. */
@@ -228,12 +225,12 @@ look_at_probes(struct status *s, struct store *store, char *const *targets,
 		if (j == n_targets)
 			continue;
 		s->probes[s->n_probes++] = all[i];
-		if (all[i].result == 1)
+		if (all[i].result == STORE_PROBE_CERT)
 			reason(s, STATUS_WARNING,
 			    "%s fails certificate validation under the active "
 			    "set: %s",
 			    all[i].target, all[i].detail);
-		if (all[i].result == 0 && !all[i].alternative &&
+		if (all[i].result == STORE_PROBE_OK && !all[i].alternative &&
 		    all[i].root_not_after <= s->judge + STATUS_SOON) {
 			rfc3339_show_opt(all[i].root_not_after, t);
 			fmt_rel(
@@ -379,8 +376,9 @@ probe_problems(const struct status *s)
 	size_t i, n = 0;
 
 	for (i = 0; i < s->n_probes; i++)
-		if (s->probes[i].result == 1 ||
-		    (s->probes[i].result == 0 && !s->probes[i].alternative &&
+		if (s->probes[i].result == STORE_PROBE_CERT ||
+		    (s->probes[i].result == STORE_PROBE_OK &&
+			!s->probes[i].alternative &&
 			s->probes[i].root_not_after <= s->judge + STATUS_SOON))
 			n++;
 	return n;
@@ -528,7 +526,7 @@ status_print_text(const struct status *s, FILE *f)
 		fprintf(f,
 		    "  %s %s: ", i == 0 ? "probes      " : "            ",
 		    p->target);
-		if (p->result == 0) {
+		if (p->result == STORE_PROBE_OK) {
 			rfc3339_show_opt(p->root_not_after, t);
 			fprintf(f, "ok via %s (root expires %s%s)",
 			    p->root_subject, t,
@@ -536,8 +534,9 @@ status_print_text(const struct status *s, FILE *f)
 					   : "");
 		} else {
 			fprintf(f, "%s: %s",
-			    p->result == 1 ? "certificate refused"
-					   : "unreachable",
+			    p->result == STORE_PROBE_CERT
+				? "certificate refused"
+				: "unreachable",
 			    p->detail);
 		}
 		fprintf(f, ", checked %s\n", rel);
@@ -647,7 +646,7 @@ status_print_json(const struct status *s, FILE *f)
 		rfc3339_show_opt(p->at, t);
 		jsonw_str(&w, "at", t);
 		jsonw_str(&w, "result", probe_result_name(p->result));
-		if (p->result == 0) {
+		if (p->result == STORE_PROBE_OK) {
 			jsonw_obj_open(&w, "root");
 			jsonw_str(&w, "subject", p->root_subject);
 			hex_encode(p->root_sha256, CRYPTO_SHA256_LEN, hex);
@@ -787,14 +786,14 @@ status_print_prometheus(
 	for (i = 0; i < s->n_probes; i++) {
 		fputs("rootkeeper_probe_ok{target=\"", f);
 		label(f, s->probes[i].target);
-		fprintf(f, "\"} %d\n", s->probes[i].result == 0);
+		fprintf(f, "\"} %d\n", s->probes[i].result == STORE_PROBE_OK);
 	}
 	fputs("# HELP rootkeeper_probe_root_expires_timestamp_seconds When "
 	      "the root a probe target depends on expires.\n"
 	      "# TYPE rootkeeper_probe_root_expires_timestamp_seconds gauge\n",
 	    f);
 	for (i = 0; i < s->n_probes; i++) {
-		if (s->probes[i].result != 0)
+		if (s->probes[i].result != STORE_PROBE_OK)
 			continue;
 		fputs(
 		    "rootkeeper_probe_root_expires_timestamp_seconds{target=\"",

@@ -1972,7 +1972,7 @@ store_list_probes(struct store *s, struct store_probe **out, size_t *n)
 			rc = corrupt(s, 2);
 			goto out;
 		}
-		e->result = (int)result;
+		e->result = (enum store_probe_result)result;
 		cnt++;
 	}
 	if (src != SQLITE_DONE) {

@@ -42,6 +42,25 @@ struct tls_trust {
 };
 
 /*
+ * The trust set of n roots (der[i], len[i] bytes each) with n_after
+ * partial-distrust entries and the time floor (0: none): the one way a
+ * struct tls_trust is built.  Everything stays borrowed.
+ */
+static inline struct tls_trust
+tls_trust_make(const uint8_t *const *der, const size_t *len, size_t n,
+    const struct tls_after *after, size_t n_after, int64_t floor)
+{
+	struct tls_trust t = {.der = der,
+	    .len = len,
+	    .n = n,
+	    .after = after,
+	    .n_after = n_after,
+	    .floor = floor};
+
+	return t;
+}
+
+/*
  * The root a validated chain ended at: the nearest certificate of the
  * trust set the chain reaches, by signature (an intermediate in the set
  * counts; a root of the same name and another key does not).
