@@ -422,28 +422,6 @@ col_sha(
 	return RK_OK;
 }
 
-/* A non-empty blob, copied to a malloc'ed buffer. */
-static int
-col_blob(struct store *s, sqlite3_stmt *st, int i, uint8_t **out, size_t *len)
-{
-	const void *p;
-	uint8_t *b;
-	int n;
-
-	if (sqlite3_column_type(st, i) != SQLITE_BLOB)
-		return corrupt(s, i);
-	p = sqlite3_column_blob(st, i);
-	n = sqlite3_column_bytes(st, i);
-	if (n <= 0 || p == NULL)
-		return corrupt(s, i);
-	if ((b = malloc((size_t)n)) == NULL)
-		return arg_fail(s, RK_ENOMEM, "out of memory");
-	memcpy(b, p, (size_t)n);
-	*out = b;
-	*len = (size_t)n;
-	return RK_OK;
-}
-
 /* Makes room for one more element in a growing array. */
 static int
 grow(struct store *s, void **arr, size_t *cap, size_t n, size_t elem)
@@ -618,6 +596,412 @@ rd_leave(struct store *s, int own)
 	/* A read transaction has nothing to lose: ROLLBACK ends it. */
 	if (own)
 		rollback(s);
+}
+
+/*
+ * One statement of a call and the first error met on it.  Once err is
+ * set, every later step (prepare, bind, step, column) does nothing and
+ * the first error stays, its words in store_last_error(): a function runs
+ * its steps in a row and looks at the result once, at q_end (as a wbuf
+ * does for an encoder).  A statement begun with q_read or q_write also
+ * holds the call's transaction, which q_end ends.
+ */
+struct stmt {
+	struct store *s;
+	sqlite3_stmt *q;
+	int err;
+	enum { TX_NONE, TX_READ, TX_WRITE } tx; /* what q_end ends */
+	int own; /* the transaction is the call's own (rd_enter, wr_enter) */
+};
+
+/*
+ * x takes other's error when it has none of its own: of two statements
+ * that one call runs in turn, neither steps once either has failed.
+ */
+static void
+q_join(struct stmt *x, const struct stmt *other)
+{
+	if (x->err == RK_OK)
+		x->err = other->err;
+}
+
+/* A second statement of first's call, failed already if first is. */
+static void
+q_also(struct stmt *x, const struct stmt *first)
+{
+	memset(x, 0, sizeof(*x));
+	x->s = first->s;
+	x->err = first->err;
+}
+
+/* A read: every statement of the call sees one snapshot. */
+static void
+q_read(struct stmt *x, struct store *s)
+{
+	memset(x, 0, sizeof(*x));
+	x->s = s;
+	x->err = rd_enter(s, &x->own);
+	if (x->err == RK_OK)
+		x->tx = TX_READ;
+}
+
+/* A write: atomic by itself, see wr_enter. */
+static void
+q_write(struct stmt *x, struct store *s)
+{
+	memset(x, 0, sizeof(*x));
+	x->s = s;
+	x->err = wr_enter(s, &x->own);
+	if (x->err == RK_OK)
+		x->tx = TX_WRITE;
+}
+
+/* Finalizes x and ends its transaction: the result of the call. */
+static int
+q_end(struct stmt *x)
+{
+	sqlite3_finalize(x->q);
+	x->q = NULL;
+	if (x->tx == TX_READ)
+		rd_leave(x->s, x->own);
+	if (x->tx == TX_WRITE)
+		return wr_leave(x->s, x->own, x->err);
+	return x->err;
+}
+
+/* The failures below keep their words only when they come first. */
+static void
+q_arg(struct stmt *x, int err, const char *what)
+{
+	if (x->err == RK_OK)
+		x->err = arg_fail(x->s, err, what);
+}
+
+static void
+q_corrupt(struct stmt *x, int col)
+{
+	if (x->err == RK_OK)
+		x->err = corrupt(x->s, col);
+}
+
+static int
+not_stored(struct store *s, uint64_t version)
+{
+	snprintf(s->err, sizeof(s->err), "version %llu is not stored",
+	    (unsigned long long)version);
+	return RK_ENOENT;
+}
+
+static void
+q_missing(struct stmt *x, uint64_t version)
+{
+	if (x->err == RK_OK)
+		x->err = not_stored(x->s, version);
+}
+
+/* Prepares sql in x, after finalizing the statement x held before. */
+static void
+q_prep(struct stmt *x, const char *sql)
+{
+	int src;
+
+	sqlite3_finalize(x->q);
+	x->q = NULL;
+	if (x->err != RK_OK)
+		return;
+	src = sqlite3_prepare_v2(x->s->db, sql, -1, &x->q, NULL);
+	if (src != SQLITE_OK) {
+		x->q = NULL;
+		x->err = db_fail(x->s, src, "prepare");
+	}
+}
+
+/* Runs sql, which returns no row, on x's connection. */
+static void
+q_exec(struct stmt *x, const char *sql)
+{
+	if (x->err == RK_OK)
+		x->err = exec(x->s, sql);
+}
+
+static void
+q_bound(struct stmt *x, int src)
+{
+	if (src != SQLITE_OK)
+		x->err = db_fail(x->s, src, "bind");
+}
+
+static void
+q_i64(struct stmt *x, int i, int64_t v)
+{
+	if (x->err == RK_OK)
+		q_bound(x, sqlite3_bind_int64(x->q, i, v));
+}
+
+/* Versions are at most 2^53 - 1 by the format; SQLite holds int64. */
+static void
+q_u64(struct stmt *x, int i, uint64_t v)
+{
+	if (v > INT64_MAX)
+		q_arg(x, RK_EINVAL, "number out of range");
+	else
+		q_i64(x, i, (int64_t)v);
+}
+
+static void
+q_null(struct stmt *x, int i)
+{
+	if (x->err == RK_OK)
+		q_bound(x, sqlite3_bind_null(x->q, i));
+}
+
+/* The bytes must outlive the step: every caller steps before returning. */
+static void
+q_blob(struct stmt *x, int i, const void *p, size_t len)
+{
+	if (x->err != RK_OK)
+		return;
+	if (len == 0)
+		q_bound(x, sqlite3_bind_zeroblob(x->q, i, 0));
+	else
+		q_bound(x, sqlite3_bind_blob64(x->q, i, p, len, SQLITE_STATIC));
+}
+
+static void
+q_text(struct stmt *x, int i, const char *p, size_t len)
+{
+	if (x->err == RK_OK)
+		q_bound(x, sqlite3_bind_text64(
+			       x->q, i, p, len, SQLITE_STATIC, SQLITE_UTF8));
+}
+
+/* A NUL-terminated string held in a fixed array of size bytes. */
+static void
+q_field(struct stmt *x, int i, const char *p, size_t size)
+{
+	size_t len = strnlen(p, size);
+
+	if (len == size)
+		q_arg(x, RK_EINVAL, "string not terminated");
+	else
+		q_text(x, i, p, len);
+}
+
+/* Steps a statement that returns no row, and resets it for the next. */
+static void
+q_done(struct stmt *x, const char *what)
+{
+	int src;
+
+	if (x->err != RK_OK)
+		return;
+	src = sqlite3_step(x->q);
+	if (src != SQLITE_DONE)
+		x->err = db_fail(x->s, src, what);
+	else if (sqlite3_reset(x->q) != SQLITE_OK)
+		x->err = db_fail(x->s, SQLITE_ERROR, "reset");
+}
+
+/* q_done for an INSERT of version: one stored already is RK_EEXIST. */
+static void
+q_insert(struct stmt *x, const char *what, uint64_t version)
+{
+	int src;
+
+	if (x->err != RK_OK)
+		return;
+	src = sqlite3_step(x->q);
+	if (src == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		snprintf(x->s->err, sizeof(x->s->err),
+		    "version %llu is stored already",
+		    (unsigned long long)version);
+		x->err = RK_EEXIST;
+	} else if (src != SQLITE_DONE) {
+		x->err = db_fail(x->s, src, what);
+	}
+}
+
+/* Steps to the next row: 1 with a row to read, 0 at the end or failed. */
+static int
+q_row(struct stmt *x, const char *what)
+{
+	int src;
+
+	if (x->err != RK_OK)
+		return 0;
+	src = sqlite3_step(x->q);
+	if (src == SQLITE_ROW)
+		return 1;
+	if (src != SQLITE_DONE)
+		x->err = db_fail(x->s, src, what);
+	return 0;
+}
+
+/* Whether column i of the row is NULL (0 once x failed). */
+static int
+c_null(struct stmt *x, int i)
+{
+	return x->err == RK_OK && sqlite3_column_type(x->q, i) == SQLITE_NULL;
+}
+
+/* The columns: each writes *v only when it reads a well-formed value. */
+static void
+c_i64(struct stmt *x, int i, int64_t *v)
+{
+	if (x->err != RK_OK)
+		return;
+	if (sqlite3_column_type(x->q, i) != SQLITE_INTEGER)
+		x->err = corrupt(x->s, i);
+	else
+		*v = sqlite3_column_int64(x->q, i);
+}
+
+static void
+c_u64(struct stmt *x, int i, uint64_t *v)
+{
+	int64_t n = 0;
+
+	c_i64(x, i, &n);
+	if (n < 0)
+		q_corrupt(x, i);
+	if (x->err == RK_OK)
+		*v = (uint64_t)n;
+}
+
+static void
+c_flag(struct stmt *x, int i, int *v)
+{
+	int64_t n = 0;
+
+	c_i64(x, i, &n);
+	if (n != 0 && n != 1)
+		q_corrupt(x, i);
+	if (x->err == RK_OK)
+		*v = (int)n;
+}
+
+/* Text into a fixed buffer; what does not fit was not written by us. */
+static void
+c_text(struct stmt *x, int i, char *buf, size_t size)
+{
+	const unsigned char *p;
+	int n;
+
+	if (x->err != RK_OK)
+		return;
+	if (sqlite3_column_type(x->q, i) != SQLITE_TEXT) {
+		x->err = corrupt(x->s, i);
+		return;
+	}
+	p = sqlite3_column_text(x->q, i);
+	n = sqlite3_column_bytes(x->q, i);
+	if (p == NULL)
+		x->err = db_fail(x->s, SQLITE_NOMEM, "column");
+	else if (n < 0 || (size_t)n >= size || memchr(p, 0, (size_t)n) != NULL)
+		x->err = corrupt(x->s, i);
+	if (x->err != RK_OK)
+		return;
+	memcpy(buf, p, (size_t)n);
+	buf[n] = '\0';
+}
+
+/* A non-empty blob where SQLite holds it, valid until the next step. */
+static void
+c_view(struct stmt *x, int i, const uint8_t **p, size_t *len)
+{
+	const void *b;
+	int n;
+
+	if (x->err != RK_OK)
+		return;
+	if (sqlite3_column_type(x->q, i) != SQLITE_BLOB) {
+		x->err = corrupt(x->s, i);
+		return;
+	}
+	b = sqlite3_column_blob(x->q, i);
+	n = sqlite3_column_bytes(x->q, i);
+	if (n <= 0 || b == NULL) {
+		x->err = corrupt(x->s, i);
+		return;
+	}
+	*p = b;
+	*len = (size_t)n;
+}
+
+static void
+c_sha(struct stmt *x, int i, uint8_t out[CRYPTO_SHA256_LEN])
+{
+	const uint8_t *p = NULL;
+	size_t len = 0;
+
+	c_view(x, i, &p, &len);
+	if (x->err == RK_OK && len != CRYPTO_SHA256_LEN)
+		x->err = corrupt(x->s, i);
+	if (x->err == RK_OK)
+		memcpy(out, p, CRYPTO_SHA256_LEN);
+}
+
+/* A non-empty blob, copied to a malloc'ed buffer. */
+static void
+c_blob(struct stmt *x, int i, uint8_t **out, size_t *len)
+{
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	uint8_t *b;
+
+	c_view(x, i, &p, &n);
+	if (x->err != RK_OK)
+		return;
+	b = malloc(n);
+	if (b == NULL) {
+		x->err = arg_fail(x->s, RK_ENOMEM, "out of memory");
+		return;
+	}
+	memcpy(b, p, n);
+	*out = b;
+	*len = n;
+}
+
+/*
+ * The call's result, with every row of x's query read by row() into a
+ * malloc'ed array of elem-sized elements (zeroed before row() fills
+ * them): *out and *n on success (NULL and 0 when no row), and nothing
+ * left behind on failure, where drop (may be NULL) frees what an element
+ * holds, one that failed half-read included.
+ */
+static int
+q_list(struct stmt *x, const char *what, void **out, size_t elem, size_t *n,
+    void (*row)(struct stmt *x, void *e), void (*drop)(void *e))
+{
+	uint8_t *arr = NULL, *p;
+	size_t cnt = 0, cap = 0, ncap, i;
+	int rc;
+
+	while (q_row(x, what)) {
+		if (cnt == cap) {
+			ncap = cap != 0 ? cap * 2 : 8;
+			p = ncap > cap ? reallocarray(arr, ncap, elem) : NULL;
+			if (p == NULL) {
+				x->err =
+				    arg_fail(x->s, RK_ENOMEM, "out of memory");
+				break;
+			}
+			arr = p;
+			cap = ncap;
+		}
+		memset(arr + cnt * elem, 0, elem);
+		row(x, arr + cnt++ * elem);
+	}
+	rc = q_end(x);
+	if (rc == RK_OK) {
+		*out = arr;
+		*n = cnt;
+		return RK_OK;
+	}
+	for (i = 0; drop != NULL && i < cnt; i++)
+		drop(arr + i * elem);
+	free(arr);
+	return rc;
 }
 
 /* "file:" URI of path, percent-encoded, with query. */
@@ -1045,58 +1429,40 @@ store_get_state(struct store *s, struct store_state *out)
 	    "next_check_at, deferred_version, deferred_percent FROM state "
 	    "WHERE id = 1";
 	struct store_state st;
-	sqlite3_stmt *q = NULL;
-	int64_t thr, pct;
-	int rc, own, src;
+	struct stmt q;
+	int64_t thr = 0, pct = 0;
+	int rc;
 
 	memset(&st, 0, sizeof(st));
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, sql, &q)) != RK_OK)
-		goto out;
-	if ((src = sqlite3_step(q)) != SQLITE_ROW) {
-		rc = src == SQLITE_DONE ? corrupt(s, 0)
-					: db_fail(s, src, "state");
-		goto out;
-	}
-	if ((rc = col_text(s, q, 0, st.channel, sizeof(st.channel))) != RK_OK)
-		goto out;
-	if (sqlite3_column_type(q, 1) == SQLITE_NULL)
-		st.active_version = 0;
-	else if ((rc = col_u64(s, q, 1, &st.active_version)) != RK_OK)
-		goto out;
-	if ((rc = col_u64(s, q, 2, &st.highest_version)) != RK_OK ||
-	    (rc = col_sha(s, q, 3, st.highest_sha256)) != RK_OK ||
-	    (rc = col_i64(s, q, 4, &st.time_floor)) != RK_OK ||
-	    (rc = col_i64(s, q, 5, &thr)) != RK_OK ||
-	    (rc = col_text(s, q, 6, st.fetch_url, sizeof(st.fetch_url))) !=
-		RK_OK ||
-	    (rc = col_text(s, q, 7, st.etag, sizeof(st.etag))) != RK_OK ||
-	    (rc = col_text(s, q, 8, st.last_modified,
-		 sizeof(st.last_modified))) != RK_OK ||
-	    (rc = col_i64(s, q, 9, &st.last_check_at)) != RK_OK ||
-	    (rc = col_text(s, q, 10, st.last_check_result,
-		 sizeof(st.last_check_result))) != RK_OK ||
-	    (rc = col_text(s, q, 11, st.last_check_detail,
-		 sizeof(st.last_check_detail))) != RK_OK ||
-	    (rc = col_i64(s, q, 12, &st.next_check_at)) != RK_OK ||
-	    (rc = col_u64(s, q, 13, &st.deferred_version)) != RK_OK ||
-	    (rc = col_i64(s, q, 14, &pct)) != RK_OK)
-		goto out;
-	if (thr < 0 || thr > UINT_MAX) {
-		rc = corrupt(s, 5);
-		goto out;
-	}
-	if (pct < 0 || pct > 100) {
-		rc = corrupt(s, 14);
-		goto out;
-	}
+	q_read(&q, s);
+	q_prep(&q, sql);
+	if (!q_row(&q, "state"))
+		q_corrupt(&q, 0);
+	c_text(&q, 0, st.channel, sizeof(st.channel));
+	if (!c_null(&q, 1))
+		c_u64(&q, 1, &st.active_version);
+	c_u64(&q, 2, &st.highest_version);
+	c_sha(&q, 3, st.highest_sha256);
+	c_i64(&q, 4, &st.time_floor);
+	c_i64(&q, 5, &thr);
+	c_text(&q, 6, st.fetch_url, sizeof(st.fetch_url));
+	c_text(&q, 7, st.etag, sizeof(st.etag));
+	c_text(&q, 8, st.last_modified, sizeof(st.last_modified));
+	c_i64(&q, 9, &st.last_check_at);
+	c_text(&q, 10, st.last_check_result, sizeof(st.last_check_result));
+	c_text(&q, 11, st.last_check_detail, sizeof(st.last_check_detail));
+	c_i64(&q, 12, &st.next_check_at);
+	c_u64(&q, 13, &st.deferred_version);
+	c_i64(&q, 14, &pct);
+	if (thr < 0 || thr > UINT_MAX)
+		q_corrupt(&q, 5);
+	if (pct < 0 || pct > 100)
+		q_corrupt(&q, 14);
 	st.threshold = (unsigned)thr;
 	st.deferred_percent = (unsigned)pct;
-	*out = st;
-out:
-	sqlite3_finalize(q);
-	rd_leave(s, own);
+	rc = q_end(&q);
+	if (rc == RK_OK)
+		*out = st;
 	return rc;
 }
 
@@ -1110,111 +1476,78 @@ store_set_state(struct store *s, const struct store_state *st)
 	    "last_check_at = ?10, last_check_result = ?11, "
 	    "last_check_detail = ?12, next_check_at = ?13, "
 	    "deferred_version = ?14, deferred_percent = ?15 WHERE id = 1";
-	sqlite3_stmt *q = NULL;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, sql, &q)) != RK_OK)
-		goto out;
-	if ((rc = bind_field(s, q, 1, st->channel, sizeof(st->channel))) !=
-	    RK_OK)
-		goto out;
+	q_write(&q, s);
+	q_prep(&q, sql);
+	q_field(&q, 1, st->channel, sizeof(st->channel));
 	/* NULL, not 0, for "none": the column refers to versions. */
 	if (st->active_version != 0)
-		rc = bind_u64(s, q, 2, st->active_version);
-	else if ((src = sqlite3_bind_null(q, 2)) != SQLITE_OK)
-		rc = db_fail(s, src, "bind");
-	if (rc != RK_OK)
-		goto out;
-	if ((rc = bind_u64(s, q, 3, st->highest_version)) != RK_OK ||
-	    (rc = bind_blob(s, q, 4, st->highest_sha256,
-		 sizeof(st->highest_sha256))) != RK_OK ||
-	    (rc = bind_i64(s, q, 5, st->time_floor)) != RK_OK ||
-	    (rc = bind_i64(s, q, 6, st->threshold)) != RK_OK ||
-	    (rc = bind_field(s, q, 7, st->fetch_url, sizeof(st->fetch_url))) !=
-		RK_OK ||
-	    (rc = bind_field(s, q, 8, st->etag, sizeof(st->etag))) != RK_OK ||
-	    (rc = bind_field(s, q, 9, st->last_modified,
-		 sizeof(st->last_modified))) != RK_OK ||
-	    (rc = bind_i64(s, q, 10, st->last_check_at)) != RK_OK ||
-	    (rc = bind_field(s, q, 11, st->last_check_result,
-		 sizeof(st->last_check_result))) != RK_OK ||
-	    (rc = bind_field(s, q, 12, st->last_check_detail,
-		 sizeof(st->last_check_detail))) != RK_OK ||
-	    (rc = bind_i64(s, q, 13, st->next_check_at)) != RK_OK ||
-	    (rc = bind_u64(s, q, 14, st->deferred_version)) != RK_OK ||
-	    (rc = bind_i64(s, q, 15, st->deferred_percent)) != RK_OK)
-		goto out;
-	if ((rc = step_done(s, q, "state")) != RK_OK)
-		goto out;
+		q_u64(&q, 2, st->active_version);
+	else
+		q_null(&q, 2);
+	q_u64(&q, 3, st->highest_version);
+	q_blob(&q, 4, st->highest_sha256, sizeof(st->highest_sha256));
+	q_i64(&q, 5, st->time_floor);
+	q_i64(&q, 6, st->threshold);
+	q_field(&q, 7, st->fetch_url, sizeof(st->fetch_url));
+	q_field(&q, 8, st->etag, sizeof(st->etag));
+	q_field(&q, 9, st->last_modified, sizeof(st->last_modified));
+	q_i64(&q, 10, st->last_check_at);
+	q_field(&q, 11, st->last_check_result, sizeof(st->last_check_result));
+	q_field(&q, 12, st->last_check_detail, sizeof(st->last_check_detail));
+	q_i64(&q, 13, st->next_check_at);
+	q_u64(&q, 14, st->deferred_version);
+	q_i64(&q, 15, st->deferred_percent);
+	q_done(&q, "state");
 	if (sqlite3_changes(s->db) != 1)
-		rc = corrupt(s, 0);
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+		q_corrupt(&q, 0);
+	return q_end(&q);
+}
+
+/* One pinned key: out of memory keeps its code, any other failure is ours. */
+static void
+read_key(struct stmt *x, void *e)
+{
+	const uint8_t *p = NULL;
+	size_t len = 0;
+	int rc;
+
+	c_view(x, 0, &p, &len);
+	if (x->err != RK_OK)
+		return;
+	rc = pubkey_from_spki(p, len, e);
+	if (rc == RK_ENOMEM)
+		x->err = rc;
+	else if (rc != RK_OK)
+		q_arg(
+		    x, RK_ESTORE, "corrupt store: a pinned key does not parse");
+}
+
+static void
+drop_key(void *e)
+{
+	pubkey_free(*(struct pubkey **)e);
 }
 
 int
 store_get_keys(struct store *s, struct pubkey ***keys, size_t *n)
 {
-	struct pubkey **arr = NULL;
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0, cap = 0, i;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, "SELECT spki FROM keys ORDER BY position", &q)) !=
-	    RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		const void *p = sqlite3_column_blob(q, 0);
-		int len = sqlite3_column_bytes(q, 0);
-
-		if (sqlite3_column_type(q, 0) != SQLITE_BLOB || p == NULL ||
-		    len <= 0) {
-			rc = corrupt(s, 0);
-			goto out;
-		}
-		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
-		    RK_OK)
-			goto out;
-		rc = pubkey_from_spki(p, (size_t)len, &arr[cnt]);
-		if (rc == RK_ENOMEM)
-			goto out;
-		if (rc != RK_OK) {
-			rc = arg_fail(s, RK_ESTORE,
-			    "corrupt store: a pinned key does not parse");
-			goto out;
-		}
-		cnt++;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "keys");
-		goto out;
-	}
-	*keys = arr;
-	*n = cnt;
-	arr = NULL;
-	cnt = 0;
-out:
-	for (i = 0; i < cnt; i++)
-		pubkey_free(arr[i]);
-	free(arr);
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_read(&q, s);
+	q_prep(&q, "SELECT spki FROM keys ORDER BY position");
+	return q_list(
+	    &q, "keys", (void **)keys, sizeof(**keys), n, read_key, drop_key);
 }
 
 int
 store_set_keys(
     struct store *s, struct pubkey *const *keys, size_t n, unsigned threshold)
 {
-	sqlite3_stmt *q = NULL;
+	struct stmt q;
 	const uint8_t *spki;
 	size_t i, j, len;
-	int rc, own;
 
 	if (n > 0 && keys == NULL)
 		return arg_fail(s, RK_EINVAL, "no keys");
@@ -1228,38 +1561,21 @@ store_set_keys(
 				CRYPTO_SHA256_LEN) == 0)
 				return arg_fail(s, RK_EINVAL, "duplicate key");
 	}
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = exec(s, "DELETE FROM keys")) != RK_OK)
-		goto out;
-	if ((rc = prep(s,
-		 "INSERT INTO keys (position, key_id, spki) "
-		 "VALUES (?1, ?2, ?3)",
-		 &q)) != RK_OK)
-		goto out;
+	q_write(&q, s);
+	q_exec(&q, "DELETE FROM keys");
+	q_prep(&q, "INSERT INTO keys (position, key_id, spki) "
+		   "VALUES (?1, ?2, ?3)");
 	for (i = 0; i < n; i++) {
 		spki = pubkey_spki(keys[i], &len);
-		if ((rc = bind_u64(s, q, 1, i)) != RK_OK ||
-		    (rc = bind_blob(s, q, 2, pubkey_id(keys[i]),
-			 CRYPTO_SHA256_LEN)) != RK_OK ||
-		    (rc = bind_blob(s, q, 3, spki, len)) != RK_OK ||
-		    (rc = step_done(s, q, "keys")) != RK_OK)
-			goto out;
-		if (sqlite3_reset(q) != SQLITE_OK) {
-			rc = db_fail(s, SQLITE_ERROR, "reset");
-			goto out;
-		}
+		q_u64(&q, 1, i);
+		q_blob(&q, 2, pubkey_id(keys[i]), CRYPTO_SHA256_LEN);
+		q_blob(&q, 3, spki, len);
+		q_done(&q, "keys");
 	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if ((rc = prep(s, "UPDATE state SET threshold = ?1 WHERE id = 1",
-		 &q)) != RK_OK ||
-	    (rc = bind_i64(s, q, 1, threshold)) != RK_OK ||
-	    (rc = step_done(s, q, "threshold")) != RK_OK)
-		goto out;
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+	q_prep(&q, "UPDATE state SET threshold = ?1 WHERE id = 1");
+	q_i64(&q, 1, threshold);
+	q_done(&q, "threshold");
+	return q_end(&q);
 }
 
 void
@@ -1274,51 +1590,38 @@ store_certs_free(struct store_cert *c, size_t n)
 	free(c);
 }
 
-static int
-add_certs(struct store *s, uint64_t version, const struct store_cert *certs,
+/* Stores the certificates of version in order, each once by its hash. */
+static void
+add_certs(struct stmt *x, uint64_t version, const struct store_cert *certs,
     size_t ncerts)
 {
-	sqlite3_stmt *ins = NULL, *link = NULL;
 	const struct store_cert *c;
+	struct stmt link;
 	size_t i;
-	int rc;
 
-	if ((rc = prep(s,
-		 "INSERT INTO certs (sha256, der, subject, "
-		 "not_before, not_after) VALUES (?1, ?2, ?3, ?4, ?5) "
-		 "ON CONFLICT (sha256) DO NOTHING",
-		 &ins)) != RK_OK ||
-	    (rc = prep(s,
-		 "INSERT INTO version_certs (version, position, "
-		 "sha256) VALUES (?1, ?2, ?3)",
-		 &link)) != RK_OK)
-		goto out;
+	q_prep(x, "INSERT INTO certs (sha256, der, subject, not_before, "
+		  "not_after) VALUES (?1, ?2, ?3, ?4, ?5) "
+		  "ON CONFLICT (sha256) DO NOTHING");
+	q_also(&link, x);
+	q_prep(&link, "INSERT INTO version_certs (version, position, sha256) "
+		      "VALUES (?1, ?2, ?3)");
+	q_join(x, &link);
 	for (i = 0; i < ncerts; i++) {
 		c = &certs[i];
-		if ((rc = bind_blob(s, ins, 1, c->sha256, CRYPTO_SHA256_LEN)) !=
-			RK_OK ||
-		    (rc = bind_blob(s, ins, 2, c->der, c->der_len)) != RK_OK ||
-		    (rc = bind_field(
-			 s, ins, 3, c->subject, sizeof(c->subject))) != RK_OK ||
-		    (rc = bind_i64(s, ins, 4, c->not_before)) != RK_OK ||
-		    (rc = bind_i64(s, ins, 5, c->not_after)) != RK_OK ||
-		    (rc = step_done(s, ins, "cert")) != RK_OK ||
-		    (rc = bind_u64(s, link, 1, version)) != RK_OK ||
-		    (rc = bind_u64(s, link, 2, i)) != RK_OK ||
-		    (rc = bind_blob(
-			 s, link, 3, c->sha256, CRYPTO_SHA256_LEN)) != RK_OK ||
-		    (rc = step_done(s, link, "version cert")) != RK_OK)
-			goto out;
-		if (sqlite3_reset(ins) != SQLITE_OK ||
-		    sqlite3_reset(link) != SQLITE_OK) {
-			rc = db_fail(s, SQLITE_ERROR, "reset");
-			goto out;
-		}
+		q_blob(x, 1, c->sha256, CRYPTO_SHA256_LEN);
+		q_blob(x, 2, c->der, c->der_len);
+		q_field(x, 3, c->subject, sizeof(c->subject));
+		q_i64(x, 4, c->not_before);
+		q_i64(x, 5, c->not_after);
+		q_done(x, "cert");
+		q_join(&link, x);
+		q_u64(&link, 1, version);
+		q_u64(&link, 2, i);
+		q_blob(&link, 3, c->sha256, CRYPTO_SHA256_LEN);
+		q_done(&link, "version cert");
+		q_join(x, &link);
 	}
-out:
-	sqlite3_finalize(ins);
-	sqlite3_finalize(link);
-	return rc;
+	q_end(&link);
 }
 
 int
@@ -1326,9 +1629,8 @@ store_add_version(struct store *s, const struct store_version *v,
     const uint8_t *raw, size_t raw_len, const struct store_cert *certs,
     size_t ncerts)
 {
-	sqlite3_stmt *q = NULL;
+	struct stmt q;
 	size_t i;
-	int rc, own, src;
 
 	if (v == NULL || raw == NULL || raw_len == 0 ||
 	    (ncerts > 0 && certs == NULL))
@@ -1339,99 +1641,62 @@ store_add_version(struct store *s, const struct store_version *v,
 	for (i = 0; i < ncerts; i++)
 		if (certs[i].der == NULL || certs[i].der_len == 0)
 			return arg_fail(s, RK_EINVAL, "empty certificate");
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s,
-		 "INSERT INTO versions (version, sha256, issued_at, "
-		 "expires_at, stored_at, activated_at, factory, bad, "
-		 "raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-		 &q)) != RK_OK)
-		goto out;
-	if ((rc = bind_u64(s, q, 1, v->version)) != RK_OK ||
-	    (rc = bind_blob(s, q, 2, v->sha256, CRYPTO_SHA256_LEN)) != RK_OK ||
-	    (rc = bind_i64(s, q, 3, v->issued_at)) != RK_OK ||
-	    (rc = bind_i64(s, q, 4, v->expires_at)) != RK_OK ||
-	    (rc = bind_i64(s, q, 5, v->stored_at)) != RK_OK ||
-	    (rc = bind_i64(s, q, 6, v->activated_at)) != RK_OK ||
-	    (rc = bind_i64(s, q, 7, v->factory != 0)) != RK_OK ||
-	    (rc = bind_i64(s, q, 8, v->bad != 0)) != RK_OK ||
-	    (rc = bind_blob(s, q, 9, raw, raw_len)) != RK_OK)
-		goto out;
-	src = sqlite3_step(q);
-	if (src == SQLITE_CONSTRAINT_PRIMARYKEY) {
-		snprintf(s->err, sizeof(s->err),
-		    "version %llu is stored already",
-		    (unsigned long long)v->version);
-		rc = RK_EEXIST;
-		goto out;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "version");
-		goto out;
-	}
-	rc = add_certs(s, v->version, certs, ncerts);
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+	q_write(&q, s);
+	q_prep(&q, "INSERT INTO versions (version, sha256, issued_at, "
+		   "expires_at, stored_at, activated_at, factory, bad, raw) "
+		   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	q_u64(&q, 1, v->version);
+	q_blob(&q, 2, v->sha256, CRYPTO_SHA256_LEN);
+	q_i64(&q, 3, v->issued_at);
+	q_i64(&q, 4, v->expires_at);
+	q_i64(&q, 5, v->stored_at);
+	q_i64(&q, 6, v->activated_at);
+	q_i64(&q, 7, v->factory != 0);
+	q_i64(&q, 8, v->bad != 0);
+	q_blob(&q, 9, raw, raw_len);
+	q_insert(&q, "version", v->version);
+	add_certs(&q, v->version, certs, ncerts);
+	return q_end(&q);
 }
 
 /* Runs one UPDATE of a version; RK_ENOENT when no such version. */
-static int
-update_version(struct store *s, const char *sql, uint64_t version, int64_t arg)
+static void
+update_version(struct stmt *x, const char *sql, uint64_t version, int64_t arg)
 {
-	sqlite3_stmt *q = NULL;
-	int rc;
-
-	if ((rc = prep(s, sql, &q)) != RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK ||
-	    (rc = bind_i64(s, q, 2, arg)) != RK_OK ||
-	    (rc = step_done(s, q, "version")) != RK_OK)
-		goto out;
-	if (sqlite3_changes(s->db) != 1) {
-		snprintf(s->err, sizeof(s->err), "version %llu is not stored",
-		    (unsigned long long)version);
-		rc = RK_ENOENT;
-	}
-out:
-	sqlite3_finalize(q);
-	return rc;
+	q_prep(x, sql);
+	q_u64(x, 1, version);
+	q_i64(x, 2, arg);
+	q_done(x, "version");
+	if (sqlite3_changes(x->s->db) != 1)
+		q_missing(x, version);
 }
 
 int
 store_activate(struct store *s, uint64_t version, int64_t now)
 {
-	sqlite3_stmt *q = NULL;
-	int rc, own;
+	struct stmt q;
 
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = update_version(s,
-		 "UPDATE versions SET activated_at = ?2 "
-		 "WHERE version = ?1",
-		 version, now)) != RK_OK)
-		goto out;
-	if ((rc = prep(s, "UPDATE state SET active_version = ?1 WHERE id = 1",
-		 &q)) != RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK ||
-	    (rc = step_done(s, q, "state")) != RK_OK)
-		goto out;
+	q_write(&q, s);
+	update_version(&q,
+	    "UPDATE versions SET activated_at = ?2 WHERE version = ?1", version,
+	    now);
+	q_prep(&q, "UPDATE state SET active_version = ?1 WHERE id = 1");
+	q_u64(&q, 1, version);
+	q_done(&q, "state");
 	if (sqlite3_changes(s->db) != 1)
-		rc = corrupt(s, 0);
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+		q_corrupt(&q, 0);
+	return q_end(&q);
 }
 
 int
 store_mark_bad(struct store *s, uint64_t version)
 {
-	int rc, own;
+	struct stmt q;
 
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	rc = update_version(
-	    s, "UPDATE versions SET bad = ?2 WHERE version = ?1", version, 1);
-	return wr_leave(s, own, rc);
+	q_write(&q, s);
+	update_version(
+	    &q, "UPDATE versions SET bad = ?2 WHERE version = ?1", version, 1);
+	return q_end(&q);
 }
 
 #define VERSION_SELECT                                                         \
@@ -1439,186 +1704,112 @@ store_mark_bad(struct store *s, uint64_t version)
 	"v.stored_at, v.activated_at, v.factory, v.bad, (SELECT count(*) "     \
 	"FROM version_certs c WHERE c.version = v.version) FROM versions v "
 
-static int
-read_version(struct store *s, sqlite3_stmt *q, struct store_version *v)
+static void
+read_version(struct stmt *x, void *e)
 {
-	uint64_t nc;
-	int rc;
+	struct store_version *v = e;
+	uint64_t nc = 0;
 
 	memset(v, 0, sizeof(*v));
-	if ((rc = col_u64(s, q, 0, &v->version)) != RK_OK ||
-	    (rc = col_sha(s, q, 1, v->sha256)) != RK_OK ||
-	    (rc = col_i64(s, q, 2, &v->issued_at)) != RK_OK ||
-	    (rc = col_i64(s, q, 3, &v->expires_at)) != RK_OK ||
-	    (rc = col_i64(s, q, 4, &v->stored_at)) != RK_OK ||
-	    (rc = col_i64(s, q, 5, &v->activated_at)) != RK_OK ||
-	    (rc = col_flag(s, q, 6, &v->factory)) != RK_OK ||
-	    (rc = col_flag(s, q, 7, &v->bad)) != RK_OK ||
-	    (rc = col_u64(s, q, 8, &nc)) != RK_OK)
-		return rc;
+	c_u64(x, 0, &v->version);
+	c_sha(x, 1, v->sha256);
+	c_i64(x, 2, &v->issued_at);
+	c_i64(x, 3, &v->expires_at);
+	c_i64(x, 4, &v->stored_at);
+	c_i64(x, 5, &v->activated_at);
+	c_flag(x, 6, &v->factory);
+	c_flag(x, 7, &v->bad);
+	c_u64(x, 8, &nc);
 	if (nc > SIZE_MAX)
-		return corrupt(s, 8);
+		q_corrupt(x, 8);
 	v->ncerts = (size_t)nc;
-	return RK_OK;
 }
 
 int
 store_list_versions(struct store *s, struct store_version **out, size_t *n)
 {
-	struct store_version *arr = NULL;
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, VERSION_SELECT "ORDER BY v.version DESC", &q)) !=
-	    RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
-			RK_OK ||
-		    (rc = read_version(s, q, &arr[cnt])) != RK_OK)
-			goto out;
-		cnt++;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "versions");
-		goto out;
-	}
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-out:
-	free(arr);
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_read(&q, s);
+	q_prep(&q, VERSION_SELECT "ORDER BY v.version DESC");
+	return q_list(
+	    &q, "versions", (void **)out, sizeof(**out), n, read_version, NULL);
 }
 
-static int
-not_stored(struct store *s, uint64_t version)
+/* Prepares sql, binds version to ?1 and steps to the version's row. */
+static void
+q_version(struct stmt *x, const char *sql, uint64_t version, const char *what)
 {
-	snprintf(s->err, sizeof(s->err), "version %llu is not stored",
-	    (unsigned long long)version);
-	return RK_ENOENT;
+	q_prep(x, sql);
+	q_u64(x, 1, version);
+	if (!q_row(x, what))
+		q_missing(x, version);
 }
 
 int
 store_get_version(struct store *s, uint64_t version, struct store_version *out)
 {
 	struct store_version v;
-	sqlite3_stmt *q = NULL;
-	int rc, own, src;
+	struct stmt q;
+	int rc;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, VERSION_SELECT "WHERE v.version = ?1", &q)) !=
-		RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
-		goto out;
-	src = sqlite3_step(q);
-	if (src == SQLITE_DONE)
-		rc = not_stored(s, version);
-	else if (src != SQLITE_ROW)
-		rc = db_fail(s, src, "version");
-	else if ((rc = read_version(s, q, &v)) == RK_OK)
+	q_read(&q, s);
+	q_version(
+	    &q, VERSION_SELECT "WHERE v.version = ?1", version, "version");
+	read_version(&q, &v);
+	rc = q_end(&q);
+	if (rc == RK_OK)
 		*out = v;
-out:
-	sqlite3_finalize(q);
-	rd_leave(s, own);
 	return rc;
 }
 
 int
 store_get_raw(struct store *s, uint64_t version, uint8_t **raw, size_t *len)
 {
-	sqlite3_stmt *q = NULL;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, "SELECT raw FROM versions WHERE version = ?1", &q)) !=
-		RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
-		goto out;
-	src = sqlite3_step(q);
-	if (src == SQLITE_DONE)
-		rc = not_stored(s, version);
-	else if (src != SQLITE_ROW)
-		rc = db_fail(s, src, "raw");
-	else
-		rc = col_blob(s, q, 0, raw, len);
-out:
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_read(&q, s);
+	q_version(
+	    &q, "SELECT raw FROM versions WHERE version = ?1", version, "raw");
+	c_blob(&q, 0, raw, len);
+	return q_end(&q);
+}
+
+static void
+read_cert(struct stmt *x, void *e)
+{
+	struct store_cert *c = e;
+
+	c_sha(x, 0, c->sha256);
+	c_blob(x, 1, &c->der, &c->der_len);
+	c_text(x, 2, c->subject, sizeof(c->subject));
+	c_i64(x, 3, &c->not_before);
+	c_i64(x, 4, &c->not_after);
+}
+
+static void
+drop_cert(void *e)
+{
+	free(((struct store_cert *)e)->der);
 }
 
 int
 store_version_certs(
     struct store *s, uint64_t version, struct store_cert **out, size_t *n)
 {
-	struct store_cert *arr = NULL, *c;
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
+	q_read(&q, s);
 	/* Tells "not stored" from a version without certificates. */
-	if ((rc = prep(s, "SELECT 1 FROM versions WHERE version = ?1", &q)) !=
-		RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
-		goto out;
-	src = sqlite3_step(q);
-	if (src == SQLITE_DONE) {
-		rc = not_stored(s, version);
-		goto out;
-	}
-	if (src != SQLITE_ROW) {
-		rc = db_fail(s, src, "version");
-		goto out;
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if ((rc = prep(s,
-		 "SELECT c.sha256, c.der, c.subject, c.not_before, "
-		 "c.not_after FROM version_certs vc JOIN certs c ON "
-		 "c.sha256 = vc.sha256 WHERE vc.version = ?1 "
-		 "ORDER BY vc.position",
-		 &q)) != RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
-		    RK_OK)
-			goto out;
-		c = &arr[cnt];
-		memset(c, 0, sizeof(*c));
-		if ((rc = col_sha(s, q, 0, c->sha256)) != RK_OK ||
-		    (rc = col_blob(s, q, 1, &c->der, &c->der_len)) != RK_OK)
-			goto out;
-		cnt++; /* c->der is owned by arr from here */
-		if ((rc = col_text(s, q, 2, c->subject, sizeof(c->subject))) !=
-			RK_OK ||
-		    (rc = col_i64(s, q, 3, &c->not_before)) != RK_OK ||
-		    (rc = col_i64(s, q, 4, &c->not_after)) != RK_OK)
-			goto out;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "certs");
-		goto out;
-	}
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-	cnt = 0;
-out:
-	store_certs_free(arr, cnt);
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_version(&q, "SELECT 1 FROM versions WHERE version = ?1", version,
+	    "version");
+	q_prep(&q, "SELECT c.sha256, c.der, c.subject, c.not_before, "
+		   "c.not_after FROM version_certs vc JOIN certs c ON "
+		   "c.sha256 = vc.sha256 WHERE vc.version = ?1 "
+		   "ORDER BY vc.position");
+	q_u64(&q, 1, version);
+	return q_list(
+	    &q, "certs", (void **)out, sizeof(**out), n, read_cert, drop_cert);
 }
 
 int
