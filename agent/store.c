@@ -268,15 +268,6 @@ prep(struct store *s, const char *sql, sqlite3_stmt **st)
 	return RK_OK;
 }
 
-/* Steps a statement that returns no row. */
-static int
-step_done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	int src = sqlite3_step(st);
-
-	return src == SQLITE_DONE ? RK_OK : db_fail(s, src, what);
-}
-
 /* The byte length of the longest prefix of str, at most max bytes, that
  * does not end inside a UTF-8 sequence. */
 static size_t
@@ -293,150 +284,11 @@ utf8_cut(const char *str, size_t max)
 }
 
 static int
-bind_i64(struct store *s, sqlite3_stmt *st, int i, int64_t v)
-{
-	int src = sqlite3_bind_int64(st, i, v);
-
-	return src == SQLITE_OK ? RK_OK : db_fail(s, src, "bind");
-}
-
-/* Versions are at most 2^53 - 1 by the format; SQLite holds int64. */
-static int
-bind_u64(struct store *s, sqlite3_stmt *st, int i, uint64_t v)
-{
-	if (v > INT64_MAX)
-		return arg_fail(s, RK_EINVAL, "number out of range");
-	return bind_i64(s, st, i, (int64_t)v);
-}
-
-/* The bytes must outlive the step: every caller steps before returning. */
-static int
-bind_blob(struct store *s, sqlite3_stmt *st, int i, const void *p, size_t len)
-{
-	int src;
-
-	if (len == 0)
-		src = sqlite3_bind_zeroblob(st, i, 0);
-	else
-		src = sqlite3_bind_blob64(st, i, p, len, SQLITE_STATIC);
-	return src == SQLITE_OK ? RK_OK : db_fail(s, src, "bind");
-}
-
-static int
-bind_text(struct store *s, sqlite3_stmt *st, int i, const char *p, size_t len)
-{
-	int src =
-	    sqlite3_bind_text64(st, i, p, len, SQLITE_STATIC, SQLITE_UTF8);
-
-	return src == SQLITE_OK ? RK_OK : db_fail(s, src, "bind");
-}
-
-/* A NUL-terminated string held in a fixed array of size bytes. */
-static int
-bind_field(struct store *s, sqlite3_stmt *st, int i, const char *p, size_t size)
-{
-	size_t len = strnlen(p, size);
-
-	if (len == size)
-		return arg_fail(s, RK_EINVAL, "string not terminated");
-	return bind_text(s, st, i, p, len);
-}
-
-static int
 corrupt(struct store *s, int col)
 {
 	snprintf(s->err, sizeof(s->err),
 	    "corrupt store: unexpected value in column %d", col);
 	return RK_ESTORE;
-}
-
-static int
-col_i64(struct store *s, sqlite3_stmt *st, int i, int64_t *v)
-{
-	if (sqlite3_column_type(st, i) != SQLITE_INTEGER)
-		return corrupt(s, i);
-	*v = sqlite3_column_int64(st, i);
-	return RK_OK;
-}
-
-static int
-col_u64(struct store *s, sqlite3_stmt *st, int i, uint64_t *v)
-{
-	int64_t x;
-	int rc = col_i64(s, st, i, &x);
-
-	if (rc != RK_OK)
-		return rc;
-	if (x < 0)
-		return corrupt(s, i);
-	*v = (uint64_t)x;
-	return RK_OK;
-}
-
-static int
-col_flag(struct store *s, sqlite3_stmt *st, int i, int *v)
-{
-	int64_t x;
-	int rc = col_i64(s, st, i, &x);
-
-	if (rc != RK_OK)
-		return rc;
-	if (x != 0 && x != 1)
-		return corrupt(s, i);
-	*v = (int)x;
-	return RK_OK;
-}
-
-/* Text into a fixed buffer; what does not fit was not written by us. */
-static int
-col_text(struct store *s, sqlite3_stmt *st, int i, char *buf, size_t size)
-{
-	const unsigned char *p;
-	int n;
-
-	if (sqlite3_column_type(st, i) != SQLITE_TEXT)
-		return corrupt(s, i);
-	p = sqlite3_column_text(st, i);
-	n = sqlite3_column_bytes(st, i);
-	if (p == NULL)
-		return db_fail(s, SQLITE_NOMEM, "column");
-	if (n < 0 || (size_t)n >= size || memchr(p, 0, (size_t)n) != NULL)
-		return corrupt(s, i);
-	memcpy(buf, p, (size_t)n);
-	buf[n] = '\0';
-	return RK_OK;
-}
-
-static int
-col_sha(
-    struct store *s, sqlite3_stmt *st, int i, uint8_t out[CRYPTO_SHA256_LEN])
-{
-	const void *p;
-
-	if (sqlite3_column_type(st, i) != SQLITE_BLOB)
-		return corrupt(s, i);
-	p = sqlite3_column_blob(st, i);
-	if (sqlite3_column_bytes(st, i) != CRYPTO_SHA256_LEN || p == NULL)
-		return corrupt(s, i);
-	memcpy(out, p, CRYPTO_SHA256_LEN);
-	return RK_OK;
-}
-
-/* Makes room for one more element in a growing array. */
-static int
-grow(struct store *s, void **arr, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return RK_OK;
-	ncap = *cap != 0 ? *cap * 2 : 8;
-	if (ncap < *cap || (p = reallocarray(*arr, ncap, elem)) == NULL)
-		return arg_fail(s, RK_ENOMEM, "out of memory");
-	*arr = p;
-	*cap = ncap;
-	return RK_OK;
 }
 
 /*
@@ -1815,28 +1667,23 @@ store_version_certs(
 int
 store_prune(struct store *s, unsigned keep, size_t *deleted)
 {
-	sqlite3_stmt *q = NULL;
+	struct stmt q;
 	int64_t gone = 0;
-	int rc, own;
+	int rc;
 
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
+	q_write(&q, s);
 	/* version_certs rows go by ON DELETE CASCADE. */
-	if ((rc = prep(s,
-		 "DELETE FROM versions WHERE factory = 0 AND "
-		 "version IS NOT (SELECT active_version FROM state "
-		 "WHERE id = 1) AND version NOT IN (SELECT version "
-		 "FROM versions ORDER BY version DESC LIMIT ?1)",
-		 &q)) != RK_OK ||
-	    (rc = bind_i64(s, q, 1, keep)) != RK_OK ||
-	    (rc = step_done(s, q, "prune")) != RK_OK)
-		goto out;
-	gone = sqlite3_changes64(s->db);
-	rc = exec(s, "DELETE FROM certs WHERE NOT EXISTS (SELECT 1 FROM "
-		     "version_certs vc WHERE vc.sha256 = certs.sha256)");
-out:
-	sqlite3_finalize(q);
-	rc = wr_leave(s, own, rc);
+	q_prep(&q, "DELETE FROM versions WHERE factory = 0 AND "
+		   "version IS NOT (SELECT active_version FROM state "
+		   "WHERE id = 1) AND version NOT IN (SELECT version "
+		   "FROM versions ORDER BY version DESC LIMIT ?1)");
+	q_i64(&q, 1, keep);
+	q_done(&q, "prune");
+	if (q.err == RK_OK)
+		gone = sqlite3_changes64(s->db);
+	q_exec(&q, "DELETE FROM certs WHERE NOT EXISTS (SELECT 1 FROM "
+		   "version_certs vc WHERE vc.sha256 = certs.sha256)");
+	rc = q_end(&q);
 	if (rc == RK_OK && deleted != NULL)
 		*deleted = (size_t)gone;
 	return rc;
@@ -1869,10 +1716,9 @@ store_add_distrust(
 	    "since_version = ?5 "
 	    "WHERE sha256 = ?1 AND since_version <= ?5";
 	const size_t rmax = FIELD_SIZE(struct store_distrust, reason) - 1;
-	sqlite3_stmt *q = NULL, *ql = NULL, *x;
+	struct stmt q, lift, *x;
 	const char *reason;
 	size_t i;
-	int rc, own;
 
 	if (n > 0 && d == NULL)
 		return arg_fail(s, RK_EINVAL, "no distrust list");
@@ -1881,89 +1727,60 @@ store_add_distrust(
 	for (i = 0; i < n; i++)
 		if (d[i].lift && d[i].has_after)
 			return arg_fail(s, RK_EINVAL, "a lift with a date");
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, set_sql, &q)) != RK_OK ||
-	    (rc = prep(s, lift_sql, &ql)) != RK_OK)
-		goto out;
+	q_write(&q, s);
+	q_prep(&q, set_sql);
+	q_also(&lift, &q);
+	q_prep(&lift, lift_sql);
+	q_join(&q, &lift);
 	for (i = 0; i < n; i++) {
-		x = d[i].lift ? ql : q;
+		x = d[i].lift ? &lift : &q;
 		reason = d[i].reason != NULL ? d[i].reason : "";
-		if ((rc = bind_blob(s, x, 1, d[i].sha256, CRYPTO_SHA256_LEN)) !=
-			RK_OK ||
-		    (!d[i].lift &&
-			((rc = bind_i64(s, x, 2, d[i].has_after != 0)) !=
-				RK_OK ||
-			    (rc = bind_i64(s, x, 3,
-				 d[i].has_after ? d[i].after : 0)) != RK_OK)) ||
-		    (rc = bind_text(s, x, 4, reason, utf8_cut(reason, rmax))) !=
-			RK_OK ||
-		    (rc = bind_u64(s, x, 5, version)) != RK_OK ||
-		    (rc = step_done(s, x, "distrust")) != RK_OK)
-			goto out;
-		if (sqlite3_reset(x) != SQLITE_OK) {
-			rc = db_fail(s, SQLITE_ERROR, "reset");
-			goto out;
+		q_blob(x, 1, d[i].sha256, CRYPTO_SHA256_LEN);
+		if (!d[i].lift) {
+			q_i64(x, 2, d[i].has_after != 0);
+			q_i64(x, 3, d[i].has_after ? d[i].after : 0);
 		}
+		q_text(x, 4, reason, utf8_cut(reason, rmax));
+		q_u64(x, 5, version);
+		q_done(x, "distrust");
+		q_join(&q, &lift);
+		q_join(&lift, &q);
 	}
-out:
-	sqlite3_finalize(q);
-	sqlite3_finalize(ql);
-	return wr_leave(s, own, rc);
+	q_end(&lift);
+	return q_end(&q);
+}
+
+static void
+read_distrust(struct stmt *x, void *e)
+{
+	struct store_distrust *t = e;
+
+	c_sha(x, 0, t->sha256);
+	c_flag(x, 1, &t->has_after);
+	c_i64(x, 2, &t->after);
+	c_text(x, 3, t->reason, sizeof(t->reason));
+	c_u64(x, 4, &t->since_version);
+	c_flag(x, 5, &t->lifted);
 }
 
 int
 store_get_distrust(struct store *s, struct store_distrust **out, size_t *n)
 {
-	struct store_distrust *arr = NULL, *e;
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s,
-		 "SELECT sha256, has_after, after_time, reason, "
-		 "since_version, lifted FROM distrust ORDER BY sha256",
-		 &q)) != RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
-		    RK_OK)
-			goto out;
-		e = &arr[cnt];
-		memset(e, 0, sizeof(*e));
-		if ((rc = col_sha(s, q, 0, e->sha256)) != RK_OK ||
-		    (rc = col_flag(s, q, 1, &e->has_after)) != RK_OK ||
-		    (rc = col_i64(s, q, 2, &e->after)) != RK_OK ||
-		    (rc = col_text(s, q, 3, e->reason, sizeof(e->reason))) !=
-			RK_OK ||
-		    (rc = col_u64(s, q, 4, &e->since_version)) != RK_OK ||
-		    (rc = col_flag(s, q, 5, &e->lifted)) != RK_OK)
-			goto out;
-		cnt++;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "distrust");
-		goto out;
-	}
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-out:
-	free(arr);
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_read(&q, s);
+	q_prep(&q, "SELECT sha256, has_after, after_time, reason, "
+		   "since_version, lifted FROM distrust ORDER BY sha256");
+	return q_list(&q, "distrust", (void **)out, sizeof(**out), n,
+	    read_distrust, NULL);
 }
 
 int
 store_add_event(struct store *s, int64_t at, const char *kind, uint64_t version,
     const char *detail)
 {
-	sqlite3_stmt *q = NULL;
+	struct stmt q;
 	size_t klen, dlen;
-	int rc, own;
 
 	if (kind == NULL)
 		return arg_fail(s, RK_EINVAL, "no event kind");
@@ -1973,104 +1790,66 @@ store_add_event(struct store *s, int64_t at, const char *kind, uint64_t version,
 	if (detail == NULL)
 		detail = "";
 	dlen = utf8_cut(detail, FIELD_SIZE(struct store_event, detail) - 1);
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s,
-		 "INSERT INTO events (at, kind, version, detail) "
-		 "VALUES (?1, ?2, ?3, ?4)",
-		 &q)) != RK_OK ||
-	    (rc = bind_i64(s, q, 1, at)) != RK_OK ||
-	    (rc = bind_text(s, q, 2, kind, klen)) != RK_OK ||
-	    (rc = bind_u64(s, q, 3, version)) != RK_OK ||
-	    (rc = bind_text(s, q, 4, detail, dlen)) != RK_OK ||
-	    (rc = step_done(s, q, "event")) != RK_OK)
-		goto out;
-	sqlite3_finalize(q);
-	q = NULL;
+	q_write(&q, s);
+	q_prep(&q, "INSERT INTO events (at, kind, version, detail) "
+		   "VALUES (?1, ?2, ?3, ?4)");
+	q_i64(&q, 1, at);
+	q_text(&q, 2, kind, klen);
+	q_u64(&q, 3, version);
+	q_text(&q, 4, detail, dlen);
+	q_done(&q, "event");
 	/* The id of the newest event that falls out, if any. */
-	if ((rc = prep(s,
-		 "DELETE FROM events WHERE id <= (SELECT id FROM "
-		 "events ORDER BY id DESC LIMIT 1 OFFSET ?1)",
-		 &q)) != RK_OK ||
-	    (rc = bind_i64(s, q, 1, STORE_MAX_EVENTS)) != RK_OK ||
-	    (rc = step_done(s, q, "trim events")) != RK_OK)
-		goto out;
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+	q_prep(&q, "DELETE FROM events WHERE id <= (SELECT id FROM "
+		   "events ORDER BY id DESC LIMIT 1 OFFSET ?1)");
+	q_i64(&q, 1, STORE_MAX_EVENTS);
+	q_done(&q, "trim events");
+	return q_end(&q);
+}
+
+static void
+read_event(struct stmt *x, void *e)
+{
+	struct store_event *ev = e;
+
+	c_i64(x, 0, &ev->id);
+	c_i64(x, 1, &ev->at);
+	c_text(x, 2, ev->kind, sizeof(ev->kind));
+	c_u64(x, 3, &ev->version);
+	c_text(x, 4, ev->detail, sizeof(ev->detail));
 }
 
 int
 store_list_events(
     struct store *s, size_t max, struct store_event **out, size_t *n)
 {
-	struct store_event *arr = NULL, *e;
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0, cap = 0;
 	uint64_t lim = max; /* a 32-bit size_t is never above INT64_MAX */
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s,
-		 "SELECT id, at, kind, version, detail FROM events "
-		 "ORDER BY id DESC LIMIT ?1",
-		 &q)) != RK_OK ||
-	    (rc = bind_i64(
-		 s, q, 1, lim > INT64_MAX ? INT64_MAX : (int64_t)lim)) != RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
-		    RK_OK)
-			goto out;
-		e = &arr[cnt];
-		memset(e, 0, sizeof(*e));
-		if ((rc = col_i64(s, q, 0, &e->id)) != RK_OK ||
-		    (rc = col_i64(s, q, 1, &e->at)) != RK_OK ||
-		    (rc = col_text(s, q, 2, e->kind, sizeof(e->kind))) !=
-			RK_OK ||
-		    (rc = col_u64(s, q, 3, &e->version)) != RK_OK ||
-		    (rc = col_text(s, q, 4, e->detail, sizeof(e->detail))) !=
-			RK_OK)
-			goto out;
-		cnt++;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "events");
-		goto out;
-	}
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-out:
-	free(arr);
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_read(&q, s);
+	q_prep(&q, "SELECT id, at, kind, version, detail FROM events "
+		   "ORDER BY id DESC LIMIT ?1");
+	q_i64(&q, 1, lim > INT64_MAX ? INT64_MAX : (int64_t)lim);
+	return q_list(
+	    &q, "events", (void **)out, sizeof(**out), n, read_event, NULL);
 }
 
 /* One row by its primary key: readers poll this. */
 static int
 read_u64(struct store *s, const char *sql, uint64_t *v)
 {
-	sqlite3_stmt *q = NULL;
-	int rc, own, src;
+	struct stmt q;
+	uint64_t x = 0;
+	int rc;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, sql, &q)) != RK_OK)
-		goto out;
-	if ((src = sqlite3_step(q)) != SQLITE_ROW) {
-		rc = src == SQLITE_DONE ? corrupt(s, 0) : db_fail(s, src, sql);
-		goto out;
-	}
-	if (sqlite3_column_type(q, 0) == SQLITE_NULL)
-		*v = 0;
-	else
-		rc = col_u64(s, q, 0, v);
-out:
-	sqlite3_finalize(q);
-	rd_leave(s, own);
+	q_read(&q, s);
+	q_prep(&q, sql);
+	if (!q_row(&q, sql))
+		q_corrupt(&q, 0);
+	if (!c_null(&q, 0))
+		c_u64(&q, 0, &x);
+	rc = q_end(&q);
+	if (rc == RK_OK)
+		*v = x;
 	return rc;
 }
 
@@ -2095,87 +1874,54 @@ store_count_certs(struct store *s, size_t *n)
 int
 store_set_probe(struct store *s, const struct store_probe *p)
 {
-	sqlite3_stmt *q = NULL;
-	int rc, own;
+	struct stmt q;
 
 	if (p->result < 0 || p->result > 2)
 		return arg_fail(s, RK_EINVAL, "probe result out of range");
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s,
-		 "INSERT OR REPLACE INTO probes (target, at, result, "
-		 "root_subject, root_sha256, root_not_after, alternative, "
-		 "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-		 &q)) != RK_OK ||
-	    (rc = bind_field(s, q, 1, p->target, sizeof(p->target))) != RK_OK ||
-	    (rc = bind_i64(s, q, 2, p->at)) != RK_OK ||
-	    (rc = bind_i64(s, q, 3, p->result)) != RK_OK ||
-	    (rc = bind_field(
-		 s, q, 4, p->root_subject, sizeof(p->root_subject))) != RK_OK ||
-	    (rc = bind_blob(s, q, 5, p->root_sha256, CRYPTO_SHA256_LEN)) !=
-		RK_OK ||
-	    (rc = bind_i64(s, q, 6, p->root_not_after)) != RK_OK ||
-	    (rc = bind_i64(s, q, 7, p->alternative ? 1 : 0)) != RK_OK ||
-	    (rc = bind_field(s, q, 8, p->detail, sizeof(p->detail))) != RK_OK ||
-	    (rc = step_done(s, q, "probe")) != RK_OK)
-		goto out;
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+	q_write(&q, s);
+	q_prep(&q, "INSERT OR REPLACE INTO probes (target, at, result, "
+		   "root_subject, root_sha256, root_not_after, alternative, "
+		   "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	q_field(&q, 1, p->target, sizeof(p->target));
+	q_i64(&q, 2, p->at);
+	q_i64(&q, 3, p->result);
+	q_field(&q, 4, p->root_subject, sizeof(p->root_subject));
+	q_blob(&q, 5, p->root_sha256, CRYPTO_SHA256_LEN);
+	q_i64(&q, 6, p->root_not_after);
+	q_i64(&q, 7, p->alternative ? 1 : 0);
+	q_field(&q, 8, p->detail, sizeof(p->detail));
+	q_done(&q, "probe");
+	return q_end(&q);
+}
+
+static void
+read_probe(struct stmt *x, void *e)
+{
+	struct store_probe *p = e;
+	int64_t result = 0;
+
+	c_text(x, 0, p->target, sizeof(p->target));
+	c_i64(x, 1, &p->at);
+	c_i64(x, 2, &result);
+	c_text(x, 3, p->root_subject, sizeof(p->root_subject));
+	c_sha(x, 4, p->root_sha256);
+	c_i64(x, 5, &p->root_not_after);
+	c_flag(x, 6, &p->alternative);
+	c_text(x, 7, p->detail, sizeof(p->detail));
+	if (result < 0 || result > 2)
+		q_corrupt(x, 2);
+	p->result = (int)result;
 }
 
 int
 store_list_probes(struct store *s, struct store_probe **out, size_t *n)
 {
-	struct store_probe *arr = NULL, *e;
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0, cap = 0;
-	int64_t result;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s,
-		 "SELECT target, at, result, root_subject, root_sha256, "
-		 "root_not_after, alternative, detail FROM probes "
-		 "ORDER BY target",
-		 &q)) != RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
-		    RK_OK)
-			goto out;
-		e = &arr[cnt];
-		memset(e, 0, sizeof(*e));
-		if ((rc = col_text(s, q, 0, e->target, sizeof(e->target))) !=
-			RK_OK ||
-		    (rc = col_i64(s, q, 1, &e->at)) != RK_OK ||
-		    (rc = col_i64(s, q, 2, &result)) != RK_OK ||
-		    (rc = col_text(s, q, 3, e->root_subject,
-			 sizeof(e->root_subject))) != RK_OK ||
-		    (rc = col_sha(s, q, 4, e->root_sha256)) != RK_OK ||
-		    (rc = col_i64(s, q, 5, &e->root_not_after)) != RK_OK ||
-		    (rc = col_flag(s, q, 6, &e->alternative)) != RK_OK ||
-		    (rc = col_text(s, q, 7, e->detail, sizeof(e->detail))) !=
-			RK_OK)
-			goto out;
-		if (result < 0 || result > 2) {
-			rc = corrupt(s, 2);
-			goto out;
-		}
-		e->result = (int)result;
-		cnt++;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "probes");
-		goto out;
-	}
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-out:
-	free(arr);
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_read(&q, s);
+	q_prep(&q, "SELECT target, at, result, root_subject, root_sha256, "
+		   "root_not_after, alternative, detail FROM probes "
+		   "ORDER BY target");
+	return q_list(
+	    &q, "probes", (void **)out, sizeof(**out), n, read_probe, NULL);
 }
