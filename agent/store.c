@@ -303,7 +303,8 @@ checkpoint(struct store *s)
 	int src, brc;
 
 	s->ckpt_err[0] = '\0';
-	if ((src = sqlite3_busy_timeout(s->db, 0)) != SQLITE_OK)
+	src = sqlite3_busy_timeout(s->db, 0);
+	if (src != SQLITE_OK)
 		return db_fail(s, src, "busy timeout");
 	src = sqlite3_wal_checkpoint_v2(
 	    s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -382,9 +383,8 @@ wr_leave(struct store *s, int own, int rc)
 	return rc;
 }
 
-static int connect_db(struct store *s, const char *query, struct rk_why *why);
-static int check_ours(
-    struct store *s, int *src, int64_t *version, struct rk_why *why);
+static int open_ours(
+    struct store *s, const char *query, int *src, struct rk_why *why);
 
 /*
  * An immutable connection never looks for changes, so a reader of one
@@ -397,7 +397,6 @@ refresh_immutable(struct store *s)
 	struct store fresh;
 	struct stat st;
 	struct rk_why why;
-	int64_t uv;
 	int rc, src;
 
 	if (stat(s->path, &st) != 0) {
@@ -414,9 +413,7 @@ refresh_immutable(struct store *s)
 		return RK_OK;
 	fresh = *s;
 	fresh.db = NULL;
-	rc = connect_db(&fresh, "immutable=1", &why);
-	if (rc == RK_OK)
-		rc = check_ours(&fresh, &src, &uv, &why);
+	rc = open_ours(&fresh, "immutable=1", &src, &why);
 	if (rc != RK_OK) {
 		(void)sqlite3_close_v2(fresh.db);
 		snprintf(s->err, sizeof(s->err), "%s", why.msg);
@@ -432,14 +429,14 @@ refresh_immutable(struct store *s)
 static int
 rd_enter(struct store *s, int *own)
 {
-	int rc;
+	int rc = RK_OK;
 
 	*own = sqlite3_get_autocommit(s->db);
 	if (!*own)
 		return RK_OK;
-	if (s->immutable && (rc = refresh_immutable(s)) != RK_OK)
-		return rc;
-	return exec(s, "BEGIN");
+	if (s->immutable)
+		rc = refresh_immutable(s);
+	return rc != RK_OK ? rc : exec(s, "BEGIN");
 }
 
 static void
@@ -866,7 +863,8 @@ make_uri(const char *path, const char *query)
 
 	if (len > (SIZE_MAX - 16 - strlen(query)) / 3)
 		return NULL;
-	if ((uri = malloc(len * 3 + strlen(query) + 16)) == NULL)
+	uri = malloc(len * 3 + strlen(query) + 16);
+	if (uri == NULL)
 		return NULL;
 	/* An empty authority, so that "//x" stays a path. */
 	memcpy(
@@ -894,13 +892,21 @@ make_uri(const char *path, const char *query)
 static int
 connect_db(struct store *s, const char *query, struct rk_why *why)
 {
+	/* Defensive, no trusted schema, foreign keys: each setting, value. */
+	static const int config[][2] = {
+	    {SQLITE_DBCONFIG_DEFENSIVE, 1},
+	    {SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0},
+	    {SQLITE_DBCONFIG_ENABLE_FKEY, 1},
+	};
 	int flags = SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
 	char *uri;
+	size_t i;
 	int src, rc = RK_OK;
 
 	flags |=
 	    s->mode == STORE_RO ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-	if ((uri = make_uri(s->path, query)) == NULL)
+	uri = make_uri(s->path, query);
+	if (uri == NULL)
 		return rk_fail(why, RK_ENOMEM, "out of memory");
 	if (s->immutable && stat(s->path, &s->seen) != 0) {
 		rc =
@@ -916,14 +922,14 @@ connect_db(struct store *s, const char *query, struct rk_why *why)
 				  : sqlite3_errstr(src));
 		goto out;
 	}
-	if ((src = sqlite3_extended_result_codes(s->db, 1)) != SQLITE_OK ||
-	    (src = sqlite3_busy_timeout(s->db, s->wait_ms)) != SQLITE_OK ||
-	    (src = sqlite3_db_config(
-		 s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL)) != SQLITE_OK ||
-	    (src = sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
-		 NULL)) != SQLITE_OK ||
-	    (src = sqlite3_db_config(
-		 s->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, NULL)) != SQLITE_OK) {
+	src = sqlite3_extended_result_codes(s->db, 1);
+	if (src == SQLITE_OK)
+		src = sqlite3_busy_timeout(s->db, s->wait_ms);
+	for (i = 0; i < sizeof(config) / sizeof(config[0]); i++)
+		if (src == SQLITE_OK)
+			src = sqlite3_db_config(
+			    s->db, config[i][0], config[i][1], NULL);
+	if (src != SQLITE_OK) {
 		rc = rk_fail(
 		    why, RK_ESTORE, "%s: %s", s->path, sqlite3_errmsg(s->db));
 		goto out;
@@ -998,6 +1004,18 @@ check_ours(struct store *s, int *src, int64_t *version, struct rk_why *why)
 	return RK_OK;
 }
 
+/* Connects with query to a file that must be one of our stores. */
+static int
+open_ours(struct store *s, const char *query, int *src, struct rk_why *why)
+{
+	int64_t uv;
+	int rc = connect_db(s, query, why);
+
+	if (rc == RK_OK)
+		rc = check_ours(s, src, &uv, why);
+	return rc;
+}
+
 /*
  * Brings the schema to STORE_SCHEMA_VERSION.  user_version is read again
  * under the write lock, so two processes opening an old store at once
@@ -1010,16 +1028,18 @@ migrate(struct store *s, struct rk_why *why)
 	size_t i;
 	int rc, src;
 
-	if ((rc = exec(s, "BEGIN IMMEDIATE")) != RK_OK)
+	rc = exec(s, "BEGIN IMMEDIATE");
+	if (rc != RK_OK)
 		goto fail;
-	if ((rc = pragma_int(s, "PRAGMA user_version", &uv, &src)) != RK_OK) {
+	if (pragma_int(s, "PRAGMA user_version", &uv, &src) != RK_OK) {
 		rc = db_fail(s, src, "user_version");
 		goto fail;
 	}
 	for (i = 0; i < N_MIGRATIONS; i++) {
 		if (migrations[i].to <= uv)
 			continue;
-		if ((rc = exec(s, migrations[i].sql)) != RK_OK)
+		rc = exec(s, migrations[i].sql);
+		if (rc != RK_OK)
 			goto fail;
 		rc = pragma_int(s, "PRAGMA user_version", &uv, &src);
 		if (rc != RK_OK || uv != migrations[i].to) {
@@ -1035,10 +1055,11 @@ migrate(struct store *s, struct rk_why *why)
 		    s, RK_ESTORE, "schema is not current after migrating");
 		goto fail;
 	}
-	if ((rc = commit(s)) != RK_OK)
-		return rk_fail(why, rc, "%s: migrating: %s", s->path, s->err);
-	return RK_OK;
+	rc = commit(s);
+	if (rc == RK_OK)
+		return RK_OK;
 fail:
+	/* Nothing to roll back after a failed commit: it rolled back. */
 	rollback(s);
 	return rk_fail(why, rc, "%s: migrating: %s", s->path, s->err);
 }
@@ -1047,9 +1068,20 @@ fail:
 static int
 setup_rw(struct store *s, int created, struct rk_why *why)
 {
+	/*
+	 * A device has little memory: a page cache of 256 KiB (SQLite's
+	 * default is 2 MiB) is plenty for a store this size, and temporary
+	 * tables stay in memory rather than in files of their own.
+	 */
+	static const char *const pragmas[] = {
+	    "PRAGMA synchronous = FULL",
+	    "PRAGMA cache_size = -256",
+	    "PRAGMA temp_store = MEMORY",
+	};
 	sqlite3_stmt *st = NULL;
 	const unsigned char *jm;
 	int64_t app = 0, uv = 0;
+	size_t i;
 	int rc, src;
 
 	if (sqlite3_db_readonly(s->db, "main") == 1)
@@ -1062,13 +1094,17 @@ setup_rw(struct store *s, int created, struct rk_why *why)
 		    app != 0 || uv != 0)
 			return rk_fail(
 			    why, RK_ESTORE, "%s: new file not empty", s->path);
-	} else if ((rc = check_ours(s, &src, &uv, why)) != RK_OK) {
-		return rc;
+	} else {
+		rc = check_ours(s, &src, &uv, why);
+		if (rc != RK_OK)
+			return rc;
 	}
 	/* Only now that the file is known to be ours may it be changed. */
-	if ((rc = prep(s, "PRAGMA journal_mode = WAL", &st)) != RK_OK)
+	rc = prep(s, "PRAGMA journal_mode = WAL", &st);
+	if (rc != RK_OK)
 		goto out;
-	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
 		rc = db_fail(s, src, "journal_mode");
 		goto out;
 	}
@@ -1079,16 +1115,11 @@ setup_rw(struct store *s, int created, struct rk_why *why)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((rc = exec(s, "PRAGMA synchronous = FULL")) != RK_OK)
-		goto out;
-	/*
-	 * A device has little memory: a page cache of 256 KiB (SQLite's
-	 * default is 2 MiB) is plenty for a store this size, and temporary
-	 * tables stay in memory rather than in files of their own.
-	 */
-	if ((rc = exec(s, "PRAGMA cache_size = -256")) != RK_OK ||
-	    (rc = exec(s, "PRAGMA temp_store = MEMORY")) != RK_OK)
-		goto out;
+	for (i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++) {
+		rc = exec(s, pragmas[i]);
+		if (rc != RK_OK)
+			goto out;
+	}
 	/* A current store is not locked for writing just to be opened. */
 	return uv == STORE_SCHEMA_VERSION ? RK_OK : migrate(s, why);
 out:
@@ -1156,21 +1187,23 @@ store_open(const char *path, enum store_mode mode, struct store **out,
 	struct store *s = NULL;
 	struct rk_why first = {""};
 	struct stat st;
-	int64_t uv;
 	int rc, src = SQLITE_OK, created = 0;
 
 	if (path == NULL || *path == '\0' || out == NULL ||
 	    (mode != STORE_RO && mode != STORE_RW && mode != STORE_CREATE))
 		return rk_fail(why, RK_EINVAL, "store: bad arguments");
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->path = strdup(path)) == NULL) {
+	s = calloc(1, sizeof(*s));
+	if (s != NULL)
+		s->path = strdup(path);
+	if (s == NULL || s->path == NULL) {
 		rc = rk_fail(why, RK_ENOMEM, "out of memory");
 		goto out;
 	}
 	s->mode = mode;
 	s->wait_ms = BUSY_TIMEOUT_MS;
 	if (mode == STORE_CREATE) {
-		if ((rc = create_file(path, why)) != RK_OK)
+		rc = create_file(path, why);
+		if (rc != RK_OK)
 			goto out;
 		created = 1;
 	} else if (stat(path, &st) != 0) {
@@ -1182,12 +1215,12 @@ store_open(const char *path, enum store_mode mode, struct store **out,
 		goto out;
 	}
 	if (mode != STORE_RO) {
-		if ((rc = connect_db(s, "mode=rw", why)) == RK_OK)
+		rc = connect_db(s, "mode=rw", why);
+		if (rc == RK_OK)
 			rc = setup_rw(s, created, why);
 		goto out;
 	}
-	if ((rc = connect_db(s, "mode=ro", &first)) == RK_OK)
-		rc = check_ours(s, &src, &uv, &first);
+	rc = open_ours(s, "mode=ro", &src, &first);
 	/*
 	 * A reader that may not create the -shm file (no write access to
 	 * the folder) cannot use the WAL; the main file alone is current
@@ -1198,13 +1231,15 @@ store_open(const char *path, enum store_mode mode, struct store **out,
 		(void)sqlite3_close_v2(s->db);
 		s->db = NULL;
 		s->immutable = 1;
-		if ((rc = connect_db(s, "immutable=1", why)) == RK_OK)
-			rc = check_ours(s, &src, &uv, why);
+		rc = open_ours(s, "immutable=1", &src, why);
 	} else if (rc != RK_OK && why != NULL) {
 		*why = first;
 	}
-	if (rc == RK_OK && (rc = exec(s, "PRAGMA query_only = ON")) != RK_OK)
-		rk_fail(why, rc, "%s: %s", path, s->err);
+	if (rc == RK_OK) {
+		rc = exec(s, "PRAGMA query_only = ON");
+		if (rc != RK_OK)
+			rk_fail(why, rc, "%s: %s", path, s->err);
+	}
 out:
 	if (rc != RK_OK) {
 		store_close(s);
