@@ -452,14 +452,16 @@ rd_leave(struct store *s, int own)
  * set, every later step (prepare, bind, step, column) does nothing and
  * the first error stays, its words in store_last_error(): a function runs
  * its steps in a row and looks at the result once, at q_end (as a wbuf
- * does for an encoder).  A statement begun with q_read or q_write also
- * holds the call's transaction, which q_end ends.
+ * does for an encoder).  The first statement of a call also holds the
+ * call's transaction (q_begin), which q_end ends.
  */
+enum { TX_NONE, TX_READ, TX_WRITE };
+
 struct stmt {
 	struct store *s;
 	sqlite3_stmt *q;
 	int err;
-	enum { TX_NONE, TX_READ, TX_WRITE } tx; /* what q_end ends */
+	int tx;	 /* what q_end ends: TX_NONE, TX_READ or TX_WRITE */
 	int own; /* the transaction is the call's own (rd_enter, wr_enter) */
 };
 
@@ -474,35 +476,30 @@ q_join(struct stmt *x, const struct stmt *other)
 		x->err = other->err;
 }
 
+/*
+ * The first statement of a call on s, which begins the call's
+ * transaction: in a TX_READ every statement sees one snapshot, a
+ * TX_WRITE is atomic by itself (wr_enter), TX_NONE begins none.
+ */
+static void
+q_begin(struct stmt *x, struct store *s, int tx)
+{
+	memset(x, 0, sizeof(*x));
+	x->s = s;
+	if (tx == TX_READ)
+		x->err = rd_enter(s, &x->own);
+	else if (tx == TX_WRITE)
+		x->err = wr_enter(s, &x->own);
+	if (x->err == RK_OK)
+		x->tx = tx;
+}
+
 /* A second statement of first's call, failed already if first is. */
 static void
 q_also(struct stmt *x, const struct stmt *first)
 {
-	memset(x, 0, sizeof(*x));
-	x->s = first->s;
-	x->err = first->err;
-}
-
-/* A read: every statement of the call sees one snapshot. */
-static void
-q_read(struct stmt *x, struct store *s)
-{
-	memset(x, 0, sizeof(*x));
-	x->s = s;
-	x->err = rd_enter(s, &x->own);
-	if (x->err == RK_OK)
-		x->tx = TX_READ;
-}
-
-/* A write: atomic by itself, see wr_enter. */
-static void
-q_write(struct stmt *x, struct store *s)
-{
-	memset(x, 0, sizeof(*x));
-	x->s = s;
-	x->err = wr_enter(s, &x->own);
-	if (x->err == RK_OK)
-		x->tx = TX_WRITE;
+	q_begin(x, first->s, TX_NONE);
+	q_join(x, first);
 }
 
 /* Finalizes x and ends its transaction: the result of the call. */
@@ -533,19 +530,14 @@ q_corrupt(struct stmt *x, int col)
 		x->err = corrupt(x->s, col);
 }
 
-static int
-not_stored(struct store *s, uint64_t version)
-{
-	snprintf(s->err, sizeof(s->err), "version %llu is not stored",
-	    (unsigned long long)version);
-	return RK_ENOENT;
-}
-
 static void
 q_missing(struct stmt *x, uint64_t version)
 {
-	if (x->err == RK_OK)
-		x->err = not_stored(x->s, version);
+	if (x->err != RK_OK)
+		return;
+	snprintf(x->s->err, sizeof(x->s->err), "version %llu is not stored",
+	    (unsigned long long)version);
+	x->err = RK_ENOENT;
 }
 
 /* Prepares sql in x, after finalizing the statement x held before. */
@@ -1064,6 +1056,29 @@ fail:
 	return rk_fail(why, rc, "%s: migrating: %s", s->path, s->err);
 }
 
+/* Switches to WAL: SQLite answers with the journal mode now in force. */
+static int
+journal_wal(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *jm;
+	int rc, src;
+
+	rc = prep(s, "PRAGMA journal_mode = WAL", &st);
+	if (rc != RK_OK)
+		return rc;
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = db_fail(s, src, "journal_mode");
+	} else {
+		jm = sqlite3_column_text(st, 0);
+		if (jm == NULL || strcmp((const char *)jm, "wal") != 0)
+			rc = arg_fail(s, RK_ESTORE, "cannot switch to WAL");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Setup of a read-write connection on our own, or a freshly made, file. */
 static int
 setup_rw(struct store *s, int created, struct rk_why *why)
@@ -1078,8 +1093,6 @@ setup_rw(struct store *s, int created, struct rk_why *why)
 	    "PRAGMA cache_size = -256",
 	    "PRAGMA temp_store = MEMORY",
 	};
-	sqlite3_stmt *st = NULL;
-	const unsigned char *jm;
 	int64_t app = 0, uv = 0;
 	size_t i;
 	int rc, src;
@@ -1100,31 +1113,14 @@ setup_rw(struct store *s, int created, struct rk_why *why)
 			return rc;
 	}
 	/* Only now that the file is known to be ours may it be changed. */
-	rc = prep(s, "PRAGMA journal_mode = WAL", &st);
-	if (rc != RK_OK)
-		goto out;
-	src = sqlite3_step(st);
-	if (src != SQLITE_ROW) {
-		rc = db_fail(s, src, "journal_mode");
-		goto out;
-	}
-	jm = sqlite3_column_text(st, 0);
-	if (jm == NULL || strcmp((const char *)jm, "wal") != 0) {
-		rc = arg_fail(s, RK_ESTORE, "cannot switch to WAL");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	for (i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++) {
+	rc = journal_wal(s);
+	for (i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]) && rc == RK_OK;
+	     i++)
 		rc = exec(s, pragmas[i]);
-		if (rc != RK_OK)
-			goto out;
-	}
+	if (rc != RK_OK)
+		return rk_fail(why, rc, "%s: %s", s->path, s->err);
 	/* A current store is not locked for writing just to be opened. */
 	return uv == STORE_SCHEMA_VERSION ? RK_OK : migrate(s, why);
-out:
-	sqlite3_finalize(st);
-	return rk_fail(why, rc, "%s: %s", s->path, s->err);
 }
 
 /*
@@ -1180,14 +1176,43 @@ remove_files(const char *path)
 	(void)unlink(path);
 }
 
+/* A read-only connection; the file alone when the WAL is out of reach. */
+static int
+open_reader(struct store *s, struct rk_why *why)
+{
+	struct rk_why first = {""};
+	int rc, src = SQLITE_OK;
+
+	rc = open_ours(s, "mode=ro", &src, &first);
+	/*
+	 * A reader that may not create the -shm file (no write access to
+	 * the folder) cannot use the WAL; the main file alone is current
+	 * because writers checkpoint after every commit.
+	 */
+	if (rc != RK_OK && ((src & 0xff) == SQLITE_CANTOPEN ||
+			       (src & 0xff) == SQLITE_READONLY)) {
+		(void)sqlite3_close_v2(s->db);
+		s->db = NULL;
+		s->immutable = 1;
+		rc = open_ours(s, "immutable=1", &src, why);
+	} else if (rc != RK_OK && why != NULL) {
+		*why = first;
+	}
+	if (rc == RK_OK) {
+		rc = exec(s, "PRAGMA query_only = ON");
+		if (rc != RK_OK)
+			rk_fail(why, rc, "%s: %s", s->path, s->err);
+	}
+	return rc;
+}
+
 int
 store_open(const char *path, enum store_mode mode, struct store **out,
     struct rk_why *why)
 {
 	struct store *s = NULL;
-	struct rk_why first = {""};
 	struct stat st;
-	int rc, src = SQLITE_OK, created = 0;
+	int rc, created = 0;
 
 	if (path == NULL || *path == '\0' || out == NULL ||
 	    (mode != STORE_RO && mode != STORE_RW && mode != STORE_CREATE))
@@ -1214,31 +1239,12 @@ store_open(const char *path, enum store_mode mode, struct store **out,
 		rc = rk_fail(why, RK_ESTORE, "%s: not a regular file", path);
 		goto out;
 	}
-	if (mode != STORE_RO) {
+	if (mode == STORE_RO) {
+		rc = open_reader(s, why);
+	} else {
 		rc = connect_db(s, "mode=rw", why);
 		if (rc == RK_OK)
 			rc = setup_rw(s, created, why);
-		goto out;
-	}
-	rc = open_ours(s, "mode=ro", &src, &first);
-	/*
-	 * A reader that may not create the -shm file (no write access to
-	 * the folder) cannot use the WAL; the main file alone is current
-	 * because writers checkpoint after every commit.
-	 */
-	if (rc != RK_OK && ((src & 0xff) == SQLITE_CANTOPEN ||
-			       (src & 0xff) == SQLITE_READONLY)) {
-		(void)sqlite3_close_v2(s->db);
-		s->db = NULL;
-		s->immutable = 1;
-		rc = open_ours(s, "immutable=1", &src, why);
-	} else if (rc != RK_OK && why != NULL) {
-		*why = first;
-	}
-	if (rc == RK_OK) {
-		rc = exec(s, "PRAGMA query_only = ON");
-		if (rc != RK_OK)
-			rk_fail(why, rc, "%s: %s", path, s->err);
 	}
 out:
 	if (rc != RK_OK) {
@@ -1321,7 +1327,7 @@ store_get_state(struct store *s, struct store_state *out)
 	int rc;
 
 	memset(&st, 0, sizeof(st));
-	q_read(&q, s);
+	q_begin(&q, s, TX_READ);
 	q_prep(&q, sql);
 	if (!q_row(&q, "state"))
 		q_corrupt(&q, 0);
@@ -1365,7 +1371,7 @@ store_set_state(struct store *s, const struct store_state *st)
 	    "deferred_version = ?14, deferred_percent = ?15 WHERE id = 1";
 	struct stmt q;
 
-	q_write(&q, s);
+	q_begin(&q, s, TX_WRITE);
 	q_prep(&q, sql);
 	q_field(&q, 1, st->channel, sizeof(st->channel));
 	/* NULL, not 0, for "none": the column refers to versions. */
@@ -1422,7 +1428,7 @@ store_get_keys(struct store *s, struct pubkey ***keys, size_t *n)
 {
 	struct stmt q;
 
-	q_read(&q, s);
+	q_begin(&q, s, TX_READ);
 	q_prep(&q, "SELECT spki FROM keys ORDER BY position");
 	return q_list(
 	    &q, "keys", (void **)keys, sizeof(**keys), n, read_key, drop_key);
@@ -1448,7 +1454,7 @@ store_set_keys(
 				CRYPTO_SHA256_LEN) == 0)
 				return arg_fail(s, RK_EINVAL, "duplicate key");
 	}
-	q_write(&q, s);
+	q_begin(&q, s, TX_WRITE);
 	q_exec(&q, "DELETE FROM keys");
 	q_prep(&q, "INSERT INTO keys (position, key_id, spki) "
 		   "VALUES (?1, ?2, ?3)");
@@ -1528,7 +1534,7 @@ store_add_version(struct store *s, const struct store_version *v,
 	for (i = 0; i < ncerts; i++)
 		if (certs[i].der == NULL || certs[i].der_len == 0)
 			return arg_fail(s, RK_EINVAL, "empty certificate");
-	q_write(&q, s);
+	q_begin(&q, s, TX_WRITE);
 	q_prep(&q, "INSERT INTO versions (version, sha256, issued_at, "
 		   "expires_at, stored_at, activated_at, factory, bad, raw) "
 		   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
@@ -1563,7 +1569,7 @@ store_activate(struct store *s, uint64_t version, int64_t now)
 {
 	struct stmt q;
 
-	q_write(&q, s);
+	q_begin(&q, s, TX_WRITE);
 	update_version(&q,
 	    "UPDATE versions SET activated_at = ?2 WHERE version = ?1", version,
 	    now);
@@ -1580,7 +1586,7 @@ store_mark_bad(struct store *s, uint64_t version)
 {
 	struct stmt q;
 
-	q_write(&q, s);
+	q_begin(&q, s, TX_WRITE);
 	update_version(
 	    &q, "UPDATE versions SET bad = ?2 WHERE version = ?1", version, 1);
 	return q_end(&q);
@@ -1617,7 +1623,7 @@ store_list_versions(struct store *s, struct store_version **out, size_t *n)
 {
 	struct stmt q;
 
-	q_read(&q, s);
+	q_begin(&q, s, TX_READ);
 	q_prep(&q, VERSION_SELECT "ORDER BY v.version DESC");
 	return q_list(
 	    &q, "versions", (void **)out, sizeof(**out), n, read_version, NULL);
@@ -1640,7 +1646,7 @@ store_get_version(struct store *s, uint64_t version, struct store_version *out)
 	struct stmt q;
 	int rc;
 
-	q_read(&q, s);
+	q_begin(&q, s, TX_READ);
 	q_version(
 	    &q, VERSION_SELECT "WHERE v.version = ?1", version, "version");
 	read_version(&q, &v);
@@ -1655,7 +1661,7 @@ store_get_raw(struct store *s, uint64_t version, uint8_t **raw, size_t *len)
 {
 	struct stmt q;
 
-	q_read(&q, s);
+	q_begin(&q, s, TX_READ);
 	q_version(
 	    &q, "SELECT raw FROM versions WHERE version = ?1", version, "raw");
 	c_blob(&q, 0, raw, len);
@@ -1686,7 +1692,7 @@ store_version_certs(
 {
 	struct stmt q;
 
-	q_read(&q, s);
+	q_begin(&q, s, TX_READ);
 	/* Tells "not stored" from a version without certificates. */
 	q_version(&q, "SELECT 1 FROM versions WHERE version = ?1", version,
 	    "version");
@@ -1706,7 +1712,7 @@ store_prune(struct store *s, unsigned keep, size_t *deleted)
 	int64_t gone = 0;
 	int rc;
 
-	q_write(&q, s);
+	q_begin(&q, s, TX_WRITE);
 	/* version_certs rows go by ON DELETE CASCADE. */
 	q_prep(&q, "DELETE FROM versions WHERE factory = 0 AND "
 		   "version IS NOT (SELECT active_version FROM state "
@@ -1762,7 +1768,7 @@ store_add_distrust(
 	for (i = 0; i < n; i++)
 		if (d[i].lift && d[i].has_after)
 			return arg_fail(s, RK_EINVAL, "a lift with a date");
-	q_write(&q, s);
+	q_begin(&q, s, TX_WRITE);
 	q_prep(&q, set_sql);
 	q_also(&lift, &q);
 	q_prep(&lift, lift_sql);
@@ -1803,7 +1809,7 @@ store_get_distrust(struct store *s, struct store_distrust **out, size_t *n)
 {
 	struct stmt q;
 
-	q_read(&q, s);
+	q_begin(&q, s, TX_READ);
 	q_prep(&q, "SELECT sha256, has_after, after_time, reason, "
 		   "since_version, lifted FROM distrust ORDER BY sha256");
 	return q_list(&q, "distrust", (void **)out, sizeof(**out), n,
@@ -1825,7 +1831,7 @@ store_add_event(struct store *s, int64_t at, const char *kind, uint64_t version,
 	if (detail == NULL)
 		detail = "";
 	dlen = utf8_cut(detail, FIELD_SIZE(struct store_event, detail) - 1);
-	q_write(&q, s);
+	q_begin(&q, s, TX_WRITE);
 	q_prep(&q, "INSERT INTO events (at, kind, version, detail) "
 		   "VALUES (?1, ?2, ?3, ?4)");
 	q_i64(&q, 1, at);
@@ -1860,7 +1866,7 @@ store_list_events(
 	uint64_t lim = max; /* a 32-bit size_t is never above INT64_MAX */
 	struct stmt q;
 
-	q_read(&q, s);
+	q_begin(&q, s, TX_READ);
 	q_prep(&q, "SELECT id, at, kind, version, detail FROM events "
 		   "ORDER BY id DESC LIMIT ?1");
 	q_i64(&q, 1, lim > INT64_MAX ? INT64_MAX : (int64_t)lim);
@@ -1876,7 +1882,7 @@ read_u64(struct store *s, const char *sql, uint64_t *v)
 	uint64_t x = 0;
 	int rc;
 
-	q_read(&q, s);
+	q_begin(&q, s, TX_READ);
 	q_prep(&q, sql);
 	if (!q_row(&q, sql))
 		q_corrupt(&q, 0);
@@ -1913,7 +1919,7 @@ store_set_probe(struct store *s, const struct store_probe *p)
 
 	if (p->result < 0 || p->result > 2)
 		return arg_fail(s, RK_EINVAL, "probe result out of range");
-	q_write(&q, s);
+	q_begin(&q, s, TX_WRITE);
 	q_prep(&q, "INSERT OR REPLACE INTO probes (target, at, result, "
 		   "root_subject, root_sha256, root_not_after, alternative, "
 		   "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
@@ -1953,7 +1959,7 @@ store_list_probes(struct store *s, struct store_probe **out, size_t *n)
 {
 	struct stmt q;
 
-	q_read(&q, s);
+	q_begin(&q, s, TX_READ);
 	q_prep(&q, "SELECT target, at, result, root_subject, root_sha256, "
 		   "root_not_after, alternative, detail FROM probes "
 		   "ORDER BY target");
