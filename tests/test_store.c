@@ -170,6 +170,27 @@ raw_text(sqlite3 *db, const char *sql, char *buf, size_t size)
 	sqlite3_finalize(st);
 }
 
+/* Runs sql on the file at path outside the store (to age a store). */
+static void
+raw_file_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = raw_open(path);
+
+	raw_exec(db, sql);
+	sqlite3_close(db);
+}
+
+/* The schema version the file at path says it has. */
+static int64_t
+raw_schema(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+	int64_t v = raw_int(db, "PRAGMA user_version");
+
+	sqlite3_close(db);
+	return v;
+}
+
 static void
 write_file(const char *path, const void *data, size_t len)
 {
@@ -419,10 +440,8 @@ test_foreign_sqlite(void **state)
 	size_t i;
 	sqlite3 *db;
 
-	db = raw_open(f->db);
-	raw_exec(db, "CREATE TABLE notes (t TEXT); "
-		     "INSERT INTO notes VALUES ('mine')");
-	sqlite3_close(db);
+	raw_file_exec(f->db, "CREATE TABLE notes (t TEXT); "
+			     "INSERT INTO notes VALUES ('mine')");
 	for (i = 0; i < 2; i++) {
 		memset(&why, 0, sizeof(why));
 		assert_int_equal(
@@ -491,18 +510,12 @@ test_newer_schema(void **state)
 	struct rk_why why;
 	struct store *s = NULL;
 	size_t i;
-	sqlite3 *db;
+	char sql[64];
 
 	store_close(open_ok(f->db, STORE_CREATE));
-	db = raw_open(f->db);
-	{
-		char sql[64];
-
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-		    STORE_SCHEMA_VERSION + 1);
-		raw_exec(db, sql);
-	}
-	sqlite3_close(db);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    STORE_SCHEMA_VERSION + 1);
+	raw_file_exec(f->db, sql);
 	for (i = 0; i < 2; i++) {
 		memset(&why, 0, sizeof(why));
 		assert_int_equal(
@@ -510,10 +523,17 @@ test_newer_schema(void **state)
 		assert_null(s);
 		assert_non_null(strstr(why.msg, "newer"));
 	}
-	db = raw_open(f->db);
-	assert_int_equal(
-	    raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION + 1);
-	sqlite3_close(db);
+	assert_int_equal(raw_schema(f->db), STORE_SCHEMA_VERSION + 1);
+}
+
+/* An old store: a reader refuses it, the first writer migrates it. */
+static struct store *
+open_migrated(const char *path)
+{
+	struct store *s = NULL;
+
+	assert_int_equal(store_open(path, STORE_RO, &s, NULL), RK_ESTORE);
+	return open_ok(path, STORE_RW);
 }
 
 /* A v0 store by hand: ours (application_id) but with no schema yet. */
@@ -1604,23 +1624,18 @@ test_migration_v1_to_v2(void **state)
 	struct store_probe p, *ps = NULL;
 	struct store *s;
 	size_t n = 0;
-	sqlite3 *db;
 
 	s = open_ok(f->db, STORE_CREATE);
 	assert_int_equal(store_get_state(s, &st), RK_OK);
 	snprintf(st.channel, sizeof(st.channel), "from-v1");
 	assert_int_equal(store_set_state(s, &st), RK_OK);
 	store_close(s);
-	db = raw_open(f->db);
-	raw_exec(db,
+	raw_file_exec(f->db,
 	    "DROP TABLE probes; DROP TRIGGER "
 	    "state_only_rises; " V4_COLUMNS_DROPPED "PRAGMA user_version = 1");
-	sqlite3_close(db);
 
 	/* A reader cannot migrate; the first writer does. */
-	s = NULL;
-	assert_int_equal(store_open(f->db, STORE_RO, &s, NULL), RK_ESTORE);
-	s = open_ok(f->db, STORE_RW);
+	s = open_migrated(f->db);
 	assert_int_equal(store_get_state(s, &st), RK_OK);
 	assert_string_equal(st.channel, "from-v1");
 	memset(&p, 0, sizeof(p));
@@ -1630,10 +1645,7 @@ test_migration_v1_to_v2(void **state)
 	assert_int_equal(n, 1);
 	free(ps);
 	store_close(s);
-	db = raw_open(f->db);
-	assert_int_equal(
-	    raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	sqlite3_close(db);
+	assert_int_equal(raw_schema(f->db), STORE_SCHEMA_VERSION);
 }
 
 /* A version 3 store: distrust never lifted, nothing deferred. */
@@ -1646,20 +1658,15 @@ test_migration_v3_to_v4(void **state)
 	struct distrust d;
 	struct store *s;
 	size_t n = 0;
-	sqlite3 *db;
 
 	s = open_ok(f->db, STORE_CREATE);
 	memset(&d, 0, sizeof(d));
 	memset(d.sha256, 0x42, sizeof(d.sha256));
 	assert_int_equal(store_add_distrust(s, &d, 1, 3), RK_OK);
 	store_close(s);
-	db = raw_open(f->db);
-	raw_exec(db, V4_COLUMNS_DROPPED "PRAGMA user_version = 3");
-	sqlite3_close(db);
+	raw_file_exec(f->db, V4_COLUMNS_DROPPED "PRAGMA user_version = 3");
 
-	s = NULL;
-	assert_int_equal(store_open(f->db, STORE_RO, &s, NULL), RK_ESTORE);
-	s = open_ok(f->db, STORE_RW);
+	s = open_migrated(f->db);
 	assert_int_equal(store_get_state(s, &st), RK_OK);
 	assert_int_equal(st.deferred_version, 0);
 	assert_int_equal(st.deferred_percent, 0);
@@ -1683,10 +1690,7 @@ test_migration_v3_to_v4(void **state)
 	assert_int_equal(st.deferred_version, 7);
 	assert_int_equal(st.deferred_percent, 10);
 	store_close(s);
-	db = raw_open(f->db);
-	assert_int_equal(
-	    raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	sqlite3_close(db);
+	assert_int_equal(raw_schema(f->db), STORE_SCHEMA_VERSION);
 }
 
 static void
