@@ -697,14 +697,23 @@ c_i64(struct stmt *x, int i, int64_t *v)
 		*v = sqlite3_column_int64(x->q, i);
 }
 
-static void
-c_u64(struct stmt *x, int i, uint64_t *v)
+/* An integer column within lo..hi; anything else was not written by us. */
+static int64_t
+c_int(struct stmt *x, int i, int64_t lo, int64_t hi)
 {
 	int64_t n = 0;
 
 	c_i64(x, i, &n);
-	if (n < 0)
+	if (n < lo || n > hi)
 		q_corrupt(x, i);
+	return n;
+}
+
+static void
+c_u64(struct stmt *x, int i, uint64_t *v)
+{
+	int64_t n = c_int(x, i, 0, INT64_MAX);
+
 	if (x->err == RK_OK)
 		*v = (uint64_t)n;
 }
@@ -712,30 +721,44 @@ c_u64(struct stmt *x, int i, uint64_t *v)
 static void
 c_flag(struct stmt *x, int i, int *v)
 {
-	int64_t n = 0;
+	int64_t n = c_int(x, i, 0, 1);
 
-	c_i64(x, i, &n);
-	if (n != 0 && n != 1)
-		q_corrupt(x, i);
 	if (x->err == RK_OK)
 		*v = (int)n;
+}
+
+/*
+ * Column i where SQLite holds it, valid until the next step, when it is
+ * of type (SQLITE_TEXT or SQLITE_BLOB): its bytes, NULL once x failed.
+ */
+static const void *
+c_bytes(struct stmt *x, int i, int type, int *n)
+{
+	const void *p;
+
+	if (x->err != RK_OK)
+		return NULL;
+	if (sqlite3_column_type(x->q, i) != type) {
+		x->err = corrupt(x->s, i);
+		return NULL;
+	}
+	if (type == SQLITE_TEXT)
+		p = sqlite3_column_text(x->q, i);
+	else
+		p = sqlite3_column_blob(x->q, i);
+	*n = sqlite3_column_bytes(x->q, i);
+	return p;
 }
 
 /* Text into a fixed buffer; what does not fit was not written by us. */
 static void
 c_text(struct stmt *x, int i, char *buf, size_t size)
 {
-	const unsigned char *p;
-	int n;
+	int n = 0;
+	const char *p = c_bytes(x, i, SQLITE_TEXT, &n);
 
 	if (x->err != RK_OK)
 		return;
-	if (sqlite3_column_type(x->q, i) != SQLITE_TEXT) {
-		x->err = corrupt(x->s, i);
-		return;
-	}
-	p = sqlite3_column_text(x->q, i);
-	n = sqlite3_column_bytes(x->q, i);
 	if (p == NULL)
 		x->err = db_fail(x->s, SQLITE_NOMEM, "column");
 	else if (n < 0 || (size_t)n >= size || memchr(p, 0, (size_t)n) != NULL)
@@ -750,17 +773,11 @@ c_text(struct stmt *x, int i, char *buf, size_t size)
 static void
 c_view(struct stmt *x, int i, const uint8_t **p, size_t *len)
 {
-	const void *b;
-	int n;
+	int n = 0;
+	const uint8_t *b = c_bytes(x, i, SQLITE_BLOB, &n);
 
 	if (x->err != RK_OK)
 		return;
-	if (sqlite3_column_type(x->q, i) != SQLITE_BLOB) {
-		x->err = corrupt(x->s, i);
-		return;
-	}
-	b = sqlite3_column_blob(x->q, i);
-	n = sqlite3_column_bytes(x->q, i);
 	if (n <= 0 || b == NULL) {
 		x->err = corrupt(x->s, i);
 		return;
