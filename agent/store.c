@@ -1118,10 +1118,10 @@ setup_rw(struct store *s, int created, struct rk_why *why)
 		return rk_fail(why, RK_ESTORE, "%s: no write access", s->path);
 	if (created) {
 		/* Our own empty file: nothing to check but emptiness. */
-		if (pragma_int(s, "PRAGMA application_id", &app, &src) !=
-			RK_OK ||
-		    pragma_int(s, "PRAGMA user_version", &uv, &src) != RK_OK ||
-		    app != 0 || uv != 0)
+		rc = pragma_int(s, "PRAGMA application_id", &app, &src);
+		if (rc == RK_OK)
+			rc = pragma_int(s, "PRAGMA user_version", &uv, &src);
+		if (rc != RK_OK || app != 0 || uv != 0)
 			return rk_fail(
 			    why, RK_ESTORE, "%s: new file not empty", s->path);
 	} else {
