@@ -191,6 +191,30 @@ raw_schema(const char *path)
 	return v;
 }
 
+/*
+ * A writer and a reader both refuse the file at path (RK_ESTORE, no
+ * handle), the reason saying what and also (NULL: nothing more).
+ */
+static void
+expect_refused(const char *path, const char *what, const char *also)
+{
+	static const enum store_mode modes[] = {STORE_RW, STORE_RO};
+	struct rk_why why;
+	struct store *s;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&why, 0, sizeof(why));
+		s = NULL;
+		assert_int_equal(
+		    store_open(path, modes[i], &s, &why), RK_ESTORE);
+		assert_null(s);
+		assert_non_null(strstr(why.msg, what));
+		if (also != NULL)
+			assert_non_null(strstr(why.msg, also));
+	}
+}
+
 static void
 write_file(const char *path, const void *data, size_t len)
 {
@@ -432,24 +456,15 @@ test_missing(void **state)
 static void
 test_foreign_sqlite(void **state)
 {
-	static const enum store_mode modes[] = {STORE_RW, STORE_RO};
 	struct fix *f = *state;
 	struct rk_why why;
 	struct store *s = NULL;
 	char jm[16];
-	size_t i;
 	sqlite3 *db;
 
 	raw_file_exec(f->db, "CREATE TABLE notes (t TEXT); "
 			     "INSERT INTO notes VALUES ('mine')");
-	for (i = 0; i < 2; i++) {
-		memset(&why, 0, sizeof(why));
-		assert_int_equal(
-		    store_open(f->db, modes[i], &s, &why), RK_ESTORE);
-		assert_null(s);
-		assert_non_null(strstr(why.msg, "not a rootkeeper store"));
-		assert_non_null(strstr(why.msg, "application_id"));
-	}
+	expect_refused(f->db, "not a rootkeeper store", "application_id");
 	/* Refused before anything was changed. */
 	db = raw_open(f->db);
 	raw_text(db, "PRAGMA journal_mode", jm, sizeof(jm));
@@ -467,23 +482,14 @@ test_foreign_sqlite(void **state)
 static void
 test_not_a_database(void **state)
 {
-	static const enum store_mode modes[] = {STORE_RW, STORE_RO};
 	struct fix *f = *state;
-	struct rk_why why;
-	struct store *s = NULL;
 	uint8_t junk[4096], *b;
 	size_t i, len;
 
 	for (i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t)(i * 7 + 3);
 	write_file(f->db, junk, sizeof(junk));
-	for (i = 0; i < 2; i++) {
-		memset(&why, 0, sizeof(why));
-		assert_int_equal(
-		    store_open(f->db, modes[i], &s, &why), RK_ESTORE);
-		assert_null(s);
-		assert_non_null(strstr(why.msg, "not an SQLite database"));
-	}
+	expect_refused(f->db, "not an SQLite database", NULL);
 	b = read_all(f->db, &len);
 	assert_int_equal(len, sizeof(junk));
 	assert_memory_equal(b, junk, len);
@@ -491,12 +497,7 @@ test_not_a_database(void **state)
 
 	/* An empty file is an empty database, but not one of ours. */
 	write_file(f->db, "", 0);
-	for (i = 0; i < 2; i++) {
-		memset(&why, 0, sizeof(why));
-		assert_int_equal(
-		    store_open(f->db, modes[i], &s, &why), RK_ESTORE);
-		assert_non_null(strstr(why.msg, "not a rootkeeper store"));
-	}
+	expect_refused(f->db, "not a rootkeeper store", NULL);
 	b = read_all(f->db, &len);
 	assert_int_equal(len, 0);
 	free(b);
@@ -505,24 +506,14 @@ test_not_a_database(void **state)
 static void
 test_newer_schema(void **state)
 {
-	static const enum store_mode modes[] = {STORE_RW, STORE_RO};
 	struct fix *f = *state;
-	struct rk_why why;
-	struct store *s = NULL;
-	size_t i;
 	char sql[64];
 
 	store_close(open_ok(f->db, STORE_CREATE));
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
 	    STORE_SCHEMA_VERSION + 1);
 	raw_file_exec(f->db, sql);
-	for (i = 0; i < 2; i++) {
-		memset(&why, 0, sizeof(why));
-		assert_int_equal(
-		    store_open(f->db, modes[i], &s, &why), RK_ESTORE);
-		assert_null(s);
-		assert_non_null(strstr(why.msg, "newer"));
-	}
+	expect_refused(f->db, "newer", NULL);
 	assert_int_equal(raw_schema(f->db), STORE_SCHEMA_VERSION + 1);
 }
 
