@@ -266,6 +266,25 @@ static int app_connect(
 
 /* ---- tls_probe --------------------------------------------------- */
 
+/* A socket listening on 127.0.0.1 at a port the kernel picks (*port). */
+static int
+listen_loopback(unsigned *port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
 static void
 probe_ok_reports_root(void **state)
 {
@@ -403,25 +422,17 @@ probe_net_not_tls(void **state)
 static void
 probe_net_silent_peer(void **state)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
 	struct set s;
 	struct tls_probe r;
+	unsigned port;
 	time_t t0;
 	int fd;
 
 	(void)state;
 	/* The kernel completes the connect; nobody ever speaks TLS. */
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 4), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	fd = listen_loopback(&port);
 	t0 = time(NULL);
-	assert_int_equal(tls_probe("127.0.0.1", ntohs(sa.sin_port),
+	assert_int_equal(tls_probe("127.0.0.1", port,
 			     trust_of(&s, 0, ROOT_A, N_CERTS), 1, &r),
 	    RK_OK);
 	close(fd);
@@ -434,22 +445,14 @@ probe_net_silent_peer(void **state)
 static void
 probe_net_peer_closes(void **state)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
 	struct set s;
 	struct tls_probe r;
+	unsigned port;
 	pid_t pid;
 	int fd, st;
 
 	(void)state;
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 4), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	fd = listen_loopback(&port);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -462,7 +465,7 @@ probe_net_peer_closes(void **state)
 		_exit(0);
 	}
 	close(fd);
-	assert_int_equal(tls_probe("127.0.0.1", ntohs(sa.sin_port),
+	assert_int_equal(tls_probe("127.0.0.1", port,
 			     trust_of(&s, 0, ROOT_A, N_CERTS), TIMEOUT, &r),
 	    RK_OK);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
