@@ -629,6 +629,8 @@ store_new(struct agent *a, const uint8_t *buf, size_t len,
 	v.issued_at = m->issued_at;
 	v.expires_at = m->expires_at;
 	v.stored_at = now;
+	/* Activated below: stored so, its row need not be rewritten. */
+	v.activated_at = now;
 	v.ncerts = n;
 	v.factory = factory;
 
@@ -636,9 +638,12 @@ store_new(struct agent *a, const uint8_t *buf, size_t len,
 	    "activated v%" PRIu64 " from %s: %zu certificate%s%s%s", m->version,
 	    from->source, pr->n_trusted, pr->n_trusted == 1 ? "" : "s",
 	    m->n_next_keys > 0 ? ", signing keys rotated" : "", notes);
-	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
-	    (rc = store_add_version(a->store, &v, buf, len, sc, n)) != RK_OK ||
-	    (rc = merge_distrust(a, m, now)) != RK_OK)
+	if ((rc = store_get_state(a->store, &st)) == RK_OK)
+		rc = store_add_version(a->store, &v, buf, len, sc, n);
+	/* Copied into the store: not held through the rest. */
+	free(sc);
+	sc = NULL;
+	if (rc != RK_OK || (rc = merge_distrust(a, m, now)) != RK_OK)
 		goto out;
 	/* A deferred version is no longer waiting once this one is in. */
 	if (st.deferred_version <= m->version) {
@@ -670,7 +675,7 @@ store_new(struct agent *a, const uint8_t *buf, size_t len,
 	    (rc = store_set_keys(a->store, m->next_keys, m->n_next_keys,
 		 m->next_threshold)) != RK_OK)
 		goto out;
-	if ((rc = store_activate(a->store, m->version, now)) != RK_OK ||
+	if ((rc = store_activate_added(a->store, m->version, now)) != RK_OK ||
 	    (rc = store_prune(a->store, a->cfg->keep_versions, NULL)) !=
 		RK_OK ||
 	    (rc = store_add_event(a->store, now, factory ? "init" : "updated",
@@ -1080,8 +1085,11 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 			goto out;
 		}
 		if (pr.verdict != POLICY_ACCEPT ||
-		    (pre.verdict == POLICY_ACCEPT && active_now == active))
+		    (pre.verdict == POLICY_ACCEPT && active_now == active)) {
+			/* Judged again in pr: the first copy is not held. */
+			policy_result_free(&pre);
 			break;
+		}
 		/* Accepted now, but not so judged or probed: again. */
 		store_abort(a->store);
 		policy_result_free(&pr);

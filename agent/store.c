@@ -1988,3 +1988,103 @@ out:
 	rd_leave(s, own);
 	return rc;
 }
+
+int
+store_activate_added(struct store *s, uint64_t version, int64_t now)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, own, src;
+
+	if ((rc = wr_enter(s, &own)) != RK_OK)
+		return rc;
+	/* activated_at comes before raw: the bundle's pages are not read. */
+	if ((rc = prep(s,
+		 "SELECT activated_at = ?2 FROM versions WHERE version = ?1",
+		 &q)) != RK_OK ||
+	    (rc = bind_u64(s, q, 1, version)) != RK_OK ||
+	    (rc = bind_i64(s, q, 2, now)) != RK_OK)
+		goto out;
+	if ((src = sqlite3_step(q)) == SQLITE_DONE) {
+		rc = not_stored(s, version);
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_fail(s, src, "version");
+		goto out;
+	}
+	if (sqlite3_column_int(q, 0) != 1) {
+		rc = arg_fail(s, RK_EINVAL,
+		    "activate_added: the version's activated_at differs");
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((rc = prep(s, "UPDATE state SET active_version = ?1 WHERE id = 1",
+		 &q)) != RK_OK ||
+	    (rc = bind_u64(s, q, 1, version)) != RK_OK ||
+	    (rc = step_done(s, q, "state")) != RK_OK)
+		goto out;
+	if (sqlite3_changes(s->db) != 1)
+		rc = corrupt(s, 0);
+out:
+	sqlite3_finalize(q);
+	return wr_leave(s, own, rc);
+}
+
+int
+store_each_cert(struct store *s, uint64_t version, store_cert_fn fn, void *arg)
+{
+	sqlite3_stmt *q = NULL;
+	uint8_t sha[CRYPTO_SHA256_LEN];
+	const void *der;
+	int rc, own, src, n;
+
+	if ((rc = rd_enter(s, &own)) != RK_OK)
+		return rc;
+	/* Tells "not stored" from a version without certificates. */
+	if ((rc = prep(s, "SELECT 1 FROM versions WHERE version = ?1", &q)) !=
+		RK_OK ||
+	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
+		goto out;
+	src = sqlite3_step(q);
+	if (src == SQLITE_DONE) {
+		rc = not_stored(s, version);
+		goto out;
+	}
+	if (src != SQLITE_ROW) {
+		rc = db_fail(s, src, "version");
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((rc = prep(s,
+		 "SELECT c.sha256, c.der FROM version_certs vc JOIN certs c "
+		 "ON c.sha256 = vc.sha256 WHERE vc.version = ?1 "
+		 "ORDER BY vc.position",
+		 &q)) != RK_OK ||
+	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
+		goto out;
+	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+		if ((rc = col_sha(s, q, 0, sha)) != RK_OK)
+			goto out;
+		if (sqlite3_column_type(q, 1) != SQLITE_BLOB) {
+			rc = corrupt(s, 1);
+			goto out;
+		}
+		/* Borrowed from SQLite until the next step. */
+		der = sqlite3_column_blob(q, 1);
+		n = sqlite3_column_bytes(q, 1);
+		if (der == NULL || n <= 0) {
+			rc = corrupt(s, 1);
+			goto out;
+		}
+		if ((rc = fn(arg, sha, der, (size_t)n)) != RK_OK)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s, src, "certs");
+out:
+	sqlite3_finalize(q);
+	rd_leave(s, own);
+	return rc;
+}
