@@ -461,29 +461,193 @@ export_unchanged(struct agent *a, uint64_t version)
 		   ps->export_mtime_ns;
 }
 
+/* A certificate is at most 64 KiB (DESIGN section 8); this is generous. */
+#define EXPORT_DER_MAX (16u << 20)
+
+/* Stops a comparison at the first difference; never returned further. */
+#define EXPORT_DIFFERS RK_EEXIST
+
 /*
- * Replaces path with the PEM, first removing what writers of it killed
- * before their rename left (their temp files would pile up for good).
+ * The export's PEM, made one block at a time from the store and handed to
+ * put: the same bytes as trustset_pem() of the same set, never all of it
+ * in memory at once.
+ */
+struct export_walk {
+	const struct store_distrust *d;
+	size_t nd;
+	char *block; /* the current PEM block */
+	size_t cap;
+	int (*put)(void *arg, const char *pem, size_t len);
+	void *arg;
+};
+
+static int
+export_cert(void *arg, const uint8_t sha[CRYPTO_SHA256_LEN], const uint8_t *der,
+    size_t der_len)
+{
+	struct export_walk *w = arg;
+	size_t n;
+	char *nb;
+
+	if (policy_never_trusted(sha, w->d, w->nd, NULL))
+		return RK_OK;
+	if (der_len > EXPORT_DER_MAX)
+		return RK_ELIMIT;
+	n = pem_encoded_len("CERTIFICATE", der_len);
+	if (n > w->cap) {
+		if ((nb = realloc(w->block, n)) == NULL)
+			return RK_ENOMEM;
+		w->block = nb;
+		w->cap = n;
+	}
+	pem_encode_to("CERTIFICATE", der, der_len, w->block);
+	return w->put(w->arg, w->block, n);
+}
+
+/* Hands version's set, as PEM, to put block by block. */
+static int
+export_each(struct agent *a, uint64_t version,
+    int (*put)(void *arg, const char *pem, size_t len), void *arg)
+{
+	struct export_walk w;
+	struct store_distrust *d = NULL;
+	size_t nd = 0;
+	int rc;
+
+	if ((rc = store_get_distrust(a->store, &d, &nd)) != RK_OK)
+		return rc;
+	memset(&w, 0, sizeof(w));
+	w.d = d;
+	w.nd = nd;
+	w.put = put;
+	w.arg = arg;
+	rc = store_each_cert(a->store, version, export_cert, &w);
+	free(w.block);
+	free(d);
+	return rc;
+}
+
+/* The export being written, and whether a write of it failed. */
+struct export_out {
+	struct fileio_atomic *f;
+	int failed;
+};
+
+static int
+put_file(void *arg, const char *pem, size_t len)
+{
+	struct export_out *o = arg;
+	int rc = fileio_atomic_write(o->f, pem, len);
+
+	o->failed = rc != RK_OK;
+	return rc;
+}
+
+/*
+ * Drops the PEM kept for transfers: what is exported or compared is made
+ * anew, and so is the next transfer's trust.
+ */
+static void
+drop_pem(struct agent *a)
+{
+	free(a->pem);
+	a->pem = NULL;
+	a->pem_len = 0;
+	a->pem_version = 0;
+}
+
+/*
+ * Replaces path with version's set, written as it is made, first removing
+ * what writers of it killed before their rename left (their temp files
+ * would pile up for good).  *io is 1 when the file failed (errno kept), 0
+ * when the set could not be made.
  */
 static int
-write_export(const char *path, const char *pem, size_t len)
+write_export(struct agent *a, const char *path, uint64_t version, int *io)
 {
+	struct export_out o = {NULL, 0};
+	int rc;
+
+	drop_pem(a);
+	*io = 1;
 	/* A folder that cannot be listed: the write itself will say so. */
 	(void)fileio_clean_temps(path, NULL);
-	return fileio_write_atomic(path, pem, len, 0644);
+	if ((rc = fileio_atomic_open(path, 0644, &o.f)) != RK_OK)
+		return rc;
+	if ((rc = export_each(a, version, put_file, &o)) != RK_OK) {
+		*io = o.failed;
+		fileio_atomic_abort(o.f); /* keeps errno */
+		return rc;
+	}
+	return fileio_atomic_commit(o.f, path);
+}
+
+/* The export as read so far, against the set as made so far. */
+struct export_cmp {
+	int fd;
+	char *buf;
+	size_t cap;
+};
+
+static int
+cmp_file(void *arg, const char *pem, size_t len)
+{
+	struct export_cmp *c = arg;
+	size_t got;
+	char *nb;
+
+	if (len > c->cap) {
+		if ((nb = realloc(c->buf, len)) == NULL)
+			return RK_ENOMEM;
+		c->buf = nb;
+		c->cap = len;
+	}
+	if (fileio_read_full(c->fd, c->buf, len, &got) != RK_OK || got != len ||
+	    memcmp(c->buf, pem, len) != 0)
+		return EXPORT_DIFFERS;
+	return RK_OK;
+}
+
+/*
+ * Does path hold exactly version's set?  *same is 0 when it differs or
+ * cannot be read; an rc other than RK_OK is the store's.
+ */
+static int
+export_matches(struct agent *a, const char *path, uint64_t version, int *same)
+{
+	struct export_cmp c = {-1, NULL, 0};
+	size_t got = 0;
+	char end;
+	int rc;
+
+	*same = 0;
+	drop_pem(a);
+	if (fileio_open(path, &c.fd) != RK_OK)
+		return RK_OK;
+	rc = export_each(a, version, cmp_file, &c);
+	if (rc == RK_OK)
+		*same =
+		    fileio_read_full(c.fd, &end, 1, &got) == RK_OK && got == 0;
+	else if (rc == EXPORT_DIFFERS)
+		rc = RK_OK;
+	close(c.fd);
+	free(c.buf);
+	return rc;
 }
 
 int
 agent_export(struct agent *a, const char *path, struct rk_why *why)
 {
-	const char *pem;
 	uint64_t v;
-	size_t len = 0;
-	int rc;
+	int rc, io = 0;
 
-	if ((rc = active_pem(a, &pem, &len, &v, 1)) != RK_OK)
+	if ((rc = store_active_version(a->store, &v)) == RK_OK && v == 0)
+		rc = RK_ENOENT;
+	if (rc == RK_OK)
+		rc = write_export(a, path, v, &io);
+	if (rc != RK_OK && !io)
 		return rk_fail(why, rc, "no active trust set to export");
-	if ((rc = write_export(path, pem, len)) != RK_OK)
+	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", path,
 		    rc == RK_EIO ? strerror(errno) : rk_strerror(rc));
 	if (strcmp(path, a->export_path) == 0)
@@ -495,11 +659,8 @@ int
 agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 {
 	struct agent_outcome o;
-	uint8_t *cur = NULL;
-	const char *pem = NULL;
 	uint64_t v = 0;
-	size_t len = 0, cur_len = 0;
-	int rc, same;
+	int rc, same = 0, io = 0;
 
 	if (rewrote != NULL)
 		*rewrote = 0;
@@ -514,21 +675,20 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 		(void)fileio_clean_temps(a->export_path, NULL);
 		return RK_OK;
 	}
-	rc = active_pem(a, &pem, &len, &v, 1);
-	if (rc == RK_ENOENT)
+	if (v == 0)
 		return RK_OK; /* nothing active, nothing to export */
-	if (rc != RK_OK)
+	/* Compared as it is made: neither is ever whole in memory. */
+	if ((rc = export_matches(a, a->export_path, v, &same)) != RK_OK)
 		return rc;
-	rc = fileio_read(a->export_path, len + 1, &cur, &cur_len);
-	same = rc == RK_OK && cur_len == len && memcmp(cur, pem, len) == 0;
-	free(cur);
 	if (same) {
 		export_known(a, v);
 		/* Nothing to write, but a killed writer's temp may be left. */
 		(void)fileio_clean_temps(a->export_path, NULL);
 		return RK_OK;
 	}
-	rc = write_export(a->export_path, pem, len);
+	rc = write_export(a, a->export_path, v, &io);
+	if (rc != RK_OK && !io)
+		return rc;
 	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", a->export_path,
 		    rc == RK_EIO ? strerror(errno) : rk_strerror(rc));
