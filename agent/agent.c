@@ -1227,6 +1227,11 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 				goto out;
 			}
 		}
+		/*
+		 * Judged again below: only pre's verdict and version are
+		 * used from here, not its copy of the bundle and facts.
+		 */
+		policy_result_free(&pre);
 		if ((rc = store_begin(a->store)) != RK_OK) {
 			outcome(out, AGENT_ERROR, rc, pre.version,
 			    "cannot store v%" PRIu64 " from %s: %s",
@@ -1245,11 +1250,8 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 			goto out;
 		}
 		if (pr.verdict != POLICY_ACCEPT ||
-		    (pre.verdict == POLICY_ACCEPT && active_now == active)) {
-			/* Judged again in pr: the first copy is not held. */
-			policy_result_free(&pre);
+		    (pre.verdict == POLICY_ACCEPT && active_now == active))
 			break;
-		}
 		/* Accepted now, but not so judged or probed: again. */
 		store_abort(a->store);
 		policy_result_free(&pr);
