@@ -516,11 +516,7 @@ export_each(struct agent *a, uint64_t version,
 
 	if ((rc = store_get_distrust(a->store, &d, &nd)) != RK_OK)
 		return rc;
-	memset(&w, 0, sizeof(w));
-	w.d = d;
-	w.nd = nd;
-	w.put = put;
-	w.arg = arg;
+	w = (struct export_walk){d, nd, NULL, 0, put, arg};
 	rc = store_each_cert(a->store, version, export_cert, &w);
 	free(w.block);
 	free(d);

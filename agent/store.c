@@ -1992,33 +1992,20 @@ out:
 int
 store_activate_added(struct store *s, uint64_t version, int64_t now)
 {
+	struct store_version v;
 	sqlite3_stmt *q = NULL;
-	int rc, own, src;
+	int rc, own;
 
 	if ((rc = wr_enter(s, &own)) != RK_OK)
 		return rc;
-	/* activated_at comes before raw: the bundle's pages are not read. */
-	if ((rc = prep(s,
-		 "SELECT activated_at = ?2 FROM versions WHERE version = ?1",
-		 &q)) != RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK ||
-	    (rc = bind_i64(s, q, 2, now)) != RK_OK)
+	/* Its facts only: the raw bundle, last in the row, is not read. */
+	if ((rc = store_get_version(s, version, &v)) != RK_OK)
 		goto out;
-	if ((src = sqlite3_step(q)) == SQLITE_DONE) {
-		rc = not_stored(s, version);
-		goto out;
-	}
-	if (src != SQLITE_ROW) {
-		rc = db_fail(s, src, "version");
-		goto out;
-	}
-	if (sqlite3_column_int(q, 0) != 1) {
+	if (v.activated_at != now) {
 		rc = arg_fail(s, RK_EINVAL,
 		    "activate_added: the version's activated_at differs");
 		goto out;
 	}
-	sqlite3_finalize(q);
-	q = NULL;
 	if ((rc = prep(s, "UPDATE state SET active_version = ?1 WHERE id = 1",
 		 &q)) != RK_OK ||
 	    (rc = bind_u64(s, q, 1, version)) != RK_OK ||
@@ -2034,29 +2021,15 @@ out:
 int
 store_each_cert(struct store *s, uint64_t version, store_cert_fn fn, void *arg)
 {
+	struct store_version v;
 	sqlite3_stmt *q = NULL;
 	uint8_t sha[CRYPTO_SHA256_LEN];
 	const void *der;
+	size_t seen = 0;
 	int rc, own, src, n;
 
 	if ((rc = rd_enter(s, &own)) != RK_OK)
 		return rc;
-	/* Tells "not stored" from a version without certificates. */
-	if ((rc = prep(s, "SELECT 1 FROM versions WHERE version = ?1", &q)) !=
-		RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
-		goto out;
-	src = sqlite3_step(q);
-	if (src == SQLITE_DONE) {
-		rc = not_stored(s, version);
-		goto out;
-	}
-	if (src != SQLITE_ROW) {
-		rc = db_fail(s, src, "version");
-		goto out;
-	}
-	sqlite3_finalize(q);
-	q = NULL;
 	if ((rc = prep(s,
 		 "SELECT c.sha256, c.der FROM version_certs vc JOIN certs c "
 		 "ON c.sha256 = vc.sha256 WHERE vc.version = ?1 "
@@ -2078,11 +2051,14 @@ store_each_cert(struct store *s, uint64_t version, store_cert_fn fn, void *arg)
 			rc = corrupt(s, 1);
 			goto out;
 		}
+		seen++;
 		if ((rc = fn(arg, sha, der, (size_t)n)) != RK_OK)
 			goto out;
 	}
 	if (src != SQLITE_DONE)
 		rc = db_fail(s, src, "certs");
+	else if (seen == 0) /* none: is the version stored at all? */
+		rc = store_get_version(s, version, &v);
 out:
 	sqlite3_finalize(q);
 	rd_leave(s, own);
