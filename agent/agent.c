@@ -461,67 +461,8 @@ export_unchanged(struct agent *a, uint64_t version)
 		   ps->export_mtime_ns;
 }
 
-/* A certificate is at most 64 KiB (DESIGN section 8); this is generous. */
-#define EXPORT_DER_MAX (16u << 20)
-
 /* Stops a comparison at the first difference; never returned further. */
 #define EXPORT_DIFFERS RK_EEXIST
-
-/*
- * The export's PEM, made one block at a time from the store and handed to
- * put: the same bytes as trustset_pem() of the same set, never all of it
- * in memory at once.
- */
-struct export_walk {
-	const struct store_distrust *d;
-	size_t nd;
-	char *block; /* the current PEM block */
-	size_t cap;
-	int (*put)(void *arg, const char *pem, size_t len);
-	void *arg;
-};
-
-static int
-export_cert(void *arg, const uint8_t sha[CRYPTO_SHA256_LEN], const uint8_t *der,
-    size_t der_len)
-{
-	struct export_walk *w = arg;
-	size_t n;
-	char *nb;
-
-	if (policy_never_trusted(sha, w->d, w->nd, NULL))
-		return RK_OK;
-	if (der_len > EXPORT_DER_MAX)
-		return RK_ELIMIT;
-	n = pem_encoded_len("CERTIFICATE", der_len);
-	if (n > w->cap) {
-		if ((nb = realloc(w->block, n)) == NULL)
-			return RK_ENOMEM;
-		w->block = nb;
-		w->cap = n;
-	}
-	pem_encode_to("CERTIFICATE", der, der_len, w->block);
-	return w->put(w->arg, w->block, n);
-}
-
-/* Hands version's set, as PEM, to put block by block. */
-static int
-export_each(struct agent *a, uint64_t version,
-    int (*put)(void *arg, const char *pem, size_t len), void *arg)
-{
-	struct export_walk w;
-	struct store_distrust *d = NULL;
-	size_t nd = 0;
-	int rc;
-
-	if ((rc = store_get_distrust(a->store, &d, &nd)) != RK_OK)
-		return rc;
-	w = (struct export_walk){d, nd, NULL, 0, put, arg};
-	rc = store_each_cert(a->store, version, export_cert, &w);
-	free(w.block);
-	free(d);
-	return rc;
-}
 
 /* The export being written, and whether a write of it failed. */
 struct export_out {
@@ -570,7 +511,8 @@ write_export(struct agent *a, const char *path, uint64_t version, int *io)
 	(void)fileio_clean_temps(path, NULL);
 	if ((rc = fileio_atomic_open(path, 0644, &o.f)) != RK_OK)
 		return rc;
-	if ((rc = export_each(a, version, put_file, &o)) != RK_OK) {
+	if ((rc = trustset_each_pem(a->store, version, put_file, &o)) !=
+	    RK_OK) {
 		*io = o.failed;
 		fileio_atomic_abort(o.f); /* keeps errno */
 		return rc;
@@ -620,7 +562,7 @@ export_matches(struct agent *a, const char *path, uint64_t version, int *same)
 	drop_pem(a);
 	if (fileio_open(path, &c.fd) != RK_OK)
 		return RK_OK;
-	rc = export_each(a, version, cmp_file, &c);
+	rc = trustset_each_pem(a->store, version, cmp_file, &c);
 	if (rc == RK_OK)
 		*same =
 		    fileio_read_full(c.fd, &end, 1, &got) == RK_OK && got == 0;
