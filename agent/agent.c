@@ -471,29 +471,131 @@ export_unchanged(struct agent *a, uint64_t version)
 		   ps, version, sv.sha256, a->export_path);
 }
 
+/* Stops a comparison at the first difference; never returned further. */
+#define EXPORT_DIFFERS RK_EEXIST
+
+/* The export being written, and whether a write of it failed. */
+struct export_out {
+	struct fileio_atomic *f;
+	int failed;
+};
+
+static int
+put_file(void *arg, const char *pem, size_t len)
+{
+	struct export_out *o = arg;
+	int rc = fileio_atomic_write(o->f, pem, len);
+
+	o->failed = rc != RK_OK;
+	return rc;
+}
+
 /*
- * Replaces path with the PEM, first removing what writers of it killed
- * before their rename left (their temp files would pile up for good).
+ * Drops the PEM kept for transfers: what is exported or compared is made
+ * anew, and so is the next transfer's trust.
+ */
+static void
+drop_pem(struct agent *a)
+{
+	free(a->pem);
+	a->pem = NULL;
+	a->pem_len = 0;
+	a->pem_version = 0;
+}
+
+/*
+ * Replaces path with version's set, written as it is made, first removing
+ * what writers of it killed before their rename left (their temp files
+ * would pile up for good).  *io is 1 when the file failed (errno kept), 0
+ * when the set could not be made.
  */
 static int
-write_export(const char *path, const char *pem, size_t len)
+write_export(struct agent *a, const char *path, uint64_t version, int *io)
 {
+	struct export_out o = {NULL, 0};
+	int rc;
+
+	drop_pem(a);
+	*io = 1;
 	/* A folder that cannot be listed: the write itself will say so. */
 	(void)fileio_clean_temps(path, NULL);
-	return fileio_write_atomic(path, pem, len, 0644);
+	if ((rc = fileio_atomic_open(path, 0644, &o.f)) != RK_OK)
+		return rc;
+	if ((rc = trustset_each_pem(a->store, version, put_file, &o)) !=
+	    RK_OK) {
+		*io = o.failed;
+		fileio_atomic_abort(o.f); /* keeps errno */
+		return rc;
+	}
+	return fileio_atomic_commit(o.f, path);
+}
+
+/* The export as read so far, against the set as made so far. */
+struct export_cmp {
+	int fd;
+	char *buf;
+	size_t cap;
+};
+
+static int
+cmp_file(void *arg, const char *pem, size_t len)
+{
+	struct export_cmp *c = arg;
+	size_t got;
+	char *nb;
+
+	if (len > c->cap) {
+		if ((nb = realloc(c->buf, len)) == NULL)
+			return RK_ENOMEM;
+		c->buf = nb;
+		c->cap = len;
+	}
+	if (fileio_read_full(c->fd, c->buf, len, &got) != RK_OK || got != len ||
+	    memcmp(c->buf, pem, len) != 0)
+		return EXPORT_DIFFERS;
+	return RK_OK;
+}
+
+/*
+ * Does path hold exactly version's set?  *same is 0 when it differs or
+ * cannot be read; an rc other than RK_OK is the store's.
+ */
+static int
+export_matches(struct agent *a, const char *path, uint64_t version, int *same)
+{
+	struct export_cmp c = {-1, NULL, 0};
+	size_t got = 0;
+	char end;
+	int rc;
+
+	*same = 0;
+	drop_pem(a);
+	if (fileio_open(path, &c.fd) != RK_OK)
+		return RK_OK;
+	rc = trustset_each_pem(a->store, version, cmp_file, &c);
+	if (rc == RK_OK)
+		*same =
+		    fileio_read_full(c.fd, &end, 1, &got) == RK_OK && got == 0;
+	else if (rc == EXPORT_DIFFERS)
+		rc = RK_OK;
+	close(c.fd);
+	free(c.buf);
+	return rc;
 }
 
 int
 agent_export(struct agent *a, const char *path, struct rk_why *why)
 {
-	const char *pem;
 	uint64_t v;
-	size_t len = 0;
-	int rc;
+	int rc, io = 0;
 
-	if ((rc = active_pem(a, &pem, &len, &v, 1)) != RK_OK)
+	if ((rc = store_active_version(a->store, &v)) == RK_OK && v == 0)
+		rc = RK_ENOENT;
+	if (rc == RK_OK)
+		rc = write_export(a, path, v, &io);
+	if (rc != RK_OK && !io)
 		return rk_fail(why, rc, "no active trust set to export");
-	if ((rc = write_export(path, pem, len)) != RK_OK)
+	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", path,
 		    rc == RK_EIO ? strerror(errno) : rk_strerror(rc));
 	if (strcmp(path, a->export_path) == 0)
@@ -505,11 +607,8 @@ int
 agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 {
 	struct agent_outcome o;
-	uint8_t *cur = NULL;
-	const char *pem = NULL;
 	uint64_t v = 0;
-	size_t len = 0, cur_len = 0;
-	int rc, same;
+	int rc, same = 0, io = 0;
 
 	if (rewrote != NULL)
 		*rewrote = 0;
@@ -524,21 +623,20 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 		(void)fileio_clean_temps(a->export_path, NULL);
 		return RK_OK;
 	}
-	rc = active_pem(a, &pem, &len, &v, 1);
-	if (rc == RK_ENOENT)
+	if (v == 0)
 		return RK_OK; /* nothing active, nothing to export */
-	if (rc != RK_OK)
+	/* Compared as it is made: neither is ever whole in memory. */
+	if ((rc = export_matches(a, a->export_path, v, &same)) != RK_OK)
 		return rc;
-	rc = fileio_read(a->export_path, len + 1, &cur, &cur_len);
-	same = rc == RK_OK && cur_len == len && memcmp(cur, pem, len) == 0;
-	free(cur);
 	if (same) {
 		export_known(a, v);
 		/* Nothing to write, but a killed writer's temp may be left. */
 		(void)fileio_clean_temps(a->export_path, NULL);
 		return RK_OK;
 	}
-	rc = write_export(a->export_path, pem, len);
+	rc = write_export(a, a->export_path, v, &io);
+	if (rc != RK_OK && !io)
+		return rc;
 	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", a->export_path,
 		    rc == RK_EIO ? strerror(errno) : rk_strerror(rc));
@@ -639,6 +737,8 @@ store_new(struct agent *a, const uint8_t *buf, size_t len,
 	v.issued_at = m->issued_at;
 	v.expires_at = m->expires_at;
 	v.stored_at = now;
+	/* Activated below: stored so, its row need not be rewritten. */
+	v.activated_at = now;
 	v.ncerts = n;
 	v.factory = factory;
 
@@ -646,9 +746,12 @@ store_new(struct agent *a, const uint8_t *buf, size_t len,
 	    "activated v%" PRIu64 " from %s: %zu certificate%s%s%s", m->version,
 	    from->source, pr->n_trusted, pr->n_trusted == 1 ? "" : "s",
 	    m->n_next_keys > 0 ? ", signing keys rotated" : "", notes);
-	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
-	    (rc = store_add_version(a->store, &v, buf, len, sc, n)) != RK_OK ||
-	    (rc = merge_distrust(a, m, now)) != RK_OK)
+	if ((rc = store_get_state(a->store, &st)) == RK_OK)
+		rc = store_add_version(a->store, &v, buf, len, sc, n);
+	/* Copied into the store: not held through the rest. */
+	free(sc);
+	sc = NULL;
+	if (rc != RK_OK || (rc = merge_distrust(a, m, now)) != RK_OK)
 		goto out;
 	/* A deferred version is no longer waiting once this one is in. */
 	if (st.deferred_version <= m->version) {
@@ -680,7 +783,7 @@ store_new(struct agent *a, const uint8_t *buf, size_t len,
 	    (rc = store_set_keys(a->store, m->next_keys, m->n_next_keys,
 		 m->next_threshold)) != RK_OK)
 		goto out;
-	if ((rc = store_activate(a->store, m->version, now)) != RK_OK ||
+	if ((rc = store_activate_added(a->store, m->version, now)) != RK_OK ||
 	    (rc = store_prune(a->store, a->cfg->keep_versions, NULL)) !=
 		RK_OK ||
 	    (rc = store_add_event(a->store, now, factory ? "init" : "updated",
@@ -808,6 +911,11 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 				goto out;
 			}
 		}
+		/*
+		 * Judged again below: only pre's verdict and version are
+		 * used from here, not its copy of the bundle and facts.
+		 */
+		policy_result_free(&pre);
 		if ((rc = store_begin(a->store)) != RK_OK) {
 			outcome(out, AGENT_ERROR, rc, pre.version,
 			    "cannot store v%" PRIu64 " from %s: %s",

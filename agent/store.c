@@ -1983,3 +1983,79 @@ store_list_probes(struct store *s, struct store_probe **out, size_t *n)
 	return q_list(
 	    &q, "probes", (void **)out, sizeof(**out), n, read_probe, NULL);
 }
+
+int
+store_activate_added(struct store *s, uint64_t version, int64_t now)
+{
+	struct store_version v;
+	sqlite3_stmt *q = NULL;
+	int rc, own;
+
+	if ((rc = wr_enter(s, &own)) != RK_OK)
+		return rc;
+	/* Its facts only: the raw bundle, last in the row, is not read. */
+	if ((rc = store_get_version(s, version, &v)) != RK_OK)
+		goto out;
+	if (v.activated_at != now) {
+		rc = arg_fail(s, RK_EINVAL,
+		    "activate_added: the version's activated_at differs");
+		goto out;
+	}
+	if ((rc = prep(s, "UPDATE state SET active_version = ?1 WHERE id = 1",
+		 &q)) != RK_OK ||
+	    (rc = bind_u64(s, q, 1, version)) != RK_OK ||
+	    (rc = step_done(s, q, "state")) != RK_OK)
+		goto out;
+	if (sqlite3_changes(s->db) != 1)
+		rc = corrupt(s, 0);
+out:
+	sqlite3_finalize(q);
+	return wr_leave(s, own, rc);
+}
+
+int
+store_each_cert(struct store *s, uint64_t version, store_cert_fn fn, void *arg)
+{
+	struct store_version v;
+	sqlite3_stmt *q = NULL;
+	uint8_t sha[CRYPTO_SHA256_LEN];
+	const void *der;
+	size_t seen = 0;
+	int rc, own, src, n;
+
+	if ((rc = rd_enter(s, &own)) != RK_OK)
+		return rc;
+	if ((rc = prep(s,
+		 "SELECT c.sha256, c.der FROM version_certs vc JOIN certs c "
+		 "ON c.sha256 = vc.sha256 WHERE vc.version = ?1 "
+		 "ORDER BY vc.position",
+		 &q)) != RK_OK ||
+	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
+		goto out;
+	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+		if ((rc = col_sha(s, q, 0, sha)) != RK_OK)
+			goto out;
+		if (sqlite3_column_type(q, 1) != SQLITE_BLOB) {
+			rc = corrupt(s, 1);
+			goto out;
+		}
+		/* Borrowed from SQLite until the next step. */
+		der = sqlite3_column_blob(q, 1);
+		n = sqlite3_column_bytes(q, 1);
+		if (der == NULL || n <= 0) {
+			rc = corrupt(s, 1);
+			goto out;
+		}
+		seen++;
+		if ((rc = fn(arg, sha, der, (size_t)n)) != RK_OK)
+			goto out;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_fail(s, src, "certs");
+	else if (seen == 0) /* none: is the version stored at all? */
+		rc = store_get_version(s, version, &v);
+out:
+	sqlite3_finalize(q);
+	rd_leave(s, own);
+	return rc;
+}

@@ -314,4 +314,29 @@ int store_set_probe(struct store *s, const struct store_probe *p) RK_WUR;
 int store_list_probes(
     struct store *s, struct store_probe **out, size_t *n) RK_WUR;
 
+/*
+ * store_activate() of a version that store_add_version() stored in this
+ * write transaction with activated_at already now: only the state moves,
+ * so the version's row, raw bundle and all, is not copied and rewritten.
+ * RK_ENOENT when the version is not stored, RK_EINVAL when its
+ * activated_at is not now.
+ */
+int store_activate_added(struct store *s, uint64_t version, int64_t now) RK_WUR;
+
+/*
+ * Called with each certificate of a version in bundle order: its SHA-256
+ * and DER, both borrowed for the call only.  An rc other than RK_OK stops
+ * the walk and is returned.
+ */
+typedef int (*store_cert_fn)(void *arg, const uint8_t sha[CRYPTO_SHA256_LEN],
+    const uint8_t *der, size_t der_len);
+
+/*
+ * Walks version's certificates one at a time (none is copied, so the
+ * memory does not grow with the set); fn's rc stops the walk and is
+ * returned.  RK_ENOENT when the version is not stored.
+ */
+int store_each_cert(
+    struct store *s, uint64_t version, store_cert_fn fn, void *arg) RK_WUR;
+
 #endif

@@ -1731,6 +1731,80 @@ test_probes(void **state)
 	store_close(s);
 }
 
+/* What store_each_cert() gave: the certificates' ids, in order. */
+struct walk {
+	int ids[8];
+	size_t n;
+	size_t stop_at; /* returns RK_EEXIST at this call (1-based); 0: never */
+};
+
+static int
+walk_cert(void *arg, const uint8_t sha[CRYPTO_SHA256_LEN], const uint8_t *der,
+    size_t der_len)
+{
+	struct walk *w = arg;
+	struct store_cert c;
+	char text[64];
+	int id;
+
+	assert_true(w->n < 8);
+	assert_true(der_len < sizeof(text));
+	memcpy(text, der, der_len);
+	text[der_len] = '\0';
+	assert_int_equal(sscanf(text, "not really a certificate #%d", &id), 1);
+	make_cert(id, &c);
+	assert_int_equal(der_len, c.der_len);
+	assert_memory_equal(der, c.der, der_len);
+	assert_memory_equal(sha, c.sha256, CRYPTO_SHA256_LEN);
+	free(c.der);
+	w->ids[w->n++] = id;
+	return w->n == w->stop_at ? RK_EEXIST : RK_OK;
+}
+
+static void
+test_each_cert_and_activate_added(void **state)
+{
+	struct fix *f = *state;
+	struct store_version v;
+	struct walk w;
+	struct store *s;
+
+	s = open_ok(f->db, STORE_CREATE);
+	assert_int_equal(add_version(s, 1, 1, IDS(3, 1, 2)), RK_OK);
+	assert_int_equal(add_version(s, 2, 0, NULL, 0), RK_OK);
+
+	/* One at a time, in bundle order, with their digests. */
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_each_cert(s, 1, walk_cert, &w), RK_OK);
+	assert_int_equal(w.n, 3);
+	assert_int_equal(w.ids[0], 3);
+	assert_int_equal(w.ids[1], 1);
+	assert_int_equal(w.ids[2], 2);
+	/* The callback's rc stops the walk and comes back. */
+	memset(&w, 0, sizeof(w));
+	w.stop_at = 2;
+	assert_int_equal(store_each_cert(s, 1, walk_cert, &w), RK_EEXIST);
+	assert_int_equal(w.n, 2);
+	/* No certificates is not "not stored". */
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_each_cert(s, 2, walk_cert, &w), RK_OK);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(store_each_cert(s, 7, walk_cert, &w), RK_ENOENT);
+
+	/*
+	 * Only a version stored with that activated_at is activated so;
+	 * add_version() stores 0.
+	 */
+	assert_int_equal(store_activate_added(s, 1, 1750000009), RK_EINVAL);
+	assert_int_equal(active(s), 0);
+	assert_int_equal(store_activate_added(s, 7, 0), RK_ENOENT);
+	assert_int_equal(store_activate_added(s, 1, 0), RK_OK);
+	assert_int_equal(active(s), 1);
+	assert_int_equal(store_get_version(s, 1, &v), RK_OK);
+	assert_int_equal(v.activated_at, 0);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -1778,6 +1852,8 @@ main(void)
 		test_writer_gives_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_state_only_rises, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_each_cert_and_activate_added, setup, teardown),
 	};
 
 	/* A child that dies early must fail a test, not kill the suite. */
