@@ -1030,9 +1030,11 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 {
 	struct policy_facts *facts = NULL;
 	struct policy_result pre, pr;
+	struct store_cert *known = NULL;
 	struct rk_why why = {""};
 	char notes[320] = "";
 	uint64_t active = 0, active_now = 0;
+	size_t n_known = 0;
 	int rc, probe_rc = RK_OK, tries;
 
 	memset(out, 0, sizeof(*out));
@@ -1049,6 +1051,14 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 		(void)record(a, "error", out, NULL);
 		goto out;
 	}
+	/*
+	 * A new version mostly repeats the active one's certificates: what
+	 * the store holds for the same bytes spares parsing and hashing
+	 * them.  Without it (a fresh device, a read error), all are parsed.
+	 */
+	if (store_active_version(a->store, &active) == RK_OK && active != 0 &&
+	    store_version_certs(a->store, active, &known, &n_known) == RK_OK)
+		policy_facts_known(facts, known, n_known);
 	for (tries = 0;; tries++) {
 		policy_result_free(&pre);
 		notes[0] = '\0';
@@ -1150,6 +1160,7 @@ out:
 	policy_result_free(&pre);
 	policy_result_free(&pr);
 	policy_facts_free(facts);
+	store_certs_free(known, n_known);
 	return RK_OK;
 }
 

@@ -87,6 +87,20 @@ struct policy_facts;
 int policy_facts_new(
     const uint8_t *buf, size_t len, struct policy_facts **out) RK_WUR;
 
+/*
+ * Certificates the device holds (store_version_certs()), each of which
+ * passed step 6's checks of one certificate when it was stored: a
+ * certificate of the candidate with the very same DER takes the facts
+ * stored for it (SHA-256, subject, dates) instead of being parsed and
+ * hashed again; the duplicate and distrust checks still see it.  For such
+ * a certificate, version, is_ca and self_signed of its struct certinfo
+ * are 0: the store does not keep them.  known[0..n) stays the caller's
+ * until policy_facts_free(); give it before the first judgement.  Out of
+ * memory, nothing is known and every certificate is parsed.
+ */
+void policy_facts_known(
+    struct policy_facts *f, const struct store_cert *known, size_t n);
+
 /* Frees f (NULL allowed); results that borrow from it must be gone. */
 void policy_facts_free(struct policy_facts *f);
 

@@ -393,9 +393,38 @@ bundle_verify_sigs_memo(const struct bundle *b, struct pubkey *const *keys,
 	return RK_OK;
 }
 
+/* Certificate i parses as X.509 and is a CA (or a v1 self-signed root). */
+static int
+check_cert(
+    const struct bundle *b, size_t i, struct certinfo *ci, struct rk_why *why)
+{
+	int rc = crypto_cert_info(b->certs[i].der, b->certs[i].len, ci);
+
+	if (rc == RK_ENOMEM)
+		return rc;
+	if (rc != RK_OK)
+		return rk_fail(why, RK_ECERT,
+		    "cert %zu: not a valid X.509 certificate", i);
+	if (!ci->is_ca && !(ci->version == 1 && ci->self_signed))
+		return rk_fail(why, RK_ECERT,
+		    "cert %zu (%s): not a CA (no basicConstraints "
+		    "CA:TRUE, not a v1 self-signed root)",
+		    i, ci->subject);
+	return RK_OK;
+}
+
 int
 bundle_check_certs(const struct bundle *b, const struct manifest *m,
     struct certinfo *infos, struct rk_why *why)
+{
+	return bundle_check_certs_known(b, m, NULL, NULL, infos, why);
+}
+
+int
+bundle_check_certs_known(const struct bundle *b, const struct manifest *m,
+    int (*known)(
+	void *arg, const uint8_t *der, size_t len, struct certinfo *ci),
+    void *arg, struct certinfo *infos, struct rk_why *why)
 {
 	struct certinfo *ci;
 	size_t i, j;
@@ -406,22 +435,11 @@ bundle_check_certs(const struct bundle *b, const struct manifest *m,
 	if ((ci = calloc(b->ncerts, sizeof(*ci))) == NULL)
 		return RK_ENOMEM;
 	for (i = 0; i < b->ncerts; i++) {
-		rc = crypto_cert_info(b->certs[i].der, b->certs[i].len, &ci[i]);
-		if (rc == RK_ENOMEM)
+		/* One learnt before passed these checks then. */
+		if ((known == NULL || !known(arg, b->certs[i].der,
+					  b->certs[i].len, &ci[i])) &&
+		    (rc = check_cert(b, i, &ci[i], why)) != RK_OK)
 			goto out;
-		if (rc != RK_OK) {
-			rc = rk_fail(why, RK_ECERT,
-			    "cert %zu: not a valid X.509 certificate", i);
-			goto out;
-		}
-		if (!ci[i].is_ca &&
-		    !(ci[i].version == 1 && ci[i].self_signed)) {
-			rc = rk_fail(why, RK_ECERT,
-			    "cert %zu (%s): not a CA (no basicConstraints "
-			    "CA:TRUE, not a v1 self-signed root)",
-			    i, ci[i].subject);
-			goto out;
-		}
 		for (j = 0; j < i; j++)
 			if (memcmp(ci[j].sha256, ci[i].sha256,
 				CRYPTO_SHA256_LEN) == 0) {

@@ -121,4 +121,17 @@ int bundle_open(const uint8_t *buf, size_t len, size_t max_size,
 int bundle_check_certs(const struct bundle *b, const struct manifest *m,
     struct certinfo *infos, struct rk_why *why) RK_WUR;
 
+/*
+ * The same, where known (may be NULL) looks a certificate up by its DER
+ * among certificates that passed these checks before: when it returns 1
+ * with *ci filled (at least sha256, subject and the dates), that
+ * certificate is taken as it was learnt, not parsed and hashed again; the
+ * duplicate and distrust checks still see every certificate.  known must
+ * answer only for the very same bytes.
+ */
+int bundle_check_certs_known(const struct bundle *b, const struct manifest *m,
+    int (*known)(
+	void *arg, const uint8_t *der, size_t len, struct certinfo *ci),
+    void *arg, struct certinfo *infos, struct rk_why *why) RK_WUR;
+
 #endif
