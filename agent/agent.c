@@ -324,7 +324,7 @@ version_sha(void *arg, uint64_t version, uint8_t sha[CRYPTO_SHA256_LEN])
  * committed is reached.
  */
 static int
-evaluate(struct agent *a, const uint8_t *buf, size_t len, int sideload,
+evaluate(struct agent *a, struct policy_facts *f, int sideload,
     struct policy_result *pr)
 {
 	struct store_state st;
@@ -355,7 +355,7 @@ evaluate(struct agent *a, const uint8_t *buf, size_t len, int sideload,
 	ctx.n_distrust = nd;
 	ctx.device_id = a->device_id[0] != '\0' ? a->device_id : NULL;
 	ctx.ignore_rollout = sideload;
-	rc = policy_evaluate(&ctx, buf, len, pr);
+	rc = policy_judge(&ctx, f, pr);
 out:
 	free_keys(keys, nkeys);
 	free(d);
@@ -877,21 +877,43 @@ static int
 apply(struct agent *a, const uint8_t *buf, size_t len,
     const struct origin *from, struct agent_outcome *out)
 {
+	struct policy_facts *facts = NULL;
 	struct policy_result pre, pr;
+	struct store_cert *known = NULL;
 	struct rk_why why = {""};
 	char notes[320] = "";
 	uint64_t active = 0, active_now = 0;
+	size_t n_known = 0;
 	int rc, probe_rc = RK_OK, tries;
 
 	memset(out, 0, sizeof(*out));
 	memset(&pre, 0, sizeof(pre));
 	memset(&pr, 0, sizeof(pr));
+	/*
+	 * What the bytes say by themselves (parsed certificates, verified
+	 * signatures) is learnt by the first judgement and reused by the
+	 * next ones; only what the store's state decides is judged again.
+	 */
+	if ((rc = policy_facts_new(buf, len, &facts)) != RK_OK) {
+		outcome(out, AGENT_ERROR, rc, 0, "cannot evaluate %s: %s",
+		    from->source, rk_strerror(rc));
+		(void)record(a, "error", out, NULL);
+		goto out;
+	}
+	/*
+	 * A new version mostly repeats the active one's certificates: what
+	 * the store holds for the same bytes spares parsing and hashing
+	 * them.  Without it (a fresh device, a read error), all are parsed.
+	 */
+	if (store_active_version(a->store, &active) == RK_OK && active != 0 &&
+	    store_version_certs(a->store, active, &known, &n_known) == RK_OK)
+		policy_facts_known(facts, known, n_known);
 	for (tries = 0;; tries++) {
 		policy_result_free(&pre);
 		notes[0] = '\0';
 		why.msg[0] = '\0';
 		probe_rc = RK_OK;
-		if ((rc = evaluate(a, buf, len, from->url == NULL, &pre)) !=
+		if ((rc = evaluate(a, facts, from->url == NULL, &pre)) !=
 			RK_OK ||
 		    (rc = store_active_version(a->store, &active)) != RK_OK) {
 			outcome(out, AGENT_ERROR, rc, 0,
@@ -922,7 +944,7 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 			    pre.version, from->source, store_words(a, rc));
 			goto out;
 		}
-		if ((rc = evaluate(a, buf, len, from->url == NULL, &pr)) !=
+		if ((rc = evaluate(a, facts, from->url == NULL, &pr)) !=
 			RK_OK ||
 		    (rc = store_active_version(a->store, &active_now)) !=
 			RK_OK) {
@@ -991,6 +1013,8 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 out:
 	policy_result_free(&pre);
 	policy_result_free(&pr);
+	policy_facts_free(facts);
+	store_certs_free(known, n_known);
 	return RK_OK;
 }
 
@@ -1788,6 +1812,7 @@ agent_init(const struct config *cfg, const char *db_path,
 {
 	struct agent *a = NULL;
 	struct store_state st;
+	struct policy_facts *facts = NULL;
 	struct policy_result pr;
 	struct rk_why why = {""};
 	struct origin from = {"the factory bundle", NULL, NULL, NULL};
@@ -1848,7 +1873,9 @@ agent_init(const struct config *cfg, const char *db_path,
 	    RK_OK)
 		goto out;
 	if (factory != NULL) {
-		if ((rc = evaluate(a, factory, factory_len, 1, &pr)) != RK_OK)
+		if ((rc = policy_facts_new(factory, factory_len, &facts)) !=
+			RK_OK ||
+		    (rc = evaluate(a, facts, 1, &pr)) != RK_OK)
 			goto out;
 		if (pr.verdict != POLICY_ACCEPT) {
 			rc = pr.verdict == POLICY_REJECT ? pr.err : RK_EINVAL;
@@ -1920,6 +1947,7 @@ out:
 		    "cannot provision %s: %s", db_path,
 		    a->store != NULL ? store_words(a, rc) : rk_strerror(rc));
 	policy_result_free(&pr);
+	policy_facts_free(facts);
 	store_abort(a->store);
 	store_close(a->store);
 	a->store = NULL;

@@ -472,6 +472,64 @@ test_wrong_key_threshold_duplicate(void **state)
 	}
 }
 
+/*
+ * The memo of signature checks: a slot is verified once, by the key its
+ * key id names; a key not checked before (a rotation) is verified for
+ * real, and its slot's verdict is kept beside the others.
+ */
+static void
+test_verify_memo(void **state)
+{
+	const struct pki *p = *state;
+	struct bundle *b = NULL;
+	struct pubkey *k1[1] = {p->pub[ED1]}, *k2[1] = {p->pub[ED2]},
+		      *k3[1] = {p->pub[ED3]};
+	signed char memo[BUNDLE_MAX_SIGS];
+	uint8_t *buf;
+	size_t len, i;
+	unsigned valid = 99;
+
+	buf = build(p, JSON_OK, LIST(ROOT_A), LIST(ED1, ED2), &len);
+	assert_int_equal(bundle_parse(buf, len, &b, NULL), RK_OK);
+	memset(memo, 0, sizeof(memo));
+	assert_int_equal(
+	    bundle_verify_sigs_memo(b, k1, 1, 1, memo, &valid, NULL), RK_OK);
+	assert_int_equal(valid, 1);
+	assert_int_equal(memo[0], 1);
+	for (i = 1; i < BUNDLE_MAX_SIGS; i++)
+		assert_int_equal(memo[i], 0);
+	/* A kept verdict is used as it is: slot 0 is not verified again. */
+	memo[0] = -1;
+	assert_int_equal(
+	    bundle_verify_sigs_memo(b, k1, 1, 1, memo, &valid, NULL), RK_ESIG);
+	assert_int_equal(valid, 0);
+	/* Other keys pinned since: their slot is verified for real. */
+	assert_int_equal(
+	    bundle_verify_sigs_memo(b, k2, 1, 1, memo, &valid, NULL), RK_OK);
+	assert_int_equal(memo[1], 1);
+	/* A key that signed nothing finds nothing, kept or not. */
+	assert_int_equal(
+	    bundle_verify_sigs_memo(b, k3, 1, 1, memo, &valid, NULL), RK_ESIG);
+	assert_int_equal(memo[0], -1);
+	assert_int_equal(memo[1], 1);
+	assert_int_equal(memo[2], 0);
+	/* Without a memo, every slot is verified. */
+	assert_int_equal(bundle_verify_sigs(b, k1, 1, 1, &valid, NULL), RK_OK);
+	bundle_free(b);
+	free(buf);
+
+	/* A bad signature is kept as such. */
+	buf = build(p, JSON_OK, LIST(ROOT_A), LIST(ED1), &len);
+	buf[len - 1] ^= 1;
+	assert_int_equal(bundle_parse(buf, len, &b, NULL), RK_OK);
+	memset(memo, 0, sizeof(memo));
+	assert_int_equal(
+	    bundle_verify_sigs_memo(b, k1, 1, 1, memo, &valid, NULL), RK_ESIG);
+	assert_int_equal(memo[0], -1);
+	bundle_free(b);
+	free(buf);
+}
+
 static void
 test_manifest_rejected(void **state)
 {
@@ -1526,6 +1584,7 @@ main(void)
 	    cmocka_unit_test(test_flip_every_byte),
 	    cmocka_unit_test(test_truncate_and_trail),
 	    cmocka_unit_test(test_wrong_key_threshold_duplicate),
+	    cmocka_unit_test(test_verify_memo),
 	    cmocka_unit_test(test_manifest_rejected),
 	    cmocka_unit_test(test_certs),
 	    cmocka_unit_test(test_rollout_lift_roundtrip),
