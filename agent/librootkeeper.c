@@ -5,10 +5,12 @@
  * tls.c or as PEM.  The snapshot keeps the DER of each certificate as the
  * store has it (never PEM parsed back), the partial-distrust dates of the
  * set's roots and the time floor, and is replaced whole on refresh.  What
- * the verify callback needs of the roots is parsed once per snapshot, on
- * the first load into a WOLFSSL_CTX, and shared by reference with every
- * context loaded from it, so that a further context costs wolfSSL's own
- * load of the DER and nothing more; a refresh drops the snapshot's
+ * the verify callback needs of the roots is made once per snapshot, on
+ * the first load into a WOLFSSL_CTX, from what the store keeps of each
+ * root (fingerprint, name, dates) without parsing any (tls.c reads a
+ * root's key when a chain first needs it), and shared by reference with
+ * every context loaded from it, so that any context costs wolfSSL's own
+ * load of the DER and little more; a refresh drops the snapshot's
  * reference, never changing a context under a connection.
  * Only the rk_ functions of the header are exported (librootkeeper.map):
  * the store's, the agent's and the bundle library's code inside stays
@@ -205,8 +207,8 @@ rk_trust_refresh(struct rk_trust *t, int *changed)
 }
 
 /*
- * The snapshot's roots for tls.c, parsed once, with what the store knows
- * of each (its fingerprint, name and dates) so that only the key is read.
+ * The snapshot's roots for tls.c, made once, with what the store knows of
+ * each (its fingerprint, name and dates) so that none is parsed.
  */
 static int
 snapshot_roots(struct snapshot *sn)
@@ -253,7 +255,7 @@ rk_trust_load_wolfssl(struct rk_trust *t, WOLFSSL_CTX *ctx)
 		fresh = 1;
 	}
 	/*
-	 * The roots are parsed once per snapshot; each context then costs
+	 * The roots are made once per snapshot; each context then costs
 	 * wolfSSL's load of the DER alone.
 	 */
 	if (t->snap.roots == NULL && (rc = snapshot_roots(&t->snap)) != RK_OK) {
