@@ -29,9 +29,6 @@
 
 #define RK_API __attribute__((visibility("default")))
 
-/* A writer may commit between our reads; so many tries at a stable set. */
-#define SNAPSHOT_TRIES 5
-
 struct snapshot {
 	uint64_t version;
 	int64_t floor;
@@ -102,41 +99,34 @@ after_list(struct store *s, const struct trustset *ts, struct tls_after **out,
 }
 
 /*
- * Reads the active set.  The reads are separate statements, so a writer
- * may activate another version in between: the active version is read
- * again at the end and the whole read repeated when it moved.
+ * Reads the active set, in one read transaction: a writer that activates
+ * another version meanwhile is not seen half.
  */
 static int
 snapshot_load(struct store *s, struct snapshot *out)
 {
 	struct store_state st;
 	struct snapshot sn;
-	uint64_t again;
-	int tries, rc = RK_ESTORE;
+	int rc;
 
 	memset(&sn, 0, sizeof(sn));
-	for (tries = 0; tries < SNAPSHOT_TRIES; tries++) {
-		if ((rc = store_get_state(s, &st)) != RK_OK)
-			goto out;
-		if (st.active_version == 0) {
-			rc = RK_ENOENT;
-			goto out;
-		}
-		sn.version = st.active_version;
-		sn.floor = st.time_floor;
-		if ((rc = trustset_load(s, sn.version, &sn.ts)) != RK_OK ||
-		    (rc = after_list(s, &sn.ts, &sn.after, &sn.n_after)) !=
-			RK_OK ||
-		    (rc = store_active_version(s, &again)) != RK_OK)
-			goto out;
-		if (again == sn.version) {
-			*out = sn;
-			return RK_OK;
-		}
-		snapshot_free(&sn);
-		rc = RK_ESTORE;
+	if ((rc = store_begin_read(s)) != RK_OK)
+		return rc;
+	if ((rc = store_get_state(s, &st)) != RK_OK)
+		goto out;
+	if (st.active_version == 0) {
+		rc = RK_ENOENT;
+		goto out;
 	}
+	sn.version = st.active_version;
+	sn.floor = st.time_floor;
+	if ((rc = trustset_load(s, sn.version, &sn.ts)) != RK_OK ||
+	    (rc = after_list(s, &sn.ts, &sn.after, &sn.n_after)) != RK_OK)
+		goto out;
+	*out = sn;
+	memset(&sn, 0, sizeof(sn));
 out:
+	store_end_read(s);
 	snapshot_free(&sn);
 	return rc;
 }

@@ -1988,3 +1988,22 @@ out:
 	rd_leave(s, own);
 	return rc;
 }
+
+int
+store_begin_read(struct store *s)
+{
+	int own, rc;
+
+	if ((rc = rd_enter(s, &own)) != RK_OK)
+		return rc;
+	return own ? RK_OK
+		   : arg_fail(s, RK_EINVAL, "a transaction is open already");
+}
+
+void
+store_end_read(struct store *s)
+{
+	/* A write transaction is its owner's to commit or abort. */
+	if (s != NULL && sqlite3_txn_state(s->db, NULL) != SQLITE_TXN_WRITE)
+		rollback(s);
+}

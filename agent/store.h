@@ -304,4 +304,13 @@ int store_set_probe(struct store *s, const struct store_probe *p) RK_WUR;
 int store_list_probes(
     struct store *s, struct store_probe **out, size_t *n) RK_WUR;
 
+/*
+ * A read transaction around several reads, so that they all see one
+ * version of the store (a writer may commit between two reads that are
+ * not in one).  RK_EINVAL when a transaction is open already;
+ * store_end_read() ends it (harmless without one, never a write).
+ */
+int store_begin_read(struct store *s) RK_WUR;
+void store_end_read(struct store *s);
+
 #endif
