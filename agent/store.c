@@ -1988,74 +1988,68 @@ int
 store_activate_added(struct store *s, uint64_t version, int64_t now)
 {
 	struct store_version v;
-	sqlite3_stmt *q = NULL;
-	int rc, own;
+	struct stmt q;
 
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
+	q_begin(&q, s, TX_WRITE);
 	/* Its facts only: the raw bundle, last in the row, is not read. */
-	if ((rc = store_get_version(s, version, &v)) != RK_OK)
-		goto out;
-	if (v.activated_at != now) {
-		rc = arg_fail(s, RK_EINVAL,
+	if (q.err == RK_OK)
+		q.err = store_get_version(s, version, &v);
+	if (q.err == RK_OK && v.activated_at != now)
+		q_arg(&q, RK_EINVAL,
 		    "activate_added: the version's activated_at differs");
-		goto out;
-	}
-	if ((rc = prep(s, "UPDATE state SET active_version = ?1 WHERE id = 1",
-		 &q)) != RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK ||
-	    (rc = step_done(s, q, "state")) != RK_OK)
-		goto out;
-	if (sqlite3_changes(s->db) != 1)
-		rc = corrupt(s, 0);
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+	q_prep(&q, "UPDATE state SET active_version = ?1 WHERE id = 1");
+	q_u64(&q, 1, version);
+	q_done(&q, "state");
+	if (q.err == RK_OK && sqlite3_changes(s->db) != 1)
+		q_corrupt(&q, 0);
+	return q_end(&q);
 }
 
 int
 store_each_cert(struct store *s, uint64_t version, store_cert_fn fn, void *arg)
 {
 	struct store_version v;
-	sqlite3_stmt *q = NULL;
+	struct stmt q;
 	uint8_t sha[CRYPTO_SHA256_LEN];
-	const void *der;
-	size_t seen = 0;
-	int rc, own, src, n;
+	const uint8_t *der = NULL;
+	size_t seen = 0, len = 0;
+
+	q_begin(&q, s, TX_READ);
+	q_prep(&q, "SELECT c.sha256, c.der FROM version_certs vc JOIN certs c "
+		   "ON c.sha256 = vc.sha256 WHERE vc.version = ?1 "
+		   "ORDER BY vc.position");
+	q_u64(&q, 1, version);
+	while (q_row(&q, "certs")) {
+		c_sha(&q, 0, sha);
+		/* Borrowed from SQLite until the next step. */
+		c_view(&q, 1, &der, &len);
+		if (q.err != RK_OK)
+			break;
+		seen++;
+		if ((q.err = fn(arg, sha, der, len)) != RK_OK)
+			break;
+	}
+	/* None: is the version stored at all? */
+	if (q.err == RK_OK && seen == 0)
+		q.err = store_get_version(s, version, &v);
+	return q_end(&q);
+}
+
+int
+store_begin_read(struct store *s)
+{
+	int own, rc;
 
 	if ((rc = rd_enter(s, &own)) != RK_OK)
 		return rc;
-	if ((rc = prep(s,
-		 "SELECT c.sha256, c.der FROM version_certs vc JOIN certs c "
-		 "ON c.sha256 = vc.sha256 WHERE vc.version = ?1 "
-		 "ORDER BY vc.position",
-		 &q)) != RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((rc = col_sha(s, q, 0, sha)) != RK_OK)
-			goto out;
-		if (sqlite3_column_type(q, 1) != SQLITE_BLOB) {
-			rc = corrupt(s, 1);
-			goto out;
-		}
-		/* Borrowed from SQLite until the next step. */
-		der = sqlite3_column_blob(q, 1);
-		n = sqlite3_column_bytes(q, 1);
-		if (der == NULL || n <= 0) {
-			rc = corrupt(s, 1);
-			goto out;
-		}
-		seen++;
-		if ((rc = fn(arg, sha, der, (size_t)n)) != RK_OK)
-			goto out;
-	}
-	if (src != SQLITE_DONE)
-		rc = db_fail(s, src, "certs");
-	else if (seen == 0) /* none: is the version stored at all? */
-		rc = store_get_version(s, version, &v);
-out:
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	return own ? RK_OK
+		   : arg_fail(s, RK_EINVAL, "a transaction is open already");
+}
+
+void
+store_end_read(struct store *s)
+{
+	/* A write transaction is its owner's to commit or abort. */
+	if (s != NULL && sqlite3_txn_state(s->db, NULL) != SQLITE_TXN_WRITE)
+		rollback(s);
 }

@@ -339,4 +339,13 @@ typedef int (*store_cert_fn)(void *arg, const uint8_t sha[CRYPTO_SHA256_LEN],
 int store_each_cert(
     struct store *s, uint64_t version, store_cert_fn fn, void *arg) RK_WUR;
 
+/*
+ * A read transaction around several reads, so that they all see one
+ * version of the store (a writer may commit between two reads that are
+ * not in one).  RK_EINVAL when a transaction is open already;
+ * store_end_read() ends it (harmless without one, never a write).
+ */
+int store_begin_read(struct store *s) RK_WUR;
+void store_end_read(struct store *s);
+
 #endif
