@@ -43,17 +43,10 @@ wait_for()
 }
 
 mk_ca ca1 "Device Root 1"
-rk_openssl_cnf
-openssl req -x509 -new -config "$T/openssl.cnf" -extensions v3_ca \
-    -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout soon.ca.key \
-    -subj "/O=rootkeeper test/CN=Device Root Soon" -days 10 \
-    -out soon.pem 2>/dev/null
+mk_ca soon "Device Root Soon" 10
 # A leaf for localhost under Root 1, for a probe.
-printf 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:localhost\n' >leaf.ext
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout lh.key -subj /CN=localhost -out lh.csr 2>/dev/null
-openssl x509 -req -in lh.csr -CA ca1.pem -CAkey ca1.ca.key -CAcreateserial \
-    -days 365 -extfile leaf.ext -out lh.pem 2>/dev/null
+PKI_SAN=DNS:localhost pki_cert "$T/lh.pem" "$T/lh.key" /CN=localhost v3_leaf \
+    "$(pki_date now)" "$(pki_date "now + 365 days")" ca1.pem ca1.ca.key
 
 "$SIGN" keygen -o k >/dev/null
 expect_exit 0 "create v1 with one root" "$SIGN" create --key k.key \

@@ -56,61 +56,21 @@ at()
 
 # ---- the PKI: openssl ca, the one openssl command that sets dates -------
 
-mkdir -p pki www dev
-P=$T/pki
-: >"$P/index.txt"
-echo 1000 >"$P/serial"
-cat >"$P/ca.cnf" <<EOF
-[ca]
-default_ca = tca
-[tca]
-dir = $P
-database = $P/index.txt
-new_certs_dir = $P
-serial = $P/serial
-default_md = sha256
-policy = pol
-unique_subject = no
-email_in_dn = no
-[pol]
-commonName = supplied
-organizationName = optional
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[v3_leaf]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost,IP:127.0.0.1
-EOF
+mkdir -p www dev
+rk_pki
+P=$PKI
 
 # cert NAME CN START END [ISSUER]: $P/NAME.pem (key $P/NAME.key) valid from
-# START to END (YYYYMMDDHHMMSSZ); a root signed by itself, or a leaf by
-# ISSUER.
+# START to END (YYYYMMDDHHMMSSZ); a root signed by itself, or a leaf for
+# localhost and 127.0.0.1 by ISSUER.
 cert()
 {
-	local name=$1 cn=$2 start=$3 end=$4 issuer=${5:-}
-	openssl req -new -config "$P/ca.cnf" -newkey ec \
-	    -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/$name.key" \
-	    -subj "/O=rootkeeper y2038/CN=$cn" -out "$P/$name.csr" \
-	    2>>"$P/openssl.log"
-	if [ -z "$issuer" ]; then
-		openssl ca -batch -config "$P/ca.cnf" -selfsign \
-		    -keyfile "$P/$name.key" -extensions v3_ca \
-		    -startdate "$start" -enddate "$end" -in "$P/$name.csr" \
-		    -out "$P/$name.pem" -notext 2>>"$P/openssl.log"
+	if [ $# -eq 4 ]; then
+		pki_cert "$P/$1.pem" "$P/$1.key" "/O=rootkeeper y2038/CN=$2" \
+		    v3_ca "$3" "$4"
 	else
-		openssl ca -batch -config "$P/ca.cnf" -cert "$P/$issuer.pem" \
-		    -keyfile "$P/$issuer.key" -extensions v3_leaf \
-		    -startdate "$start" -enddate "$end" -in "$P/$name.csr" \
-		    -out "$P/$name.pem" -notext 2>>"$P/openssl.log"
+		pki_cert "$P/$1.pem" "$P/$1.key" "/O=rootkeeper y2038/CN=$2" \
+		    v3_leaf "$3" "$4" "$P/$5.pem" "$P/$5.key"
 	fi
 }
 
