@@ -113,23 +113,6 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out o2.key 2>/de
 openssl pkey -in o2.key -pubout -out o2.pub 2>/dev/null
 
 # ===== create / sign / verify / inspect ===================================
-# mk NAME VERSION [create options...] -- CERTS...: NAME.rkb signed by k1.
-mk()
-{
-	local name=$1 ver=$2 certs=() opts=() c
-	shift 2
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-		opts+=("$1")
-		shift
-	done
-	shift
-	for c in "$@"; do
-		certs+=(--certs "$c.pem")
-	done
-	"$SIGN" create --key k1.key --channel "$CH" --version "$ver" \
-	    "${certs[@]}" "${opts[@]}" -o "$name.rkb" >/dev/null
-}
-
 cexit create-openssl-keys 0 "create signed by openssl-made ed25519 and P-256 keys" \
     "$SIGN" create --key o1.key --key o2.key --channel "$CH" --version 1 \
     --certs ca1.pem -o o.rkb
@@ -539,9 +522,7 @@ run "$RK" --db junk.db status
 ceq status-nagios-unknown "status text, unknown: Nagios line" \
     "$(head -n 1 "$T/out" | grep -cE '^ROOTKEEPER UNKNOWN - ')" 1
 # expiring soon: a root of 10 days
-openssl req -x509 -new -config "$T/openssl.cnf" -extensions v3_ca \
-    -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout soon.key \
-    -subj "/CN=Contract Soon" -days 10 -out soon.pem 2>/dev/null
+mk_ca soon "Contract Soon" 10
 mk s10 10 -- ca1 soon
 cexit soon-apply 0 "apply a set with a root of 10 days" "$RK" --db "$DB" apply s10.rkb
 st

@@ -17,34 +17,12 @@ fi
 build=$(readlink -f -- "$1")
 cc=$2
 shift 2
-T=$(mktemp -d "${TMPDIR:-/tmp}/rk-install.XXXXXX")
-trap 'rm -rf -- "$T"' EXIT
 # shellcheck source-path=SCRIPTDIR source=../lib/emulator.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/../lib/emulator.sh"
-fails=0
-
-ok()
-{
-	echo "ok - $1"
-}
-
-not_ok()
-{
-	echo "not ok - $1"
-	fails=$((fails + 1))
-}
-
-check()
-{
-	local what=$1
-	shift
-	if "$@" >"$T/out" 2>&1; then
-		ok "$what"
-	else
-		not_ok "$what"
-		sed 's/^/#   /' "$T/out"
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../lib/tap.sh"
+T=$(mktemp -d "${TMPDIR:-/tmp}/rk-install.XXXXXX")
+tap_traps
 
 X=$T/prefix
 check "cmake --install into a temp prefix" \
@@ -123,9 +101,4 @@ else
 fi
 check "... which is the installed library" \
     grep -q -F "$X/lib/librootkeeper.so.0" "$T/ldd"
-
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failed"
-	exit 1
-fi
-echo "all passed"
+finish
