@@ -160,8 +160,8 @@ rkb_sig()
 
 # ---- test PKI -----------------------------------------------------------
 #
-# Made by tests/lib/pki.sh in one `openssl ca` folder, $T/pki; every root
-# is P-256 with the subject "/O=rootkeeper test/CN=CN".
+# Made by tests/lib/pki.sh in one `openssl ca` folder, $T/pki; every key
+# is P-256.
 
 # rk_pki: sets PKI to the suite's PKI folder, made on first use.
 rk_pki()
@@ -173,20 +173,23 @@ rk_pki()
 	fi
 }
 
-# mk_dated_ca NAME CN START END: a self-signed root valid from START to END
-# (YYYYMMDDHHMMSSZ, see pki_date), $T/NAME.pem and $T/NAME.ca.key.
-mk_dated_ca()
+# mk_ca NAME CN [DAYS]: a self-signed root "/O=rootkeeper test/CN=CN" valid
+# from now for DAYS (3650) days, $T/NAME.pem and $T/NAME.ca.key.
+mk_ca()
 {
 	rk_pki
 	pki_cert "$T/$1.pem" "$T/$1.ca.key" "/O=rootkeeper test/CN=$2" v3_ca \
-	    "$3" "$4"
+	    "$(pki_date now)" "$(pki_date "now + ${3:-3650} days")"
 }
 
-# mk_ca NAME CN [DAYS]: a root valid from now for DAYS (3650) days.
-mk_ca()
+# mk_dated_ca NAME CN START END: a self-signed root "/CN=CN/O=rootkeeper
+# test" valid from START to END (YYYYMMDDHHMMSSZ, see pki_date),
+# $T/NAME.pem and $T/NAME.ca.key.
+mk_dated_ca()
 {
-	mk_dated_ca "$1" "$2" "$(pki_date now)" \
-	    "$(pki_date "now + ${3:-3650} days")"
+	rk_pki
+	pki_cert "$T/$1.pem" "$T/$1.ca.key" "/CN=$2/O=rootkeeper test" v3_ca \
+	    "$3" "$4"
 }
 
 # mk_int NAME ROOT: an intermediate CA (pathlen 0) issued by ROOT (mk_ca)

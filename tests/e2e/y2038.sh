@@ -60,16 +60,17 @@ mkdir -p www dev
 rk_pki
 P=$PKI
 
-# cert NAME CN START END [ISSUER]: $P/NAME.pem (key $P/NAME.key) valid from
-# START to END (YYYYMMDDHHMMSSZ); a root signed by itself, or a leaf for
-# localhost and 127.0.0.1 by ISSUER.
+# cert NAME CN START END [ISSUER]: $P/NAME.pem (key $P/NAME.key), subject
+# CN=CN, O=rootkeeper y2038 in that order, valid from START to END
+# (YYYYMMDDHHMMSSZ); a root signed by itself, or a leaf for localhost and
+# 127.0.0.1 by ISSUER.
 cert()
 {
 	if [ $# -eq 4 ]; then
-		pki_cert "$P/$1.pem" "$P/$1.key" "/O=rootkeeper y2038/CN=$2" \
+		pki_cert "$P/$1.pem" "$P/$1.key" "/CN=$2/O=rootkeeper y2038" \
 		    v3_ca "$3" "$4"
 	else
-		pki_cert "$P/$1.pem" "$P/$1.key" "/O=rootkeeper y2038/CN=$2" \
+		pki_cert "$P/$1.pem" "$P/$1.key" "/CN=$2/O=rootkeeper y2038" \
 		    v3_leaf "$3" "$4" "$P/$5.pem" "$P/$5.key"
 	fi
 }

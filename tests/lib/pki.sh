@@ -6,7 +6,8 @@
 # certificate in it, a root (signed by itself) or one issued by another,
 # with the dates of the caller's choosing.  `openssl ca` is the one openssl
 # command that sets both dates (the past, the far future, 2038 and 2050),
-# so every certificate is made by it; the subject is kept as written.
+# so every certificate is made by it; the subject is kept as written, in
+# its order.
 #
 # The configuration's sections (the EXT of pki_cert):
 #   v3_ca    a root: CA:TRUE, keyCertSign and cRLSign, a key identifier;
@@ -43,7 +44,6 @@ new_certs_dir = $PKI/new
 serial = $PKI/serial
 default_md = sha256
 policy = pol
-preserve = yes
 unique_subject = no
 copy_extensions = none
 email_in_dn = no
@@ -93,10 +93,10 @@ pki_date()
 pki_cert()
 {
 	local pem=$1 key=$2 subj=$3 ext=$4 start=$5 end=$6 csr=${1%.pem}.csr
-	local -a alg=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+	local -a newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
 	local -a by=(-selfsign -keyfile "$key") with=()
 	if [ -n "${PKI_RSA:-}" ]; then
-		alg=(-newkey rsa -pkeyopt "rsa_keygen_bits:$PKI_RSA")
+		newkey=(-newkey rsa -pkeyopt "rsa_keygen_bits:$PKI_RSA")
 	fi
 	if [ $# -ge 8 ]; then
 		by=(-cert "$7" -keyfile "$8")
@@ -106,11 +106,11 @@ pki_cert()
 	fi
 	# The configuration reads it as $ENV::PKI_SAN.
 	local -x PKI_SAN=${PKI_SAN:-DNS:localhost,IP:127.0.0.1}
-	if ! pki_openssl req -new -config "$PKI/ca.cnf" "${alg[@]}" -nodes \
+	if ! pki_openssl req -new -config "$PKI/ca.cnf" "${newkey[@]}" -nodes \
 	    -keyout "$key" -subj "$subj" -out "$csr" ||
-	    ! pki_openssl ca -batch -config "$PKI/ca.cnf" "${by[@]}" -in "$csr" \
-	    "${with[@]}" -startdate "$start" -enddate "$end" -notext \
-	    -out "$pem"; then
+	    ! pki_openssl ca -batch -config "$PKI/ca.cnf" -preserveDN "${by[@]}" \
+	    -in "$csr" "${with[@]}" -startdate "$start" -enddate "$end" \
+	    -notext -out "$pem"; then
 		echo "pki_cert: openssl failed making $pem:" >&2
 		tail -n 20 -- "$PKI/openssl.log" >&2
 		return 1
