@@ -22,6 +22,7 @@
 #
 # usage: consumers.sh PATH/TO/rootkeeper PATH/TO/rootkeeper-sign
 #                     PATH/TO/rk-curl-get
+# shellcheck disable=SC2317 # functions run through check, run() and the trap
 set -euo pipefail
 # shellcheck source=common.sh
 . "$(dirname -- "$0")/common.sh"

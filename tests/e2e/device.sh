@@ -21,6 +21,7 @@
 #
 # usage: device.sh PATH/TO/rootkeeper PATH/TO/rootkeeper-sign
 #                  PATH/TO/notify_listen
+# shellcheck disable=SC2317 # functions run through check, run() and the trap
 set -euo pipefail
 # shellcheck source=common.sh
 . "$(dirname -- "$0")/common.sh"
