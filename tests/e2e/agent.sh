@@ -244,7 +244,7 @@ check "after a 404: the detail names HTTP 404" \
 
 # ---- mirrors: a dead one, then nginx -----------------------------------
 
-dead=$(nginx_free_port)
+dead=$(free_port)
 cat >mirror.conf <<EOF
 [agent]
 url = http://127.0.0.1:$dead/$CH/latest.rkb

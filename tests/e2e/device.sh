@@ -160,12 +160,9 @@ expect_exit 2 "channel = canary in the config of a dev store: refused" \
 check "... naming both channels" \
     grep -q 'channel = canary, but this store follows channel dev' "$T/err"
 
-PORT=$(nginx_free_port)
-# Started directly: $! must be the server, which the exit trap kills.
-openssl s_server -quiet -www -accept "$PORT" -cert lh.pem \
-    -key lh.key </dev/null >s_server.log 2>&1 &
-E2E_PIDS+=("$!")
-wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" || true
+tls_serve s_server.log lh.pem lh.key
+E2E_PIDS+=("$TLS_PID")
+PORT=$TLS_PORT
 printf '[agent]\ndb = %s\nprobe = localhost:%s\n' "$DB" "$PORT" >probe.conf
 "$SIGN" publish v3.rkb --to www >/dev/null
 expect_exit 0 "check v3 with a probe" "$RK" --config probe.conf check \

@@ -31,19 +31,6 @@ if [ $# -ne 3 ] || [ ! -f "$3" ]; then
 fi
 FAKECLOCK=$(readlink -f -- "$3")
 e2e_setup "$1" "$2"
-PIDS=()
-# shellcheck disable=SC2317 # called by the trap
-y2038_cleanup()
-{
-	local rc=$? p
-	set +e
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	(exit "$rc")
-	e2e_cleanup
-}
-trap y2038_cleanup EXIT
 
 # at RFC3339 COMMAND...: COMMAND with the wall clock starting at RFC3339.
 at()
@@ -163,31 +150,13 @@ check_eq "export: openssl reads the 2050 root's notAfter back" \
 
 # ---- 2039: the floor, a probe each side of the distrust-after date ---------
 
-# serve VAR LEAF: an openssl s_server for LEAF on a free port, its
-# host:port in VAR (not in a subshell: the exit trap must know its pid).
+# serve VAR LEAF: an openssl s_server for LEAF (tls_serve), its
+# host:port in VAR.
 serve()
 {
-	local port pid
-	for _ in 1 2 3 4 5; do
-		port=$(nginx_free_port)
-		timeout 600 openssl s_server -quiet -www -accept "$port" \
-		    -cert "$P/$2.pem" -key "$P/$2.key" </dev/null \
-		    >>"$T/s_server.$2.log" 2>&1 &
-		pid=$!
-		PIDS+=("$pid")
-		for _ in $(seq 1 50); do
-			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-				printf -v "$1" '127.0.0.1:%s' "$port"
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	echo "openssl s_server for $2 did not start" >&2
-	cat "$T/s_server.$2.log" >&2
-	return 1
+	tls_serve "$T/s_server.$2.log" "$P/$2.pem" "$P/$2.key" || return 1
+	E2E_PIDS+=("$TLS_PID")
+	printf -v "$1" '127.0.0.1:%s' "$TLS_PORT"
 }
 serve OLD leafOld
 serve NEW leafNew

@@ -30,31 +30,14 @@
 # watchdog stops mosquitto within a second.  Safe under set -euo pipefail.
 # It needs bash, coreutils, util-linux (setsid) and mosquitto.
 
-# shellcheck source=watchdog.sh
-. "$(dirname -- "${BASH_SOURCE[0]}")/watchdog.sh"
+# shellcheck source=server.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/server.sh"
 
 MOSQ_BIN=${MOSQ_BIN:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 MOSQ_DIR=
 MOSQ_PID=
 MOSQ_PORT=
 MOSQ_LOG=
-
-# A TCP port on 127.0.0.1 nobody answers on right now; mosquitto's bind is
-# the real test (mosq_start retries with another port when it loses a race).
-mosq_free_port()
-{
-	local port
-
-	for _ in $(seq 1 200); do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return 0
-		fi
-	done
-	echo "mosq_free_port: no free port found" >&2
-	return 1
-}
 
 # mosq_write_conf: the config for MOSQ_PORT and the chain in MOSQ_DIR.
 mosq_write_conf()
@@ -185,7 +168,7 @@ mosq_start()
 	mosq_set_chain "$@" || { mosq_stop; return 1; }
 
 	for _ in $(seq 1 20); do
-		MOSQ_PORT=$(mosq_free_port) || break
+		MOSQ_PORT=$(free_port) || break
 		rc=0
 		mosq_launch || rc=$?
 		[ "$rc" -eq 3 ] || break

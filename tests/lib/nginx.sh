@@ -39,8 +39,8 @@
 # second.  Safe under set -euo pipefail.  It needs bash, coreutils,
 # util-linux (setsid) and nginx; openssl for nginx_test_pki.
 
-# shellcheck source=watchdog.sh
-. "$(dirname -- "${BASH_SOURCE[0]}")/watchdog.sh"
+# shellcheck source=server.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/server.sh"
 # shellcheck source=pki.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/pki.sh"
 
@@ -54,23 +54,6 @@ NGINX_TLS_URL=
 NGINX_ACCESS_LOG=
 NGINX_COMBINED_LOG=
 NGINX_ERROR_LOG=
-
-# A TCP port on 127.0.0.1 nobody answers on right now; nginx's bind is the
-# real test (nginx_start retries with another port when it loses a race).
-nginx_free_port()
-{
-	local port i
-
-	for i in $(seq 1 200); do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return 0
-		fi
-	done
-	echo "nginx_free_port: no free port found" >&2
-	return 1
-}
 
 # nginx_write_conf DOCROOT CERT KEY: the config for the chosen ports.
 nginx_write_conf()
@@ -229,10 +212,10 @@ nginx_start()
 	NGINX_ERROR_LOG=$NGINX_DIR/logs/error.log
 
 	for _ in $(seq 1 20); do
-		NGINX_PORT=$(nginx_free_port) || break
+		NGINX_PORT=$(free_port) || break
 		NGINX_TLS_PORT=
 		if [ -n "$cert" ]; then
-			NGINX_TLS_PORT=$(nginx_free_port) || break
+			NGINX_TLS_PORT=$(free_port) || break
 			[ "$NGINX_TLS_PORT" != "$NGINX_PORT" ] || continue
 		fi
 		nginx_write_conf "$docroot" "$cert" "$key"

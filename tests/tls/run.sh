@@ -137,18 +137,11 @@ D=2025-01-01T00:00:00Z
 }
 
 # ---- the servers ----------------------------------------------------
-# answers PORT: 0 once something accepts on 127.0.0.1:PORT.
-answers()
-{
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# serve VAR LEAF [CHAIN]: an s_server for LEAF on a free port (all
-# addresses, IPv4 and IPv6), its port in VAR.  timeout bounds it should
-# this shell die without its trap (ctest's timeout uses SIGKILL).
+# serve VAR LEAF [CHAIN]: an s_server for LEAF (tls_serve), its port in
+# VAR.
 serve()
 {
-	local var=$1 leaf=$2 chain=${3:-} port pid
+	local var=$1 leaf=$2 chain=${3:-}
 	local -a extra=()
 	if [ -n "$chain" ]; then
 		extra=(-cert_chain "$P/$chain.pem")
@@ -157,28 +150,11 @@ serve()
 	if [ -n "${SERVE_SECLEVEL0:-}" ]; then
 		extra+=(-cipher 'DEFAULT@SECLEVEL=0')
 	fi
-	for _ in $(seq 1 10); do
-		port=$(nginx_free_port)
-		timeout 600 openssl s_server -quiet -www -accept "$port" \
-		    -cert "$P/$leaf.pem" -key "$P/$leaf.key" "${extra[@]}" \
-		    </dev/null >>"$T/s_server.$leaf.log" 2>&1 &
-		pid=$!
-		for _ in $(seq 1 50); do
-			if answers "$port"; then
-				PIDS+=("$pid")
-				printf -v "$var" '%s' "$port"
-				export "${var?}"
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	echo "openssl s_server for $leaf did not start:" >&2
-	cat "$T/s_server.$leaf.log" >&2
-	exit 1
+	tls_serve "$T/s_server.$leaf.log" "$P/$leaf.pem" "$P/$leaf.key" \
+	    "${extra[@]}" || exit 1
+	PIDS+=("$TLS_PID")
+	printf -v "$var" '%s' "$TLS_PORT"
+	export "${var?}"
 }
 
 serve RK_TLS_PORT_A leafA intA
@@ -197,7 +173,7 @@ mkdir -p "$T/www"
 echo "not TLS" >"$T/www/index.html"
 nginx_start "$T/www"
 export RK_TLS_PORT_HTTP=$NGINX_PORT
-RK_TLS_PORT_CLOSED=$(nginx_free_port)
+RK_TLS_PORT_CLOSED=$(free_port)
 export RK_TLS_PORT_CLOSED
 
 # ---- the bundles for librootkeeper ----------------------------------
