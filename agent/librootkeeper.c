@@ -65,7 +65,7 @@ snapshot_free(struct snapshot *sn)
 }
 
 /*
- * The partial-distrust dates of the certificates of ts only (agent.c's
+ * The partial-distrust dates of the certificates of ts only (probes.c's
  * after_in_force is the whole list in force, with a candidate's entries).
  */
 static int
