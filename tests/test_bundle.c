@@ -751,6 +751,29 @@ test_certs(void **state)
 	buf = build(p, JSON_OK, LIST(ROOT_A, ROOT_B, ROOT_A), LIST(ED1), &len);
 	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ECERT);
 	free(buf);
+	/* The first certificate seen twice, named with its first place. */
+	{
+		struct manifest *m = NULL;
+		struct rk_why why = {""};
+		const uint8_t *man;
+		size_t man_len;
+
+		buf = build(p, JSON_OK,
+		    LIST(ROOT_A, ROOT_B, ROOT_V1, ROOT_B, ROOT_A), LIST(ED1),
+		    &len);
+		assert_int_equal(bundle_parse(buf, len, &b, NULL), RK_OK);
+		man = bundle_manifest(b, &man_len);
+		assert_int_equal(manifest_parse(man, man_len, &m, NULL), RK_OK);
+		assert_int_equal(
+		    bundle_check_certs(b, m, NULL, &why), RK_ECERT);
+		assert_string_equal(why.msg,
+		    "cert 3 (/O=rootkeeper test/CN=Test Root B): duplicate "
+		    "of cert 1");
+		manifest_free(m);
+		bundle_free(b);
+		b = NULL;
+		free(buf);
+	}
 
 	/* A v1 self-signed root is a root. */
 	buf = build(p, JSON_OK, LIST(ROOT_V1), LIST(ED1), &len);
