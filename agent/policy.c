@@ -321,6 +321,17 @@ policy_census_id(const char *channel, const char *device_id,
 	return RK_OK;
 }
 
+int
+policy_expired(
+    int64_t expires_at, int64_t now, int64_t floor, int64_t *judged_at)
+{
+	int64_t at = now > floor ? now : floor;
+
+	if (judged_at != NULL)
+		*judged_at = at;
+	return expires_at <= at;
+}
+
 /* Records a rejection; the version prefix is added once it is known. */
 static int
 reject(struct policy_result *r, int err, const char *detail)
@@ -515,8 +526,8 @@ policy_judge(const struct policy_ctx *ctx, struct policy_facts *f,
 		goto done;
 	}
 	/* 5. Freshness against the later of the clock and the floor. */
-	now = ctx->now > ctx->floor ? ctx->now : ctx->floor;
-	if (r.manifest->expires_at <= now) {
+	if (policy_expired(
+		r.manifest->expires_at, ctx->now, ctx->floor, &now)) {
 		if (rfc3339_format(r.manifest->expires_at, t1) != RK_OK ||
 		    rfc3339_format(now, t2) != RK_OK)
 			t1[0] = t2[0] = '\0';

@@ -162,6 +162,17 @@ int policy_never_trusted(const uint8_t sha[CRYPTO_SHA256_LEN],
     const struct store_distrust *d, size_t n, const struct manifest *m);
 
 /*
+ * Step 5's rule, the one for a candidate and for a rollback to a stored
+ * version alike: has a bundle that expires at expires_at expired, judged
+ * at the later of the system clock now and the time floor?  A device
+ * without a real-time clock that boots in 1970 thus still judges expiry
+ * sanely.  Returns 1 when expired, else 0; *judged_at (may be NULL) gets
+ * the time it judged at.
+ */
+int policy_expired(
+    int64_t expires_at, int64_t now, int64_t floor, int64_t *judged_at);
+
+/*
  * For each entry of m's distrust list that changes the entry in force of
  * the persistent list d[0..n), calls fn with one line of text for the
  * event log ("distrust of <sha> moved from T1 to T2 by v9", "... lifted

@@ -162,6 +162,19 @@ open_with(const struct pki *p, const uint8_t *buf, size_t len, const int *pins,
 	return rc;
 }
 
+/* bundle_open of json and certs signed by ED1, with ED1 pinned. */
+static int
+open_json(
+    const struct pki *p, const char *json, const int *certs, size_t ncerts)
+{
+	size_t len;
+	uint8_t *buf = build(p, json, certs, ncerts, LIST(ED1), &len);
+	int rc = open_with(p, buf, len, LIST(ED1), 1);
+
+	free(buf);
+	return rc;
+}
+
 static int
 parse_rc(const uint8_t *buf, size_t len)
 {
@@ -737,26 +750,22 @@ static void
 test_certs(void **state)
 {
 	const struct pki *p = *state;
-	uint8_t hash[CRYPTO_SHA256_LEN], *buf, junk[600];
+	uint8_t hash[CRYPTO_SHA256_LEN], junk[600];
 	char hex[2 * CRYPTO_SHA256_LEN + 1], json[512];
 	struct bundle *b = NULL;
-	size_t len;
 
-	buf = build(p, JSON_OK, LIST(ROOT_A, ROOT_B, LEAF), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ECERT);
-	free(buf);
-	buf = build(p, JSON_OK, LIST(LEAF), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ECERT);
-	free(buf);
-	buf = build(p, JSON_OK, LIST(ROOT_A, ROOT_B, ROOT_A), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ECERT);
-	free(buf);
+	assert_int_equal(
+	    open_json(p, JSON_OK, LIST(ROOT_A, ROOT_B, LEAF)), RK_ECERT);
+	assert_int_equal(open_json(p, JSON_OK, LIST(LEAF)), RK_ECERT);
+	assert_int_equal(
+	    open_json(p, JSON_OK, LIST(ROOT_A, ROOT_B, ROOT_A)), RK_ECERT);
 	/* The first certificate seen twice, named with its first place. */
 	{
 		struct manifest *m = NULL;
 		struct rk_why why = {""};
 		const uint8_t *man;
-		size_t man_len;
+		uint8_t *buf;
+		size_t len, man_len;
 
 		buf = build(p, JSON_OK,
 		    LIST(ROOT_A, ROOT_B, ROOT_V1, ROOT_B, ROOT_A), LIST(ED1),
@@ -776,16 +785,13 @@ test_certs(void **state)
 	}
 
 	/* A v1 self-signed root is a root. */
-	buf = build(p, JSON_OK, LIST(ROOT_V1), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
-	free(buf);
+	assert_int_equal(open_json(p, JSON_OK, LIST(ROOT_V1)), RK_OK);
 	/*
 	 * Dates are policy (and partly the TLS layer's): the format carries
 	 * an expired root as it is.
 	 */
-	buf = build(p, JSON_OK, LIST(ROOT_EXPIRED, ROOT_A), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
-	free(buf);
+	assert_int_equal(
+	    open_json(p, JSON_OK, LIST(ROOT_EXPIRED, ROOT_A)), RK_OK);
 
 	/* Fully distrusted and also in the set; distrust-after is fine. */
 	assert_int_equal(
@@ -796,27 +802,19 @@ test_certs(void **state)
 	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":\"%s\","
 		      "\"reason\":\"test\"}]}",
 	    hex);
-	buf = build(p, json, LIST(ROOT_A, ROOT_B), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ECERT);
-	free(buf);
-	buf = build(p, json, LIST(ROOT_A), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
-	free(buf);
+	assert_int_equal(open_json(p, json, LIST(ROOT_A, ROOT_B)), RK_ECERT);
+	assert_int_equal(open_json(p, json, LIST(ROOT_A)), RK_OK);
 	snprintf(json, sizeof(json),
 	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":\"%s\","
 		      "\"after\":\"2025-06-30T00:00:00Z\"}]}",
 	    hex);
-	buf = build(p, json, LIST(ROOT_A, ROOT_B), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
-	free(buf);
+	assert_int_equal(open_json(p, json, LIST(ROOT_A, ROOT_B)), RK_OK);
 	/* A lifted fingerprint may be in the set again. */
 	snprintf(json, sizeof(json),
 	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":\"%s\","
 		      "\"lift\":true}]}",
 	    hex);
-	buf = build(p, json, LIST(ROOT_A, ROOT_B), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
-	free(buf);
+	assert_int_equal(open_json(p, json, LIST(ROOT_A, ROOT_B)), RK_OK);
 
 	/* Not X.509 at all, or X.509 with a byte after it. */
 	memset(junk, 0x30, sizeof(junk));
