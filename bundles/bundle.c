@@ -393,6 +393,13 @@ bundle_verify_sigs_memo(const struct bundle *b, struct pubkey *const *keys,
 	return RK_OK;
 }
 
+/* bundle_check_certs_known()'s table of digests: a power of two. */
+#define SEEN_SLOTS 2048u
+_Static_assert(SEEN_SLOTS >= 2 * BUNDLE_MAX_CERTS &&
+		   (SEEN_SLOTS & (SEEN_SLOTS - 1)) == 0 &&
+		   BUNDLE_MAX_CERTS < UINT16_MAX,
+    "SEEN_SLOTS must leave a free slot for BUNDLE_MAX_CERTS");
+
 /* Certificate i parses as X.509 and is a CA (or a v1 self-signed root). */
 static int
 check_cert(
@@ -426,21 +433,33 @@ bundle_check_certs_known(const struct bundle *b, const struct manifest *m,
 	void *arg, const uint8_t *der, size_t len, struct certinfo *ci),
     void *arg, struct certinfo *infos, struct rk_why *why)
 {
+	/*
+	 * The digests seen so far, by open addressing on their first bytes
+	 * (uniform): 1 + the index of the first certificate with it, 0 for
+	 * a free slot.  Twice the most certificates: always a free slot.
+	 */
+	uint16_t seen[SEEN_SLOTS];
 	struct certinfo *ci;
-	size_t i, j;
+	size_t i, j, k;
 	int rc = RK_OK;
 
 	if (b->ncerts == 0)
 		return rk_fail(why, RK_ECERT, "empty certificate set");
+	if (b->ncerts > BUNDLE_MAX_CERTS)
+		return RK_EINVAL; /* the parser refuses more */
 	if ((ci = calloc(b->ncerts, sizeof(*ci))) == NULL)
 		return RK_ENOMEM;
+	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < b->ncerts; i++) {
 		/* One learnt before passed these checks then. */
 		if ((known == NULL || !known(arg, b->certs[i].der,
 					  b->certs[i].len, &ci[i])) &&
 		    (rc = check_cert(b, i, &ci[i], why)) != RK_OK)
 			goto out;
-		for (j = 0; j < i; j++)
+		for (k = ((size_t)ci[i].sha256[0] << 8 | ci[i].sha256[1]) &
+			 (SEEN_SLOTS - 1);
+		     seen[k] != 0; k = (k + 1) & (SEEN_SLOTS - 1)) {
+			j = (size_t)seen[k] - 1;
 			if (memcmp(ci[j].sha256, ci[i].sha256,
 				CRYPTO_SHA256_LEN) == 0) {
 				rc = rk_fail(why, RK_ECERT,
@@ -448,6 +467,8 @@ bundle_check_certs_known(const struct bundle *b, const struct manifest *m,
 				    ci[i].subject, j);
 				goto out;
 			}
+		}
+		seen[k] = (uint16_t)(i + 1);
 		for (j = 0; j < m->n_distrust; j++)
 			if (manifest_distrust_full(&m->distrust[j]) &&
 			    memcmp(m->distrust[j].sha256, ci[i].sha256,

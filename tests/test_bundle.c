@@ -759,6 +759,30 @@ test_certs(void **state)
 	assert_int_equal(open_json(p, JSON_OK, LIST(LEAF)), RK_ECERT);
 	assert_int_equal(
 	    open_json(p, JSON_OK, LIST(ROOT_A, ROOT_B, ROOT_A)), RK_ECERT);
+	/* The first certificate seen twice, named with its first place. */
+	{
+		struct manifest *m = NULL;
+		struct rk_why why = {""};
+		const uint8_t *man;
+		uint8_t *buf;
+		size_t len, man_len;
+
+		buf = build(p, JSON_OK,
+		    LIST(ROOT_A, ROOT_B, ROOT_V1, ROOT_B, ROOT_A), LIST(ED1),
+		    &len);
+		assert_int_equal(bundle_parse(buf, len, &b, NULL), RK_OK);
+		man = bundle_manifest(b, &man_len);
+		assert_int_equal(manifest_parse(man, man_len, &m, NULL), RK_OK);
+		assert_int_equal(
+		    bundle_check_certs(b, m, NULL, &why), RK_ECERT);
+		assert_string_equal(why.msg,
+		    "cert 3 (/O=rootkeeper test/CN=Test Root B): duplicate "
+		    "of cert 1");
+		manifest_free(m);
+		bundle_free(b);
+		b = NULL;
+		free(buf);
+	}
 
 	/* A v1 self-signed root is a root. */
 	assert_int_equal(open_json(p, JSON_OK, LIST(ROOT_V1)), RK_OK);
