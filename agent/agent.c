@@ -2119,6 +2119,8 @@ agent_init(const struct config *cfg, const char *db_path,
 	}
 	if ((rc = store_commit(a->store)) != RK_OK)
 		goto out;
+	/* Stored: the parsed copy is not held beside the export's PEM. */
+	policy_result_free(&pr);
 	if (factory != NULL &&
 	    (rc = agent_active_pem(a, &pem, &pem_len)) != RK_OK)
 		goto out;
