@@ -280,16 +280,26 @@ int store_active_version(struct store *s, uint64_t *version) RK_WUR;
 int store_count_certs(struct store *s, size_t *n) RK_WUR;
 
 /*
+ * How one anti-lockout probe ended.  The values are those the probes
+ * table stores (and status prints): they never change.
+ */
+enum store_probe_result {
+	STORE_PROBE_OK = 0,   /* the chain and the name validated */
+	STORE_PROBE_CERT = 1, /* the certificate was refused */
+	STORE_PROBE_NET = 2,  /* a network failure */
+};
+
+/*
  * The last result of one anti-lockout probe (a TLS handshake to target
- * with the active set).  result: 0 validated, 1 certificate refused,
- * 2 network failure.  On 0, root_* name the root the chain ended at and
- * alternative says whether another root of the active set validates the
- * target too (so that the root's expiry does not cut the device off).
+ * with the active set).  On STORE_PROBE_OK, root_* name the root the
+ * chain ended at and alternative says whether another root of the active
+ * set validates the target too (so that the root's expiry does not cut
+ * the device off).
  */
 struct store_probe {
 	char target[300]; /* host:port */
 	int64_t at;
-	int result;
+	enum store_probe_result result;
 	char root_subject[256];
 	uint8_t root_sha256[CRYPTO_SHA256_LEN];
 	int64_t root_not_after;
@@ -328,5 +338,14 @@ typedef int (*store_cert_fn)(void *arg, const uint8_t sha[CRYPTO_SHA256_LEN],
  */
 int store_each_cert(
     struct store *s, uint64_t version, store_cert_fn fn, void *arg) RK_WUR;
+
+/*
+ * A read transaction around several reads, so that they all see one
+ * version of the store (a writer may commit between two reads that are
+ * not in one).  RK_EINVAL when a transaction is open already;
+ * store_end_read() ends it (harmless without one, never a write).
+ */
+int store_begin_read(struct store *s) RK_WUR;
+void store_end_read(struct store *s);
 
 #endif
