@@ -922,6 +922,14 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 			(void)record(a, "error", out, NULL);
 			goto out;
 		}
+		/*
+		 * The certificates' facts are learnt (copied from known where
+		 * the DER matched): the active set is not held any longer.
+		 */
+		policy_facts_known(facts, NULL, 0);
+		store_certs_free(known, n_known);
+		known = NULL;
+		n_known = 0;
 		if (pre.verdict == POLICY_ACCEPT) {
 			probe_rc =
 			    run_probes(a, &pre, notes, sizeof(notes), &why);
