@@ -922,6 +922,14 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 			(void)record(a, "error", out, NULL);
 			goto out;
 		}
+		/*
+		 * The certificates' facts are learnt (copied from known where
+		 * the DER matched): the active set is not held any longer.
+		 */
+		policy_facts_known(facts, NULL, 0);
+		store_certs_free(known, n_known);
+		known = NULL;
+		n_known = 0;
 		if (pre.verdict == POLICY_ACCEPT) {
 			probe_rc =
 			    run_probes(a, &pre, notes, sizeof(notes), &why);
@@ -1889,6 +1897,8 @@ agent_init(const struct config *cfg, const char *db_path,
 	}
 	if ((rc = store_commit(a->store)) != RK_OK)
 		goto out;
+	/* Stored: the parsed copy is not held beside the export's PEM. */
+	policy_result_free(&pr);
 	if (factory != NULL &&
 	    (rc = agent_active_pem(a, &pem, &pem_len)) != RK_OK)
 		goto out;
