@@ -75,6 +75,16 @@ e2e_setup()
 	cd "$T" || exit 1
 }
 
+# e2e_device CHANNEL: the suite's channel CH, its docroot www/ and its
+# device's folder dev/ with the store DB and the export PEM there.
+e2e_device()
+{
+	CH=$1
+	mkdir -p "$T/www" "$T/dev"
+	DB=$T/dev/store.db
+	PEM=$T/dev/trust.pem
+}
+
 # serve SRC DOCROOT_FILE: copies SRC over DOCROOT_FILE (atomic rename) with
 # an mtime of its own.  nginx's ETag is mtime and size: two bundles of one
 # size replaced within a second would otherwise share a validator and the

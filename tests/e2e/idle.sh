@@ -18,10 +18,7 @@ set -euo pipefail
 . "$(dirname -- "$0")/common.sh"
 e2e_setup "$@"
 
-CH=idle
-mkdir -p www dev
-DB=$T/dev/store.db
-PEM=$T/dev/trust.pem
+e2e_device idle
 
 "$SIGN" keygen -o k1 >/dev/null
 mk_ca ca1 "Idle Root 1"

@@ -46,10 +46,8 @@ robust_cleanup()
 }
 trap robust_cleanup EXIT
 
-CH=rb
-mkdir -p www/$CH dev
-DB=$T/dev/store.db
-PEM=$T/dev/trust.pem
+e2e_device rb
+mkdir -p "www/$CH"
 "$SIGN" keygen -o k1 >/dev/null
 mk_ca ca1 "Robust Root 1"
 mk_ca ca2 "Robust Root 2"
