@@ -2,13 +2,14 @@
 # shellcheck shell=bash disable=SC2034 # variables set here are read by the suites
 #
 # Shared helpers of the device agent's end-to-end suites (tests/e2e/*.sh).
-# They build on tests/cli/lib.sh (the ok/not_ok/check/expect_exit/finish
-# lines, run(), the test PKI of mk_ca) and tests/lib/nginx.sh (a private
-# nginx on 127.0.0.1), and add what every e2e suite needs: both binaries,
-# one exit trap that stops the daemons and nginx before the temp folder
-# goes, a way to serve a file as latest.rkb with validators of its own,
-# the certificates of a PEM file as a sorted list of fingerprints, and
-# readers of the agent's JSON and of nginx's access log.  Everything the
+# They build on tests/cli/lib.sh (the check lines of tests/lib/tap.sh, the
+# test PKI of mk_ca) and tests/lib/nginx.sh (a private nginx on 127.0.0.1),
+# and add what every e2e suite needs: both binaries, one exit trap that
+# stops the daemons and nginx before the temp folder goes, the bundles of
+# mk and the hub certificates of mk_hubs, a way to serve a file as
+# latest.rkb with validators of its own, the certificates of a PEM file as
+# a sorted list of fingerprints, and readers of the agent's JSON and of
+# nginx's access log.  Everything the
 # suites assert comes from the agent's command line, openssl, jq and
 # nginx's log: never from the code under test's libraries.
 #
