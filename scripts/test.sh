@@ -127,8 +127,8 @@ list_files()
 		git -C "$root" ls-files -z --cached --others --exclude-standard |
 		    sort -zu
 	else
-		find . -path './build*' -prune -o -type f -printf '%P\0' |
-		    sort -z
+		find . \( -path './build*' -o -path ./.git \) -prune -o -type f \
+		    -printf '%P\0' | sort -z
 	fi
 }
 

@@ -68,15 +68,8 @@ openssl_ok()
 	rkb_parse "$2"
 	rkb_message "$2" "$1.msg"
 	rkb_sig "$2" "$3" "$1.sig"
-	if [ "$5" = ed25519 ]; then
-		check "$1: openssl pkeyutl accepts the signature" \
-		    openssl pkeyutl -verify -pubin -inkey "$4" -rawin \
-		    -in "$1.msg" -sigfile "$1.sig"
-	else
-		check "$1: openssl dgst -sha256 accepts the signature" \
-		    openssl dgst -sha256 -verify "$4" -signature "$1.sig" \
-		    "$1.msg"
-	fi
+	check "$1: $(sig_tool "$5") accepts the signature" \
+	    sig_ok "$4" "$5" "$1.msg" "$1.sig"
 	check_eq "$1: the signature's key id is the key's" \
 	    "${RKB_SIG_KEYID[$3]}" "$(spki_id "$4")"
 }

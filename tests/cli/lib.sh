@@ -94,6 +94,29 @@ spki_id()
 	openssl pkey -pubin -in "$1" -outform DER | sha256sum | awk '{ print $1 }'
 }
 
+# sig_ok PUB ALG MSG SIG: openssl accepts SIG of the message MSG under the
+# public key PUB: an ed25519 signature of the raw message (pkeyutl), or an
+# ECDSA one of its SHA-256 (dgst).
+sig_ok()
+{
+	if [ "$2" = ed25519 ]; then
+		openssl pkeyutl -verify -pubin -inkey "$1" -rawin -in "$3" \
+		    -sigfile "$4"
+	else
+		openssl dgst -sha256 -verify "$1" -signature "$4" "$3"
+	fi
+}
+
+# sig_tool ALG: the openssl command sig_ok uses for ALG, for check lines.
+sig_tool()
+{
+	if [ "$1" = ed25519 ]; then
+		echo "openssl pkeyutl"
+	else
+		echo "openssl dgst -sha256"
+	fi
+}
+
 # rkb_parse FILE: walks the layout of DESIGN.md section 2 and sets
 #   RKB_MAGIC, RKB_MAN_OFF, RKB_MAN_LEN, RKB_NCERTS,
 #   RKB_CERT_OFF[i], RKB_CERT_LEN[i] (i from 0), RKB_SIGNED_END,

@@ -25,10 +25,7 @@ set -euo pipefail
 . "$(dirname -- "$0")/common.sh"
 e2e_setup "$@"
 
-CH=e2e
-mkdir -p www dev
-DB=$T/dev/store.db
-PEM=$T/dev/trust.pem
+e2e_device e2e
 
 "$SIGN" keygen -o k1 >/dev/null
 "$SIGN" keygen -o k2 >/dev/null # never pinned on the device

@@ -2,13 +2,14 @@
 # shellcheck shell=bash disable=SC2034 # variables set here are read by the suites
 #
 # Shared helpers of the device agent's end-to-end suites (tests/e2e/*.sh).
-# They build on tests/cli/lib.sh (the ok/not_ok/check/expect_exit/finish
-# lines, run(), the test PKI of mk_ca) and tests/lib/nginx.sh (a private
-# nginx on 127.0.0.1), and add what every e2e suite needs: both binaries,
-# one exit trap that stops the daemons and nginx before the temp folder
-# goes, a way to serve a file as latest.rkb with validators of its own,
-# the certificates of a PEM file as a sorted list of fingerprints, and
-# readers of the agent's JSON and of nginx's access log.  Everything the
+# They build on tests/cli/lib.sh (the check lines of tests/lib/tap.sh, the
+# test PKI of mk_ca) and tests/lib/nginx.sh (a private nginx on 127.0.0.1),
+# and add what every e2e suite needs: both binaries, one exit trap that
+# stops the daemons and nginx before the temp folder goes, the bundles of
+# mk and the hub certificates of mk_hubs, a way to serve a file as
+# latest.rkb with validators of its own, the certificates of a PEM file as
+# a sorted list of fingerprints, and readers of the agent's JSON and of
+# nginx's access log.  Everything the
 # suites assert comes from the agent's command line, openssl, jq and
 # nginx's log: never from the code under test's libraries.
 #
@@ -73,6 +74,16 @@ e2e_setup()
 	umask 022
 	E2E_MTIME=$(($(date +%s) - 100000))
 	cd "$T" || exit 1
+}
+
+# e2e_device CHANNEL: the suite's channel CH, its docroot www/ and its
+# device's folder dev/ with the store DB and the export PEM there.
+e2e_device()
+{
+	CH=$1
+	mkdir -p "$T/www" "$T/dev"
+	DB=$T/dev/store.db
+	PEM=$T/dev/trust.pem
 }
 
 # serve SRC DOCROOT_FILE: copies SRC over DOCROOT_FILE (atomic rename) with
@@ -186,6 +197,20 @@ ft()
 	env LD_PRELOAD="$FT_PRELOAD" FAKETIME="$spec" "$@"
 }
 
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s; 0 once it passes.
+wait_for()
+{
+	local i n=$(($1 * 10))
+	shift
+	for ((i = 0; i < n; i++)); do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
 # epoch RFC3339: seconds since 1970 (GNU date).
 epoch()
 {
@@ -225,6 +250,43 @@ mk_hub()
 	    "${4:-$(pki_date "now + 365 days")}" "$T/$2.pem" "$T/$2.ca.key"
 }
 
+# mk_hubs NAME [DAYS]: the PKI of the suites with a hub: roots rootA
+# ("NAME Root A", valid for DAYS days, 3650) and rootB ("NAME Root B"), an
+# intermediate under each (intA, intB) and a hub leaf under each (hubA,
+# hubB); with openssl's checks that each hub's chain verifies to its own
+# root only.
+mk_hubs()
+{
+	mk_ca rootA "$1 Root A" "${2:-3650}"
+	mk_ca rootB "$1 Root B"
+	mk_int intA rootA
+	mk_int intB rootB
+	mk_hub hubA intA
+	mk_hub hubB intB
+	check "openssl: hub A's chain verifies to Root A" openssl verify \
+	    -CAfile rootA.pem -untrusted intA.pem -verify_hostname hub.test \
+	    hubA.pem
+	check "openssl: hub B's chain verifies to Root B" openssl verify \
+	    -CAfile rootB.pem -untrusted intB.pem -verify_hostname hub.test \
+	    hubB.pem
+	check_not "openssl: hub B's chain does not verify to Root A" \
+	    openssl verify -CAfile rootA.pem -untrusted intB.pem hubB.pem
+}
+
+# e2e_setup3 NAME ROOTKEEPER ROOTKEEPER_SIGN THIRD: e2e_setup for the
+# suites that take a third file (a program or a library), NAME in the usage
+# line; sets E2E_THIRD to its full path.
+e2e_setup3()
+{
+	if [ $# -ne 4 ] || [ ! -f "$4" ]; then
+		echo "usage: $0 PATH/TO/rootkeeper PATH/TO/rootkeeper-sign" \
+		    "PATH/TO/$1" >&2
+		exit 2
+	fi
+	E2E_THIRD=$(readlink -f -- "$4")
+	e2e_setup "$2" "$3"
+}
+
 # e2e_setup_app ROOTKEEPER ROOTKEEPER_SIGN RK_MQTT_DEVICE: e2e_setup for the
 # suites that also run the example device application against a private
 # mosquitto (tests/lib/mosquitto.sh, sourced by the caller); sets APP, and
@@ -232,14 +294,8 @@ mk_hub()
 # certificates goes.
 e2e_setup_app()
 {
-	if [ $# -ne 3 ] || [ ! -x "${3:-}" ]; then
-		echo "usage: $0 PATH/TO/rootkeeper PATH/TO/rootkeeper-sign" \
-		    "PATH/TO/rk-mqtt-device" >&2
-		exit 2
-	fi
-	APP=$(readlink -f -- "$3")
-	e2e_setup "$1" "$2"
-	APP=$(emu_wrap "$APP" "$T")
+	e2e_setup3 rk-mqtt-device "$@"
+	APP=$(emu_wrap "$E2E_THIRD" "$T")
 	trap e2e_app_cleanup EXIT
 }
 

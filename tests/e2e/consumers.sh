@@ -26,13 +26,9 @@
 set -euo pipefail
 # shellcheck source=common.sh
 . "$(dirname -- "$0")/common.sh"
-if [ $# -ne 3 ] || [ ! -x "$3" ]; then
-	echo "usage: $0 ROOTKEEPER ROOTKEEPER_SIGN RK_CURL_GET" >&2
-	exit 2
-fi
-CURLGET=$(readlink -f -- "$3")
+e2e_setup3 rk-curl-get "$@"
+CURLGET=$E2E_THIRD
 RECIPE=$(readlink -f -- "$E2E_DIR/../../examples/system-store/rootkeeper-to-system-store")
-e2e_setup "$1" "$2"
 
 mkdir -p dev
 DB=$T/dev/store.db

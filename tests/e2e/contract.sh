@@ -62,10 +62,7 @@ cexit()
 	fi
 }
 
-CH=contract
-mkdir -p www dev
-DB=$T/dev/store.db
-PEM=$T/dev/trust.pem
+e2e_device contract
 NOW=$(date -u +%s)
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 HEX64='^[0-9a-f]{64}$'

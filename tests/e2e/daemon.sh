@@ -52,20 +52,6 @@ now_ms()
 	echo $(($(date +%s%N) / 1000000))
 }
 
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s; 0 once it passes.
-wait_for()
-{
-	local i n=$(($1 * 10))
-	shift
-	for ((i = 0; i < n; i++)); do
-		if "$@" >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
 # active_is V: the store's active version is V.
 active_is()
 {
@@ -135,14 +121,19 @@ no_sanitizer()
 
 # ---- a new version is picked up within seconds -------------------------
 
-cat >d.conf <<EOF
-[agent]
-url = $NGINX_URL/$CH/latest.rkb
-db = $DB
-interval = 1s
-jitter = 0
-log_level = debug
-EOF
+# dconf URL INTERVAL [LINE...]: d.conf, the daemon's configuration: the
+# store $DB, no jitter, and LINEs ("log_level = debug") after.
+dconf()
+{
+	{
+		printf '[agent]\nurl = %s\ndb = %s\ninterval = %s\njitter = 0\n' \
+		    "$1" "$DB" "$2"
+		shift 2
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+	} >d.conf
+}
+
+dconf "$NGINX_URL/$CH/latest.rkb" 1s "log_level = debug"
 start_daemon "$T/d1.log"
 check "the daemon starts and logs it" wait_for 5 log_has "$T/d1.log" \
     'info: started: store '
@@ -218,14 +209,7 @@ no_sanitizer "$T/d2.log" "SIGINT"
 # SIGTERM in the middle of a download: nginx's /slow/ sends 50 bytes a
 # second, so latest.rkb (about 1 KiB) takes some 20 s, and the transfer
 # would only end at the low-speed limit (15 s below 100 B/s).
-cat >d.conf <<EOF
-[agent]
-url = $NGINX_URL/slow/$CH/latest.rkb
-db = $DB
-interval = 1h
-jitter = 0
-log_level = debug
-EOF
+dconf "$NGINX_URL/slow/$CH/latest.rkb" 1h "log_level = debug"
 check "latest.rkb takes over 10 s at 50 B/s" \
     test "$(fsize "www/$CH/latest.rkb")" -gt 500
 start_daemon "$T/d5.log"
@@ -252,14 +236,7 @@ check_not "last_check.result is not error" \
 # ---- backoff on an unreachable server ----------------------------------
 
 dead=$(free_port)
-cat >d.conf <<EOF
-[agent]
-url = http://127.0.0.1:$dead/$CH/latest.rkb
-db = $DB
-interval = 1h
-jitter = 0
-log_level = debug
-EOF
+dconf "http://127.0.0.1:$dead/$CH/latest.rkb" 1h "log_level = debug"
 # 200 device seconds to a real one: the fourth delay (240-480 s) ends
 # within 2.5 s.
 start_daemon "$T/d3.log" '+0 x200'
@@ -319,13 +296,7 @@ no_sanitizer "$T/d3.log" "faketime x200"
 # interval = 1s and an unreachable server: the smallest backoff must
 # still wait (a poll loop without a pause hammers the server and the
 # store, which records every failure).
-cat >d.conf <<EOF
-[agent]
-url = http://127.0.0.1:$dead/$CH/latest.rkb
-db = $DB
-interval = 1s
-jitter = 0
-EOF
+dconf "http://127.0.0.1:$dead/$CH/latest.rkb" 1s
 start_daemon "$T/d4.log"
 sleep 2
 fails=$(grep -c 'check: error' "$T/d4.log" || true)

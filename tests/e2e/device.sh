@@ -25,23 +25,8 @@
 set -euo pipefail
 # shellcheck source=common.sh
 . "$(dirname -- "$0")/common.sh"
-if [ $# -ne 3 ] || [ ! -x "$3" ]; then
-	echo "usage: $0 ROOTKEEPER ROOTKEEPER_SIGN NOTIFY_LISTEN" >&2
-	exit 2
-fi
-LISTEN=$(readlink -f -- "$3")
-e2e_setup "$1" "$2"
-
-wait_for()
-{
-	local i n=$(($1 * 10))
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+e2e_setup3 notify_listen "$@"
+LISTEN=$E2E_THIRD
 
 mk_ca ca1 "Device Root 1"
 mk_ca soon "Device Root Soon" 10

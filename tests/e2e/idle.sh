@@ -18,10 +18,7 @@ set -euo pipefail
 . "$(dirname -- "$0")/common.sh"
 e2e_setup "$@"
 
-CH=idle
-mkdir -p www dev
-DB=$T/dev/store.db
-PEM=$T/dev/trust.pem
+e2e_device idle
 
 "$SIGN" keygen -o k1 >/dev/null
 mk_ca ca1 "Idle Root 1"
@@ -111,6 +108,17 @@ expect_exit 0 "a check after the export was tampered with" \
 check_eq "the export is v2's set again" "$(pem_fps "$PEM")" \
     "$(fps_of ca1.pem ca2.pem)"
 
+# polls_after FROM N: waits (10 s at most) until the access log has N
+# lines more than FROM, then 0.4 s for the poll to end.
+polls_after()
+{
+	for _ in $(seq 1 200); do
+		[ "$(($(wc -l <"$NGINX_ACCESS_LOG") - $1))" -ge "$2" ] && break
+		sleep 0.05
+	done
+	sleep 0.4
+}
+
 # The daemon: idle polls under strace make no sync of any kind.
 if command -v strace >/dev/null 2>&1; then
 	expect_exit 0 "a check to settle (current recorded)" \
@@ -124,17 +132,9 @@ if command -v strace >/dev/null 2>&1; then
 	    "$RK" --config daemon.conf --db "$DB" run 2>daemon.log &
 	spid=$!
 	E2E_PIDS+=("$spid")
-	for _ in $(seq 1 200); do
-		[ "$(($(wc -l <"$NGINX_ACCESS_LOG") - from))" -ge 2 ] && break
-		sleep 0.05
-	done
-	sleep 0.4
+	polls_after "$from" 2
 	t1=$EPOCHREALTIME
-	for _ in $(seq 1 200); do
-		[ "$(($(wc -l <"$NGINX_ACCESS_LOG") - from))" -ge 5 ] && break
-		sleep 0.05
-	done
-	sleep 0.4
+	polls_after "$from" 5
 	t2=$EPOCHREALTIME
 	dpid=$(sed -n 's/^rootkeeper\[\([0-9]*\)\]: info: started.*/\1/p' \
 	    daemon.log | head -n 1)

@@ -46,10 +46,8 @@ robust_cleanup()
 }
 trap robust_cleanup EXIT
 
-CH=rb
-mkdir -p www/$CH dev
-DB=$T/dev/store.db
-PEM=$T/dev/trust.pem
+e2e_device rb
+mkdir -p "www/$CH"
 "$SIGN" keygen -o k1 >/dev/null
 mk_ca ca1 "Robust Root 1"
 mk_ca ca2 "Robust Root 2"
@@ -59,9 +57,8 @@ for v in 1 2 3 4 5 6; do
 	    --certs ca1.pem --certs ca2.pem --note "v$v" -o "v$v.rkb" >/dev/null
 done
 
-# The long ETag, and a 1 MiB header line (1000 bytes doubled ten times).
+# The long ETag, and a 1 MiB header line (nginx_conf_huge_header).
 long=$(printf '"%0298d"' 0)
-kilo=$(printf '%01000d' 0)
 {
 	cat <<CONF
 location = /long/$CH/latest.rkb {
@@ -74,14 +71,9 @@ location = /long/$CH/latest.rkb {
 	}
 }
 location = /huge/$CH/latest.rkb {
-	set \$h0 "$kilo";
 CONF
-	for i in $(seq 1 10); do
-		# shellcheck disable=SC2016 # nginx's variables, not ours
-		printf '\tset $h%d $h%d$h%d;\n' "$i" "$((i - 1))" "$((i - 1))"
-	done
+	nginx_conf_huge_header
 	cat <<CONF
-	add_header X-Huge \$h10;
 	alias $T/www/$CH/latest.rkb;
 }
 CONF

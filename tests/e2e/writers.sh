@@ -86,20 +86,6 @@ state()
 	sj '"\(.active_version) \(.highest_version)"'
 }
 
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s; 0 once it passes.
-wait_for()
-{
-	local i n=$(($1 * 10))
-	shift
-	for ((i = 0; i < n; i++)); do
-		if "$@" >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
 log_has()
 {
 	grep -qE -- "$2" "$1"

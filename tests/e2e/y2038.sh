@@ -24,13 +24,8 @@
 set -euo pipefail
 # shellcheck source=common.sh
 . "$(dirname -- "$0")/common.sh"
-if [ $# -ne 3 ] || [ ! -f "$3" ]; then
-	echo "usage: $0 PATH/TO/rootkeeper PATH/TO/rootkeeper-sign" \
-	    "PATH/TO/librkfakeclock.so" >&2
-	exit 2
-fi
-FAKECLOCK=$(readlink -f -- "$3")
-e2e_setup "$1" "$2"
+e2e_setup3 librkfakeclock.so "$@"
+FAKECLOCK=$E2E_THIRD
 
 # at RFC3339 COMMAND...: COMMAND with the wall clock starting at RFC3339.
 at()

@@ -49,14 +49,7 @@ DB=$MNT/dev/store.db
 PEM=$MNT/dev/trust.pem
 mkdir -p "$MNT/dev"
 write_conf ""
-snap_save fresh
-rk init --pin k1.pub --bundle v1.rkb
-rk apply v2.rkb
-[ "$RC" -eq 0 ] || {
-	not_ok "set-up: apply v2 on the tmpfs (exit $RC)"
-	finish
-}
-snap_save s2
+snap_starts
 
 cmd_args()
 {

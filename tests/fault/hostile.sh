@@ -41,6 +41,20 @@ done
 BASE=http://127.0.0.1:$(cat "$T/port")
 CASES=0
 
+# rk_case NAME WANT REPRO ARGS...: one more case, REPRO its recipe: the
+# agent with ARGS must exit WANT, and the invariants hold after it.
+rk_case()
+{
+	local name=$1 want=$2
+	CASES=$((CASES + 1))
+	REPRO=$3
+	shift 3
+	rk "$@"
+	[ "$RC" = "$want" ] ||
+	    inv_fail other "$name" "exit $RC, want $want: $(head -c 300 "$T/err")"
+	inv "$name" || true
+}
+
 # hcase PATH WANT_EXITS WANT_ACTIVE [EVENT]: check --url BASE/PATH from a
 # store at v2; the exit status must be one of WANT_EXITS (|-separated),
 # the active version WANT_ACTIVE, and for a failure an event of kind
@@ -96,12 +110,9 @@ hcase 304 "0|1" 2
 hcase junk-after 3 2
 hcase long-etag 0 3
 # The next poll sends that ETag back and must still work.
-CASES=$((CASES + 1))
-REPRO="rootkeeper check --url $BASE/long-etag, twice"
-rk check --url "$BASE/long-etag"
-[ "$RC" = 0 ] ||
-    inv_fail other "hostile long-etag, again" "exit $RC, want 0: $(head -c 300 "$T/err")"
-inv "hostile long-etag, again" || true
+rk_case "hostile long-etag, again" 0 \
+    "rootkeeper check --url $BASE/long-etag, twice" \
+    check --url "$BASE/long-etag"
 
 # Credentials in the URL stay out of every message and record.
 part_begin
@@ -156,12 +167,9 @@ part_end "SIGTERM in the middle of a download: exit 0, no error event"
 # A scheme the transport does not take is a usage error.
 part_begin
 snap_load s2
-CASES=$((CASES + 1))
-REPRO="rootkeeper check --url ftp://127.0.0.1/latest.rkb"
-rk check --url "ftp://127.0.0.1:1/latest.rkb"
-[ "$RC" = 2 ] ||
-    inv_fail other "check --url ftp://" "exit $RC, want 2 (usage): $(head -n 1 "$T/err")"
-inv "check --url ftp://" || true
+rk_case "check --url ftp://" 2 \
+    "rootkeeper check --url ftp://127.0.0.1/latest.rkb" \
+    check --url "ftp://127.0.0.1:1/latest.rkb"
 part_end "check --url ftp:// is a usage error (exit 2)"
 REPRO=
 

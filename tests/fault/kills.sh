@@ -26,15 +26,7 @@ mkb v2 2
 mkb v3 3
 cp v3.rkb www/latest.rkb
 
-# The starting points: "fresh" (nothing), "s2" (v1 factory, v2 active).
-snap_save fresh
-rk init --pin k1.pub --bundle v1.rkb
-rk apply v2.rkb
-[ "$RC" -eq 0 ] || {
-	not_ok "set-up: apply v2 (exit $RC)"
-	finish
-}
-snap_save s2
+snap_starts
 
 # cmd_args COMMAND: the agent's arguments for it.
 cmd_args()

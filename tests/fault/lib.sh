@@ -149,6 +149,21 @@ snap_load()
 	INV_F=$(q 'SELECT time_floor FROM state' || echo 0)
 }
 
+# snap_starts: the starting points of a campaign, snapshot "fresh"
+# (nothing) and "s2" (v1 the factory bundle, v2 active); a failed set-up
+# ends the suite.
+snap_starts()
+{
+	snap_save fresh
+	rk init --pin k1.pub --bundle v1.rkb
+	rk apply v2.rkb
+	if [ "$RC" -ne 0 ]; then
+		not_ok "set-up: apply v2 in $(dirname -- "$DB") (exit $RC)"
+		finish
+	fi
+	snap_save s2
+}
+
 # inv_fail CLASS CASE TEXT: one broken invariant.
 inv_fail()
 {

@@ -35,10 +35,14 @@ rk init --pin k1.pub --bundle v1.rkb
 rk apply v2.rkb
 snap_save s2
 
-# pair A B CASE: apply A.rkb and B.rkb at once; sets RC_A, RC_B.
+# pair A B CASE REPRO: from the store of snapshot s2 (REPRO the recipe),
+# apply A.rkb and B.rkb at once; sets RC_A, RC_B.
 pair()
 {
 	local pa pb
+	snap_load s2
+	REPRO=$4
+	ev_mark
 	"$RK" --config "$CONF" --db "$DB" apply "$1.rkb" >"$T/a.out" 2>&1 &
 	pa=$!
 	"$RK" --config "$CONF" --db "$DB" apply "$2.rkb" >"$T/b.out" 2>&1 &
@@ -69,10 +73,8 @@ order_34=0
 order_43=0
 part_begin
 for ((i = 1; i <= N; i++)); do
-	snap_load s2
-	REPRO="from a store at v2, rootkeeper apply v4.rkb & rootkeeper apply v3.rkb &"
-	ev_mark
-	pair v4 v3 "apply v4 vs v3 #$i"
+	pair v4 v3 "apply v4 vs v3 #$i" \
+	    "from a store at v2, rootkeeper apply v4.rkb & rootkeeper apply v3.rkb &"
 	inv "apply v4 vs v3 #$i" "$(refused_event)" || true
 	a=$(q 'SELECT active_version FROM state')
 	[ "$a" = 4 ] ||
@@ -90,10 +92,8 @@ rot_first=0
 old_first=0
 part_begin
 for ((i = 1; i <= N; i++)); do
-	snap_load s2
-	REPRO="from a store at v2 pinning k1, rootkeeper apply rot3.rkb (next_keys k2) & rootkeeper apply v4.rkb (k1 only) &"
-	ev_mark
-	pair rot3 v4 "rotation vs retired key #$i"
+	pair rot3 v4 "rotation vs retired key #$i" \
+	    "from a store at v2 pinning k1, rootkeeper apply rot3.rkb (next_keys k2) & rootkeeper apply v4.rkb (k1 only) &"
 	if [ "$RC_A" = 0 ] && [ "$RC_B" = 0 ]; then
 		inv_fail keys "rotation vs retired key #$i" "both the rotation and the bundle of the retired key were applied"
 	fi

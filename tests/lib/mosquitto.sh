@@ -123,16 +123,8 @@ mosq_launch()
 # mosq_kill: stops the running broker, if any; keeps the folder.
 mosq_kill()
 {
-	if [ -n "$MOSQ_PID" ] && kill -0 "$MOSQ_PID" 2>/dev/null; then
-		kill -TERM "$MOSQ_PID" 2>/dev/null || true
-		for _ in $(seq 1 50); do
-			kill -0 "$MOSQ_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$MOSQ_PID" 2>/dev/null; then
-			kill -KILL "$MOSQ_PID" 2>/dev/null || true
-			sleep 0.1
-		fi
+	if [ -n "$MOSQ_PID" ]; then
+		stop_pid "$MOSQ_PID"
 	fi
 	MOSQ_PID=
 }

@@ -272,17 +272,8 @@ nginx_start()
 # you need first).  Safe to call twice and when nothing was started.
 nginx_stop()
 {
-	local i
-
-	if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
-		kill -TERM "$NGINX_PID" 2>/dev/null || true
-		for i in $(seq 1 50); do
-			kill -0 "$NGINX_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$NGINX_PID" 2>/dev/null; then
-			kill -KILL "$NGINX_PID" 2>/dev/null || true
-		fi
+	if [ -n "$NGINX_PID" ]; then
+		stop_pid "$NGINX_PID"
 	fi
 	NGINX_PID=
 	if [ -n "$NGINX_DIR" ] && [ -d "$NGINX_DIR" ]; then
@@ -290,6 +281,23 @@ nginx_stop()
 	fi
 	NGINX_DIR=
 	return 0
+}
+
+# nginx_conf_huge_header: the lines of an nginx location that add a header
+# X-Huge of 1 MiB (1000 bytes doubled ten times: nginx takes no longer
+# token in its configuration).
+nginx_conf_huge_header()
+{
+	local i
+
+	# shellcheck disable=SC2016 # nginx's variable
+	printf '\tset $h0 "%s";\n' "$(printf '%01000d' 0)"
+	for i in $(seq 1 10); do
+		# shellcheck disable=SC2016 # nginx's variables, not ours
+		printf '\tset $h%d $h%d$h%d;\n' "$i" "$((i - 1))" "$((i - 1))"
+	done
+	# shellcheck disable=SC2016 # nginx's variable
+	printf '\tadd_header X-Huge $h10;\n'
 }
 
 # nginx_test_pki DIR: DIR/ca.pem (a test root, key ca.key), DIR/server.pem

@@ -25,6 +25,20 @@ free_port()
 	return 1
 }
 
+# stop_pid PID: SIGTERM to PID, and SIGKILL when it still runs 5 s later;
+# returns once it is gone (or after 0.1 s more).
+stop_pid()
+{
+	kill -0 "$1" 2>/dev/null || return 0
+	kill -TERM "$1" 2>/dev/null || true
+	for _ in $(seq 1 50); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	sleep 0.1
+}
+
 # watchdog NAME SHELL_PID PID DIR CONF: in a session of its own (out of
 # reach of a kill aimed at the test's process group), rk-NAME-watchdog waits
 # for the test shell SHELL_PID to end; if the server PID outlived it (and
