@@ -2023,11 +2023,11 @@ store_each_cert(struct store *s, uint64_t version, store_cert_fn fn, void *arg)
 		c_sha(&q, 0, sha);
 		/* Borrowed from SQLite until the next step. */
 		c_view(&q, 1, &der, &len);
-		if (q.err != RK_OK)
-			break;
-		seen++;
-		if ((q.err = fn(arg, sha, der, len)) != RK_OK)
-			break;
+		/* fn's rc ends the walk as any failure does: q_row stops. */
+		if (q.err == RK_OK) {
+			seen++;
+			q.err = fn(arg, sha, der, len);
+		}
 	}
 	/* None: is the version stored at all? */
 	if (q.err == RK_OK && seen == 0)
@@ -2040,7 +2040,8 @@ store_begin_read(struct store *s)
 {
 	int own, rc;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
+	rc = rd_enter(s, &own);
+	if (rc != RK_OK)
 		return rc;
 	return own ? RK_OK
 		   : arg_fail(s, RK_EINVAL, "a transaction is open already");
