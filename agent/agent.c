@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -33,6 +32,7 @@
 #include "pem.h"
 #include "policy.h"
 #include "pollstate.h"
+#include "probes.h"
 #include "rfc3339.h"
 #include "rotation.h"
 #include "strcopy.h"
@@ -210,12 +210,15 @@ fetch_or_take(struct agent *a, const struct fetch_req *req,
 	return rc;
 }
 
-int
-agent_open_lazy(const struct config *cfg, const char *db_path,
+/*
+ * An agent with nothing open: what agent_open and agent_init both start
+ * from.  RK_ENOMEM, nothing left allocated, when memory runs out.
+ */
+static int
+agent_new(const struct config *cfg, const char *db_path,
     const char *export_path, struct agent **out)
 {
 	struct agent *a;
-	int rc;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return RK_ENOMEM;
@@ -227,6 +230,19 @@ agent_open_lazy(const struct config *cfg, const char *db_path,
 		agent_close(a);
 		return RK_ENOMEM;
 	}
+	*out = a;
+	return RK_OK;
+}
+
+int
+agent_open_lazy(const struct config *cfg, const char *db_path,
+    const char *export_path, struct agent **out)
+{
+	struct agent *a;
+	int rc;
+
+	if ((rc = agent_new(cfg, db_path, export_path, &a)) != RK_OK)
+		return rc;
 	/* No id: the device takes only bundles for every device. */
 	if ((rc = config_device_id(cfg, NULL, a->device_id)) != RK_OK) {
 		a->device_id[0] = '\0';
@@ -438,7 +454,7 @@ version_sha(void *arg, uint64_t version, uint8_t sha[CRYPTO_SHA256_LEN])
  * committed is reached.
  */
 static int
-evaluate(struct agent *a, const uint8_t *buf, size_t len, int sideload,
+evaluate(struct agent *a, struct policy_facts *f, int sideload,
     struct policy_result *pr)
 {
 	struct store_state st;
@@ -469,7 +485,7 @@ evaluate(struct agent *a, const uint8_t *buf, size_t len, int sideload,
 	ctx.n_distrust = nd;
 	ctx.device_id = a->device_id[0] != '\0' ? a->device_id : NULL;
 	ctx.ignore_rollout = sideload;
-	rc = policy_evaluate(&ctx, buf, len, pr);
+	rc = policy_judge(&ctx, f, pr);
 out:
 	free_keys(keys, nkeys);
 	free(d);
@@ -577,43 +593,139 @@ export_unchanged(struct agent *a, uint64_t version)
 {
 	const struct pollstate *ps = poll_state(a);
 	struct store_version sv;
-	struct stat sb;
 
+	/* The store is read only when the poll file names this version. */
 	return version != 0 && ps->export_version == version &&
 	       store_get_version(a->store, version, &sv) == RK_OK &&
-	       memcmp(sv.sha256, ps->export_bundle_sha256, CRYPTO_SHA256_LEN) ==
-		   0 &&
-	       stat(a->export_path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	       (uint64_t)sb.st_size == ps->export_size &&
-	       (uint64_t)sb.st_dev == ps->export_dev &&
-	       (uint64_t)sb.st_ino == ps->export_ino &&
-	       (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ==
-		   ps->export_mtime_ns;
+	       pollstate_export_unchanged(
+		   ps, version, sv.sha256, a->export_path);
+}
+
+/* Stops a comparison at the first difference; never returned further. */
+#define EXPORT_DIFFERS RK_EEXIST
+
+/* The export being written, and whether a write of it failed. */
+struct export_out {
+	struct fileio_atomic *f;
+	int failed;
+};
+
+static int
+put_file(void *arg, const char *pem, size_t len)
+{
+	struct export_out *o = arg;
+	int rc = fileio_atomic_write(o->f, pem, len);
+
+	o->failed = rc != RK_OK;
+	return rc;
 }
 
 /*
- * Replaces path with the PEM, first removing what writers of it killed
- * before their rename left (their temp files would pile up for good).
+ * Drops the PEM kept for transfers: what is exported or compared is made
+ * anew, and so is the next transfer's trust.
+ */
+static void
+drop_pem(struct agent *a)
+{
+	free(a->pem);
+	a->pem = NULL;
+	a->pem_len = 0;
+	a->pem_version = 0;
+}
+
+/*
+ * Replaces path with version's set, written as it is made, first removing
+ * what writers of it killed before their rename left (their temp files
+ * would pile up for good).  *io is 1 when the file failed (errno kept), 0
+ * when the set could not be made.
  */
 static int
-write_export(const char *path, const char *pem, size_t len)
+write_export(struct agent *a, const char *path, uint64_t version, int *io)
 {
+	struct export_out o = {NULL, 0};
+	int rc;
+
+	drop_pem(a);
+	*io = 1;
 	/* A folder that cannot be listed: the write itself will say so. */
 	(void)fileio_clean_temps(path, NULL);
-	return fileio_write_atomic(path, pem, len, 0644);
+	if ((rc = fileio_atomic_open(path, 0644, &o.f)) != RK_OK)
+		return rc;
+	if ((rc = trustset_each_pem(a->store, version, put_file, &o)) !=
+	    RK_OK) {
+		*io = o.failed;
+		fileio_atomic_abort(o.f); /* keeps errno */
+		return rc;
+	}
+	return fileio_atomic_commit(o.f, path);
+}
+
+/* The export as read so far, against the set as made so far. */
+struct export_cmp {
+	int fd;
+	char *buf;
+	size_t cap;
+};
+
+static int
+cmp_file(void *arg, const char *pem, size_t len)
+{
+	struct export_cmp *c = arg;
+	size_t got;
+	char *nb;
+
+	if (len > c->cap) {
+		if ((nb = realloc(c->buf, len)) == NULL)
+			return RK_ENOMEM;
+		c->buf = nb;
+		c->cap = len;
+	}
+	if (fileio_read_full(c->fd, c->buf, len, &got) != RK_OK || got != len ||
+	    memcmp(c->buf, pem, len) != 0)
+		return EXPORT_DIFFERS;
+	return RK_OK;
+}
+
+/*
+ * Does path hold exactly version's set?  *same is 0 when it differs or
+ * cannot be read; an rc other than RK_OK is the store's.
+ */
+static int
+export_matches(struct agent *a, const char *path, uint64_t version, int *same)
+{
+	struct export_cmp c = {-1, NULL, 0};
+	size_t got = 0;
+	char end;
+	int rc;
+
+	*same = 0;
+	drop_pem(a);
+	if (fileio_open(path, &c.fd) != RK_OK)
+		return RK_OK;
+	rc = trustset_each_pem(a->store, version, cmp_file, &c);
+	if (rc == RK_OK)
+		*same =
+		    fileio_read_full(c.fd, &end, 1, &got) == RK_OK && got == 0;
+	else if (rc == EXPORT_DIFFERS)
+		rc = RK_OK;
+	close(c.fd);
+	free(c.buf);
+	return rc;
 }
 
 int
 agent_export(struct agent *a, const char *path, struct rk_why *why)
 {
-	const char *pem;
 	uint64_t v;
-	size_t len = 0;
-	int rc;
+	int rc, io = 0;
 
-	if ((rc = active_pem(a, &pem, &len, &v, 1)) != RK_OK)
+	if ((rc = store_active_version(a->store, &v)) == RK_OK && v == 0)
+		rc = RK_ENOENT;
+	if (rc == RK_OK)
+		rc = write_export(a, path, v, &io);
+	if (rc != RK_OK && !io)
 		return rk_fail(why, rc, "no active trust set to export");
-	if ((rc = write_export(path, pem, len)) != RK_OK)
+	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", path,
 		    rc == RK_EIO ? strerror(errno) : rk_strerror(rc));
 	if (strcmp(path, a->export_path) == 0)
@@ -625,11 +737,8 @@ int
 agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 {
 	struct agent_outcome o;
-	uint8_t *cur = NULL;
-	const char *pem = NULL;
 	uint64_t v = 0;
-	size_t len = 0, cur_len = 0;
-	int rc, same;
+	int rc, same = 0, io = 0;
 
 	if (rewrote != NULL)
 		*rewrote = 0;
@@ -644,21 +753,20 @@ agent_sync_export(struct agent *a, int *rewrote, struct rk_why *why)
 		(void)fileio_clean_temps(a->export_path, NULL);
 		return RK_OK;
 	}
-	rc = active_pem(a, &pem, &len, &v, 1);
-	if (rc == RK_ENOENT)
+	if (v == 0)
 		return RK_OK; /* nothing active, nothing to export */
-	if (rc != RK_OK)
+	/* Compared as it is made: neither is ever whole in memory. */
+	if ((rc = export_matches(a, a->export_path, v, &same)) != RK_OK)
 		return rc;
-	rc = fileio_read(a->export_path, len + 1, &cur, &cur_len);
-	same = rc == RK_OK && cur_len == len && memcmp(cur, pem, len) == 0;
-	free(cur);
 	if (same) {
 		export_known(a, v);
 		/* Nothing to write, but a killed writer's temp may be left. */
 		(void)fileio_clean_temps(a->export_path, NULL);
 		return RK_OK;
 	}
-	rc = write_export(a->export_path, pem, len);
+	rc = write_export(a, a->export_path, v, &io);
+	if (rc != RK_OK && !io)
+		return rc;
 	if (rc != RK_OK)
 		return rk_fail(why, rc, "%s: %s", a->export_path,
 		    rc == RK_EIO ? strerror(errno) : rk_strerror(rc));
@@ -759,6 +867,8 @@ store_new(struct agent *a, const uint8_t *buf, size_t len,
 	v.issued_at = m->issued_at;
 	v.expires_at = m->expires_at;
 	v.stored_at = now;
+	/* Activated below: stored so, its row need not be rewritten. */
+	v.activated_at = now;
 	v.ncerts = n;
 	v.factory = factory;
 
@@ -766,9 +876,12 @@ store_new(struct agent *a, const uint8_t *buf, size_t len,
 	    "activated v%" PRIu64 " from %s: %zu certificate%s%s%s", m->version,
 	    from->source, pr->n_trusted, pr->n_trusted == 1 ? "" : "s",
 	    m->n_next_keys > 0 ? ", signing keys rotated" : "", notes);
-	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
-	    (rc = store_add_version(a->store, &v, buf, len, sc, n)) != RK_OK ||
-	    (rc = merge_distrust(a, m, now)) != RK_OK)
+	if ((rc = store_get_state(a->store, &st)) == RK_OK)
+		rc = store_add_version(a->store, &v, buf, len, sc, n);
+	/* Copied into the store: not held through the rest. */
+	free(sc);
+	sc = NULL;
+	if (rc != RK_OK || (rc = merge_distrust(a, m, now)) != RK_OK)
 		goto out;
 	/* A deferred version is no longer waiting once this one is in. */
 	if (st.deferred_version <= m->version) {
@@ -800,7 +913,7 @@ store_new(struct agent *a, const uint8_t *buf, size_t len,
 	    (rc = store_set_keys(a->store, m->next_keys, m->n_next_keys,
 		 m->next_threshold)) != RK_OK)
 		goto out;
-	if ((rc = store_activate(a->store, m->version, now)) != RK_OK ||
+	if ((rc = store_activate_added(a->store, m->version, now)) != RK_OK ||
 	    (rc = store_prune(a->store, a->cfg->keep_versions, NULL)) !=
 		RK_OK ||
 	    (rc = store_add_event(a->store, now, factory ? "init" : "updated",
@@ -828,122 +941,19 @@ export_after_commit(struct agent *a, struct agent_outcome *out)
 	}
 }
 
-/* "https://user@host:port/path" -> "host:port" (443 by default). */
-static char *
-https_target(const char *url)
+/* What the probes (probes.c) borrow of this agent. */
+static struct probes_env
+probes_env_of(const struct agent *a)
 {
-	const char *h, *end, *at, *colon = NULL;
-	size_t n;
-	char *t;
+	struct probes_env env = {a->cfg, a->store, a->tls, a->tls_arg};
 
-	if (strncasecmp(url, "https://", 8) != 0)
-		return NULL;
-	h = url + 8;
-	end = h + strcspn(h, "/?#");
-	if ((at = memchr(h, '@', (size_t)(end - h))) != NULL)
-		h = at + 1;
-	if (h < end && *h == '[') {
-		const char *rb = memchr(h, ']', (size_t)(end - h));
-
-		if (rb == NULL)
-			return NULL;
-		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
-		n = (size_t)((colon ? colon : rb + 1) - h);
-	} else {
-		colon = memchr(h, ':', (size_t)(end - h));
-		n = (size_t)((colon ? colon : end) - h);
-	}
-	if (n == 0 || (t = malloc(n + 16)) == NULL)
-		return NULL;
-	if (colon != NULL)
-		snprintf(t, n + 16, "%.*s:%.*s", (int)n, h,
-		    (int)(end - colon - 1 > 8 ? 8 : end - colon - 1),
-		    colon + 1);
-	else
-		snprintf(t, n + 16, "%.*s:443", (int)n, h);
-	return t;
+	return env;
 }
 
 size_t
 agent_probe_targets(const struct config *cfg, char **targets, size_t max)
 {
-	size_t n = 0, i, j;
-	char *t;
-
-	for (i = 0; i < cfg->n_probes + cfg->n_urls && n < max; i++) {
-		t = i < cfg->n_probes
-			? strdup(cfg->probes[i])
-			: https_target(cfg->urls[i - cfg->n_probes]);
-		if (t == NULL)
-			continue;
-		for (j = 0; j < n; j++)
-			if (strcmp(targets[j], t) == 0)
-				break;
-		if (j < n)
-			free(t);
-		else
-			targets[n++] = t;
-	}
-	return n;
-}
-
-static void
-free_targets(char **t, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(t[i]);
-}
-
-/*
- * The partial-distrust entries in force: m's (a candidate, NULL allowed)
- * where it mentions a fingerprint, else the persistent list's.
- */
-static int
-after_list(const struct store_distrust *d, size_t nd, const struct manifest *m,
-    struct tls_after **out, size_t *n)
-{
-	size_t i, j, k = 0, cap = nd + (m != NULL ? m->n_distrust : 0) + 1;
-	struct tls_after *a;
-
-	if ((a = calloc(cap, sizeof(*a))) == NULL)
-		return RK_ENOMEM;
-	for (i = 0; i < nd; i++) {
-		if (!d[i].has_after)
-			continue;
-		for (j = 0; m != NULL && j < m->n_distrust; j++)
-			if (memcmp(m->distrust[j].sha256, d[i].sha256,
-				CRYPTO_SHA256_LEN) == 0)
-				break;
-		if (m != NULL && j < m->n_distrust)
-			continue; /* m's entry is in force */
-		memcpy(a[k].sha256, d[i].sha256, CRYPTO_SHA256_LEN);
-		a[k++].after = d[i].after;
-	}
-	for (i = 0; m != NULL && i < m->n_distrust; i++)
-		if (m->distrust[i].has_after) {
-			memcpy(a[k].sha256, m->distrust[i].sha256,
-			    CRYPTO_SHA256_LEN);
-			a[k++].after = m->distrust[i].after;
-		}
-	*out = a;
-	*n = k;
-	return RK_OK;
-}
-
-/* Does list distrust root for a leaf issued at leaf_nb? */
-static int
-after_refuses(const struct tls_after *list, size_t n,
-    const uint8_t root[CRYPTO_SHA256_LEN], int64_t leaf_nb)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (memcmp(list[i].sha256, root, CRYPTO_SHA256_LEN) == 0 &&
-		    leaf_nb > list[i].after)
-			return 1;
-	return 0;
+	return probes_targets(cfg, targets, max);
 }
 
 static void append(char *buf, size_t cap, const char *fmt, ...)
@@ -962,183 +972,22 @@ append(char *buf, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * Step 8.  A target that validates under the active set but fails
- * certificate validation under the candidate refuses the candidate,
- * unless the root its chain ends at is one the candidate distrusts
- * (revocation beats availability: noted in notes).  Network failures, and
- * targets that already fail under the active set, do not count.
- */
+/* Step 8 for an accepted candidate (probes_candidate()). */
 static int
-run_probes(struct agent *a, struct policy_result *pr, char *notes,
+run_probes(struct agent *a, const struct policy_result *pr, char *notes,
     size_t notes_cap, struct rk_why *why)
 {
-	char *targets[AGENT_MAX_TARGETS], host[256];
-	struct store_state st;
-	struct store_distrust *d = NULL;
-	struct tls_after *act_after = NULL, *cand_after = NULL;
-	struct tls_trust act_trust, cand_trust;
-	struct tls_probe r1, r2;
-	struct trustset act;
-	const uint8_t **der = NULL;
-	size_t *len = NULL, i, n = 0, dl, nd = 0, nt, na = 0, nc = 0;
-	unsigned port;
-	int rc;
+	struct probes_env env = probes_env_of(a);
 
-	memset(&act, 0, sizeof(act));
-	nt = agent_probe_targets(a->cfg, targets, AGENT_MAX_TARGETS);
-	if (nt == 0)
-		return RK_OK;
-	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
-	    (rc = store_get_distrust(a->store, &d, &nd)) != RK_OK)
-		goto out;
-	if (st.active_version == 0)
-		goto out; /* nothing to lose yet: the factory set */
-	if ((rc = trustset_load(a->store, st.active_version, &act)) != RK_OK ||
-	    (rc = after_list(d, nd, NULL, &act_after, &na)) != RK_OK ||
-	    (rc = after_list(d, nd, pr->manifest, &cand_after, &nc)) != RK_OK)
-		goto out;
-	rc = RK_ENOMEM;
-	if ((der = calloc(bundle_ncerts(pr->bundle) + 1, sizeof(*der))) ==
-		NULL ||
-	    (len = calloc(bundle_ncerts(pr->bundle) + 1, sizeof(*len))) == NULL)
-		goto out;
-	for (i = 0; i < bundle_ncerts(pr->bundle); i++) {
-		if (policy_never_trusted(
-			pr->certs[i].sha256, d, nd, pr->manifest))
-			continue;
-		der[n] = bundle_cert(pr->bundle, i, &dl);
-		len[n++] = dl;
-	}
-	act_trust = (struct tls_trust){
-	    act.der, act.len, act.n, act_after, na, st.time_floor};
-	cand_trust =
-	    (struct tls_trust){der, len, n, cand_after, nc, st.time_floor};
-	rc = RK_OK;
-	for (i = 0; i < nt && rc == RK_OK; i++) {
-		if (config_parse_probe(targets[i], host, sizeof(host), &port) !=
-		    RK_OK)
-			continue;
-		if ((rc = a->tls(a->tls_arg, host, port, &act_trust,
-			 AGENT_PROBE_TIMEOUT, &r1)) != RK_OK)
-			break;
-		if (r1.result != TLS_PROBE_OK)
-			continue;
-		if ((rc = a->tls(a->tls_arg, host, port, &cand_trust,
-			 AGENT_PROBE_TIMEOUT, &r2)) != RK_OK)
-			break;
-		if (r2.result != TLS_PROBE_CERT)
-			continue;
-		if (policy_never_trusted(r1.root.sha256, d, nd, pr->manifest) ||
-		    (r1.have_leaf && after_refuses(cand_after, nc,
-					 r1.root.sha256, r1.leaf_not_before))) {
-			append(notes, notes_cap,
-			    "; probe %s fails under it: its chain ends at %s, "
-			    "which this bundle distrusts (revocation beats "
-			    "availability)",
-			    targets[i], r1.root.subject);
-			continue;
-		}
-		rc = rk_fail(why, RK_EPROBE,
-		    "probe %s validates under the active set (root %s) but "
-		    "not under v%" PRIu64 ": %s",
-		    targets[i], r1.root.subject, pr->version, r2.detail);
-	}
-out:
-	free_targets(targets, nt);
-	trustset_free(&act);
-	free(act_after);
-	free(cand_after);
-	free(der);
-	free(len);
-	free(d);
-	return rc;
+	return probes_candidate(&env, pr, notes, notes_cap, why);
 }
 
 int
 agent_refresh_probes(struct agent *a, size_t *count)
 {
-	char *targets[AGENT_MAX_TARGETS], host[256];
-	struct store_state st;
-	struct store_distrust *d = NULL;
-	struct tls_after *after = NULL;
-	struct tls_trust trust, others;
-	struct tls_probe r, r2;
-	struct store_probe sp;
-	struct trustset act;
-	const uint8_t **der = NULL;
-	size_t *len = NULL, i, j, k, nd = 0, na = 0, nt;
-	unsigned port;
-	int rc;
+	struct probes_env env = probes_env_of(a);
 
-	memset(&act, 0, sizeof(act));
-	nt = agent_probe_targets(a->cfg, targets, AGENT_MAX_TARGETS);
-	if (count != NULL)
-		*count = 0;
-	if (nt == 0)
-		return RK_OK;
-	if ((rc = store_get_state(a->store, &st)) != RK_OK ||
-	    st.active_version == 0 ||
-	    (rc = store_get_distrust(a->store, &d, &nd)) != RK_OK ||
-	    (rc = trustset_load(a->store, st.active_version, &act)) != RK_OK ||
-	    (rc = after_list(d, nd, NULL, &after, &na)) != RK_OK)
-		goto out;
-	rc = RK_ENOMEM;
-	if ((der = calloc(act.n + 1, sizeof(*der))) == NULL ||
-	    (len = calloc(act.n + 1, sizeof(*len))) == NULL)
-		goto out;
-	trust = (struct tls_trust){
-	    act.der, act.len, act.n, after, na, st.time_floor};
-	rc = RK_OK;
-	for (i = 0; i < nt && rc == RK_OK; i++) {
-		if (config_parse_probe(targets[i], host, sizeof(host), &port) !=
-		    RK_OK)
-			continue;
-		if ((rc = a->tls(a->tls_arg, host, port, &trust,
-			 AGENT_PROBE_TIMEOUT, &r)) != RK_OK)
-			break;
-		memset(&sp, 0, sizeof(sp));
-		str_copy(sp.target, sizeof(sp.target), targets[i]);
-		sp.at = now_s();
-		sp.result = r.result == TLS_PROBE_OK	 ? 0
-			    : r.result == TLS_PROBE_CERT ? 1
-							 : 2;
-		str_copy(sp.detail, sizeof(sp.detail), r.detail);
-		if (r.result == TLS_PROBE_OK) {
-			str_copy(sp.root_subject, sizeof(sp.root_subject),
-			    r.root.subject);
-			memcpy(
-			    sp.root_sha256, r.root.sha256, CRYPTO_SHA256_LEN);
-			sp.root_not_after = r.root.not_after;
-			/* Would the set still reach it without that root? */
-			for (j = k = 0; j < act.n; j++)
-				if (memcmp(act.trusted[j]->sha256,
-					r.root.sha256,
-					CRYPTO_SHA256_LEN) != 0) {
-					der[k] = act.der[j];
-					len[k++] = act.len[j];
-				}
-			others = (struct tls_trust){
-			    der, len, k, after, na, st.time_floor};
-			if (k > 0 &&
-			    (rc = a->tls(a->tls_arg, host, port, &others,
-				 AGENT_PROBE_TIMEOUT, &r2)) != RK_OK)
-				break;
-			sp.alternative = k > 0 && r2.result == TLS_PROBE_OK;
-		}
-		if ((rc = store_set_probe(a->store, &sp)) != RK_OK)
-			break;
-		if (count != NULL)
-			(*count)++;
-	}
-out:
-	free_targets(targets, nt);
-	trustset_free(&act);
-	free(after);
-	free(der);
-	free(len);
-	free(d);
-	return rc;
+	return probes_refresh(&env, count);
 }
 
 /* How often a bundle is judged again when the store keeps changing. */
@@ -1158,21 +1007,43 @@ static int
 apply(struct agent *a, const uint8_t *buf, size_t len,
     const struct origin *from, struct agent_outcome *out)
 {
+	struct policy_facts *facts = NULL;
 	struct policy_result pre, pr;
+	struct store_cert *known = NULL;
 	struct rk_why why = {""};
 	char notes[320] = "";
 	uint64_t active = 0, active_now = 0;
+	size_t n_known = 0;
 	int rc, probe_rc = RK_OK, tries;
 
 	memset(out, 0, sizeof(*out));
 	memset(&pre, 0, sizeof(pre));
 	memset(&pr, 0, sizeof(pr));
+	/*
+	 * What the bytes say by themselves (parsed certificates, verified
+	 * signatures) is learnt by the first judgement and reused by the
+	 * next ones; only what the store's state decides is judged again.
+	 */
+	if ((rc = policy_facts_new(buf, len, &facts)) != RK_OK) {
+		outcome(out, AGENT_ERROR, rc, 0, "cannot evaluate %s: %s",
+		    from->source, rk_strerror(rc));
+		(void)record(a, "error", out, NULL);
+		goto out;
+	}
+	/*
+	 * A new version mostly repeats the active one's certificates: what
+	 * the store holds for the same bytes spares parsing and hashing
+	 * them.  Without it (a fresh device, a read error), all are parsed.
+	 */
+	if (store_active_version(a->store, &active) == RK_OK && active != 0 &&
+	    store_version_certs(a->store, active, &known, &n_known) == RK_OK)
+		policy_facts_known(facts, known, n_known);
 	for (tries = 0;; tries++) {
 		policy_result_free(&pre);
 		notes[0] = '\0';
 		why.msg[0] = '\0';
 		probe_rc = RK_OK;
-		if ((rc = evaluate(a, buf, len, from->url == NULL, &pre)) !=
+		if ((rc = evaluate(a, facts, from->url == NULL, &pre)) !=
 			RK_OK ||
 		    (rc = store_active_version(a->store, &active)) != RK_OK) {
 			outcome(out, AGENT_ERROR, rc, 0,
@@ -1192,13 +1063,18 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 				goto out;
 			}
 		}
+		/*
+		 * Judged again below: only pre's verdict and version are
+		 * used from here, not its copy of the bundle and facts.
+		 */
+		policy_result_free(&pre);
 		if ((rc = store_begin(a->store)) != RK_OK) {
 			outcome(out, AGENT_ERROR, rc, pre.version,
 			    "cannot store v%" PRIu64 " from %s: %s",
 			    pre.version, from->source, store_words(a, rc));
 			goto out;
 		}
-		if ((rc = evaluate(a, buf, len, from->url == NULL, &pr)) !=
+		if ((rc = evaluate(a, facts, from->url == NULL, &pr)) !=
 			RK_OK ||
 		    (rc = store_active_version(a->store, &active_now)) !=
 			RK_OK) {
@@ -1267,6 +1143,8 @@ apply(struct agent *a, const uint8_t *buf, size_t len,
 out:
 	policy_result_free(&pre);
 	policy_result_free(&pr);
+	policy_facts_free(facts);
+	store_certs_free(known, n_known);
 	return RK_OK;
 }
 
@@ -1554,14 +1432,14 @@ agent_idle_check(struct agent *a, const char *url, struct agent_outcome *out)
 {
 	struct pollstate *ps = poll_state(a);
 	const struct pollstate_store *sn = &ps->store;
-	struct pollstate_file db, wal, ex;
+	struct pollstate_file db, wal;
 	struct store_state st;
 	struct fetch_req req;
 	struct fetch_res res;
 	struct rk_why why = {""};
 	char *targets[AGENT_MAX_TARGETS], shown[sizeof(st.fetch_url)];
 	char ua[AGENT_UA_MAX];
-	size_t nt;
+	size_t nt, i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -1581,7 +1459,8 @@ agent_idle_check(struct agent *a, const char *url, struct agent_outcome *out)
 	    (sn->etag[0] == '\0' && sn->last_modified[0] == '\0'))
 		return 0;
 	nt = agent_probe_targets(a->cfg, targets, AGENT_MAX_TARGETS);
-	free_targets(targets, nt);
+	for (i = 0; i < nt; i++)
+		free(targets[i]);
 	if (nt > 0)
 		return 0;
 	/* The store as recorded, writable as agent_open() needs it. */
@@ -1590,11 +1469,12 @@ agent_idle_check(struct agent *a, const char *url, struct agent_outcome *out)
 	    memcmp(&wal, &sn->wal, sizeof(wal)) != 0 ||
 	    access(a->db_path, W_OK) != 0)
 		return 0;
-	/* The export as last found holding the active set. */
-	if (ps->export_version != sn->active_version ||
-	    pollstate_stat(a->export_path, &ex) != 0 || ex.ino == 0 ||
-	    ex.dev != ps->export_dev || ex.ino != ps->export_ino ||
-	    ex.size != ps->export_size || ex.mtime_ns != ps->export_mtime_ns)
+	/*
+	 * The export as last found holding the active set (whose bundle the
+	 * unchanged store still names as it did then).
+	 */
+	if (!pollstate_export_unchanged(ps, sn->active_version,
+		ps->export_bundle_sha256, a->export_path))
 		return 0;
 	if (url_redact(url, shown, sizeof(shown)) != RK_OK ||
 	    strcmp(shown, sn->fetch_url) != 0)
@@ -1840,7 +1720,7 @@ agent_rollback(struct agent *a, uint64_t to, struct agent_outcome *out)
 	uint8_t *raw = NULL, sha[CRYPTO_SHA256_LEN];
 	const uint8_t *man;
 	size_t n = 0, i, raw_len = 0, man_len;
-	int64_t now = now_s(), eff;
+	int64_t now = now_s();
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -1897,8 +1777,7 @@ agent_rollback(struct agent *a, uint64_t to, struct agent_outcome *out)
 		    target->version);
 		goto out;
 	}
-	eff = now > st.time_floor ? now : st.time_floor;
-	if (m->expires_at <= eff) {
+	if (policy_expired(m->expires_at, now, st.time_floor, NULL)) {
 		outcome(out, AGENT_REJECTED, RK_EEXPIRED, target->version,
 		    "v%" PRIu64 " has expired; not rolling back to it",
 		    target->version);
@@ -2191,6 +2070,7 @@ agent_init(const struct config *cfg, const char *db_path,
 {
 	struct agent *a = NULL;
 	struct store_state st;
+	struct policy_facts *facts = NULL;
 	struct policy_result pr;
 	struct rk_why why = {""};
 	struct origin from = {"the factory bundle", NULL, NULL, NULL};
@@ -2201,15 +2081,13 @@ agent_init(const struct config *cfg, const char *db_path,
 
 	memset(out, 0, sizeof(*out));
 	memset(&pr, 0, sizeof(pr));
-	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return RK_ENOMEM;
-	a->cfg = cfg;
-	a->fetch = real_fetch;
-	a->tls = real_tls;
+	if ((rc = agent_new(cfg, db_path, export_path, &a)) != RK_OK) {
+		outcome(out, AGENT_ERROR, rc, 0, "cannot provision %s: %s",
+		    db_path, rk_strerror(rc));
+		return rc;
+	}
 	n = strlen(db_path) + sizeof(".init-tmp");
-	if ((a->db_path = strdup(db_path)) == NULL ||
-	    (a->export_path = strdup(export_path)) == NULL ||
-	    (tmp = malloc(n)) == NULL) {
+	if ((tmp = malloc(n)) == NULL) {
 		rc = RK_ENOMEM;
 		goto out;
 	}
@@ -2253,7 +2131,9 @@ agent_init(const struct config *cfg, const char *db_path,
 	    RK_OK)
 		goto out;
 	if (factory != NULL) {
-		if ((rc = evaluate(a, factory, factory_len, 1, &pr)) != RK_OK)
+		if ((rc = policy_facts_new(factory, factory_len, &facts)) !=
+			RK_OK ||
+		    (rc = evaluate(a, facts, 1, &pr)) != RK_OK)
 			goto out;
 		if (pr.verdict != POLICY_ACCEPT) {
 			rc = pr.verdict == POLICY_REJECT ? pr.err : RK_EINVAL;
@@ -2325,6 +2205,7 @@ out:
 		    "cannot provision %s: %s", db_path,
 		    a->store != NULL ? store_words(a, rc) : rk_strerror(rc));
 	policy_result_free(&pr);
+	policy_facts_free(facts);
 	store_abort(a->store);
 	store_close(a->store);
 	a->store = NULL;

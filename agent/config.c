@@ -178,69 +178,57 @@ parse_digits(const char *s, uint64_t *out, const char **end)
 	return RK_OK;
 }
 
-int
-config_parse_duration(const char *s, int64_t *out)
+/* A number's unit: its suffix ('\0' for none) and what it multiplies. */
+struct unit {
+	char suffix;
+	uint64_t mult;
+};
+
+/*
+ * Digits and at most one suffix of units[0..n), the value at most max;
+ * RK_EINVAL for anything else.
+ */
+static int
+parse_with_unit(const char *s, const struct unit *units, size_t n, uint64_t max,
+    uint64_t *out)
 {
 	const char *end;
-	uint64_t v, mult;
+	uint64_t v;
+	size_t i;
 
 	if (s == NULL || parse_digits(s, &v, &end) != RK_OK)
 		return RK_EINVAL;
-	switch (*end) {
-	case '\0':
-	case 's':
-		mult = 1;
-		break;
-	case 'm':
-		mult = 60;
-		break;
-	case 'h':
-		mult = 3600;
-		break;
-	case 'd':
-		mult = 86400;
-		break;
-	default:
+	for (i = 0; i < n && units[i].suffix != *end; i++)
+		;
+	if (i == n || (*end != '\0' && end[1] != '\0') ||
+	    v > max / units[i].mult)
 		return RK_EINVAL;
-	}
-	if (*end != '\0' && end[1] != '\0')
+	*out = v * units[i].mult;
+	return RK_OK;
+}
+
+int
+config_parse_duration(const char *s, int64_t *out)
+{
+	static const struct unit units[] = {
+	    {'\0', 1}, {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+	uint64_t v;
+
+	if (parse_with_unit(s, units, sizeof(units) / sizeof(units[0]),
+		(uint64_t)CONFIG_DURATION_MAX, &v) != RK_OK)
 		return RK_EINVAL;
-	if (v > (uint64_t)CONFIG_DURATION_MAX / mult)
-		return RK_EINVAL;
-	*out = (int64_t)(v * mult);
+	*out = (int64_t)v;
 	return RK_OK;
 }
 
 int
 config_parse_size(const char *s, uint64_t *out)
 {
-	const char *end;
-	uint64_t v, mult;
+	static const struct unit units[] = {
+	    {'\0', 1}, {'K', 1ULL << 10}, {'M', 1ULL << 20}, {'G', 1ULL << 30}};
 
-	if (s == NULL || parse_digits(s, &v, &end) != RK_OK)
-		return RK_EINVAL;
-	switch (*end) {
-	case '\0':
-		mult = 1;
-		break;
-	case 'K':
-		mult = 1ULL << 10;
-		break;
-	case 'M':
-		mult = 1ULL << 20;
-		break;
-	case 'G':
-		mult = 1ULL << 30;
-		break;
-	default:
-		return RK_EINVAL;
-	}
-	if (*end != '\0' && end[1] != '\0')
-		return RK_EINVAL;
-	if (v > CONFIG_SIZE_MAX / mult)
-		return RK_EINVAL;
-	*out = v * mult;
-	return RK_OK;
+	return parse_with_unit(
+	    s, units, sizeof(units) / sizeof(units[0]), CONFIG_SIZE_MAX, out);
 }
 
 static int
@@ -713,7 +701,7 @@ out:
 }
 
 char *
-config_export_path(const struct config *c)
+config_export_path(const struct config *c, const char *db)
 {
 	static const char file[] = "trust.pem";
 	char *copy = NULL, *dir, *out = NULL;
@@ -721,7 +709,9 @@ config_export_path(const struct config *c)
 
 	if (c->export_pem != NULL)
 		return strdup(c->export_pem);
-	copy = strdup(c->db != NULL ? c->db : CONFIG_DEFAULT_DB);
+	if (db == NULL)
+		db = c->db != NULL ? c->db : CONFIG_DEFAULT_DB;
+	copy = strdup(db);
 	if (copy == NULL)
 		goto out;
 	dir = dirname(copy);

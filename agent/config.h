@@ -67,10 +67,11 @@ int config_load(struct config *c, const char *path, struct rk_why *why) RK_WUR;
 void config_free(struct config *c);
 
 /*
- * The export path: export_pem, or trust.pem beside db (CONFIG_DEFAULT_DB
- * when db is NULL).  Caller frees; NULL when out of memory.
+ * The export path: export_pem, or trust.pem beside the store db (the one
+ * in use, which --db may choose; c->db when db is NULL, CONFIG_DEFAULT_DB
+ * when both are).  Caller frees; NULL when out of memory.
  */
-char *config_export_path(const struct config *c);
+char *config_export_path(const struct config *c, const char *db);
 
 /*
  * The device's id: device_id when set, else the first line of

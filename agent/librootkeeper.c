@@ -5,10 +5,12 @@
  * tls.c or as PEM.  The snapshot keeps the DER of each certificate as the
  * store has it (never PEM parsed back), the partial-distrust dates of the
  * set's roots and the time floor, and is replaced whole on refresh.  What
- * the verify callback needs of the roots is parsed once per snapshot, on
- * the first load into a WOLFSSL_CTX, and shared by reference with every
- * context loaded from it, so that a further context costs wolfSSL's own
- * load of the DER and nothing more; a refresh drops the snapshot's
+ * the verify callback needs of the roots is made once per snapshot, on
+ * the first load into a WOLFSSL_CTX, from what the store keeps of each
+ * root (fingerprint, name, dates) without parsing any (tls.c reads a
+ * root's key when a chain first needs it), and shared by reference with
+ * every context loaded from it, so that any context costs wolfSSL's own
+ * load of the DER and little more; a refresh drops the snapshot's
  * reference, never changing a context under a connection.
  * Only the rk_ functions of the header are exported (librootkeeper.map):
  * the store's, the agent's and the bundle library's code inside stays
@@ -26,9 +28,6 @@
 #include "trustset.h"
 
 #define RK_API __attribute__((visibility("default")))
-
-/* A writer may commit between our reads; so many tries at a stable set. */
-#define SNAPSHOT_TRIES 5
 
 struct snapshot {
 	uint64_t version;
@@ -65,9 +64,12 @@ snapshot_free(struct snapshot *sn)
 	memset(sn, 0, sizeof(*sn));
 }
 
-/* The partial-distrust dates of the certificates of ts. */
+/*
+ * The partial-distrust dates of the certificates of ts only (agent.c's
+ * after_in_force is the whole list in force, with a candidate's entries).
+ */
 static int
-after_list(struct store *s, const struct trustset *ts, struct tls_after **out,
+after_of_set(struct store *s, const struct trustset *ts, struct tls_after **out,
     size_t *n)
 {
 	struct store_distrust *d = NULL;
@@ -100,41 +102,34 @@ after_list(struct store *s, const struct trustset *ts, struct tls_after **out,
 }
 
 /*
- * Reads the active set.  The reads are separate statements, so a writer
- * may activate another version in between: the active version is read
- * again at the end and the whole read repeated when it moved.
+ * Reads the active set, in one read transaction: a writer that activates
+ * another version meanwhile is not seen half.
  */
 static int
 snapshot_load(struct store *s, struct snapshot *out)
 {
 	struct store_state st;
 	struct snapshot sn;
-	uint64_t again;
-	int tries, rc = RK_ESTORE;
+	int rc;
 
 	memset(&sn, 0, sizeof(sn));
-	for (tries = 0; tries < SNAPSHOT_TRIES; tries++) {
-		if ((rc = store_get_state(s, &st)) != RK_OK)
-			goto out;
-		if (st.active_version == 0) {
-			rc = RK_ENOENT;
-			goto out;
-		}
-		sn.version = st.active_version;
-		sn.floor = st.time_floor;
-		if ((rc = trustset_load(s, sn.version, &sn.ts)) != RK_OK ||
-		    (rc = after_list(s, &sn.ts, &sn.after, &sn.n_after)) !=
-			RK_OK ||
-		    (rc = store_active_version(s, &again)) != RK_OK)
-			goto out;
-		if (again == sn.version) {
-			*out = sn;
-			return RK_OK;
-		}
-		snapshot_free(&sn);
-		rc = RK_ESTORE;
+	if ((rc = store_begin_read(s)) != RK_OK)
+		return rc;
+	if ((rc = store_get_state(s, &st)) != RK_OK)
+		goto out;
+	if (st.active_version == 0) {
+		rc = RK_ENOENT;
+		goto out;
 	}
+	sn.version = st.active_version;
+	sn.floor = st.time_floor;
+	if ((rc = trustset_load(s, sn.version, &sn.ts)) != RK_OK ||
+	    (rc = after_of_set(s, &sn.ts, &sn.after, &sn.n_after)) != RK_OK)
+		goto out;
+	*out = sn;
+	memset(&sn, 0, sizeof(sn));
 out:
+	store_end_read(s);
 	snapshot_free(&sn);
 	return rc;
 }
@@ -205,8 +200,8 @@ rk_trust_refresh(struct rk_trust *t, int *changed)
 }
 
 /*
- * The snapshot's roots for tls.c, parsed once, with what the store knows
- * of each (its fingerprint, name and dates) so that only the key is read.
+ * The snapshot's roots for tls.c, made once, with what the store knows of
+ * each (its fingerprint, name and dates) so that none is parsed.
  */
 static int
 snapshot_roots(struct snapshot *sn)
@@ -224,8 +219,8 @@ snapshot_roots(struct snapshot *sn)
 		known[i] = (struct tls_known){
 		    c->sha256, c->subject, c->not_before, c->not_after};
 	}
-	trust = (struct tls_trust){sn->ts.der, sn->ts.len, sn->ts.n, sn->after,
-	    sn->n_after, sn->floor};
+	trust = tls_trust_make(sn->ts.der, sn->ts.len, sn->ts.n, sn->after,
+	    sn->n_after, sn->floor);
 	rc = tls_roots_new(&trust, known, &sn->roots);
 	free(known);
 	return rc;
@@ -253,7 +248,7 @@ rk_trust_load_wolfssl(struct rk_trust *t, WOLFSSL_CTX *ctx)
 		fresh = 1;
 	}
 	/*
-	 * The roots are parsed once per snapshot; each context then costs
+	 * The roots are made once per snapshot; each context then costs
 	 * wolfSSL's load of the DER alone.
 	 */
 	if (t->snap.roots == NULL && (rc = snapshot_roots(&t->snap)) != RK_OK) {

@@ -47,7 +47,7 @@
 #include "url.h"
 
 #define EXIT_USAGE CLI_EXIT_USAGE
-#define EXIT_REJECT 3
+#define EXIT_REJECT CLI_EXIT_REJECT
 #define MAX_PINS 16
 #define BACKOFF_BASE 60	 /* seconds: the first retry after an error */
 #define HOOK_TIMEOUT 300 /* seconds an on_change command may take */
@@ -68,15 +68,7 @@ static const struct help_entry help_table[] = {
 static void
 print_help(const char *cmd)
 {
-	if (cmd == NULL || help_print_cmd(help_table, HELP_N, cmd, stdout) != 0)
-		help_print(help_table, HELP_N, stdout);
-}
-
-static void
-fmt_time(int64_t t, char out[RFC3339_LEN + 1])
-{
-	if (t <= 0 || rfc3339_format(t, out) != RK_OK)
-		snprintf(out, RFC3339_LEN + 1, "-");
+	help_print_any(help_table, HELP_N, cmd, stdout);
 }
 
 /* What the command line knows: the config and where things are. */
@@ -152,6 +144,18 @@ warn_rc(const struct env *e, const char *cmd, int rc)
 		cli_warn("%s: %s", cmd, rk_strerror(rc));
 }
 
+/* Why the store did not open (rc), for people; returns exit code 1. */
+static int
+open_failed(const struct env *e, int rc, const struct rk_why *why)
+{
+	if (rc == RK_ENOENT)
+		cli_warn("%s: no store (run `rootkeeper init` first)", e->db);
+	else
+		cli_warn(
+		    "%s: %s", e->db, why->msg[0] ? why->msg : rk_strerror(rc));
+	return 1;
+}
+
 /* Opens the agent's store; the messages for "not provisioned" live here. */
 static int
 open_store(struct env *e, struct agent *a)
@@ -159,15 +163,8 @@ open_store(struct env *e, struct agent *a)
 	struct rk_why why = {""};
 	int rc = agent_open_store(a, &why);
 
-	if (rc == RK_ENOENT) {
-		cli_warn("%s: no store (run `rootkeeper init` first)", e->db);
-		return 1;
-	}
-	if (rc != RK_OK) {
-		cli_warn(
-		    "%s: %s", e->db, why.msg[0] ? why.msg : rk_strerror(rc));
-		return 1;
-	}
+	if (rc != RK_OK)
+		return open_failed(e, rc, &why);
 	return check_channel(e);
 }
 
@@ -348,6 +345,33 @@ refresh_probes(struct agent *a)
 		log_warn("probes could not be refreshed: %s", rk_strerror(rc));
 }
 
+/*
+ * What follows apply and rollback (rc and o theirs): the outcome said and
+ * its exit code returned; after a change of the active set, the export
+ * folder and hook, and the probes refreshed (what their targets depend on
+ * changed, and status must not lose the probes' view); then a note if the
+ * store could not checkpoint.
+ */
+static int
+finish_change(struct env *e, struct agent *a, const char *cmd, int rc,
+    const struct agent_outcome *o)
+{
+	int ex;
+
+	if (rc != RK_OK) {
+		warn_rc(e, cmd, rc);
+		ex = 1;
+	} else {
+		ex = exit_for_outcome(o);
+		if (o->result == AGENT_UPDATED) {
+			after_change(e, a, o->version);
+			refresh_probes(a);
+		}
+	}
+	checkpoint_note(a);
+	return ex;
+}
+
 /* ---- init --------------------------------------------------------- */
 
 /*
@@ -374,45 +398,51 @@ make_parent(const char *path)
 	return rc == RK_OK ? 0 : 1;
 }
 
+/* What `init` was asked for: its command line, parsed and checked. */
+struct init_opts {
+	const char *pinpaths[MAX_PINS];
+	size_t npins;
+	uint64_t thr;
+	const char *channel; /* NULL: the factory bundle's */
+	const char *bundle;
+};
+
+/*
+ * Parses init's command line into o (the config's channel= when there is
+ * no --channel): -1 when the store is to be made, else the exit code (0
+ * after --help, EXIT_USAGE after a message).
+ */
 static int
-cmd_init(struct env *e, int argc, char **argv)
+init_args(const struct env *e, int argc, char **argv, struct init_opts *o)
 {
 	static const struct option opts[] = {{"pin", required_argument, 0, 'p'},
 	    {"threshold", required_argument, 0, 't'},
 	    {"channel", required_argument, 0, 'c'},
 	    {"bundle", required_argument, 0, 'b'},
 	    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	const char *pinpaths[MAX_PINS], *channel = NULL, *bundle = NULL;
-	struct pubkey *pins[MAX_PINS];
-	size_t npins = 0, i, distinct = 0, flen = 0;
-	uint64_t thr = 1;
-	uint8_t *factory = NULL;
-	struct agent_outcome o;
-	struct bundle *b = NULL;
-	struct manifest *m = NULL;
-	struct rk_why why = {""};
-	char chan[MANIFEST_CHANNEL_MAX + 1];
-	int c, rc, ex = 0;
+	int c;
 
+	memset(o, 0, sizeof(*o));
+	o->thr = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (npins >= MAX_PINS)
+			if (o->npins >= MAX_PINS)
 				return cli_usage(
 				    "init: at most %d --pin", MAX_PINS);
-			pinpaths[npins++] = optarg;
+			o->pinpaths[o->npins++] = optarg;
 			break;
 		case 't':
-			if (args_u64(optarg, 1, MAX_PINS, &thr) != 0)
+			if (args_u64(optarg, 1, MAX_PINS, &o->thr) != 0)
 				return cli_usage("init: --threshold must be "
 						 "1 to %d",
 				    MAX_PINS);
 			break;
 		case 'c':
-			channel = optarg;
+			o->channel = optarg;
 			break;
 		case 'b':
-			bundle = optarg;
+			o->bundle = optarg;
 			break;
 		case 'h':
 			print_help(argv[0]);
@@ -424,62 +454,82 @@ cmd_init(struct env *e, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage(
 		    "init: unexpected argument '%s'", argv[optind]);
-	if (npins == 0)
+	if (o->npins == 0)
 		return cli_usage("init: needs at least one --pin PUB.pem");
-	if (channel == NULL && e->cfg.channel[0] != '\0')
-		channel = e->cfg.channel;
-	if (channel != NULL && !manifest_channel_ok(channel))
+	if (o->channel == NULL && e->cfg.channel[0] != '\0')
+		o->channel = e->cfg.channel;
+	if (o->channel != NULL && !manifest_channel_ok(o->channel))
 		return cli_usage("init: channel must match "
 				 "[a-z0-9._-]{1,64}, not '%s'",
-		    channel);
-	if (channel == NULL && bundle == NULL)
+		    o->channel);
+	if (o->channel == NULL && o->bundle == NULL)
 		return cli_usage("init: needs --channel C (or channel= in "
 				 "the config, or a --bundle to take it "
 				 "from)");
-	for (i = 0; i < npins; i++)
+	return -1;
+}
+
+static int
+cmd_init(struct env *e, int argc, char **argv)
+{
+	struct init_opts io;
+	struct pubkey *pins[MAX_PINS];
+	size_t i, distinct = 0, flen = 0;
+	uint8_t *factory = NULL;
+	struct agent_outcome o;
+	struct bundle *b = NULL;
+	struct manifest *m = NULL;
+	struct rk_why why = {""};
+	char chan[MANIFEST_CHANNEL_MAX + 1];
+	int rc, ex;
+
+	if ((ex = init_args(e, argc, argv, &io)) >= 0)
+		return ex;
+	ex = 0;
+	for (i = 0; i < io.npins; i++)
 		pins[i] = NULL;
-	for (i = 0; i < npins; i++) {
-		if ((rc = pubkey_from_file(pinpaths[i], &pins[i], &why)) !=
+	for (i = 0; i < io.npins; i++) {
+		if ((rc = pubkey_from_file(io.pinpaths[i], &pins[i], &why)) !=
 		    RK_OK) {
 			cli_warn("%s", why.msg);
 			ex = rc == RK_EKEY ? EXIT_USAGE : 1;
 			goto out;
 		}
 	}
-	distinct = pubkey_count_distinct(pins, npins);
-	if (thr > distinct) {
+	distinct = pubkey_count_distinct(pins, io.npins);
+	if (io.thr > distinct) {
 		ex = cli_usage("init: --threshold %" PRIu64
 			       " is more than the %zu distinct keys",
-		    thr, distinct);
+		    io.thr, distinct);
 		goto out;
 	}
-	if (bundle != NULL) {
-		rc = fileio_read(bundle, (size_t)e->cfg.max_bundle_size + 1,
+	if (io.bundle != NULL) {
+		rc = fileio_read(io.bundle, (size_t)e->cfg.max_bundle_size + 1,
 		    &factory, &flen);
 		if (rc != RK_OK) {
-			cli_warn("%s: %s", bundle,
+			cli_warn("%s: %s", io.bundle,
 			    rc == RK_ELIMIT ? "over max_bundle_size"
 					    : fileio_read_error(rc));
 			ex = rc == RK_ELIMIT ? EXIT_REJECT : 1;
 			goto out;
 		}
 	}
-	if (channel == NULL) {
+	if (io.channel == NULL) {
 		/* The factory bundle's channel, once its signatures pass. */
 		rc = bundle_open(factory, flen, (size_t)e->cfg.max_bundle_size,
-		    pins, npins, (unsigned)thr, &b, &m, &why);
+		    pins, io.npins, (unsigned)io.thr, &b, &m, &why);
 		if (rc != RK_OK) {
-			cli_warn("%s: rejected: %s", bundle, why.msg);
+			cli_warn("%s: rejected: %s", io.bundle, why.msg);
 			ex = EXIT_REJECT;
 			goto out;
 		}
 		memcpy(chan, m->channel, sizeof(chan));
-		channel = chan;
+		io.channel = chan;
 	}
 	if ((ex = make_parent(e->db)) != 0)
 		goto out;
-	rc = agent_init(&e->cfg, e->db, e->export_path, pins, npins,
-	    (unsigned)thr, channel, factory, flen, &o);
+	rc = agent_init(&e->cfg, e->db, e->export_path, pins, io.npins,
+	    (unsigned)io.thr, io.channel, factory, flen, &o);
 	if (rc != RK_OK) {
 		cli_warn("init: %s", o.detail);
 		ex = o.result == AGENT_REJECTED ? EXIT_REJECT : 1;
@@ -497,7 +547,7 @@ cmd_init(struct env *e, int argc, char **argv)
 		agent_close(a);
 	}
 out:
-	for (i = 0; i < npins; i++)
+	for (i = 0; i < io.npins; i++)
 		pubkey_free(pins[i]);
 	free(factory);
 	bundle_free(b);
@@ -620,15 +670,7 @@ cmd_apply(struct env *e, int argc, char **argv)
 	}
 	if ((ex = open_agent(e, &a)) == 0 && (ex = sync_export(e, a)) == 0) {
 		rc = agent_apply(a, buf, len, argv[1], &o);
-		ex = rc != RK_OK ? 1 : exit_for_outcome(&o);
-		if (rc != RK_OK)
-			warn_rc(e, "apply", rc);
-		else if (o.result == AGENT_UPDATED)
-			after_change(e, a, o.version);
-		checkpoint_note(a);
-		/* What the probe targets depend on under the new set. */
-		if (rc == RK_OK && o.result == AGENT_UPDATED)
-			refresh_probes(a);
+		ex = finish_change(e, a, "apply", rc, &o);
 	}
 	agent_close(a);
 	free(buf);
@@ -666,18 +708,7 @@ cmd_rollback(struct env *e, int argc, char **argv)
 		return ex;
 	if ((ex = sync_export(e, a)) == 0) {
 		rc = agent_rollback(a, to, &o);
-		if (rc != RK_OK) {
-			warn_rc(e, "rollback", rc);
-			ex = 1;
-		} else {
-			ex = exit_for_outcome(&o);
-			if (o.result == AGENT_UPDATED) {
-				after_change(e, a, o.version);
-				/* status must not lose the probes' view. */
-				refresh_probes(a);
-			}
-		}
-		checkpoint_note(a);
+		ex = finish_change(e, a, "rollback", rc, &o);
 	}
 	agent_close(a);
 	return ex;
@@ -1044,7 +1075,7 @@ cmd_run(struct env *e, int argc, char **argv)
 		next = (int64_t)time(NULL) + delay;
 		if (agent_set_next_check(a, next) != RK_OK)
 			log_warn("cannot record the next check time");
-		fmt_time(next, t);
+		rfc3339_show_opt(next, t);
 		log_debug("next check at %s", t);
 		/* Hours of sleep ahead: hold no more memory than needed. */
 		agent_trim(a);
@@ -1140,22 +1171,26 @@ cmd_status(struct env *e, int argc, char **argv)
 	return (int)s.level;
 }
 
+/*
+ * The start of list, certs and events: their options (--json, --help)
+ * and the store opened read-only into *s.  -1 when the command goes on,
+ * else its exit code.
+ */
 static int
-open_ro(struct env *e, struct store **s)
+open_listing(struct env *e, const char *cmd, int argc, char **argv, int *json,
+    struct store **s)
 {
 	struct rk_why why = {""};
-	int rc = store_open(e->db, STORE_RO, s, &why);
+	int rc;
 
-	if (rc == RK_ENOENT) {
-		cli_warn("%s: no store (run `rootkeeper init` first)", e->db);
-		return 1;
+	if ((rc = json_flag(cmd, argc, argv, json)) != 0) {
+		if (rc < 0)
+			print_help(argv[0]);
+		return rc < 0 ? 0 : rc;
 	}
-	if (rc != RK_OK) {
-		cli_warn(
-		    "%s: %s", e->db, why.msg[0] ? why.msg : rk_strerror(rc));
-		return 1;
-	}
-	return 0;
+	if ((rc = store_open(e->db, STORE_RO, s, &why)) != RK_OK)
+		return open_failed(e, rc, &why);
+	return -1;
 }
 
 static const char *
@@ -1182,12 +1217,7 @@ cmd_list(struct env *e, int argc, char **argv)
 	size_t n = 0, i;
 	int json, ex;
 
-	if ((ex = json_flag("list", argc, argv, &json)) != 0) {
-		if (ex < 0)
-			print_help(argv[0]);
-		return ex < 0 ? 0 : ex;
-	}
-	if ((ex = open_ro(e, &s)) != 0)
+	if ((ex = open_listing(e, "list", argc, argv, &json, &s)) >= 0)
 		return ex;
 	if (store_get_state(s, &st) != RK_OK ||
 	    store_list_versions(s, &vs, &n) != RK_OK) {
@@ -1205,8 +1235,8 @@ cmd_list(struct env *e, int argc, char **argv)
 		    "ISSUED", "EXPIRES", "CERTS", "SHA256");
 	}
 	for (i = 0; i < n; i++) {
-		fmt_time(vs[i].issued_at, t1);
-		fmt_time(vs[i].expires_at, t2);
+		rfc3339_show_opt(vs[i].issued_at, t1);
+		rfc3339_show_opt(vs[i].expires_at, t2);
 		hex_encode(vs[i].sha256, CRYPTO_SHA256_LEN, hex);
 		if (!json) {
 			printf("%-8" PRIu64 " %-8s %-20s %-20s %6zu  %s\n",
@@ -1225,10 +1255,10 @@ cmd_list(struct env *e, int argc, char **argv)
 		jsonw_str(&w, "sha256", hex);
 		jsonw_bool(&w, "factory", vs[i].factory);
 		jsonw_bool(&w, "bad", vs[i].bad);
-		fmt_time(vs[i].stored_at, t1);
+		rfc3339_show_opt(vs[i].stored_at, t1);
 		jsonw_str(&w, "stored_at", t1);
 		if (vs[i].activated_at > 0) {
-			fmt_time(vs[i].activated_at, t1);
+			rfc3339_show_opt(vs[i].activated_at, t1);
 			jsonw_str(&w, "activated_at", t1);
 		} else {
 			jsonw_null(&w, "activated_at");
@@ -1257,12 +1287,7 @@ cmd_certs(struct env *e, int argc, char **argv)
 	size_t nd = 0, i, j;
 	int json, ex = 1;
 
-	if ((ex = json_flag("certs", argc, argv, &json)) != 0) {
-		if (ex < 0)
-			print_help(argv[0]);
-		return ex < 0 ? 0 : ex;
-	}
-	if ((ex = open_ro(e, &s)) != 0)
+	if ((ex = open_listing(e, "certs", argc, argv, &json, &s)) >= 0)
 		return ex;
 	memset(&ts, 0, sizeof(ts));
 	ex = 1;
@@ -1298,12 +1323,12 @@ cmd_certs(struct env *e, int argc, char **argv)
 			    0)
 				after = &d[j];
 		hex_encode(c->sha256, CRYPTO_SHA256_LEN, hex);
-		fmt_time(c->not_after, t);
+		rfc3339_show_opt(c->not_after, t);
 		if (!json) {
 			printf("%s\n    not_after %s  sha256 %s\n", c->subject,
 			    t, hex);
 			if (after != NULL && after->has_after) {
-				fmt_time(after->after, t);
+				rfc3339_show_opt(after->after, t);
 				printf("    distrusted for leaves issued after "
 				       "%s (set by v%" PRIu64 ")\n",
 				    t, after->since_version);
@@ -1319,7 +1344,7 @@ cmd_certs(struct env *e, int argc, char **argv)
 		jsonw_str(&w, "not_after", t);
 		/* DESIGN spells it distrust-after; the first slice wrote _. */
 		if (after != NULL && after->has_after) {
-			fmt_time(after->after, t);
+			rfc3339_show_opt(after->after, t);
 			jsonw_str(&w, "distrust-after", t);
 			jsonw_str(&w, "distrust_after", t);
 		} else {
@@ -1363,12 +1388,7 @@ cmd_events(struct env *e, int argc, char **argv)
 	size_t n = 0, i;
 	int json, ex;
 
-	if ((ex = json_flag("events", argc, argv, &json)) != 0) {
-		if (ex < 0)
-			print_help(argv[0]);
-		return ex < 0 ? 0 : ex;
-	}
-	if ((ex = open_ro(e, &s)) != 0)
+	if ((ex = open_listing(e, "events", argc, argv, &json, &s)) >= 0)
 		return ex;
 	if (store_list_events(s, STORE_MAX_EVENTS, &ev, &n) != RK_OK) {
 		cli_warn("%s: cannot read the store", e->db);
@@ -1381,7 +1401,7 @@ cmd_events(struct env *e, int argc, char **argv)
 		jsonw_arr_open(&w, "events");
 	}
 	for (i = 0; i < n; i++) {
-		fmt_time(ev[i].at, t);
+		rfc3339_show_opt(ev[i].at, t);
 		if (!json) {
 			printf("%s  %-12s ", t, ev[i].kind);
 			if (ev[i].version > 0)
@@ -1503,14 +1523,9 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	e.db = strdup(db != NULL ? db : e.cfg.db);
-	if (e.db != NULL) {
-		/* The export follows --db unless the config names it. */
-		char *saved = e.cfg.db;
-
-		e.cfg.db = e.db;
-		e.export_path = config_export_path(&e.cfg);
-		e.cfg.db = saved;
-	}
+	/* The export follows --db unless the config names it. */
+	if (e.db != NULL)
+		e.export_path = config_export_path(&e.cfg, e.db);
 	if (e.db == NULL || e.export_path == NULL) {
 		cli_warn("out of memory");
 		ex = 1;

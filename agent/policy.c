@@ -2,7 +2,9 @@
 /*
  * Device policy, steps 1 to 7 (see policy.h).  Each rejection names the
  * bundle's version once it is known, so that an event reads "bundle v4
- * rejected: version not above 5".
+ * rejected: version not above 5".  The costly steps (the file's hash,
+ * framing, signatures, manifest, certificates) go through the facts, which
+ * keep their outcomes for the next judgement of the same bytes.
  */
 #include "policy.h"
 
@@ -13,14 +15,133 @@
 
 #include "rfc3339.h"
 
+/* One step's outcome on the bytes alone: RK_OK or a verdict, with why. */
+struct fact {
+	int done;
+	int rc;
+	struct rk_why why;
+};
+
+struct policy_facts {
+	const uint8_t *buf; /* the caller's */
+	size_t len;
+	uint8_t sha256[CRYPTO_SHA256_LEN];
+	struct fact framing;
+	struct bundle *bundle;
+	/* By signature slot: 1 valid, -1 not, 0 not checked yet. */
+	signed char sigs[BUNDLE_MAX_SIGS];
+	struct fact parsed;
+	struct manifest *manifest;
+	struct fact checked;
+	struct certinfo *certs;
+	/* The device's certificates, sorted by DER (policy_facts_known()). */
+	const struct store_cert **known;
+	size_t n_known;
+};
+
+int
+policy_facts_new(const uint8_t *buf, size_t len, struct policy_facts **out)
+{
+	struct policy_facts *f;
+	int rc;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return RK_ENOMEM;
+	f->buf = buf;
+	f->len = len;
+	if ((rc = crypto_sha256(buf, len, NULL, 0, f->sha256)) != RK_OK) {
+		free(f);
+		return rc;
+	}
+	*out = f;
+	return RK_OK;
+}
+
+void
+policy_facts_free(struct policy_facts *f)
+{
+	if (f == NULL)
+		return;
+	bundle_free(f->bundle);
+	manifest_free(f->manifest);
+	free(f->certs);
+	free(f->known);
+	free(f);
+}
+
+/* DER bytes in an order: by length, then byte for byte. */
+static int
+der_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return memcmp(a, b, alen);
+}
+
+static int
+known_cmp(const void *x, const void *y)
+{
+	const struct store_cert *a = *(const struct store_cert *const *)x;
+	const struct store_cert *b = *(const struct store_cert *const *)y;
+
+	return der_cmp(a->der, a->der_len, b->der, b->der_len);
+}
+
+void
+policy_facts_known(
+    struct policy_facts *f, const struct store_cert *known, size_t n)
+{
+	size_t i;
+
+	free(f->known);
+	f->known = NULL;
+	f->n_known = 0;
+	/* Out of memory: nothing is known, every certificate is parsed. */
+	if (n == 0 || (f->known = calloc(n, sizeof(*f->known))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		f->known[i] = &known[i];
+	qsort(f->known, n, sizeof(*f->known), known_cmp);
+	f->n_known = n;
+}
+
+/* bundle_check_certs_known()'s lookup: the facts stored for these bytes. */
+static int
+known_cert(void *arg, const uint8_t *der, size_t len, struct certinfo *ci)
+{
+	const struct policy_facts *f = arg;
+	const struct store_cert *k;
+	size_t lo = 0, hi = f->n_known, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		k = f->known[mid];
+		c = der_cmp(der, len, k->der, k->der_len);
+		if (c == 0) {
+			memset(ci, 0, sizeof(*ci));
+			memcpy(ci->sha256, k->sha256, CRYPTO_SHA256_LEN);
+			snprintf(
+			    ci->subject, sizeof(ci->subject), "%s", k->subject);
+			ci->not_before = k->not_before;
+			ci->not_after = k->not_after;
+			return 1;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
 void
 policy_result_free(struct policy_result *r)
 {
 	if (r == NULL)
 		return;
-	bundle_free(r->bundle);
-	manifest_free(r->manifest);
-	free(r->certs);
+	policy_facts_free(r->own);
+	r->own = NULL;
 	r->bundle = NULL;
 	r->manifest = NULL;
 	r->certs = NULL;
@@ -200,6 +321,17 @@ policy_census_id(const char *channel, const char *device_id,
 	return RK_OK;
 }
 
+int
+policy_expired(
+    int64_t expires_at, int64_t now, int64_t floor, int64_t *judged_at)
+{
+	int64_t at = now > floor ? now : floor;
+
+	if (judged_at != NULL)
+		*judged_at = at;
+	return expires_at <= at;
+}
+
 /* Records a rejection; the version prefix is added once it is known. */
 static int
 reject(struct policy_result *r, int err, const char *detail)
@@ -223,8 +355,95 @@ is_verdict(int rc)
 	       rc != RK_EINVAL;
 }
 
+/*
+ * Keeps a step's outcome when it is RK_OK or a verdict on the bytes; a
+ * failure to decide (out of memory) is tried again next time.
+ */
+static int
+fact_keep(struct fact *s, int rc, struct rk_why *why)
+{
+	if (rc == RK_OK || is_verdict(rc)) {
+		s->done = 1;
+		s->rc = rc;
+		if (rc != RK_OK)
+			s->why = *why;
+	}
+	return rc;
+}
+
+/* The outcome of a step kept before, with its why. */
+static int
+fact_recall(const struct fact *s, struct rk_why *why)
+{
+	if (s->rc != RK_OK)
+		*why = s->why;
+	return s->rc;
+}
+
+/* Step 2's framing, parsed once. */
+static int
+fact_framing(struct policy_facts *f, struct rk_why *why)
+{
+	if (f->framing.done)
+		return fact_recall(&f->framing, why);
+	return fact_keep(
+	    &f->framing, bundle_parse(f->buf, f->len, &f->bundle, why), why);
+}
+
+/* Step 3's manifest, parsed once (only after the signatures passed). */
+static int
+fact_manifest(struct policy_facts *f, struct rk_why *why)
+{
+	const uint8_t *man;
+	size_t man_len;
+
+	if (f->parsed.done)
+		return fact_recall(&f->parsed, why);
+	man = bundle_manifest(f->bundle, &man_len);
+	return fact_keep(
+	    &f->parsed, manifest_parse(man, man_len, &f->manifest, why), why);
+}
+
+/* Step 6's certificate checks, and the certificates' facts, once. */
+static int
+fact_certs(struct policy_facts *f, struct rk_why *why)
+{
+	int rc;
+
+	if (f->checked.done)
+		return fact_recall(&f->checked, why);
+	if ((f->certs = calloc(bundle_ncerts(f->bundle), sizeof(*f->certs))) ==
+	    NULL)
+		return RK_ENOMEM;
+	rc = bundle_check_certs_known(
+	    f->bundle, f->manifest, known_cert, f, f->certs, why);
+	if (rc != RK_OK) {
+		free(f->certs);
+		f->certs = NULL;
+	}
+	return fact_keep(&f->checked, rc, why);
+}
+
 int
 policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf, size_t len,
+    struct policy_result *out)
+{
+	struct policy_facts *f = NULL;
+	int rc;
+
+	if ((rc = policy_facts_new(buf, len, &f)) != RK_OK)
+		return rc;
+	if ((rc = policy_judge(ctx, f, out)) != RK_OK ||
+	    out->verdict != POLICY_ACCEPT) {
+		policy_facts_free(f);
+		return rc;
+	}
+	out->own = f;
+	return RK_OK;
+}
+
+int
+policy_judge(const struct policy_ctx *ctx, struct policy_facts *f,
     struct policy_result *out)
 {
 	struct policy_result r;
@@ -232,31 +451,30 @@ policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf, size_t len,
 	char detail[sizeof(why.msg) + 64], t1[RFC3339_LEN + 1],
 	    t2[RFC3339_LEN + 1];
 	uint8_t known[CRYPTO_SHA256_LEN];
-	const uint8_t *man;
-	size_t man_len, i;
+	size_t i;
 	int64_t now;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if ((rc = crypto_sha256(buf, len, NULL, 0, r.sha256)) != RK_OK)
-		return rc;
+	memcpy(r.sha256, f->sha256, CRYPTO_SHA256_LEN);
 
 	/* 1. Size (the download already stopped at the cap). */
-	if (len > ctx->max_size) {
+	if (f->len > ctx->max_size) {
 		snprintf(detail, sizeof(detail),
-		    "%zu bytes, over max_bundle_size %zu", len, ctx->max_size);
+		    "%zu bytes, over max_bundle_size %zu", f->len,
+		    ctx->max_size);
 		rc = reject(&r, RK_ELIMIT, detail);
 		goto done;
 	}
 	/* 2. Framing and signatures; the manifest is still untouched. */
-	if ((rc = bundle_parse(buf, len, &r.bundle, &why)) != RK_OK) {
+	if ((rc = fact_framing(f, &why)) != RK_OK) {
 		if (!is_verdict(rc))
 			goto fail;
 		rc = reject(&r, rc, why.msg);
 		goto done;
 	}
-	if ((rc = bundle_verify_sigs(r.bundle, ctx->keys, ctx->nkeys,
-		 ctx->threshold, NULL, &why)) != RK_OK) {
+	if ((rc = bundle_verify_sigs_memo(f->bundle, ctx->keys, ctx->nkeys,
+		 ctx->threshold, f->sigs, NULL, &why)) != RK_OK) {
 		if (rc != RK_ESIG)
 			goto fail;
 		r.pins_failed = 1;
@@ -264,13 +482,13 @@ policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf, size_t len,
 		goto done;
 	}
 	/* 3. Manifest and channel. */
-	man = bundle_manifest(r.bundle, &man_len);
-	if ((rc = manifest_parse(man, man_len, &r.manifest, &why)) != RK_OK) {
+	if ((rc = fact_manifest(f, &why)) != RK_OK) {
 		if (!is_verdict(rc))
 			goto fail;
 		rc = reject(&r, RK_EMANIFEST, why.msg);
 		goto done;
 	}
+	r.manifest = f->manifest;
 	r.version = r.manifest->version;
 	if (strcmp(r.manifest->channel, ctx->channel) != 0) {
 		snprintf(detail, sizeof(detail),
@@ -308,8 +526,8 @@ policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf, size_t len,
 		goto done;
 	}
 	/* 5. Freshness against the later of the clock and the floor. */
-	now = ctx->now > ctx->floor ? ctx->now : ctx->floor;
-	if (r.manifest->expires_at <= now) {
+	if (policy_expired(
+		r.manifest->expires_at, ctx->now, ctx->floor, &now)) {
 		if (rfc3339_format(r.manifest->expires_at, t1) != RK_OK ||
 		    rfc3339_format(now, t2) != RK_OK)
 			t1[0] = t2[0] = '\0';
@@ -338,20 +556,14 @@ policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf, size_t len,
 		goto done;
 	}
 	/* 6. Certificates, and something left to trust. */
-	if ((r.certs = calloc(bundle_ncerts(r.bundle), sizeof(*r.certs))) ==
-	    NULL) {
-		rc = RK_ENOMEM;
-		goto fail;
-	}
-	rc = bundle_check_certs(r.bundle, r.manifest, r.certs, &why);
-	if (rc != RK_OK) {
+	if ((rc = fact_certs(f, &why)) != RK_OK) {
 		if (!is_verdict(rc))
 			goto fail;
 		rc = reject(&r, RK_ECERT, why.msg);
 		goto done;
 	}
-	for (i = 0; i < bundle_ncerts(r.bundle); i++)
-		if (!policy_never_trusted(r.certs[i].sha256, ctx->distrust,
+	for (i = 0; i < bundle_ncerts(f->bundle); i++)
+		if (!policy_never_trusted(f->certs[i].sha256, ctx->distrust,
 			ctx->n_distrust, r.manifest))
 			r.n_trusted++;
 	if (r.n_trusted == 0) {
@@ -361,9 +573,9 @@ policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf, size_t len,
 	}
 	/* 7. Key rotation: the new keys must have signed too. */
 	if (r.manifest->n_next_keys > 0 &&
-	    (rc = bundle_verify_sigs(r.bundle, r.manifest->next_keys,
-		 r.manifest->n_next_keys, r.manifest->next_threshold, NULL,
-		 &why)) != RK_OK) {
+	    (rc = bundle_verify_sigs_memo(f->bundle, r.manifest->next_keys,
+		 r.manifest->n_next_keys, r.manifest->next_threshold, f->sigs,
+		 NULL, &why)) != RK_OK) {
 		if (rc != RK_ESIG)
 			goto fail;
 		snprintf(detail, sizeof(detail), "next_keys: %s", why.msg);
@@ -379,6 +591,8 @@ policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf, size_t len,
 		goto done;
 	}
 	r.verdict = POLICY_ACCEPT;
+	r.bundle = f->bundle;
+	r.certs = f->certs;
 	rc = RK_OK;
 done:
 	if (r.verdict != POLICY_ACCEPT)
@@ -386,6 +600,5 @@ done:
 	*out = r;
 	return rc;
 fail:
-	policy_result_free(&r);
 	return rc;
 }

@@ -5,7 +5,11 @@
  * clock of its own.  The first failing step rejects, and nothing of the
  * manifest is looked at before the signatures pass.  Step 8 (probes) and
  * step 9 (store, activate, export) are the caller's (agent.c), which runs
- * them only on POLICY_ACCEPT.
+ * them only on POLICY_ACCEPT.  What the bytes say by themselves (parsed
+ * framing and certificates, verified signatures) may be kept in a struct
+ * policy_facts between two judgements of the same bytes: it is a record
+ * of work done, never of the device's state, so the verdict stays the one
+ * a judgement from scratch reaches.
  */
 #ifndef RK_POLICY_H
 #define RK_POLICY_H
@@ -62,6 +66,44 @@ enum policy_verdict {
 		       */
 };
 
+/*
+ * What a candidate's bytes say by themselves, learnt once and kept for the
+ * next judgement of the same bytes: the file's SHA-256, its framing, each
+ * signature slot's verdict under the key its key id names, the manifest,
+ * and the certificates' facts with the verdict of their checks.  What the
+ * device's state decides (the keys pinned and the threshold, versions,
+ * time floor, distrust list, rollout) is never kept: a judgement looks at
+ * it anew.  A judgement fills in what its steps reach, in their order, so
+ * nothing of the manifest is parsed before a threshold of signatures
+ * passed; the next judgement verifies only signatures by keys not checked
+ * before (a rotation pins other keys, whose slots are verified for real).
+ */
+struct policy_facts;
+
+/*
+ * Facts for buf[0..len), which the caller keeps unchanged until
+ * policy_facts_free(); its SHA-256 is taken now.  RK_ENOMEM, RK_ECRYPTO.
+ */
+int policy_facts_new(
+    const uint8_t *buf, size_t len, struct policy_facts **out) RK_WUR;
+
+/*
+ * Certificates the device holds (store_version_certs()), each of which
+ * passed step 6's checks of one certificate when it was stored: a
+ * certificate of the candidate with the very same DER takes the facts
+ * stored for it (SHA-256, subject, dates) instead of being parsed and
+ * hashed again; the duplicate and distrust checks still see it.  For such
+ * a certificate, version, is_ca and self_signed of its struct certinfo
+ * are 0: the store does not keep them.  known[0..n) stays the caller's
+ * until policy_facts_free(); give it before the first judgement.  Out of
+ * memory, nothing is known and every certificate is parsed.
+ */
+void policy_facts_known(
+    struct policy_facts *f, const struct store_cert *known, size_t n);
+
+/* Frees f (NULL allowed); results that borrow from it must be gone. */
+void policy_facts_free(struct policy_facts *f);
+
 struct policy_result {
 	enum policy_verdict verdict;
 	int err; /* POLICY_REJECT: the reason, an rk_err */
@@ -70,17 +112,32 @@ struct policy_result {
 	uint64_t version;		   /* 0 until the manifest parsed */
 	unsigned rollout_percent;	   /* POLICY_DEFER: the bundle's */
 	int pins_failed; /* REJECT: too few valid signatures by the pins */
-	/* POLICY_ACCEPT only; freed by policy_result_free(): */
-	struct bundle *bundle;
-	struct manifest *manifest;
-	struct certinfo *certs; /* bundle_ncerts() entries */
-	size_t n_trusted;	/* certs not distrusted by either list */
+	/*
+	 * POLICY_ACCEPT only, NULL otherwise: views into the facts, valid
+	 * until policy_result_free() (policy_evaluate()) or until the facts
+	 * are freed (policy_judge()).
+	 */
+	const struct bundle *bundle;
+	const struct manifest *manifest;
+	const struct certinfo *certs; /* bundle_ncerts() entries */
+	size_t n_trusted;	      /* certs not distrusted by either list */
+	struct policy_facts *own;     /* policy_evaluate()'s, freed with r */
 };
 
 /*
- * Runs steps 1 to 7 on buf[0..len).  Returns RK_OK when it reached a
- * verdict (out->verdict, with out->err and why for a rejection), or an
- * operational error (RK_ENOMEM, RK_ECRYPTO) when it could not decide.
+ * Runs steps 1 to 7 on the bytes of f, against the state in ctx, using
+ * and completing what f already knows; the verdict is the one a judgement
+ * from scratch reaches.  Returns RK_OK when it reached a verdict
+ * (out->verdict, with out->err and why for a rejection), or an operational
+ * error (RK_ENOMEM, RK_ECRYPTO) when it could not decide.  f stays the
+ * caller's; out borrows from it.
+ */
+int policy_judge(const struct policy_ctx *ctx, struct policy_facts *f,
+    struct policy_result *out) RK_WUR;
+
+/*
+ * policy_judge() on facts of its own for buf[0..len), which out owns
+ * (policy_result_free()).
  */
 int policy_evaluate(const struct policy_ctx *ctx, const uint8_t *buf,
     size_t len, struct policy_result *out) RK_WUR;
@@ -103,6 +160,17 @@ int policy_distrust_in_force(const uint8_t sha[CRYPTO_SHA256_LEN],
  */
 int policy_never_trusted(const uint8_t sha[CRYPTO_SHA256_LEN],
     const struct store_distrust *d, size_t n, const struct manifest *m);
+
+/*
+ * Step 5's rule, the one for a candidate and for a rollback to a stored
+ * version alike: has a bundle that expires at expires_at expired, judged
+ * at the later of the system clock now and the time floor?  A device
+ * without a real-time clock that boots in 1970 thus still judges expiry
+ * sanely.  Returns 1 when expired, else 0; *judged_at (may be NULL) gets
+ * the time it judged at.
+ */
+int policy_expired(
+    int64_t expires_at, int64_t now, int64_t floor, int64_t *judged_at);
 
 /*
  * For each entry of m's distrust list that changes the entry in force of

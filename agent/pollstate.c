@@ -283,6 +283,22 @@ out:
 	return rc;
 }
 
+int
+pollstate_export_unchanged(const struct pollstate *ps, uint64_t version,
+    const uint8_t sha[CRYPTO_SHA256_LEN], const char *path)
+{
+	struct stat sb;
+
+	return version != 0 && ps->export_version == version &&
+	       memcmp(ps->export_bundle_sha256, sha, CRYPTO_SHA256_LEN) == 0 &&
+	       stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	       (uint64_t)sb.st_size == ps->export_size &&
+	       (uint64_t)sb.st_dev == ps->export_dev &&
+	       (uint64_t)sb.st_ino == ps->export_ino &&
+	       (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ==
+		   ps->export_mtime_ns;
+}
+
 void
 pollstate_remove(const char *db_path)
 {

@@ -94,6 +94,15 @@ int pollstate_read(const char *db_path, struct pollstate *out) RK_WUR;
  */
 int pollstate_write(const char *db_path, const struct pollstate *ps) RK_WUR;
 
+/*
+ * Does ps vouch for the export at path: it names version (not 0) and sha,
+ * the SHA-256 of that version's bundle file, and path is a regular file
+ * with the size, device, inode and time ps recorded, untouched since it
+ * was found holding that version's set?  1 or 0; only a stat().
+ */
+int pollstate_export_unchanged(const struct pollstate *ps, uint64_t version,
+    const uint8_t sha[CRYPTO_SHA256_LEN], const char *path);
+
 /* Removes DB-poll, if any. */
 void pollstate_remove(const char *db_path);
 

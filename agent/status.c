@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "fileio.h"
 #include "jsonw.h"
@@ -94,13 +93,6 @@ status_cannot_judge(struct status *s, const char *db, const char *fmt, ...)
 	s->level = STATUS_UNKNOWN;
 }
 
-static void
-fmt_time(int64_t t, char out[RFC3339_LEN + 1])
-{
-	if (t <= 0 || rfc3339_format(t, out) != RK_OK)
-		snprintf(out, RFC3339_LEN + 1, "-");
-}
-
 /* "in 12 days", "3 hours ago" */
 static void
 fmt_rel(int64_t t, int64_t now, char *out, size_t n)
@@ -130,18 +122,8 @@ fmt_rel(int64_t t, int64_t now, char *out, size_t n)
 static int
 export_vouched(const struct status *s, const struct pollstate *ps)
 {
-	struct stat sb;
-
-	return ps->export_version != 0 &&
-	       ps->export_version == s->st.active_version &&
-	       memcmp(ps->export_bundle_sha256, s->active.sha256,
-		   CRYPTO_SHA256_LEN) == 0 &&
-	       stat(s->export_path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	       (uint64_t)sb.st_size == ps->export_size &&
-	       (uint64_t)sb.st_dev == ps->export_dev &&
-	       (uint64_t)sb.st_ino == ps->export_ino &&
-	       (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ==
-		   ps->export_mtime_ns;
+	return pollstate_export_unchanged(
+	    ps, s->st.active_version, s->active.sha256, s->export_path);
 }
 
 static void
@@ -172,7 +154,7 @@ look_at_certs(struct status *s, struct store *store, int vouched)
 		e->not_after = c->not_after;
 	}
 	for (i = 0; i < s->n_expiring; i++) {
-		fmt_time(s->expiring[i].not_after, t);
+		rfc3339_show_opt(s->expiring[i].not_after, t);
 		fmt_rel(s->expiring[i].not_after, s->judge, rel, sizeof(rel));
 		reason(s, STATUS_WARNING, "root %s %s on %s (%s)",
 		    s->expiring[i].subject,
@@ -208,9 +190,17 @@ look_at_certs(struct status *s, struct store *store, int vouched)
 }
 
 static const char *
-probe_result_name(int r)
+probe_result_name(enum store_probe_result r)
 {
-	return r == 0 ? "ok" : r == 1 ? "cert" : "net";
+	switch (r) {
+	case STORE_PROBE_OK:
+		return "ok";
+	case STORE_PROBE_CERT:
+		return "cert";
+	case STORE_PROBE_NET:
+		break;
+	}
+	return "net";
 }
 
 /* What the last probes said, for the configured targets only. */
@@ -235,14 +225,14 @@ look_at_probes(struct status *s, struct store *store, char *const *targets,
 		if (j == n_targets)
 			continue;
 		s->probes[s->n_probes++] = all[i];
-		if (all[i].result == 1)
+		if (all[i].result == STORE_PROBE_CERT)
 			reason(s, STATUS_WARNING,
 			    "%s fails certificate validation under the active "
 			    "set: %s",
 			    all[i].target, all[i].detail);
-		if (all[i].result == 0 && !all[i].alternative &&
+		if (all[i].result == STORE_PROBE_OK && !all[i].alternative &&
 		    all[i].root_not_after <= s->judge + STATUS_SOON) {
-			fmt_time(all[i].root_not_after, t);
+			rfc3339_show_opt(all[i].root_not_after, t);
 			fmt_rel(
 			    all[i].root_not_after, s->judge, rel, sizeof(rel));
 			reason(s, STATUS_WARNING,
@@ -324,7 +314,7 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 	} else {
 		s->have_active = 1;
 		if (s->active.expires_at <= s->judge) {
-			fmt_time(s->active.expires_at, t);
+			rfc3339_show_opt(s->active.expires_at, t);
 			reason(s, STATUS_WARNING,
 			    "bundle v%" PRIu64 " expired at %s: no fresh "
 			    "bundle since",
@@ -346,7 +336,7 @@ status_collect(const char *db, const char *export_path, char *const *targets,
 		reason(s, STATUS_WARNING, "last check %s: %s",
 		    s->st.last_check_result, s->st.last_check_detail);
 	if (s->st.time_floor > now) {
-		fmt_time(s->st.time_floor, t);
+		rfc3339_show_opt(s->st.time_floor, t);
 		reason(s, STATUS_OK,
 		    "clock is behind: it reads earlier than the newest "
 		    "bundle's issued_at (%s); expiry is judged from that",
@@ -386,8 +376,9 @@ probe_problems(const struct status *s)
 	size_t i, n = 0;
 
 	for (i = 0; i < s->n_probes; i++)
-		if (s->probes[i].result == 1 ||
-		    (s->probes[i].result == 0 && !s->probes[i].alternative &&
+		if (s->probes[i].result == STORE_PROBE_CERT ||
+		    (s->probes[i].result == STORE_PROBE_OK &&
+			!s->probes[i].alternative &&
 			s->probes[i].root_not_after <= s->judge + STATUS_SOON))
 			n++;
 	return n;
@@ -487,13 +478,13 @@ status_print_text(const struct status *s, FILE *f)
 		return;
 	fprintf(f, "  channel      %s\n", s->st.channel);
 	if (s->have_active) {
-		fmt_time(s->active.issued_at, t);
+		rfc3339_show_opt(s->active.issued_at, t);
 		fmt_rel(s->active.issued_at, s->now, rel, sizeof(rel));
 		fprintf(f,
 		    "  active       v%" PRIu64 ", issued %s (%s), %zu %s\n",
 		    s->active.version, t, rel, s->n_trusted,
 		    plural(s->n_trusted, "root", "roots"));
-		fmt_time(s->active.expires_at, t);
+		rfc3339_show_opt(s->active.expires_at, t);
 		fmt_rel(s->active.expires_at, s->now, rel, sizeof(rel));
 		fprintf(f, "  expires      %s (%s)\n", t, rel);
 	} else {
@@ -504,7 +495,7 @@ status_print_text(const struct status *s, FILE *f)
 		fprintf(f, "  deferred     v%" PRIu64 " (rollout %u%%)\n",
 		    s->st.deferred_version, s->st.deferred_percent);
 	if (s->st.last_check_at > 0) {
-		fmt_time(s->st.last_check_at, t);
+		rfc3339_show_opt(s->st.last_check_at, t);
 		fmt_rel(s->st.last_check_at, s->now, rel, sizeof(rel));
 		fprintf(f, "  last check   %s (%s): %s: %s\n", t, rel,
 		    s->st.last_check_result, s->st.last_check_detail);
@@ -512,16 +503,16 @@ status_print_text(const struct status *s, FILE *f)
 		fprintf(f, "  last check   never\n");
 	}
 	if (s->st.next_check_at > 0) {
-		fmt_time(s->st.next_check_at, t);
+		rfc3339_show_opt(s->st.next_check_at, t);
 		fmt_rel(s->st.next_check_at, s->now, rel, sizeof(rel));
 		fprintf(f, "  next check   %s (%s)\n", t, rel);
 	} else {
 		fprintf(f, "  next check   not scheduled (no daemon)\n");
 	}
-	fmt_time(s->now, t);
+	rfc3339_show_opt(s->now, t);
 	fprintf(f, "  clock        %s", t);
 	if (s->st.time_floor > 0) {
-		fmt_time(s->st.time_floor, t);
+		rfc3339_show_opt(s->st.time_floor, t);
 		fprintf(f, ", floor %s%s", t,
 		    s->st.time_floor > s->now ? " (clock behind)" : "");
 	}
@@ -535,16 +526,17 @@ status_print_text(const struct status *s, FILE *f)
 		fprintf(f,
 		    "  %s %s: ", i == 0 ? "probes      " : "            ",
 		    p->target);
-		if (p->result == 0) {
-			fmt_time(p->root_not_after, t);
+		if (p->result == STORE_PROBE_OK) {
+			rfc3339_show_opt(p->root_not_after, t);
 			fprintf(f, "ok via %s (root expires %s%s)",
 			    p->root_subject, t,
 			    p->alternative ? "; another root validates too"
 					   : "");
 		} else {
 			fprintf(f, "%s: %s",
-			    p->result == 1 ? "certificate refused"
-					   : "unreachable",
+			    p->result == STORE_PROBE_CERT
+				? "certificate refused"
+				: "unreachable",
 			    p->detail);
 		}
 		fprintf(f, ", checked %s\n", rel);
@@ -587,14 +579,14 @@ status_print_json(const struct status *s, FILE *f)
 	}
 	if (s->have_active) {
 		jsonw_obj_open(&w, "active");
-		fmt_time(s->active.issued_at, t);
+		rfc3339_show_opt(s->active.issued_at, t);
 		jsonw_str(&w, "issued_at", t);
-		fmt_time(s->active.expires_at, t);
+		rfc3339_show_opt(s->active.expires_at, t);
 		jsonw_str(&w, "expires_at", t);
 		hex_encode(s->active.sha256, CRYPTO_SHA256_LEN, hex);
 		jsonw_str(&w, "sha256", hex);
 		jsonw_uint(&w, "certs", s->n_trusted);
-		fmt_time(s->active.activated_at, t);
+		rfc3339_show_opt(s->active.activated_at, t);
 		jsonw_str(&w, "activated_at", t);
 		jsonw_obj_close(&w);
 	} else {
@@ -602,7 +594,7 @@ status_print_json(const struct status *s, FILE *f)
 	}
 	if (s->st.last_check_at > 0) {
 		jsonw_obj_open(&w, "last_check");
-		fmt_time(s->st.last_check_at, t);
+		rfc3339_show_opt(s->st.last_check_at, t);
 		jsonw_str(&w, "at", t);
 		jsonw_str(&w, "result", s->st.last_check_result);
 		jsonw_str(&w, "detail", s->st.last_check_detail);
@@ -611,7 +603,7 @@ status_print_json(const struct status *s, FILE *f)
 		jsonw_null(&w, "last_check");
 	}
 	if (s->st.next_check_at > 0) {
-		fmt_time(s->st.next_check_at, t);
+		rfc3339_show_opt(s->st.next_check_at, t);
 		jsonw_str(&w, "next_check", t);
 	} else {
 		jsonw_null(&w, "next_check");
@@ -622,16 +614,16 @@ status_print_json(const struct status *s, FILE *f)
 		jsonw_str(&w, "subject", s->expiring[i].subject);
 		hex_encode(s->expiring[i].sha256, CRYPTO_SHA256_LEN, hex);
 		jsonw_str(&w, "sha256", hex);
-		fmt_time(s->expiring[i].not_after, t);
+		rfc3339_show_opt(s->expiring[i].not_after, t);
 		jsonw_str(&w, "not_after", t);
 		jsonw_obj_close(&w);
 	}
 	jsonw_arr_close(&w);
 	jsonw_obj_open(&w, "clock");
-	fmt_time(s->now, t);
+	rfc3339_show_opt(s->now, t);
 	jsonw_str(&w, "now", t);
 	if (s->st.time_floor > 0) {
-		fmt_time(s->st.time_floor, t);
+		rfc3339_show_opt(s->st.time_floor, t);
 		jsonw_str(&w, "floor", t);
 	} else {
 		jsonw_null(&w, "floor");
@@ -651,15 +643,15 @@ status_print_json(const struct status *s, FILE *f)
 
 		jsonw_obj_open(&w, NULL);
 		jsonw_str(&w, "target", p->target);
-		fmt_time(p->at, t);
+		rfc3339_show_opt(p->at, t);
 		jsonw_str(&w, "at", t);
 		jsonw_str(&w, "result", probe_result_name(p->result));
-		if (p->result == 0) {
+		if (p->result == STORE_PROBE_OK) {
 			jsonw_obj_open(&w, "root");
 			jsonw_str(&w, "subject", p->root_subject);
 			hex_encode(p->root_sha256, CRYPTO_SHA256_LEN, hex);
 			jsonw_str(&w, "sha256", hex);
-			fmt_time(p->root_not_after, t);
+			rfc3339_show_opt(p->root_not_after, t);
 			jsonw_str(&w, "not_after", t);
 			jsonw_obj_close(&w);
 			jsonw_bool(&w, "other_root_validates", p->alternative);
@@ -794,14 +786,14 @@ status_print_prometheus(
 	for (i = 0; i < s->n_probes; i++) {
 		fputs("rootkeeper_probe_ok{target=\"", f);
 		label(f, s->probes[i].target);
-		fprintf(f, "\"} %d\n", s->probes[i].result == 0);
+		fprintf(f, "\"} %d\n", s->probes[i].result == STORE_PROBE_OK);
 	}
 	fputs("# HELP rootkeeper_probe_root_expires_timestamp_seconds When "
 	      "the root a probe target depends on expires.\n"
 	      "# TYPE rootkeeper_probe_root_expires_timestamp_seconds gauge\n",
 	    f);
 	for (i = 0; i < s->n_probes; i++) {
-		if (s->probes[i].result != 0)
+		if (s->probes[i].result != STORE_PROBE_OK)
 			continue;
 		fputs(
 		    "rootkeeper_probe_root_expires_timestamp_seconds{target=\"",

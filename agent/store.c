@@ -268,15 +268,6 @@ prep(struct store *s, const char *sql, sqlite3_stmt **st)
 	return RK_OK;
 }
 
-/* Steps a statement that returns no row. */
-static int
-step_done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	int src = sqlite3_step(st);
-
-	return src == SQLITE_DONE ? RK_OK : db_fail(s, src, what);
-}
-
 /* The byte length of the longest prefix of str, at most max bytes, that
  * does not end inside a UTF-8 sequence. */
 static size_t
@@ -293,172 +284,11 @@ utf8_cut(const char *str, size_t max)
 }
 
 static int
-bind_i64(struct store *s, sqlite3_stmt *st, int i, int64_t v)
-{
-	int src = sqlite3_bind_int64(st, i, v);
-
-	return src == SQLITE_OK ? RK_OK : db_fail(s, src, "bind");
-}
-
-/* Versions are at most 2^53 - 1 by the format; SQLite holds int64. */
-static int
-bind_u64(struct store *s, sqlite3_stmt *st, int i, uint64_t v)
-{
-	if (v > INT64_MAX)
-		return arg_fail(s, RK_EINVAL, "number out of range");
-	return bind_i64(s, st, i, (int64_t)v);
-}
-
-/* The bytes must outlive the step: every caller steps before returning. */
-static int
-bind_blob(struct store *s, sqlite3_stmt *st, int i, const void *p, size_t len)
-{
-	int src;
-
-	if (len == 0)
-		src = sqlite3_bind_zeroblob(st, i, 0);
-	else
-		src = sqlite3_bind_blob64(st, i, p, len, SQLITE_STATIC);
-	return src == SQLITE_OK ? RK_OK : db_fail(s, src, "bind");
-}
-
-static int
-bind_text(struct store *s, sqlite3_stmt *st, int i, const char *p, size_t len)
-{
-	int src =
-	    sqlite3_bind_text64(st, i, p, len, SQLITE_STATIC, SQLITE_UTF8);
-
-	return src == SQLITE_OK ? RK_OK : db_fail(s, src, "bind");
-}
-
-/* A NUL-terminated string held in a fixed array of size bytes. */
-static int
-bind_field(struct store *s, sqlite3_stmt *st, int i, const char *p, size_t size)
-{
-	size_t len = strnlen(p, size);
-
-	if (len == size)
-		return arg_fail(s, RK_EINVAL, "string not terminated");
-	return bind_text(s, st, i, p, len);
-}
-
-static int
 corrupt(struct store *s, int col)
 {
 	snprintf(s->err, sizeof(s->err),
 	    "corrupt store: unexpected value in column %d", col);
 	return RK_ESTORE;
-}
-
-static int
-col_i64(struct store *s, sqlite3_stmt *st, int i, int64_t *v)
-{
-	if (sqlite3_column_type(st, i) != SQLITE_INTEGER)
-		return corrupt(s, i);
-	*v = sqlite3_column_int64(st, i);
-	return RK_OK;
-}
-
-static int
-col_u64(struct store *s, sqlite3_stmt *st, int i, uint64_t *v)
-{
-	int64_t x;
-	int rc = col_i64(s, st, i, &x);
-
-	if (rc != RK_OK)
-		return rc;
-	if (x < 0)
-		return corrupt(s, i);
-	*v = (uint64_t)x;
-	return RK_OK;
-}
-
-static int
-col_flag(struct store *s, sqlite3_stmt *st, int i, int *v)
-{
-	int64_t x;
-	int rc = col_i64(s, st, i, &x);
-
-	if (rc != RK_OK)
-		return rc;
-	if (x != 0 && x != 1)
-		return corrupt(s, i);
-	*v = (int)x;
-	return RK_OK;
-}
-
-/* Text into a fixed buffer; what does not fit was not written by us. */
-static int
-col_text(struct store *s, sqlite3_stmt *st, int i, char *buf, size_t size)
-{
-	const unsigned char *p;
-	int n;
-
-	if (sqlite3_column_type(st, i) != SQLITE_TEXT)
-		return corrupt(s, i);
-	p = sqlite3_column_text(st, i);
-	n = sqlite3_column_bytes(st, i);
-	if (p == NULL)
-		return db_fail(s, SQLITE_NOMEM, "column");
-	if (n < 0 || (size_t)n >= size || memchr(p, 0, (size_t)n) != NULL)
-		return corrupt(s, i);
-	memcpy(buf, p, (size_t)n);
-	buf[n] = '\0';
-	return RK_OK;
-}
-
-static int
-col_sha(
-    struct store *s, sqlite3_stmt *st, int i, uint8_t out[CRYPTO_SHA256_LEN])
-{
-	const void *p;
-
-	if (sqlite3_column_type(st, i) != SQLITE_BLOB)
-		return corrupt(s, i);
-	p = sqlite3_column_blob(st, i);
-	if (sqlite3_column_bytes(st, i) != CRYPTO_SHA256_LEN || p == NULL)
-		return corrupt(s, i);
-	memcpy(out, p, CRYPTO_SHA256_LEN);
-	return RK_OK;
-}
-
-/* A non-empty blob, copied to a malloc'ed buffer. */
-static int
-col_blob(struct store *s, sqlite3_stmt *st, int i, uint8_t **out, size_t *len)
-{
-	const void *p;
-	uint8_t *b;
-	int n;
-
-	if (sqlite3_column_type(st, i) != SQLITE_BLOB)
-		return corrupt(s, i);
-	p = sqlite3_column_blob(st, i);
-	n = sqlite3_column_bytes(st, i);
-	if (n <= 0 || p == NULL)
-		return corrupt(s, i);
-	if ((b = malloc((size_t)n)) == NULL)
-		return arg_fail(s, RK_ENOMEM, "out of memory");
-	memcpy(b, p, (size_t)n);
-	*out = b;
-	*len = (size_t)n;
-	return RK_OK;
-}
-
-/* Makes room for one more element in a growing array. */
-static int
-grow(struct store *s, void **arr, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return RK_OK;
-	ncap = *cap != 0 ? *cap * 2 : 8;
-	if (ncap < *cap || (p = reallocarray(*arr, ncap, elem)) == NULL)
-		return arg_fail(s, RK_ENOMEM, "out of memory");
-	*arr = p;
-	*cap = ncap;
-	return RK_OK;
 }
 
 /*
@@ -473,7 +303,8 @@ checkpoint(struct store *s)
 	int src, brc;
 
 	s->ckpt_err[0] = '\0';
-	if ((src = sqlite3_busy_timeout(s->db, 0)) != SQLITE_OK)
+	src = sqlite3_busy_timeout(s->db, 0);
+	if (src != SQLITE_OK)
 		return db_fail(s, src, "busy timeout");
 	src = sqlite3_wal_checkpoint_v2(
 	    s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -552,9 +383,8 @@ wr_leave(struct store *s, int own, int rc)
 	return rc;
 }
 
-static int connect_db(struct store *s, const char *query, struct rk_why *why);
-static int check_ours(
-    struct store *s, int *src, int64_t *version, struct rk_why *why);
+static int open_ours(
+    struct store *s, const char *query, int *src, struct rk_why *why);
 
 /*
  * An immutable connection never looks for changes, so a reader of one
@@ -567,7 +397,6 @@ refresh_immutable(struct store *s)
 	struct store fresh;
 	struct stat st;
 	struct rk_why why;
-	int64_t uv;
 	int rc, src;
 
 	if (stat(s->path, &st) != 0) {
@@ -584,9 +413,7 @@ refresh_immutable(struct store *s)
 		return RK_OK;
 	fresh = *s;
 	fresh.db = NULL;
-	rc = connect_db(&fresh, "immutable=1", &why);
-	if (rc == RK_OK)
-		rc = check_ours(&fresh, &src, &uv, &why);
+	rc = open_ours(&fresh, "immutable=1", &src, &why);
 	if (rc != RK_OK) {
 		(void)sqlite3_close_v2(fresh.db);
 		snprintf(s->err, sizeof(s->err), "%s", why.msg);
@@ -602,14 +429,14 @@ refresh_immutable(struct store *s)
 static int
 rd_enter(struct store *s, int *own)
 {
-	int rc;
+	int rc = RK_OK;
 
 	*own = sqlite3_get_autocommit(s->db);
 	if (!*own)
 		return RK_OK;
-	if (s->immutable && (rc = refresh_immutable(s)) != RK_OK)
-		return rc;
-	return exec(s, "BEGIN");
+	if (s->immutable)
+		rc = refresh_immutable(s);
+	return rc != RK_OK ? rc : exec(s, "BEGIN");
 }
 
 static void
@@ -618,6 +445,421 @@ rd_leave(struct store *s, int own)
 	/* A read transaction has nothing to lose: ROLLBACK ends it. */
 	if (own)
 		rollback(s);
+}
+
+/*
+ * One statement of a call and the first error met on it.  Once err is
+ * set, every later step (prepare, bind, step, column) does nothing and
+ * the first error stays, its words in store_last_error(): a function runs
+ * its steps in a row and looks at the result once, at q_end (as a wbuf
+ * does for an encoder).  The first statement of a call also holds the
+ * call's transaction (q_begin), which q_end ends.
+ */
+enum { TX_NONE, TX_READ, TX_WRITE };
+
+struct stmt {
+	struct store *s;
+	sqlite3_stmt *q;
+	int err;
+	int tx;	 /* what q_end ends: TX_NONE, TX_READ or TX_WRITE */
+	int own; /* the transaction is the call's own (rd_enter, wr_enter) */
+};
+
+/*
+ * x takes other's error when it has none of its own: of two statements
+ * that one call runs in turn, neither steps once either has failed.
+ */
+static void
+q_join(struct stmt *x, const struct stmt *other)
+{
+	if (x->err == RK_OK)
+		x->err = other->err;
+}
+
+/*
+ * The first statement of a call on s, which begins the call's
+ * transaction: in a TX_READ every statement sees one snapshot, a
+ * TX_WRITE is atomic by itself (wr_enter), TX_NONE begins none.
+ */
+static void
+q_begin(struct stmt *x, struct store *s, int tx)
+{
+	memset(x, 0, sizeof(*x));
+	x->s = s;
+	if (tx == TX_READ)
+		x->err = rd_enter(s, &x->own);
+	else if (tx == TX_WRITE)
+		x->err = wr_enter(s, &x->own);
+	if (x->err == RK_OK)
+		x->tx = tx;
+}
+
+/* A second statement of first's call, failed already if first is. */
+static void
+q_also(struct stmt *x, const struct stmt *first)
+{
+	q_begin(x, first->s, TX_NONE);
+	q_join(x, first);
+}
+
+/* Finalizes x and ends its transaction: the result of the call. */
+static int
+q_end(struct stmt *x)
+{
+	sqlite3_finalize(x->q);
+	x->q = NULL;
+	if (x->tx == TX_READ)
+		rd_leave(x->s, x->own);
+	if (x->tx == TX_WRITE)
+		return wr_leave(x->s, x->own, x->err);
+	return x->err;
+}
+
+/* The failures below keep their words only when they come first. */
+static void
+q_arg(struct stmt *x, int err, const char *what)
+{
+	if (x->err == RK_OK)
+		x->err = arg_fail(x->s, err, what);
+}
+
+static void
+q_corrupt(struct stmt *x, int col)
+{
+	if (x->err == RK_OK)
+		x->err = corrupt(x->s, col);
+}
+
+static void
+q_missing(struct stmt *x, uint64_t version)
+{
+	if (x->err != RK_OK)
+		return;
+	snprintf(x->s->err, sizeof(x->s->err), "version %llu is not stored",
+	    (unsigned long long)version);
+	x->err = RK_ENOENT;
+}
+
+/* Prepares sql in x, after finalizing the statement x held before. */
+static void
+q_prep(struct stmt *x, const char *sql)
+{
+	int src;
+
+	sqlite3_finalize(x->q);
+	x->q = NULL;
+	if (x->err != RK_OK)
+		return;
+	src = sqlite3_prepare_v2(x->s->db, sql, -1, &x->q, NULL);
+	if (src != SQLITE_OK) {
+		x->q = NULL;
+		x->err = db_fail(x->s, src, "prepare");
+	}
+}
+
+/* Runs sql, which returns no row, on x's connection. */
+static void
+q_exec(struct stmt *x, const char *sql)
+{
+	if (x->err == RK_OK)
+		x->err = exec(x->s, sql);
+}
+
+static void
+q_bound(struct stmt *x, int src)
+{
+	if (src != SQLITE_OK)
+		x->err = db_fail(x->s, src, "bind");
+}
+
+static void
+q_i64(struct stmt *x, int i, int64_t v)
+{
+	if (x->err == RK_OK)
+		q_bound(x, sqlite3_bind_int64(x->q, i, v));
+}
+
+/* Versions are at most 2^53 - 1 by the format; SQLite holds int64. */
+static void
+q_u64(struct stmt *x, int i, uint64_t v)
+{
+	if (v > INT64_MAX)
+		q_arg(x, RK_EINVAL, "number out of range");
+	else
+		q_i64(x, i, (int64_t)v);
+}
+
+static void
+q_null(struct stmt *x, int i)
+{
+	if (x->err == RK_OK)
+		q_bound(x, sqlite3_bind_null(x->q, i));
+}
+
+/* The bytes must outlive the step: every caller steps before returning. */
+static void
+q_blob(struct stmt *x, int i, const void *p, size_t len)
+{
+	if (x->err != RK_OK)
+		return;
+	if (len == 0)
+		q_bound(x, sqlite3_bind_zeroblob(x->q, i, 0));
+	else
+		q_bound(x, sqlite3_bind_blob64(x->q, i, p, len, SQLITE_STATIC));
+}
+
+static void
+q_text(struct stmt *x, int i, const char *p, size_t len)
+{
+	if (x->err == RK_OK)
+		q_bound(x, sqlite3_bind_text64(
+			       x->q, i, p, len, SQLITE_STATIC, SQLITE_UTF8));
+}
+
+/* A NUL-terminated string held in a fixed array of size bytes. */
+static void
+q_field(struct stmt *x, int i, const char *p, size_t size)
+{
+	size_t len = strnlen(p, size);
+
+	if (len == size)
+		q_arg(x, RK_EINVAL, "string not terminated");
+	else
+		q_text(x, i, p, len);
+}
+
+/* Steps a statement that returns no row, and resets it for the next. */
+static void
+q_done(struct stmt *x, const char *what)
+{
+	int src;
+
+	if (x->err != RK_OK)
+		return;
+	src = sqlite3_step(x->q);
+	if (src != SQLITE_DONE)
+		x->err = db_fail(x->s, src, what);
+	else if (sqlite3_reset(x->q) != SQLITE_OK)
+		x->err = db_fail(x->s, SQLITE_ERROR, "reset");
+}
+
+/* q_done for an INSERT of version: one stored already is RK_EEXIST. */
+static void
+q_insert(struct stmt *x, const char *what, uint64_t version)
+{
+	int src;
+
+	if (x->err != RK_OK)
+		return;
+	src = sqlite3_step(x->q);
+	if (src == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		snprintf(x->s->err, sizeof(x->s->err),
+		    "version %llu is stored already",
+		    (unsigned long long)version);
+		x->err = RK_EEXIST;
+	} else if (src != SQLITE_DONE) {
+		x->err = db_fail(x->s, src, what);
+	}
+}
+
+/* Steps to the next row: 1 with a row to read, 0 at the end or failed. */
+static int
+q_row(struct stmt *x, const char *what)
+{
+	int src;
+
+	if (x->err != RK_OK)
+		return 0;
+	src = sqlite3_step(x->q);
+	if (src == SQLITE_ROW)
+		return 1;
+	if (src != SQLITE_DONE)
+		x->err = db_fail(x->s, src, what);
+	return 0;
+}
+
+/* Whether column i of the row is NULL (0 once x failed). */
+static int
+c_null(struct stmt *x, int i)
+{
+	return x->err == RK_OK && sqlite3_column_type(x->q, i) == SQLITE_NULL;
+}
+
+/* The columns: each writes *v only when it reads a well-formed value. */
+static void
+c_i64(struct stmt *x, int i, int64_t *v)
+{
+	if (x->err != RK_OK)
+		return;
+	if (sqlite3_column_type(x->q, i) != SQLITE_INTEGER)
+		x->err = corrupt(x->s, i);
+	else
+		*v = sqlite3_column_int64(x->q, i);
+}
+
+/* An integer column within lo..hi; anything else was not written by us. */
+static int64_t
+c_int(struct stmt *x, int i, int64_t lo, int64_t hi)
+{
+	int64_t n = 0;
+
+	c_i64(x, i, &n);
+	if (n < lo || n > hi)
+		q_corrupt(x, i);
+	return n;
+}
+
+static void
+c_u64(struct stmt *x, int i, uint64_t *v)
+{
+	int64_t n = c_int(x, i, 0, INT64_MAX);
+
+	if (x->err == RK_OK)
+		*v = (uint64_t)n;
+}
+
+static void
+c_flag(struct stmt *x, int i, int *v)
+{
+	int64_t n = c_int(x, i, 0, 1);
+
+	if (x->err == RK_OK)
+		*v = (int)n;
+}
+
+/*
+ * Column i where SQLite holds it, valid until the next step, when it is
+ * of type (SQLITE_TEXT or SQLITE_BLOB): its bytes, NULL once x failed.
+ */
+static const void *
+c_bytes(struct stmt *x, int i, int type, int *n)
+{
+	const void *p;
+
+	if (x->err != RK_OK)
+		return NULL;
+	if (sqlite3_column_type(x->q, i) != type) {
+		x->err = corrupt(x->s, i);
+		return NULL;
+	}
+	if (type == SQLITE_TEXT)
+		p = sqlite3_column_text(x->q, i);
+	else
+		p = sqlite3_column_blob(x->q, i);
+	*n = sqlite3_column_bytes(x->q, i);
+	return p;
+}
+
+/* Text into a fixed buffer; what does not fit was not written by us. */
+static void
+c_text(struct stmt *x, int i, char *buf, size_t size)
+{
+	int n = 0;
+	const char *p = c_bytes(x, i, SQLITE_TEXT, &n);
+
+	if (x->err != RK_OK)
+		return;
+	if (p == NULL)
+		x->err = db_fail(x->s, SQLITE_NOMEM, "column");
+	else if (n < 0 || (size_t)n >= size || memchr(p, 0, (size_t)n) != NULL)
+		x->err = corrupt(x->s, i);
+	if (x->err != RK_OK)
+		return;
+	memcpy(buf, p, (size_t)n);
+	buf[n] = '\0';
+}
+
+/* A non-empty blob where SQLite holds it, valid until the next step. */
+static void
+c_view(struct stmt *x, int i, const uint8_t **p, size_t *len)
+{
+	int n = 0;
+	const uint8_t *b = c_bytes(x, i, SQLITE_BLOB, &n);
+
+	if (x->err != RK_OK)
+		return;
+	if (n <= 0 || b == NULL) {
+		x->err = corrupt(x->s, i);
+		return;
+	}
+	*p = b;
+	*len = (size_t)n;
+}
+
+static void
+c_sha(struct stmt *x, int i, uint8_t out[CRYPTO_SHA256_LEN])
+{
+	const uint8_t *p = NULL;
+	size_t len = 0;
+
+	c_view(x, i, &p, &len);
+	if (x->err == RK_OK && len != CRYPTO_SHA256_LEN)
+		x->err = corrupt(x->s, i);
+	if (x->err == RK_OK)
+		memcpy(out, p, CRYPTO_SHA256_LEN);
+}
+
+/* A non-empty blob, copied to a malloc'ed buffer. */
+static void
+c_blob(struct stmt *x, int i, uint8_t **out, size_t *len)
+{
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	uint8_t *b;
+
+	c_view(x, i, &p, &n);
+	if (x->err != RK_OK)
+		return;
+	b = malloc(n);
+	if (b == NULL) {
+		x->err = arg_fail(x->s, RK_ENOMEM, "out of memory");
+		return;
+	}
+	memcpy(b, p, n);
+	*out = b;
+	*len = n;
+}
+
+/*
+ * The call's result, with every row of x's query read by row() into a
+ * malloc'ed array of elem-sized elements (zeroed before row() fills
+ * them): *out and *n on success (NULL and 0 when no row), and nothing
+ * left behind on failure, where drop (may be NULL) frees what an element
+ * holds, one that failed half-read included.
+ */
+static int
+q_list(struct stmt *x, const char *what, void **out, size_t elem, size_t *n,
+    void (*row)(struct stmt *x, void *e), void (*drop)(void *e))
+{
+	uint8_t *arr = NULL, *p;
+	size_t cnt = 0, cap = 0, ncap, i;
+	int rc;
+
+	while (q_row(x, what)) {
+		if (cnt == cap) {
+			ncap = cap != 0 ? cap * 2 : 8;
+			p = ncap > cap ? reallocarray(arr, ncap, elem) : NULL;
+			if (p == NULL) {
+				x->err =
+				    arg_fail(x->s, RK_ENOMEM, "out of memory");
+				break;
+			}
+			arr = p;
+			cap = ncap;
+		}
+		memset(arr + cnt * elem, 0, elem);
+		row(x, arr + cnt++ * elem);
+	}
+	rc = q_end(x);
+	if (rc == RK_OK) {
+		*out = arr;
+		*n = cnt;
+		return RK_OK;
+	}
+	for (i = 0; drop != NULL && i < cnt; i++)
+		drop(arr + i * elem);
+	free(arr);
+	return rc;
 }
 
 /* "file:" URI of path, percent-encoded, with query. */
@@ -630,7 +872,8 @@ make_uri(const char *path, const char *query)
 
 	if (len > (SIZE_MAX - 16 - strlen(query)) / 3)
 		return NULL;
-	if ((uri = malloc(len * 3 + strlen(query) + 16)) == NULL)
+	uri = malloc(len * 3 + strlen(query) + 16);
+	if (uri == NULL)
 		return NULL;
 	/* An empty authority, so that "//x" stays a path. */
 	memcpy(
@@ -658,13 +901,21 @@ make_uri(const char *path, const char *query)
 static int
 connect_db(struct store *s, const char *query, struct rk_why *why)
 {
+	/* Defensive, no trusted schema, foreign keys: each setting, value. */
+	static const int config[][2] = {
+	    {SQLITE_DBCONFIG_DEFENSIVE, 1},
+	    {SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0},
+	    {SQLITE_DBCONFIG_ENABLE_FKEY, 1},
+	};
 	int flags = SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
 	char *uri;
+	size_t i;
 	int src, rc = RK_OK;
 
 	flags |=
 	    s->mode == STORE_RO ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-	if ((uri = make_uri(s->path, query)) == NULL)
+	uri = make_uri(s->path, query);
+	if (uri == NULL)
 		return rk_fail(why, RK_ENOMEM, "out of memory");
 	if (s->immutable && stat(s->path, &s->seen) != 0) {
 		rc =
@@ -680,14 +931,14 @@ connect_db(struct store *s, const char *query, struct rk_why *why)
 				  : sqlite3_errstr(src));
 		goto out;
 	}
-	if ((src = sqlite3_extended_result_codes(s->db, 1)) != SQLITE_OK ||
-	    (src = sqlite3_busy_timeout(s->db, s->wait_ms)) != SQLITE_OK ||
-	    (src = sqlite3_db_config(
-		 s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL)) != SQLITE_OK ||
-	    (src = sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
-		 NULL)) != SQLITE_OK ||
-	    (src = sqlite3_db_config(
-		 s->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, NULL)) != SQLITE_OK) {
+	src = sqlite3_extended_result_codes(s->db, 1);
+	if (src == SQLITE_OK)
+		src = sqlite3_busy_timeout(s->db, s->wait_ms);
+	for (i = 0; i < sizeof(config) / sizeof(config[0]); i++)
+		if (src == SQLITE_OK)
+			src = sqlite3_db_config(
+			    s->db, config[i][0], config[i][1], NULL);
+	if (src != SQLITE_OK) {
 		rc = rk_fail(
 		    why, RK_ESTORE, "%s: %s", s->path, sqlite3_errmsg(s->db));
 		goto out;
@@ -762,6 +1013,18 @@ check_ours(struct store *s, int *src, int64_t *version, struct rk_why *why)
 	return RK_OK;
 }
 
+/* Connects with query to a file that must be one of our stores. */
+static int
+open_ours(struct store *s, const char *query, int *src, struct rk_why *why)
+{
+	int64_t uv;
+	int rc = connect_db(s, query, why);
+
+	if (rc == RK_OK)
+		rc = check_ours(s, src, &uv, why);
+	return rc;
+}
+
 /*
  * Brings the schema to STORE_SCHEMA_VERSION.  user_version is read again
  * under the write lock, so two processes opening an old store at once
@@ -774,16 +1037,18 @@ migrate(struct store *s, struct rk_why *why)
 	size_t i;
 	int rc, src;
 
-	if ((rc = exec(s, "BEGIN IMMEDIATE")) != RK_OK)
+	rc = exec(s, "BEGIN IMMEDIATE");
+	if (rc != RK_OK)
 		goto fail;
-	if ((rc = pragma_int(s, "PRAGMA user_version", &uv, &src)) != RK_OK) {
+	if (pragma_int(s, "PRAGMA user_version", &uv, &src) != RK_OK) {
 		rc = db_fail(s, src, "user_version");
 		goto fail;
 	}
 	for (i = 0; i < N_MIGRATIONS; i++) {
 		if (migrations[i].to <= uv)
 			continue;
-		if ((rc = exec(s, migrations[i].sql)) != RK_OK)
+		rc = exec(s, migrations[i].sql);
+		if (rc != RK_OK)
 			goto fail;
 		rc = pragma_int(s, "PRAGMA user_version", &uv, &src);
 		if (rc != RK_OK || uv != migrations[i].to) {
@@ -799,65 +1064,80 @@ migrate(struct store *s, struct rk_why *why)
 		    s, RK_ESTORE, "schema is not current after migrating");
 		goto fail;
 	}
-	if ((rc = commit(s)) != RK_OK)
-		return rk_fail(why, rc, "%s: migrating: %s", s->path, s->err);
-	return RK_OK;
+	rc = commit(s);
+	if (rc == RK_OK)
+		return RK_OK;
 fail:
+	/* Nothing to roll back after a failed commit: it rolled back. */
 	rollback(s);
 	return rk_fail(why, rc, "%s: migrating: %s", s->path, s->err);
+}
+
+/* Switches to WAL: SQLite answers with the journal mode now in force. */
+static int
+journal_wal(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *jm;
+	int rc, src;
+
+	rc = prep(s, "PRAGMA journal_mode = WAL", &st);
+	if (rc != RK_OK)
+		return rc;
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = db_fail(s, src, "journal_mode");
+	} else {
+		jm = sqlite3_column_text(st, 0);
+		if (jm == NULL || strcmp((const char *)jm, "wal") != 0)
+			rc = arg_fail(s, RK_ESTORE, "cannot switch to WAL");
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* Setup of a read-write connection on our own, or a freshly made, file. */
 static int
 setup_rw(struct store *s, int created, struct rk_why *why)
 {
-	sqlite3_stmt *st = NULL;
-	const unsigned char *jm;
+	/*
+	 * A device has little memory: a page cache of 256 KiB (SQLite's
+	 * default is 2 MiB) is plenty for a store this size, and temporary
+	 * tables stay in memory rather than in files of their own.
+	 */
+	static const char *const pragmas[] = {
+	    "PRAGMA synchronous = FULL",
+	    "PRAGMA cache_size = -256",
+	    "PRAGMA temp_store = MEMORY",
+	};
 	int64_t app = 0, uv = 0;
+	size_t i;
 	int rc, src;
 
 	if (sqlite3_db_readonly(s->db, "main") == 1)
 		return rk_fail(why, RK_ESTORE, "%s: no write access", s->path);
 	if (created) {
 		/* Our own empty file: nothing to check but emptiness. */
-		if (pragma_int(s, "PRAGMA application_id", &app, &src) !=
-			RK_OK ||
-		    pragma_int(s, "PRAGMA user_version", &uv, &src) != RK_OK ||
-		    app != 0 || uv != 0)
+		rc = pragma_int(s, "PRAGMA application_id", &app, &src);
+		if (rc == RK_OK)
+			rc = pragma_int(s, "PRAGMA user_version", &uv, &src);
+		if (rc != RK_OK || app != 0 || uv != 0)
 			return rk_fail(
 			    why, RK_ESTORE, "%s: new file not empty", s->path);
-	} else if ((rc = check_ours(s, &src, &uv, why)) != RK_OK) {
-		return rc;
+	} else {
+		rc = check_ours(s, &src, &uv, why);
+		if (rc != RK_OK)
+			return rc;
 	}
 	/* Only now that the file is known to be ours may it be changed. */
-	if ((rc = prep(s, "PRAGMA journal_mode = WAL", &st)) != RK_OK)
-		goto out;
-	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
-		rc = db_fail(s, src, "journal_mode");
-		goto out;
-	}
-	jm = sqlite3_column_text(st, 0);
-	if (jm == NULL || strcmp((const char *)jm, "wal") != 0) {
-		rc = arg_fail(s, RK_ESTORE, "cannot switch to WAL");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((rc = exec(s, "PRAGMA synchronous = FULL")) != RK_OK)
-		goto out;
-	/*
-	 * A device has little memory: a page cache of 256 KiB (SQLite's
-	 * default is 2 MiB) is plenty for a store this size, and temporary
-	 * tables stay in memory rather than in files of their own.
-	 */
-	if ((rc = exec(s, "PRAGMA cache_size = -256")) != RK_OK ||
-	    (rc = exec(s, "PRAGMA temp_store = MEMORY")) != RK_OK)
-		goto out;
+	rc = journal_wal(s);
+	for (i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]) && rc == RK_OK;
+	     i++)
+		rc = exec(s, pragmas[i]);
+	if (rc != RK_OK)
+		return rk_fail(why, rc, "%s: %s", s->path, s->err);
 	/* A current store is not locked for writing just to be opened. */
 	return uv == STORE_SCHEMA_VERSION ? RK_OK : migrate(s, why);
-out:
-	sqlite3_finalize(st);
-	return rk_fail(why, rc, "%s: %s", s->path, s->err);
 }
 
 /*
@@ -913,45 +1193,14 @@ remove_files(const char *path)
 	(void)unlink(path);
 }
 
-int
-store_open(const char *path, enum store_mode mode, struct store **out,
-    struct rk_why *why)
+/* A read-only connection; the file alone when the WAL is out of reach. */
+static int
+open_reader(struct store *s, struct rk_why *why)
 {
-	struct store *s = NULL;
 	struct rk_why first = {""};
-	struct stat st;
-	int64_t uv;
-	int rc, src = SQLITE_OK, created = 0;
+	int rc, src = SQLITE_OK;
 
-	if (path == NULL || *path == '\0' || out == NULL ||
-	    (mode != STORE_RO && mode != STORE_RW && mode != STORE_CREATE))
-		return rk_fail(why, RK_EINVAL, "store: bad arguments");
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->path = strdup(path)) == NULL) {
-		rc = rk_fail(why, RK_ENOMEM, "out of memory");
-		goto out;
-	}
-	s->mode = mode;
-	s->wait_ms = BUSY_TIMEOUT_MS;
-	if (mode == STORE_CREATE) {
-		if ((rc = create_file(path, why)) != RK_OK)
-			goto out;
-		created = 1;
-	} else if (stat(path, &st) != 0) {
-		rc = rk_fail(why, errno == ENOENT ? RK_ENOENT : RK_ESTORE,
-		    "%s: %s", path, strerror(errno));
-		goto out;
-	} else if (!S_ISREG(st.st_mode)) {
-		rc = rk_fail(why, RK_ESTORE, "%s: not a regular file", path);
-		goto out;
-	}
-	if (mode != STORE_RO) {
-		if ((rc = connect_db(s, "mode=rw", why)) == RK_OK)
-			rc = setup_rw(s, created, why);
-		goto out;
-	}
-	if ((rc = connect_db(s, "mode=ro", &first)) == RK_OK)
-		rc = check_ours(s, &src, &uv, &first);
+	rc = open_ours(s, "mode=ro", &src, &first);
 	/*
 	 * A reader that may not create the -shm file (no write access to
 	 * the folder) cannot use the WAL; the main file alone is current
@@ -962,13 +1211,58 @@ store_open(const char *path, enum store_mode mode, struct store **out,
 		(void)sqlite3_close_v2(s->db);
 		s->db = NULL;
 		s->immutable = 1;
-		if ((rc = connect_db(s, "immutable=1", why)) == RK_OK)
-			rc = check_ours(s, &src, &uv, why);
+		rc = open_ours(s, "immutable=1", &src, why);
 	} else if (rc != RK_OK && why != NULL) {
 		*why = first;
 	}
-	if (rc == RK_OK && (rc = exec(s, "PRAGMA query_only = ON")) != RK_OK)
-		rk_fail(why, rc, "%s: %s", path, s->err);
+	if (rc == RK_OK) {
+		rc = exec(s, "PRAGMA query_only = ON");
+		if (rc != RK_OK)
+			rk_fail(why, rc, "%s: %s", s->path, s->err);
+	}
+	return rc;
+}
+
+int
+store_open(const char *path, enum store_mode mode, struct store **out,
+    struct rk_why *why)
+{
+	struct store *s = NULL;
+	struct stat st;
+	int rc, created = 0;
+
+	if (path == NULL || *path == '\0' || out == NULL ||
+	    (mode != STORE_RO && mode != STORE_RW && mode != STORE_CREATE))
+		return rk_fail(why, RK_EINVAL, "store: bad arguments");
+	s = calloc(1, sizeof(*s));
+	if (s != NULL)
+		s->path = strdup(path);
+	if (s == NULL || s->path == NULL) {
+		rc = rk_fail(why, RK_ENOMEM, "out of memory");
+		goto out;
+	}
+	s->mode = mode;
+	s->wait_ms = BUSY_TIMEOUT_MS;
+	if (mode == STORE_CREATE) {
+		rc = create_file(path, why);
+		if (rc != RK_OK)
+			goto out;
+		created = 1;
+	} else if (stat(path, &st) != 0) {
+		rc = rk_fail(why, errno == ENOENT ? RK_ENOENT : RK_ESTORE,
+		    "%s: %s", path, strerror(errno));
+		goto out;
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = rk_fail(why, RK_ESTORE, "%s: not a regular file", path);
+		goto out;
+	}
+	if (mode == STORE_RO) {
+		rc = open_reader(s, why);
+	} else {
+		rc = connect_db(s, "mode=rw", why);
+		if (rc == RK_OK)
+			rc = setup_rw(s, created, why);
+	}
 out:
 	if (rc != RK_OK) {
 		store_close(s);
@@ -1045,58 +1339,40 @@ store_get_state(struct store *s, struct store_state *out)
 	    "next_check_at, deferred_version, deferred_percent FROM state "
 	    "WHERE id = 1";
 	struct store_state st;
-	sqlite3_stmt *q = NULL;
-	int64_t thr, pct;
-	int rc, own, src;
+	struct stmt q;
+	int64_t thr = 0, pct = 0;
+	int rc;
 
 	memset(&st, 0, sizeof(st));
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, sql, &q)) != RK_OK)
-		goto out;
-	if ((src = sqlite3_step(q)) != SQLITE_ROW) {
-		rc = src == SQLITE_DONE ? corrupt(s, 0)
-					: db_fail(s, src, "state");
-		goto out;
-	}
-	if ((rc = col_text(s, q, 0, st.channel, sizeof(st.channel))) != RK_OK)
-		goto out;
-	if (sqlite3_column_type(q, 1) == SQLITE_NULL)
-		st.active_version = 0;
-	else if ((rc = col_u64(s, q, 1, &st.active_version)) != RK_OK)
-		goto out;
-	if ((rc = col_u64(s, q, 2, &st.highest_version)) != RK_OK ||
-	    (rc = col_sha(s, q, 3, st.highest_sha256)) != RK_OK ||
-	    (rc = col_i64(s, q, 4, &st.time_floor)) != RK_OK ||
-	    (rc = col_i64(s, q, 5, &thr)) != RK_OK ||
-	    (rc = col_text(s, q, 6, st.fetch_url, sizeof(st.fetch_url))) !=
-		RK_OK ||
-	    (rc = col_text(s, q, 7, st.etag, sizeof(st.etag))) != RK_OK ||
-	    (rc = col_text(s, q, 8, st.last_modified,
-		 sizeof(st.last_modified))) != RK_OK ||
-	    (rc = col_i64(s, q, 9, &st.last_check_at)) != RK_OK ||
-	    (rc = col_text(s, q, 10, st.last_check_result,
-		 sizeof(st.last_check_result))) != RK_OK ||
-	    (rc = col_text(s, q, 11, st.last_check_detail,
-		 sizeof(st.last_check_detail))) != RK_OK ||
-	    (rc = col_i64(s, q, 12, &st.next_check_at)) != RK_OK ||
-	    (rc = col_u64(s, q, 13, &st.deferred_version)) != RK_OK ||
-	    (rc = col_i64(s, q, 14, &pct)) != RK_OK)
-		goto out;
-	if (thr < 0 || thr > UINT_MAX) {
-		rc = corrupt(s, 5);
-		goto out;
-	}
-	if (pct < 0 || pct > 100) {
-		rc = corrupt(s, 14);
-		goto out;
-	}
+	q_begin(&q, s, TX_READ);
+	q_prep(&q, sql);
+	if (!q_row(&q, "state"))
+		q_corrupt(&q, 0);
+	c_text(&q, 0, st.channel, sizeof(st.channel));
+	if (!c_null(&q, 1))
+		c_u64(&q, 1, &st.active_version);
+	c_u64(&q, 2, &st.highest_version);
+	c_sha(&q, 3, st.highest_sha256);
+	c_i64(&q, 4, &st.time_floor);
+	c_i64(&q, 5, &thr);
+	c_text(&q, 6, st.fetch_url, sizeof(st.fetch_url));
+	c_text(&q, 7, st.etag, sizeof(st.etag));
+	c_text(&q, 8, st.last_modified, sizeof(st.last_modified));
+	c_i64(&q, 9, &st.last_check_at);
+	c_text(&q, 10, st.last_check_result, sizeof(st.last_check_result));
+	c_text(&q, 11, st.last_check_detail, sizeof(st.last_check_detail));
+	c_i64(&q, 12, &st.next_check_at);
+	c_u64(&q, 13, &st.deferred_version);
+	c_i64(&q, 14, &pct);
+	if (thr < 0 || thr > UINT_MAX)
+		q_corrupt(&q, 5);
+	if (pct < 0 || pct > 100)
+		q_corrupt(&q, 14);
 	st.threshold = (unsigned)thr;
 	st.deferred_percent = (unsigned)pct;
-	*out = st;
-out:
-	sqlite3_finalize(q);
-	rd_leave(s, own);
+	rc = q_end(&q);
+	if (rc == RK_OK)
+		*out = st;
 	return rc;
 }
 
@@ -1110,111 +1386,78 @@ store_set_state(struct store *s, const struct store_state *st)
 	    "last_check_at = ?10, last_check_result = ?11, "
 	    "last_check_detail = ?12, next_check_at = ?13, "
 	    "deferred_version = ?14, deferred_percent = ?15 WHERE id = 1";
-	sqlite3_stmt *q = NULL;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, sql, &q)) != RK_OK)
-		goto out;
-	if ((rc = bind_field(s, q, 1, st->channel, sizeof(st->channel))) !=
-	    RK_OK)
-		goto out;
+	q_begin(&q, s, TX_WRITE);
+	q_prep(&q, sql);
+	q_field(&q, 1, st->channel, sizeof(st->channel));
 	/* NULL, not 0, for "none": the column refers to versions. */
 	if (st->active_version != 0)
-		rc = bind_u64(s, q, 2, st->active_version);
-	else if ((src = sqlite3_bind_null(q, 2)) != SQLITE_OK)
-		rc = db_fail(s, src, "bind");
-	if (rc != RK_OK)
-		goto out;
-	if ((rc = bind_u64(s, q, 3, st->highest_version)) != RK_OK ||
-	    (rc = bind_blob(s, q, 4, st->highest_sha256,
-		 sizeof(st->highest_sha256))) != RK_OK ||
-	    (rc = bind_i64(s, q, 5, st->time_floor)) != RK_OK ||
-	    (rc = bind_i64(s, q, 6, st->threshold)) != RK_OK ||
-	    (rc = bind_field(s, q, 7, st->fetch_url, sizeof(st->fetch_url))) !=
-		RK_OK ||
-	    (rc = bind_field(s, q, 8, st->etag, sizeof(st->etag))) != RK_OK ||
-	    (rc = bind_field(s, q, 9, st->last_modified,
-		 sizeof(st->last_modified))) != RK_OK ||
-	    (rc = bind_i64(s, q, 10, st->last_check_at)) != RK_OK ||
-	    (rc = bind_field(s, q, 11, st->last_check_result,
-		 sizeof(st->last_check_result))) != RK_OK ||
-	    (rc = bind_field(s, q, 12, st->last_check_detail,
-		 sizeof(st->last_check_detail))) != RK_OK ||
-	    (rc = bind_i64(s, q, 13, st->next_check_at)) != RK_OK ||
-	    (rc = bind_u64(s, q, 14, st->deferred_version)) != RK_OK ||
-	    (rc = bind_i64(s, q, 15, st->deferred_percent)) != RK_OK)
-		goto out;
-	if ((rc = step_done(s, q, "state")) != RK_OK)
-		goto out;
+		q_u64(&q, 2, st->active_version);
+	else
+		q_null(&q, 2);
+	q_u64(&q, 3, st->highest_version);
+	q_blob(&q, 4, st->highest_sha256, sizeof(st->highest_sha256));
+	q_i64(&q, 5, st->time_floor);
+	q_i64(&q, 6, st->threshold);
+	q_field(&q, 7, st->fetch_url, sizeof(st->fetch_url));
+	q_field(&q, 8, st->etag, sizeof(st->etag));
+	q_field(&q, 9, st->last_modified, sizeof(st->last_modified));
+	q_i64(&q, 10, st->last_check_at);
+	q_field(&q, 11, st->last_check_result, sizeof(st->last_check_result));
+	q_field(&q, 12, st->last_check_detail, sizeof(st->last_check_detail));
+	q_i64(&q, 13, st->next_check_at);
+	q_u64(&q, 14, st->deferred_version);
+	q_i64(&q, 15, st->deferred_percent);
+	q_done(&q, "state");
 	if (sqlite3_changes(s->db) != 1)
-		rc = corrupt(s, 0);
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+		q_corrupt(&q, 0);
+	return q_end(&q);
+}
+
+/* One pinned key: out of memory keeps its code, any other failure is ours. */
+static void
+read_key(struct stmt *x, void *e)
+{
+	const uint8_t *p = NULL;
+	size_t len = 0;
+	int rc;
+
+	c_view(x, 0, &p, &len);
+	if (x->err != RK_OK)
+		return;
+	rc = pubkey_from_spki(p, len, e);
+	if (rc == RK_ENOMEM)
+		x->err = rc;
+	else if (rc != RK_OK)
+		q_arg(
+		    x, RK_ESTORE, "corrupt store: a pinned key does not parse");
+}
+
+static void
+drop_key(void *e)
+{
+	pubkey_free(*(struct pubkey **)e);
 }
 
 int
 store_get_keys(struct store *s, struct pubkey ***keys, size_t *n)
 {
-	struct pubkey **arr = NULL;
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0, cap = 0, i;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, "SELECT spki FROM keys ORDER BY position", &q)) !=
-	    RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		const void *p = sqlite3_column_blob(q, 0);
-		int len = sqlite3_column_bytes(q, 0);
-
-		if (sqlite3_column_type(q, 0) != SQLITE_BLOB || p == NULL ||
-		    len <= 0) {
-			rc = corrupt(s, 0);
-			goto out;
-		}
-		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
-		    RK_OK)
-			goto out;
-		rc = pubkey_from_spki(p, (size_t)len, &arr[cnt]);
-		if (rc == RK_ENOMEM)
-			goto out;
-		if (rc != RK_OK) {
-			rc = arg_fail(s, RK_ESTORE,
-			    "corrupt store: a pinned key does not parse");
-			goto out;
-		}
-		cnt++;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "keys");
-		goto out;
-	}
-	*keys = arr;
-	*n = cnt;
-	arr = NULL;
-	cnt = 0;
-out:
-	for (i = 0; i < cnt; i++)
-		pubkey_free(arr[i]);
-	free(arr);
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_begin(&q, s, TX_READ);
+	q_prep(&q, "SELECT spki FROM keys ORDER BY position");
+	return q_list(
+	    &q, "keys", (void **)keys, sizeof(**keys), n, read_key, drop_key);
 }
 
 int
 store_set_keys(
     struct store *s, struct pubkey *const *keys, size_t n, unsigned threshold)
 {
-	sqlite3_stmt *q = NULL;
+	struct stmt q;
 	const uint8_t *spki;
 	size_t i, j, len;
-	int rc, own;
 
 	if (n > 0 && keys == NULL)
 		return arg_fail(s, RK_EINVAL, "no keys");
@@ -1228,38 +1471,21 @@ store_set_keys(
 				CRYPTO_SHA256_LEN) == 0)
 				return arg_fail(s, RK_EINVAL, "duplicate key");
 	}
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = exec(s, "DELETE FROM keys")) != RK_OK)
-		goto out;
-	if ((rc = prep(s,
-		 "INSERT INTO keys (position, key_id, spki) "
-		 "VALUES (?1, ?2, ?3)",
-		 &q)) != RK_OK)
-		goto out;
+	q_begin(&q, s, TX_WRITE);
+	q_exec(&q, "DELETE FROM keys");
+	q_prep(&q, "INSERT INTO keys (position, key_id, spki) "
+		   "VALUES (?1, ?2, ?3)");
 	for (i = 0; i < n; i++) {
 		spki = pubkey_spki(keys[i], &len);
-		if ((rc = bind_u64(s, q, 1, i)) != RK_OK ||
-		    (rc = bind_blob(s, q, 2, pubkey_id(keys[i]),
-			 CRYPTO_SHA256_LEN)) != RK_OK ||
-		    (rc = bind_blob(s, q, 3, spki, len)) != RK_OK ||
-		    (rc = step_done(s, q, "keys")) != RK_OK)
-			goto out;
-		if (sqlite3_reset(q) != SQLITE_OK) {
-			rc = db_fail(s, SQLITE_ERROR, "reset");
-			goto out;
-		}
+		q_u64(&q, 1, i);
+		q_blob(&q, 2, pubkey_id(keys[i]), CRYPTO_SHA256_LEN);
+		q_blob(&q, 3, spki, len);
+		q_done(&q, "keys");
 	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if ((rc = prep(s, "UPDATE state SET threshold = ?1 WHERE id = 1",
-		 &q)) != RK_OK ||
-	    (rc = bind_i64(s, q, 1, threshold)) != RK_OK ||
-	    (rc = step_done(s, q, "threshold")) != RK_OK)
-		goto out;
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+	q_prep(&q, "UPDATE state SET threshold = ?1 WHERE id = 1");
+	q_i64(&q, 1, threshold);
+	q_done(&q, "threshold");
+	return q_end(&q);
 }
 
 void
@@ -1274,51 +1500,38 @@ store_certs_free(struct store_cert *c, size_t n)
 	free(c);
 }
 
-static int
-add_certs(struct store *s, uint64_t version, const struct store_cert *certs,
+/* Stores the certificates of version in order, each once by its hash. */
+static void
+add_certs(struct stmt *x, uint64_t version, const struct store_cert *certs,
     size_t ncerts)
 {
-	sqlite3_stmt *ins = NULL, *link = NULL;
 	const struct store_cert *c;
+	struct stmt link;
 	size_t i;
-	int rc;
 
-	if ((rc = prep(s,
-		 "INSERT INTO certs (sha256, der, subject, "
-		 "not_before, not_after) VALUES (?1, ?2, ?3, ?4, ?5) "
-		 "ON CONFLICT (sha256) DO NOTHING",
-		 &ins)) != RK_OK ||
-	    (rc = prep(s,
-		 "INSERT INTO version_certs (version, position, "
-		 "sha256) VALUES (?1, ?2, ?3)",
-		 &link)) != RK_OK)
-		goto out;
+	q_prep(x, "INSERT INTO certs (sha256, der, subject, not_before, "
+		  "not_after) VALUES (?1, ?2, ?3, ?4, ?5) "
+		  "ON CONFLICT (sha256) DO NOTHING");
+	q_also(&link, x);
+	q_prep(&link, "INSERT INTO version_certs (version, position, sha256) "
+		      "VALUES (?1, ?2, ?3)");
+	q_join(x, &link);
 	for (i = 0; i < ncerts; i++) {
 		c = &certs[i];
-		if ((rc = bind_blob(s, ins, 1, c->sha256, CRYPTO_SHA256_LEN)) !=
-			RK_OK ||
-		    (rc = bind_blob(s, ins, 2, c->der, c->der_len)) != RK_OK ||
-		    (rc = bind_field(
-			 s, ins, 3, c->subject, sizeof(c->subject))) != RK_OK ||
-		    (rc = bind_i64(s, ins, 4, c->not_before)) != RK_OK ||
-		    (rc = bind_i64(s, ins, 5, c->not_after)) != RK_OK ||
-		    (rc = step_done(s, ins, "cert")) != RK_OK ||
-		    (rc = bind_u64(s, link, 1, version)) != RK_OK ||
-		    (rc = bind_u64(s, link, 2, i)) != RK_OK ||
-		    (rc = bind_blob(
-			 s, link, 3, c->sha256, CRYPTO_SHA256_LEN)) != RK_OK ||
-		    (rc = step_done(s, link, "version cert")) != RK_OK)
-			goto out;
-		if (sqlite3_reset(ins) != SQLITE_OK ||
-		    sqlite3_reset(link) != SQLITE_OK) {
-			rc = db_fail(s, SQLITE_ERROR, "reset");
-			goto out;
-		}
+		q_blob(x, 1, c->sha256, CRYPTO_SHA256_LEN);
+		q_blob(x, 2, c->der, c->der_len);
+		q_field(x, 3, c->subject, sizeof(c->subject));
+		q_i64(x, 4, c->not_before);
+		q_i64(x, 5, c->not_after);
+		q_done(x, "cert");
+		q_join(&link, x);
+		q_u64(&link, 1, version);
+		q_u64(&link, 2, i);
+		q_blob(&link, 3, c->sha256, CRYPTO_SHA256_LEN);
+		q_done(&link, "version cert");
+		q_join(x, &link);
 	}
-out:
-	sqlite3_finalize(ins);
-	sqlite3_finalize(link);
-	return rc;
+	q_end(&link);
 }
 
 int
@@ -1326,9 +1539,8 @@ store_add_version(struct store *s, const struct store_version *v,
     const uint8_t *raw, size_t raw_len, const struct store_cert *certs,
     size_t ncerts)
 {
-	sqlite3_stmt *q = NULL;
+	struct stmt q;
 	size_t i;
-	int rc, own, src;
 
 	if (v == NULL || raw == NULL || raw_len == 0 ||
 	    (ncerts > 0 && certs == NULL))
@@ -1339,99 +1551,62 @@ store_add_version(struct store *s, const struct store_version *v,
 	for (i = 0; i < ncerts; i++)
 		if (certs[i].der == NULL || certs[i].der_len == 0)
 			return arg_fail(s, RK_EINVAL, "empty certificate");
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s,
-		 "INSERT INTO versions (version, sha256, issued_at, "
-		 "expires_at, stored_at, activated_at, factory, bad, "
-		 "raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-		 &q)) != RK_OK)
-		goto out;
-	if ((rc = bind_u64(s, q, 1, v->version)) != RK_OK ||
-	    (rc = bind_blob(s, q, 2, v->sha256, CRYPTO_SHA256_LEN)) != RK_OK ||
-	    (rc = bind_i64(s, q, 3, v->issued_at)) != RK_OK ||
-	    (rc = bind_i64(s, q, 4, v->expires_at)) != RK_OK ||
-	    (rc = bind_i64(s, q, 5, v->stored_at)) != RK_OK ||
-	    (rc = bind_i64(s, q, 6, v->activated_at)) != RK_OK ||
-	    (rc = bind_i64(s, q, 7, v->factory != 0)) != RK_OK ||
-	    (rc = bind_i64(s, q, 8, v->bad != 0)) != RK_OK ||
-	    (rc = bind_blob(s, q, 9, raw, raw_len)) != RK_OK)
-		goto out;
-	src = sqlite3_step(q);
-	if (src == SQLITE_CONSTRAINT_PRIMARYKEY) {
-		snprintf(s->err, sizeof(s->err),
-		    "version %llu is stored already",
-		    (unsigned long long)v->version);
-		rc = RK_EEXIST;
-		goto out;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "version");
-		goto out;
-	}
-	rc = add_certs(s, v->version, certs, ncerts);
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+	q_begin(&q, s, TX_WRITE);
+	q_prep(&q, "INSERT INTO versions (version, sha256, issued_at, "
+		   "expires_at, stored_at, activated_at, factory, bad, raw) "
+		   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	q_u64(&q, 1, v->version);
+	q_blob(&q, 2, v->sha256, CRYPTO_SHA256_LEN);
+	q_i64(&q, 3, v->issued_at);
+	q_i64(&q, 4, v->expires_at);
+	q_i64(&q, 5, v->stored_at);
+	q_i64(&q, 6, v->activated_at);
+	q_i64(&q, 7, v->factory != 0);
+	q_i64(&q, 8, v->bad != 0);
+	q_blob(&q, 9, raw, raw_len);
+	q_insert(&q, "version", v->version);
+	add_certs(&q, v->version, certs, ncerts);
+	return q_end(&q);
 }
 
 /* Runs one UPDATE of a version; RK_ENOENT when no such version. */
-static int
-update_version(struct store *s, const char *sql, uint64_t version, int64_t arg)
+static void
+update_version(struct stmt *x, const char *sql, uint64_t version, int64_t arg)
 {
-	sqlite3_stmt *q = NULL;
-	int rc;
-
-	if ((rc = prep(s, sql, &q)) != RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK ||
-	    (rc = bind_i64(s, q, 2, arg)) != RK_OK ||
-	    (rc = step_done(s, q, "version")) != RK_OK)
-		goto out;
-	if (sqlite3_changes(s->db) != 1) {
-		snprintf(s->err, sizeof(s->err), "version %llu is not stored",
-		    (unsigned long long)version);
-		rc = RK_ENOENT;
-	}
-out:
-	sqlite3_finalize(q);
-	return rc;
+	q_prep(x, sql);
+	q_u64(x, 1, version);
+	q_i64(x, 2, arg);
+	q_done(x, "version");
+	if (sqlite3_changes(x->s->db) != 1)
+		q_missing(x, version);
 }
 
 int
 store_activate(struct store *s, uint64_t version, int64_t now)
 {
-	sqlite3_stmt *q = NULL;
-	int rc, own;
+	struct stmt q;
 
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = update_version(s,
-		 "UPDATE versions SET activated_at = ?2 "
-		 "WHERE version = ?1",
-		 version, now)) != RK_OK)
-		goto out;
-	if ((rc = prep(s, "UPDATE state SET active_version = ?1 WHERE id = 1",
-		 &q)) != RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK ||
-	    (rc = step_done(s, q, "state")) != RK_OK)
-		goto out;
+	q_begin(&q, s, TX_WRITE);
+	update_version(&q,
+	    "UPDATE versions SET activated_at = ?2 WHERE version = ?1", version,
+	    now);
+	q_prep(&q, "UPDATE state SET active_version = ?1 WHERE id = 1");
+	q_u64(&q, 1, version);
+	q_done(&q, "state");
 	if (sqlite3_changes(s->db) != 1)
-		rc = corrupt(s, 0);
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+		q_corrupt(&q, 0);
+	return q_end(&q);
 }
 
 int
 store_mark_bad(struct store *s, uint64_t version)
 {
-	int rc, own;
+	struct stmt q;
 
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	rc = update_version(
-	    s, "UPDATE versions SET bad = ?2 WHERE version = ?1", version, 1);
-	return wr_leave(s, own, rc);
+	q_begin(&q, s, TX_WRITE);
+	update_version(
+	    &q, "UPDATE versions SET bad = ?2 WHERE version = ?1", version, 1);
+	return q_end(&q);
 }
 
 #define VERSION_SELECT                                                         \
@@ -1439,213 +1614,134 @@ store_mark_bad(struct store *s, uint64_t version)
 	"v.stored_at, v.activated_at, v.factory, v.bad, (SELECT count(*) "     \
 	"FROM version_certs c WHERE c.version = v.version) FROM versions v "
 
-static int
-read_version(struct store *s, sqlite3_stmt *q, struct store_version *v)
+static void
+read_version(struct stmt *x, void *e)
 {
-	uint64_t nc;
-	int rc;
+	struct store_version *v = e;
+	uint64_t nc = 0;
 
 	memset(v, 0, sizeof(*v));
-	if ((rc = col_u64(s, q, 0, &v->version)) != RK_OK ||
-	    (rc = col_sha(s, q, 1, v->sha256)) != RK_OK ||
-	    (rc = col_i64(s, q, 2, &v->issued_at)) != RK_OK ||
-	    (rc = col_i64(s, q, 3, &v->expires_at)) != RK_OK ||
-	    (rc = col_i64(s, q, 4, &v->stored_at)) != RK_OK ||
-	    (rc = col_i64(s, q, 5, &v->activated_at)) != RK_OK ||
-	    (rc = col_flag(s, q, 6, &v->factory)) != RK_OK ||
-	    (rc = col_flag(s, q, 7, &v->bad)) != RK_OK ||
-	    (rc = col_u64(s, q, 8, &nc)) != RK_OK)
-		return rc;
+	c_u64(x, 0, &v->version);
+	c_sha(x, 1, v->sha256);
+	c_i64(x, 2, &v->issued_at);
+	c_i64(x, 3, &v->expires_at);
+	c_i64(x, 4, &v->stored_at);
+	c_i64(x, 5, &v->activated_at);
+	c_flag(x, 6, &v->factory);
+	c_flag(x, 7, &v->bad);
+	c_u64(x, 8, &nc);
 	if (nc > SIZE_MAX)
-		return corrupt(s, 8);
+		q_corrupt(x, 8);
 	v->ncerts = (size_t)nc;
-	return RK_OK;
 }
 
 int
 store_list_versions(struct store *s, struct store_version **out, size_t *n)
 {
-	struct store_version *arr = NULL;
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, VERSION_SELECT "ORDER BY v.version DESC", &q)) !=
-	    RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
-			RK_OK ||
-		    (rc = read_version(s, q, &arr[cnt])) != RK_OK)
-			goto out;
-		cnt++;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "versions");
-		goto out;
-	}
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-out:
-	free(arr);
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_begin(&q, s, TX_READ);
+	q_prep(&q, VERSION_SELECT "ORDER BY v.version DESC");
+	return q_list(
+	    &q, "versions", (void **)out, sizeof(**out), n, read_version, NULL);
 }
 
-static int
-not_stored(struct store *s, uint64_t version)
+/* Prepares sql, binds version to ?1 and steps to the version's row. */
+static void
+q_version(struct stmt *x, const char *sql, uint64_t version, const char *what)
 {
-	snprintf(s->err, sizeof(s->err), "version %llu is not stored",
-	    (unsigned long long)version);
-	return RK_ENOENT;
+	q_prep(x, sql);
+	q_u64(x, 1, version);
+	if (!q_row(x, what))
+		q_missing(x, version);
 }
 
 int
 store_get_version(struct store *s, uint64_t version, struct store_version *out)
 {
 	struct store_version v;
-	sqlite3_stmt *q = NULL;
-	int rc, own, src;
+	struct stmt q;
+	int rc;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, VERSION_SELECT "WHERE v.version = ?1", &q)) !=
-		RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
-		goto out;
-	src = sqlite3_step(q);
-	if (src == SQLITE_DONE)
-		rc = not_stored(s, version);
-	else if (src != SQLITE_ROW)
-		rc = db_fail(s, src, "version");
-	else if ((rc = read_version(s, q, &v)) == RK_OK)
+	q_begin(&q, s, TX_READ);
+	q_version(
+	    &q, VERSION_SELECT "WHERE v.version = ?1", version, "version");
+	read_version(&q, &v);
+	rc = q_end(&q);
+	if (rc == RK_OK)
 		*out = v;
-out:
-	sqlite3_finalize(q);
-	rd_leave(s, own);
 	return rc;
 }
 
 int
 store_get_raw(struct store *s, uint64_t version, uint8_t **raw, size_t *len)
 {
-	sqlite3_stmt *q = NULL;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, "SELECT raw FROM versions WHERE version = ?1", &q)) !=
-		RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
-		goto out;
-	src = sqlite3_step(q);
-	if (src == SQLITE_DONE)
-		rc = not_stored(s, version);
-	else if (src != SQLITE_ROW)
-		rc = db_fail(s, src, "raw");
-	else
-		rc = col_blob(s, q, 0, raw, len);
-out:
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_begin(&q, s, TX_READ);
+	q_version(
+	    &q, "SELECT raw FROM versions WHERE version = ?1", version, "raw");
+	c_blob(&q, 0, raw, len);
+	return q_end(&q);
+}
+
+static void
+read_cert(struct stmt *x, void *e)
+{
+	struct store_cert *c = e;
+
+	c_sha(x, 0, c->sha256);
+	c_blob(x, 1, &c->der, &c->der_len);
+	c_text(x, 2, c->subject, sizeof(c->subject));
+	c_i64(x, 3, &c->not_before);
+	c_i64(x, 4, &c->not_after);
+}
+
+static void
+drop_cert(void *e)
+{
+	free(((struct store_cert *)e)->der);
 }
 
 int
 store_version_certs(
     struct store *s, uint64_t version, struct store_cert **out, size_t *n)
 {
-	struct store_cert *arr = NULL, *c;
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
+	q_begin(&q, s, TX_READ);
 	/* Tells "not stored" from a version without certificates. */
-	if ((rc = prep(s, "SELECT 1 FROM versions WHERE version = ?1", &q)) !=
-		RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
-		goto out;
-	src = sqlite3_step(q);
-	if (src == SQLITE_DONE) {
-		rc = not_stored(s, version);
-		goto out;
-	}
-	if (src != SQLITE_ROW) {
-		rc = db_fail(s, src, "version");
-		goto out;
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if ((rc = prep(s,
-		 "SELECT c.sha256, c.der, c.subject, c.not_before, "
-		 "c.not_after FROM version_certs vc JOIN certs c ON "
-		 "c.sha256 = vc.sha256 WHERE vc.version = ?1 "
-		 "ORDER BY vc.position",
-		 &q)) != RK_OK ||
-	    (rc = bind_u64(s, q, 1, version)) != RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
-		    RK_OK)
-			goto out;
-		c = &arr[cnt];
-		memset(c, 0, sizeof(*c));
-		if ((rc = col_sha(s, q, 0, c->sha256)) != RK_OK ||
-		    (rc = col_blob(s, q, 1, &c->der, &c->der_len)) != RK_OK)
-			goto out;
-		cnt++; /* c->der is owned by arr from here */
-		if ((rc = col_text(s, q, 2, c->subject, sizeof(c->subject))) !=
-			RK_OK ||
-		    (rc = col_i64(s, q, 3, &c->not_before)) != RK_OK ||
-		    (rc = col_i64(s, q, 4, &c->not_after)) != RK_OK)
-			goto out;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "certs");
-		goto out;
-	}
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-	cnt = 0;
-out:
-	store_certs_free(arr, cnt);
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_version(&q, "SELECT 1 FROM versions WHERE version = ?1", version,
+	    "version");
+	q_prep(&q, "SELECT c.sha256, c.der, c.subject, c.not_before, "
+		   "c.not_after FROM version_certs vc JOIN certs c ON "
+		   "c.sha256 = vc.sha256 WHERE vc.version = ?1 "
+		   "ORDER BY vc.position");
+	q_u64(&q, 1, version);
+	return q_list(
+	    &q, "certs", (void **)out, sizeof(**out), n, read_cert, drop_cert);
 }
 
 int
 store_prune(struct store *s, unsigned keep, size_t *deleted)
 {
-	sqlite3_stmt *q = NULL;
+	struct stmt q;
 	int64_t gone = 0;
-	int rc, own;
+	int rc;
 
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
+	q_begin(&q, s, TX_WRITE);
 	/* version_certs rows go by ON DELETE CASCADE. */
-	if ((rc = prep(s,
-		 "DELETE FROM versions WHERE factory = 0 AND "
-		 "version IS NOT (SELECT active_version FROM state "
-		 "WHERE id = 1) AND version NOT IN (SELECT version "
-		 "FROM versions ORDER BY version DESC LIMIT ?1)",
-		 &q)) != RK_OK ||
-	    (rc = bind_i64(s, q, 1, keep)) != RK_OK ||
-	    (rc = step_done(s, q, "prune")) != RK_OK)
-		goto out;
-	gone = sqlite3_changes64(s->db);
-	rc = exec(s, "DELETE FROM certs WHERE NOT EXISTS (SELECT 1 FROM "
-		     "version_certs vc WHERE vc.sha256 = certs.sha256)");
-out:
-	sqlite3_finalize(q);
-	rc = wr_leave(s, own, rc);
+	q_prep(&q, "DELETE FROM versions WHERE factory = 0 AND "
+		   "version IS NOT (SELECT active_version FROM state "
+		   "WHERE id = 1) AND version NOT IN (SELECT version "
+		   "FROM versions ORDER BY version DESC LIMIT ?1)");
+	q_i64(&q, 1, keep);
+	q_done(&q, "prune");
+	if (q.err == RK_OK)
+		gone = sqlite3_changes64(s->db);
+	q_exec(&q, "DELETE FROM certs WHERE NOT EXISTS (SELECT 1 FROM "
+		   "version_certs vc WHERE vc.sha256 = certs.sha256)");
+	rc = q_end(&q);
 	if (rc == RK_OK && deleted != NULL)
 		*deleted = (size_t)gone;
 	return rc;
@@ -1678,10 +1774,9 @@ store_add_distrust(
 	    "since_version = ?5 "
 	    "WHERE sha256 = ?1 AND since_version <= ?5";
 	const size_t rmax = FIELD_SIZE(struct store_distrust, reason) - 1;
-	sqlite3_stmt *q = NULL, *ql = NULL, *x;
+	struct stmt q, lift, *x;
 	const char *reason;
 	size_t i;
-	int rc, own;
 
 	if (n > 0 && d == NULL)
 		return arg_fail(s, RK_EINVAL, "no distrust list");
@@ -1690,89 +1785,60 @@ store_add_distrust(
 	for (i = 0; i < n; i++)
 		if (d[i].lift && d[i].has_after)
 			return arg_fail(s, RK_EINVAL, "a lift with a date");
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, set_sql, &q)) != RK_OK ||
-	    (rc = prep(s, lift_sql, &ql)) != RK_OK)
-		goto out;
+	q_begin(&q, s, TX_WRITE);
+	q_prep(&q, set_sql);
+	q_also(&lift, &q);
+	q_prep(&lift, lift_sql);
+	q_join(&q, &lift);
 	for (i = 0; i < n; i++) {
-		x = d[i].lift ? ql : q;
+		x = d[i].lift ? &lift : &q;
 		reason = d[i].reason != NULL ? d[i].reason : "";
-		if ((rc = bind_blob(s, x, 1, d[i].sha256, CRYPTO_SHA256_LEN)) !=
-			RK_OK ||
-		    (!d[i].lift &&
-			((rc = bind_i64(s, x, 2, d[i].has_after != 0)) !=
-				RK_OK ||
-			    (rc = bind_i64(s, x, 3,
-				 d[i].has_after ? d[i].after : 0)) != RK_OK)) ||
-		    (rc = bind_text(s, x, 4, reason, utf8_cut(reason, rmax))) !=
-			RK_OK ||
-		    (rc = bind_u64(s, x, 5, version)) != RK_OK ||
-		    (rc = step_done(s, x, "distrust")) != RK_OK)
-			goto out;
-		if (sqlite3_reset(x) != SQLITE_OK) {
-			rc = db_fail(s, SQLITE_ERROR, "reset");
-			goto out;
+		q_blob(x, 1, d[i].sha256, CRYPTO_SHA256_LEN);
+		if (!d[i].lift) {
+			q_i64(x, 2, d[i].has_after != 0);
+			q_i64(x, 3, d[i].has_after ? d[i].after : 0);
 		}
+		q_text(x, 4, reason, utf8_cut(reason, rmax));
+		q_u64(x, 5, version);
+		q_done(x, "distrust");
+		q_join(&q, &lift);
+		q_join(&lift, &q);
 	}
-out:
-	sqlite3_finalize(q);
-	sqlite3_finalize(ql);
-	return wr_leave(s, own, rc);
+	q_end(&lift);
+	return q_end(&q);
+}
+
+static void
+read_distrust(struct stmt *x, void *e)
+{
+	struct store_distrust *t = e;
+
+	c_sha(x, 0, t->sha256);
+	c_flag(x, 1, &t->has_after);
+	c_i64(x, 2, &t->after);
+	c_text(x, 3, t->reason, sizeof(t->reason));
+	c_u64(x, 4, &t->since_version);
+	c_flag(x, 5, &t->lifted);
 }
 
 int
 store_get_distrust(struct store *s, struct store_distrust **out, size_t *n)
 {
-	struct store_distrust *arr = NULL, *e;
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s,
-		 "SELECT sha256, has_after, after_time, reason, "
-		 "since_version, lifted FROM distrust ORDER BY sha256",
-		 &q)) != RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
-		    RK_OK)
-			goto out;
-		e = &arr[cnt];
-		memset(e, 0, sizeof(*e));
-		if ((rc = col_sha(s, q, 0, e->sha256)) != RK_OK ||
-		    (rc = col_flag(s, q, 1, &e->has_after)) != RK_OK ||
-		    (rc = col_i64(s, q, 2, &e->after)) != RK_OK ||
-		    (rc = col_text(s, q, 3, e->reason, sizeof(e->reason))) !=
-			RK_OK ||
-		    (rc = col_u64(s, q, 4, &e->since_version)) != RK_OK ||
-		    (rc = col_flag(s, q, 5, &e->lifted)) != RK_OK)
-			goto out;
-		cnt++;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "distrust");
-		goto out;
-	}
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-out:
-	free(arr);
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_begin(&q, s, TX_READ);
+	q_prep(&q, "SELECT sha256, has_after, after_time, reason, "
+		   "since_version, lifted FROM distrust ORDER BY sha256");
+	return q_list(&q, "distrust", (void **)out, sizeof(**out), n,
+	    read_distrust, NULL);
 }
 
 int
 store_add_event(struct store *s, int64_t at, const char *kind, uint64_t version,
     const char *detail)
 {
-	sqlite3_stmt *q = NULL;
+	struct stmt q;
 	size_t klen, dlen;
-	int rc, own;
 
 	if (kind == NULL)
 		return arg_fail(s, RK_EINVAL, "no event kind");
@@ -1782,104 +1848,66 @@ store_add_event(struct store *s, int64_t at, const char *kind, uint64_t version,
 	if (detail == NULL)
 		detail = "";
 	dlen = utf8_cut(detail, FIELD_SIZE(struct store_event, detail) - 1);
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s,
-		 "INSERT INTO events (at, kind, version, detail) "
-		 "VALUES (?1, ?2, ?3, ?4)",
-		 &q)) != RK_OK ||
-	    (rc = bind_i64(s, q, 1, at)) != RK_OK ||
-	    (rc = bind_text(s, q, 2, kind, klen)) != RK_OK ||
-	    (rc = bind_u64(s, q, 3, version)) != RK_OK ||
-	    (rc = bind_text(s, q, 4, detail, dlen)) != RK_OK ||
-	    (rc = step_done(s, q, "event")) != RK_OK)
-		goto out;
-	sqlite3_finalize(q);
-	q = NULL;
+	q_begin(&q, s, TX_WRITE);
+	q_prep(&q, "INSERT INTO events (at, kind, version, detail) "
+		   "VALUES (?1, ?2, ?3, ?4)");
+	q_i64(&q, 1, at);
+	q_text(&q, 2, kind, klen);
+	q_u64(&q, 3, version);
+	q_text(&q, 4, detail, dlen);
+	q_done(&q, "event");
 	/* The id of the newest event that falls out, if any. */
-	if ((rc = prep(s,
-		 "DELETE FROM events WHERE id <= (SELECT id FROM "
-		 "events ORDER BY id DESC LIMIT 1 OFFSET ?1)",
-		 &q)) != RK_OK ||
-	    (rc = bind_i64(s, q, 1, STORE_MAX_EVENTS)) != RK_OK ||
-	    (rc = step_done(s, q, "trim events")) != RK_OK)
-		goto out;
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+	q_prep(&q, "DELETE FROM events WHERE id <= (SELECT id FROM "
+		   "events ORDER BY id DESC LIMIT 1 OFFSET ?1)");
+	q_i64(&q, 1, STORE_MAX_EVENTS);
+	q_done(&q, "trim events");
+	return q_end(&q);
+}
+
+static void
+read_event(struct stmt *x, void *e)
+{
+	struct store_event *ev = e;
+
+	c_i64(x, 0, &ev->id);
+	c_i64(x, 1, &ev->at);
+	c_text(x, 2, ev->kind, sizeof(ev->kind));
+	c_u64(x, 3, &ev->version);
+	c_text(x, 4, ev->detail, sizeof(ev->detail));
 }
 
 int
 store_list_events(
     struct store *s, size_t max, struct store_event **out, size_t *n)
 {
-	struct store_event *arr = NULL, *e;
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0, cap = 0;
 	uint64_t lim = max; /* a 32-bit size_t is never above INT64_MAX */
-	int rc, own, src;
+	struct stmt q;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s,
-		 "SELECT id, at, kind, version, detail FROM events "
-		 "ORDER BY id DESC LIMIT ?1",
-		 &q)) != RK_OK ||
-	    (rc = bind_i64(
-		 s, q, 1, lim > INT64_MAX ? INT64_MAX : (int64_t)lim)) != RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
-		    RK_OK)
-			goto out;
-		e = &arr[cnt];
-		memset(e, 0, sizeof(*e));
-		if ((rc = col_i64(s, q, 0, &e->id)) != RK_OK ||
-		    (rc = col_i64(s, q, 1, &e->at)) != RK_OK ||
-		    (rc = col_text(s, q, 2, e->kind, sizeof(e->kind))) !=
-			RK_OK ||
-		    (rc = col_u64(s, q, 3, &e->version)) != RK_OK ||
-		    (rc = col_text(s, q, 4, e->detail, sizeof(e->detail))) !=
-			RK_OK)
-			goto out;
-		cnt++;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "events");
-		goto out;
-	}
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-out:
-	free(arr);
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	q_begin(&q, s, TX_READ);
+	q_prep(&q, "SELECT id, at, kind, version, detail FROM events "
+		   "ORDER BY id DESC LIMIT ?1");
+	q_i64(&q, 1, lim > INT64_MAX ? INT64_MAX : (int64_t)lim);
+	return q_list(
+	    &q, "events", (void **)out, sizeof(**out), n, read_event, NULL);
 }
 
 /* One row by its primary key: readers poll this. */
 static int
 read_u64(struct store *s, const char *sql, uint64_t *v)
 {
-	sqlite3_stmt *q = NULL;
-	int rc, own, src;
+	struct stmt q;
+	uint64_t x = 0;
+	int rc;
 
-	if ((rc = rd_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s, sql, &q)) != RK_OK)
-		goto out;
-	if ((src = sqlite3_step(q)) != SQLITE_ROW) {
-		rc = src == SQLITE_DONE ? corrupt(s, 0) : db_fail(s, src, sql);
-		goto out;
-	}
-	if (sqlite3_column_type(q, 0) == SQLITE_NULL)
-		*v = 0;
-	else
-		rc = col_u64(s, q, 0, v);
-out:
-	sqlite3_finalize(q);
-	rd_leave(s, own);
+	q_begin(&q, s, TX_READ);
+	q_prep(&q, sql);
+	if (!q_row(&q, sql))
+		q_corrupt(&q, 0);
+	if (!c_null(&q, 0))
+		c_u64(&q, 0, &x);
+	rc = q_end(&q);
+	if (rc == RK_OK)
+		*v = x;
 	return rc;
 }
 
@@ -1904,87 +1932,124 @@ store_count_certs(struct store *s, size_t *n)
 int
 store_set_probe(struct store *s, const struct store_probe *p)
 {
-	sqlite3_stmt *q = NULL;
-	int rc, own;
+	struct stmt q;
 
 	if (p->result < 0 || p->result > 2)
 		return arg_fail(s, RK_EINVAL, "probe result out of range");
-	if ((rc = wr_enter(s, &own)) != RK_OK)
-		return rc;
-	if ((rc = prep(s,
-		 "INSERT OR REPLACE INTO probes (target, at, result, "
-		 "root_subject, root_sha256, root_not_after, alternative, "
-		 "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-		 &q)) != RK_OK ||
-	    (rc = bind_field(s, q, 1, p->target, sizeof(p->target))) != RK_OK ||
-	    (rc = bind_i64(s, q, 2, p->at)) != RK_OK ||
-	    (rc = bind_i64(s, q, 3, p->result)) != RK_OK ||
-	    (rc = bind_field(
-		 s, q, 4, p->root_subject, sizeof(p->root_subject))) != RK_OK ||
-	    (rc = bind_blob(s, q, 5, p->root_sha256, CRYPTO_SHA256_LEN)) !=
-		RK_OK ||
-	    (rc = bind_i64(s, q, 6, p->root_not_after)) != RK_OK ||
-	    (rc = bind_i64(s, q, 7, p->alternative ? 1 : 0)) != RK_OK ||
-	    (rc = bind_field(s, q, 8, p->detail, sizeof(p->detail))) != RK_OK ||
-	    (rc = step_done(s, q, "probe")) != RK_OK)
-		goto out;
-out:
-	sqlite3_finalize(q);
-	return wr_leave(s, own, rc);
+	q_begin(&q, s, TX_WRITE);
+	q_prep(&q, "INSERT OR REPLACE INTO probes (target, at, result, "
+		   "root_subject, root_sha256, root_not_after, alternative, "
+		   "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	q_field(&q, 1, p->target, sizeof(p->target));
+	q_i64(&q, 2, p->at);
+	q_i64(&q, 3, p->result);
+	q_field(&q, 4, p->root_subject, sizeof(p->root_subject));
+	q_blob(&q, 5, p->root_sha256, CRYPTO_SHA256_LEN);
+	q_i64(&q, 6, p->root_not_after);
+	q_i64(&q, 7, p->alternative ? 1 : 0);
+	q_field(&q, 8, p->detail, sizeof(p->detail));
+	q_done(&q, "probe");
+	return q_end(&q);
+}
+
+static void
+read_probe(struct stmt *x, void *e)
+{
+	struct store_probe *p = e;
+	int64_t result = 0;
+
+	c_text(x, 0, p->target, sizeof(p->target));
+	c_i64(x, 1, &p->at);
+	c_i64(x, 2, &result);
+	c_text(x, 3, p->root_subject, sizeof(p->root_subject));
+	c_sha(x, 4, p->root_sha256);
+	c_i64(x, 5, &p->root_not_after);
+	c_flag(x, 6, &p->alternative);
+	c_text(x, 7, p->detail, sizeof(p->detail));
+	if (result < 0 || result > 2)
+		q_corrupt(x, 2);
+	p->result = (enum store_probe_result)result;
 }
 
 int
 store_list_probes(struct store *s, struct store_probe **out, size_t *n)
 {
-	struct store_probe *arr = NULL, *e;
-	sqlite3_stmt *q = NULL;
-	size_t cnt = 0, cap = 0;
-	int64_t result;
-	int rc, own, src;
+	struct stmt q;
+
+	q_begin(&q, s, TX_READ);
+	q_prep(&q, "SELECT target, at, result, root_subject, root_sha256, "
+		   "root_not_after, alternative, detail FROM probes "
+		   "ORDER BY target");
+	return q_list(
+	    &q, "probes", (void **)out, sizeof(**out), n, read_probe, NULL);
+}
+
+int
+store_activate_added(struct store *s, uint64_t version, int64_t now)
+{
+	struct store_version v;
+	struct stmt q;
+
+	q_begin(&q, s, TX_WRITE);
+	/* Its facts only: the raw bundle, last in the row, is not read. */
+	if (q.err == RK_OK)
+		q.err = store_get_version(s, version, &v);
+	if (q.err == RK_OK && v.activated_at != now)
+		q_arg(&q, RK_EINVAL,
+		    "activate_added: the version's activated_at differs");
+	q_prep(&q, "UPDATE state SET active_version = ?1 WHERE id = 1");
+	q_u64(&q, 1, version);
+	q_done(&q, "state");
+	if (q.err == RK_OK && sqlite3_changes(s->db) != 1)
+		q_corrupt(&q, 0);
+	return q_end(&q);
+}
+
+int
+store_each_cert(struct store *s, uint64_t version, store_cert_fn fn, void *arg)
+{
+	struct store_version v;
+	struct stmt q;
+	uint8_t sha[CRYPTO_SHA256_LEN];
+	const uint8_t *der = NULL;
+	size_t seen = 0, len = 0;
+
+	q_begin(&q, s, TX_READ);
+	q_prep(&q, "SELECT c.sha256, c.der FROM version_certs vc JOIN certs c "
+		   "ON c.sha256 = vc.sha256 WHERE vc.version = ?1 "
+		   "ORDER BY vc.position");
+	q_u64(&q, 1, version);
+	while (q_row(&q, "certs")) {
+		c_sha(&q, 0, sha);
+		/* Borrowed from SQLite until the next step. */
+		c_view(&q, 1, &der, &len);
+		if (q.err != RK_OK)
+			break;
+		seen++;
+		if ((q.err = fn(arg, sha, der, len)) != RK_OK)
+			break;
+	}
+	/* None: is the version stored at all? */
+	if (q.err == RK_OK && seen == 0)
+		q.err = store_get_version(s, version, &v);
+	return q_end(&q);
+}
+
+int
+store_begin_read(struct store *s)
+{
+	int own, rc;
 
 	if ((rc = rd_enter(s, &own)) != RK_OK)
 		return rc;
-	if ((rc = prep(s,
-		 "SELECT target, at, result, root_subject, root_sha256, "
-		 "root_not_after, alternative, detail FROM probes "
-		 "ORDER BY target",
-		 &q)) != RK_OK)
-		goto out;
-	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((rc = grow(s, (void **)&arr, &cap, cnt, sizeof(*arr))) !=
-		    RK_OK)
-			goto out;
-		e = &arr[cnt];
-		memset(e, 0, sizeof(*e));
-		if ((rc = col_text(s, q, 0, e->target, sizeof(e->target))) !=
-			RK_OK ||
-		    (rc = col_i64(s, q, 1, &e->at)) != RK_OK ||
-		    (rc = col_i64(s, q, 2, &result)) != RK_OK ||
-		    (rc = col_text(s, q, 3, e->root_subject,
-			 sizeof(e->root_subject))) != RK_OK ||
-		    (rc = col_sha(s, q, 4, e->root_sha256)) != RK_OK ||
-		    (rc = col_i64(s, q, 5, &e->root_not_after)) != RK_OK ||
-		    (rc = col_flag(s, q, 6, &e->alternative)) != RK_OK ||
-		    (rc = col_text(s, q, 7, e->detail, sizeof(e->detail))) !=
-			RK_OK)
-			goto out;
-		if (result < 0 || result > 2) {
-			rc = corrupt(s, 2);
-			goto out;
-		}
-		e->result = (int)result;
-		cnt++;
-	}
-	if (src != SQLITE_DONE) {
-		rc = db_fail(s, src, "probes");
-		goto out;
-	}
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-out:
-	free(arr);
-	sqlite3_finalize(q);
-	rd_leave(s, own);
-	return rc;
+	return own ? RK_OK
+		   : arg_fail(s, RK_EINVAL, "a transaction is open already");
+}
+
+void
+store_end_read(struct store *s)
+{
+	/* A write transaction is its owner's to commit or abort. */
+	if (s != NULL && sqlite3_txn_state(s->db, NULL) != SQLITE_TXN_WRITE)
+		rollback(s);
 }

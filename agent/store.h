@@ -280,16 +280,26 @@ int store_active_version(struct store *s, uint64_t *version) RK_WUR;
 int store_count_certs(struct store *s, size_t *n) RK_WUR;
 
 /*
+ * How one anti-lockout probe ended.  The values are those the probes
+ * table stores (and status prints): they never change.
+ */
+enum store_probe_result {
+	STORE_PROBE_OK = 0,   /* the chain and the name validated */
+	STORE_PROBE_CERT = 1, /* the certificate was refused */
+	STORE_PROBE_NET = 2,  /* a network failure */
+};
+
+/*
  * The last result of one anti-lockout probe (a TLS handshake to target
- * with the active set).  result: 0 validated, 1 certificate refused,
- * 2 network failure.  On 0, root_* name the root the chain ended at and
- * alternative says whether another root of the active set validates the
- * target too (so that the root's expiry does not cut the device off).
+ * with the active set).  On STORE_PROBE_OK, root_* name the root the
+ * chain ended at and alternative says whether another root of the active
+ * set validates the target too (so that the root's expiry does not cut
+ * the device off).
  */
 struct store_probe {
 	char target[300]; /* host:port */
 	int64_t at;
-	int result;
+	enum store_probe_result result;
 	char root_subject[256];
 	uint8_t root_sha256[CRYPTO_SHA256_LEN];
 	int64_t root_not_after;
@@ -303,5 +313,39 @@ int store_set_probe(struct store *s, const struct store_probe *p) RK_WUR;
 /* Every recorded probe, by target; caller frees *out. */
 int store_list_probes(
     struct store *s, struct store_probe **out, size_t *n) RK_WUR;
+
+/*
+ * store_activate() of a version that store_add_version() stored in this
+ * write transaction with activated_at already now: only the state moves,
+ * so the version's row, raw bundle and all, is not copied and rewritten.
+ * RK_ENOENT when the version is not stored, RK_EINVAL when its
+ * activated_at is not now.
+ */
+int store_activate_added(struct store *s, uint64_t version, int64_t now) RK_WUR;
+
+/*
+ * Called with each certificate of a version in bundle order: its SHA-256
+ * and DER, both borrowed for the call only.  An rc other than RK_OK stops
+ * the walk and is returned.
+ */
+typedef int (*store_cert_fn)(void *arg, const uint8_t sha[CRYPTO_SHA256_LEN],
+    const uint8_t *der, size_t der_len);
+
+/*
+ * Walks version's certificates one at a time (none is copied, so the
+ * memory does not grow with the set); fn's rc stops the walk and is
+ * returned.  RK_ENOENT when the version is not stored.
+ */
+int store_each_cert(
+    struct store *s, uint64_t version, store_cert_fn fn, void *arg) RK_WUR;
+
+/*
+ * A read transaction around several reads, so that they all see one
+ * version of the store (a writer may commit between two reads that are
+ * not in one).  RK_EINVAL when a transaction is open already;
+ * store_end_read() ends it (harmless without one, never a write).
+ */
+int store_begin_read(struct store *s) RK_WUR;
+void store_end_read(struct store *s);
 
 #endif

@@ -45,6 +45,7 @@
 
 #include "rfc3339.h"
 #include "strcopy.h"
+#include "x509name.h"
 
 /*
  * Without these the callback is not called for a chain that validated,
@@ -62,15 +63,29 @@
 #define MIN_RSA_KEY_BYTES (1024 / 8)
 #define MIN_ECC_KEY_BYTES (224 / 8)
 
-/* A certificate as the chain walk needs it. */
-struct facts {
-	uint8_t subject_hash[KEYID_SIZE];
-	uint8_t issuer_hash[KEYID_SIZE];
-	uint8_t *key;
-	word32 key_len;
-	word32 key_oid;
+/* A public key as wc_CheckCertSigPubKey() takes it. */
+struct key {
+	word32 len;
+	word32 oid;
+	uint8_t bytes[];
 };
 
+/*
+ * A certificate as the chain walk needs it: its names as DER (pointing
+ * into the certificate), compared byte for byte as wolfSSL compares their
+ * hashes, and its key.
+ */
+struct facts {
+	struct x509name_raw names;
+	struct key *key;
+};
+
+/*
+ * A root's key is parsed only when a certificate names the root as its
+ * issuer, at the first verification that needs it: most roots of a set
+ * never sign anything a device sees, and the names alone need no parse.
+ * Once set, key is never changed until the roots are freed.
+ */
 struct root {
 	uint8_t sha256[CRYPTO_SHA256_LEN];
 	char subject[256];
@@ -78,27 +93,30 @@ struct root {
 	int64_t not_after;
 	int has_after;
 	int64_t after;
-	struct facts f;
-	uint8_t *der;
+	struct x509name_raw names;
+	struct key *key;    /* NULL until needed; set atomically */
+	const uint8_t *der; /* in the arena of struct tls_roots */
 	size_t len;
 };
 
 /*
- * A trust set's roots as the callback needs them, parsed once and shared
- * by every context loaded from them; immutable once made, freed with the
- * last reference (the maker's and one per verifier).
+ * A trust set's roots as the callback needs them, made once and shared by
+ * every context loaded from them; immutable once made but for each root's
+ * key, freed with the last reference (the maker's and one per verifier).
+ * The DER of all roots is one copy in one allocation.
  */
 struct tls_roots {
 	long refs;
 	struct root *roots;
 	size_t n;
-	size_t skipped; /* could not be parsed */
+	size_t skipped; /* could not be read */
 	int64_t floor;
+	uint8_t *arena;
 };
 
 struct tls_verifier {
-	struct tls_roots *rs;	   /* a reference */
-	const struct root **roots; /* those of rs that ctx took */
+	struct tls_roots *rs; /* a reference */
+	struct root **roots;  /* those of rs that ctx took */
 	size_t n;
 	size_t skipped;
 	int64_t floor;
@@ -143,38 +161,69 @@ facts_free(struct facts *f)
 	f->key = NULL;
 }
 
+/* The key of the certificate der. */
 static int
-facts_of(const uint8_t *der, size_t len, struct facts *out)
+key_of(const uint8_t *der, size_t len, struct key **out)
 {
 	DecodedCert *dc;
-	struct facts f;
+	struct key *k;
 	int rc = RK_ECERT;
 
 	if (der == NULL || len == 0 || len > UINT32_MAX)
 		return RK_ECERT;
 	if ((dc = malloc(sizeof(*dc))) == NULL)
 		return RK_ENOMEM;
-	memset(&f, 0, sizeof(f));
 	wc_InitDecodedCert(dc, der, (word32)len, NULL);
 	if (wc_ParseCert(dc, CERT_TYPE, NO_VERIFY, NULL) != 0 ||
 	    dc->publicKey == NULL || dc->pubKeySize == 0)
 		goto out;
 	rc = RK_ENOMEM;
-	if ((f.key = malloc(dc->pubKeySize)) == NULL)
+	if ((k = malloc(sizeof(*k) + dc->pubKeySize)) == NULL)
 		goto out;
-	memcpy(f.key, dc->publicKey, dc->pubKeySize);
-	f.key_len = dc->pubKeySize;
-	f.key_oid = dc->keyOID;
-	memcpy(f.subject_hash, dc->subjectHash, KEYID_SIZE);
-	memcpy(f.issuer_hash, dc->issuerHash, KEYID_SIZE);
-	*out = f;
-	f.key = NULL;
+	memcpy(k->bytes, dc->publicKey, dc->pubKeySize);
+	k->len = dc->pubKeySize;
+	k->oid = dc->keyOID;
+	*out = k;
 	rc = RK_OK;
 out:
 	wc_FreeDecodedCert(dc);
 	free(dc);
-	facts_free(&f);
 	return rc;
+}
+
+/* The names and key of the certificate der, which must outlive out. */
+static int
+facts_of(const uint8_t *der, size_t len, struct facts *out)
+{
+	struct facts f;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	if ((rc = key_of(der, len, &f.key)) != RK_OK)
+		return rc;
+	if (x509name_raw(der, len, &f.names) != RK_OK) {
+		facts_free(&f);
+		return RK_ECERT;
+	}
+	*out = f;
+	return RK_OK;
+}
+
+/* Does the child's issuer name what parent names as its subject? */
+static int
+names_issuer(
+    const struct x509name_raw *child, const struct x509name_raw *parent)
+{
+	return child->issuer_len == parent->subject_len &&
+	       memcmp(child->issuer, parent->subject, parent->subject_len) == 0;
+}
+
+/* Did the holder of key k sign child? */
+static int
+signed_with(const uint8_t *child, size_t len, const struct key *k)
+{
+	return wc_CheckCertSigPubKey(child, (word32)len, NULL, k->bytes, k->len,
+		   (int)k->oid) == 0;
 }
 
 /* Did parent sign child (whose facts are cf)?  Names first: it is cheap. */
@@ -182,10 +231,53 @@ static int
 signed_by(const uint8_t *child, size_t len, const struct facts *cf,
     const struct facts *parent)
 {
-	if (memcmp(cf->issuer_hash, parent->subject_hash, KEYID_SIZE) != 0)
-		return 0;
-	return wc_CheckCertSigPubKey(child, (word32)len, NULL, parent->key,
-		   parent->key_len, (int)parent->key_oid) == 0;
+	return names_issuer(&cf->names, &parent->names) &&
+	       signed_with(child, len, parent->key);
+}
+
+/*
+ * Root r's key, parsed on the first call.  Callbacks of several threads
+ * may race here: each parses, one publishes its key, the others free
+ * theirs.  RK_ENOMEM, or RK_ECERT when wolfSSL cannot read the key.
+ */
+static int
+root_key(struct root *r, const struct key **out)
+{
+	struct key *k, *none = NULL;
+	int rc;
+
+	if ((k = __atomic_load_n(&r->key, __ATOMIC_ACQUIRE)) == NULL) {
+		if ((rc = key_of(r->der, r->len, &k)) != RK_OK)
+			return rc;
+		if (!__atomic_compare_exchange_n(&r->key, &none, k, 0,
+			__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			free(k);
+			k = none;
+		}
+	}
+	*out = k;
+	return RK_OK;
+}
+
+/*
+ * Did root r sign child (whose names are cn)?  *yes says.  RK_ENOMEM or
+ * RK_ECERT when r's key cannot be had: the caller cannot tell where the
+ * chain ends and must refuse it.
+ */
+static int
+root_signed(const uint8_t *child, size_t len, const struct x509name_raw *cn,
+    struct root *r, int *yes)
+{
+	const struct key *k;
+	int rc;
+
+	*yes = 0;
+	if (!names_issuer(cn, &r->names))
+		return RK_OK;
+	if ((rc = root_key(r, &k)) != RK_OK)
+		return rc;
+	*yes = signed_with(child, len, k);
+	return RK_OK;
 }
 
 void
@@ -196,11 +288,10 @@ tls_roots_free(struct tls_roots *rs)
 	if (rs == NULL ||
 	    __atomic_sub_fetch(&rs->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	for (i = 0; i < rs->n; i++) {
-		facts_free(&rs->roots[i].f);
-		free(rs->roots[i].der);
-	}
+	for (i = 0; i < rs->n; i++)
+		free(rs->roots[i].key);
 	free(rs->roots);
+	free(rs->arena);
 	free(rs);
 }
 
@@ -249,17 +340,23 @@ tls_roots_new(const struct tls_trust *trust, const struct tls_known *known,
 {
 	struct tls_roots *rs = NULL;
 	struct certinfo ci;
-	size_t i;
+	size_t i, total = 0, used = 0;
 	int rc;
 
 	if (!trust_ok(trust) || out == NULL)
 		return RK_EINVAL;
-	for (i = 0; known != NULL && i < trust->n; i++)
-		if (known[i].sha256 == NULL || known[i].subject == NULL)
+	for (i = 0; i < trust->n; i++) {
+		if (known != NULL &&
+		    (known[i].sha256 == NULL || known[i].subject == NULL))
 			return RK_EINVAL;
+		if (trust->len[i] > SIZE_MAX - total)
+			return RK_EINVAL;
+		total += trust->len[i];
+	}
 	rc = RK_ENOMEM;
 	if ((rs = calloc(1, sizeof(*rs))) == NULL ||
-	    (rs->roots = calloc(trust->n + 1, sizeof(*rs->roots))) == NULL)
+	    (rs->roots = calloc(trust->n + 1, sizeof(*rs->roots))) == NULL ||
+	    (rs->arena = malloc(total + 1)) == NULL)
 		goto fail;
 	rs->refs = 1;
 	rs->floor = trust->floor;
@@ -280,19 +377,17 @@ tls_roots_new(const struct tls_trust *trust, const struct tls_known *known,
 			rs->skipped++;
 			continue;
 		}
-		if ((rc = facts_of(der, len, &r->f)) == RK_ENOMEM)
-			goto fail;
-		if (rc != RK_OK) {
+		/* The names point into the copy, which lives as long as r. */
+		memcpy(rs->arena + used, der, len);
+		r->der = rs->arena + used;
+		r->len = len;
+		if (len == 0 || len > INT32_MAX ||
+		    x509name_raw(r->der, len, &r->names) != RK_OK) {
 			rs->skipped++;
 			continue;
 		}
-		/* From here r is counted, so that a failure frees its key. */
+		used += len;
 		rs->n++;
-		rc = RK_ENOMEM;
-		if ((r->der = malloc(len)) == NULL)
-			goto fail;
-		memcpy(r->der, der, len);
-		r->len = len;
 		memcpy(r->sha256, ci.sha256, CRYPTO_SHA256_LEN);
 		memcpy(r->subject, ci.subject, sizeof(r->subject));
 		r->not_before = ci.not_before;
@@ -341,7 +436,7 @@ tls_ctx_load(struct WOLFSSL_CTX *ctx, struct tls_roots *rs,
 	v->hook = hook;
 	v->skipped = rs->skipped;
 	for (i = 0; i < rs->n; i++) {
-		const struct root *r = &rs->roots[i];
+		struct root *r = &rs->roots[i];
 
 		/*
 		 * Dates are the callback's business: a device whose clock
@@ -398,14 +493,6 @@ is_date_error(int err)
 	       err == ASN_BEFORE_DATE_E || err == ASN_AFTER_DATE_E;
 }
 
-/* RFC 3339, or "(out of range)" for a time it cannot write. */
-static void
-fmt_time(int64_t t, char out[RFC3339_LEN + 1])
-{
-	if (rfc3339_format(t, out) != RK_OK)
-		memcpy(out, "(out of range)", sizeof("(out of range)"));
-}
-
 static void conn_fail(struct conn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -446,7 +533,8 @@ valid_at(WOLFSSL_CTX *ctx, const uint8_t *der, size_t len, int64_t at,
 	    crypto_cert_info(der, len, &ci) != RK_OK)
 		return 0;
 	if (ci.not_before > at || ci.not_after < at) {
-		fmt_time(ci.not_before > at ? ci.not_before : ci.not_after, t);
+		rfc3339_show(
+		    ci.not_before > at ? ci.not_before : ci.not_after, t);
 		snprintf(why, cap, "%s %s",
 		    ci.not_before > at ? "it is not valid before"
 				       : "it expired at",
@@ -527,6 +615,7 @@ search(
 {
 	uint8_t sha[CRYPTO_SHA256_LEN];
 	size_t *queue, head = 0, tail = 0, i;
+	int rc, yes;
 
 	if ((queue = calloc(n + 1, sizeof(*queue))) == NULL)
 		return RK_ENOMEM;
@@ -544,11 +633,17 @@ search(
 			return RK_ECRYPTO;
 		}
 		for (i = 0; i < v->n; i++) {
-			if (memcmp(
-				sha, v->roots[i]->sha256, CRYPTO_SHA256_LEN) &&
-			    !signed_by(
-				cur->der, cur->len, &cur->f, &v->roots[i]->f))
-				continue;
+			if (memcmp(sha, v->roots[i]->sha256,
+				CRYPTO_SHA256_LEN) != 0) {
+				if ((rc = root_signed(cur->der, cur->len,
+					 &cur->f.names, v->roots[i], &yes)) !=
+				    RK_OK) {
+					free(queue);
+					return rc;
+				}
+				if (!yes)
+					continue;
+			}
 			out->root[i] = 1;
 			if (out->nearest < 0)
 				out->nearest = (long)i;
@@ -568,38 +663,40 @@ search(
 /*
  * Extends the reached roots upward through our own roots (a set may hold
  * an intermediate or a cross-signed root as well as the root above it),
- * and returns one that refuses a leaf issued at leaf_nb, or -1.
+ * and sets *hit to one that refuses a leaf issued at leaf_nb, or -1.
+ * RK_ENOMEM, or RK_ECERT when a root's key cannot be read.
  */
-static long
+static int
 refusing(
-    const struct tls_verifier *v, struct reach *re, int64_t leaf_nb, int *err)
+    const struct tls_verifier *v, struct reach *re, int64_t leaf_nb, long *hit)
 {
 	size_t *queue, head = 0, tail = 0, i;
-	long hit = -1;
+	int rc = RK_OK, yes;
 
-	if ((queue = calloc(v->n + 1, sizeof(*queue))) == NULL) {
-		*err = 1;
-		return -1;
-	}
+	*hit = -1;
+	if ((queue = calloc(v->n + 1, sizeof(*queue))) == NULL)
+		return RK_ENOMEM;
 	for (i = 0; i < v->n; i++)
 		if (re->root[i])
 			queue[tail++] = i;
-	while (head < tail) {
+	while (head < tail && rc == RK_OK) {
 		const struct root *cur = v->roots[queue[head++]];
 
-		for (i = 0; i < v->n; i++) {
-			if (re->root[i] || !signed_by(cur->der, cur->len,
-					       &cur->f, &v->roots[i]->f))
+		for (i = 0; i < v->n && rc == RK_OK; i++) {
+			if (re->root[i] ||
+			    (rc = root_signed(cur->der, cur->len, &cur->names,
+				 v->roots[i], &yes)) != RK_OK ||
+			    !yes)
 				continue;
 			re->root[i] = 1;
 			queue[tail++] = i;
 		}
 	}
-	for (i = 0; i < v->n && hit < 0; i++)
+	for (i = 0; rc == RK_OK && i < v->n && *hit < 0; i++)
 		if (re->root[i] && refuses(v->roots[i], leaf_nb))
-			hit = (long)i;
+			*hit = (long)i;
 	free(queue);
-	return hit;
+	return rc;
 }
 
 static void
@@ -745,7 +842,7 @@ check_chain(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
 	int64_t now = (int64_t)time(NULL), at;
 	size_t i;
 	long hit;
-	int err = 0;
+	int err;
 
 	if (store->certs == NULL || store->totalCerts < 1 ||
 	    store->certs[0].buffer == NULL ||
@@ -779,16 +876,19 @@ check_chain(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
 		free(re.root);
 		return 1;
 	}
-	hit = refusing(v, &re, leaf.not_before, &err);
-	if (err || hit >= 0) {
+	err = refusing(v, &re, leaf.not_before, &hit);
+	if (err != RK_OK || hit >= 0) {
 		free(re.root);
-		if (err) {
-			conn_fail(c, "out of memory");
+		if (err != RK_OK) {
+			conn_fail(c, "%s",
+			    err == RK_ENOMEM ? "out of memory"
+					     : "cannot read the key of a root "
+					       "of the set");
 			return 0;
 		}
 		r = v->roots[hit];
-		fmt_time(r->after, t1);
-		fmt_time(leaf.not_before, t2);
+		rfc3339_show(r->after, t1);
+		rfc3339_show(leaf.not_before, t2);
 		conn_fail(c,
 		    "root \"%s\" is distrusted for leaves issued after %s "
 		    "(leaf issued %s)",
@@ -808,7 +908,8 @@ check_chain(const struct tls_verifier *v, WOLFSSL_CTX *ctx,
 			break;
 	free(re.root);
 	if (i == v->n) {
-		fmt_time(at < r->not_before ? r->not_before : r->not_after, t1);
+		rfc3339_show(
+		    at < r->not_before ? r->not_before : r->not_after, t1);
 		conn_fail(c, "root \"%s\" %s %s", r->subject,
 		    at < r->not_before ? "is not valid before" : "expired at",
 		    t1);
@@ -911,7 +1012,7 @@ verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 			    "it), %s",
 			    why);
 		else {
-			fmt_time(at, t);
+			rfc3339_show(at, t);
 			snprintf(
 			    redo, sizeof(redo), "; judged at %s, %s", t, why);
 		}
@@ -923,7 +1024,8 @@ verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 		err = ci.not_before > at ? X509_V_ERR_CERT_NOT_YET_VALID
 					 : X509_V_ERR_CERT_HAS_EXPIRED;
 		wolfSSL_X509_STORE_CTX_set_error(store, err);
-		fmt_time(ci.not_before > at ? ci.not_before : ci.not_after, t);
+		rfc3339_show(
+		    ci.not_before > at ? ci.not_before : ci.not_after, t);
 		snprintf(redo, sizeof(redo), " (%s %s)",
 		    ci.not_before > at ? "not before" : "at", t);
 	}

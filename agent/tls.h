@@ -42,6 +42,25 @@ struct tls_trust {
 };
 
 /*
+ * The trust set of n roots (der[i], len[i] bytes each) with n_after
+ * partial-distrust entries and the time floor (0: none): the one way a
+ * struct tls_trust is built.  Everything stays borrowed.
+ */
+static inline struct tls_trust
+tls_trust_make(const uint8_t *const *der, const size_t *len, size_t n,
+    const struct tls_after *after, size_t n_after, int64_t floor)
+{
+	struct tls_trust t = {.der = der,
+	    .len = len,
+	    .n = n,
+	    .after = after,
+	    .n_after = n_after,
+	    .floor = floor};
+
+	return t;
+}
+
+/*
  * The root a validated chain ended at: the nearest certificate of the
  * trust set the chain reaches, by signature (an intermediate in the set
  * counts; a root of the same name and another key does not).
@@ -92,15 +111,20 @@ struct tls_hook {
 };
 
 /*
- * A trust set's roots parsed once (fingerprint, name, dates, key, the
- * partial-distrust date, the floor, a copy of the DER), to be loaded into
- * any number of contexts with tls_ctx_load(), each of which then costs
- * wolfSSL's load of the DER and no parse of ours.  A root that cannot be
- * parsed is skipped and counted.  Reference counted: each verifier made
- * from it keeps it alive, so the maker may drop its reference with
+ * A trust set's roots made once (fingerprint, name, dates, the partial-
+ * distrust date, the floor, where the issuer and subject names are, one
+ * copy of all the DER), to be loaded into any number of contexts with
+ * tls_ctx_load(), each of which then costs wolfSSL's load of the DER and
+ * nothing of ours.  A root's key is read only when a chain being verified
+ * names the root as its issuer, once for all contexts and threads; a
+ * chain that needs a key that cannot be read is refused.  A root whose
+ * names cannot be found (or, when known is NULL, that cannot be parsed)
+ * is skipped and counted.  Reference counted: each verifier made from it
+ * keeps it alive, so the maker may drop its reference with
  * tls_roots_free() at any time.  known is NULL, or trust->n entries: what
- * crypto_cert_info() gave for each root when it was stored, which saves a
- * parse and a hash per root.  RK_EINVAL for bad arguments, RK_ENOMEM.
+ * crypto_cert_info() gave for each root when it was stored, which saves
+ * a parse and a hash per root: with it no root is parsed here at all.
+ * RK_EINVAL for bad arguments, RK_ENOMEM.
  */
 struct tls_roots;
 

@@ -89,3 +89,55 @@ trustset_pem(const struct trustset *ts, char **pem, size_t *len)
 	*len = total;
 	return RK_OK;
 }
+
+/* Where trustset_each_pem() is: the distrust list and one PEM block. */
+struct pem_walk {
+	const struct store_distrust *d;
+	size_t nd;
+	char *block;
+	size_t cap;
+	int (*put)(void *arg, const char *pem, size_t len);
+	void *arg;
+};
+
+static int
+pem_cert(void *arg, const uint8_t sha[CRYPTO_SHA256_LEN], const uint8_t *der,
+    size_t der_len)
+{
+	struct pem_walk *w = arg;
+	size_t n;
+	char *nb;
+
+	/* What trustset_load() leaves out. */
+	if (policy_never_trusted(sha, w->d, w->nd, NULL))
+		return RK_OK;
+	if (der_len > PEM_DER_MAX)
+		return RK_ELIMIT;
+	n = pem_encoded_len("CERTIFICATE", der_len);
+	if (n > w->cap) {
+		if ((nb = realloc(w->block, n)) == NULL)
+			return RK_ENOMEM;
+		w->block = nb;
+		w->cap = n;
+	}
+	pem_encode_to("CERTIFICATE", der, der_len, w->block);
+	return w->put(w->arg, w->block, n);
+}
+
+int
+trustset_each_pem(struct store *s, uint64_t version,
+    int (*put)(void *arg, const char *pem, size_t len), void *arg)
+{
+	struct store_distrust *d = NULL;
+	struct pem_walk w;
+	size_t nd = 0;
+	int rc;
+
+	if ((rc = store_get_distrust(s, &d, &nd)) != RK_OK)
+		return rc;
+	w = (struct pem_walk){d, nd, NULL, 0, put, arg};
+	rc = store_each_cert(s, version, pem_cert, &w);
+	free(w.block);
+	free(d);
+	return rc;
+}

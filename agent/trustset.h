@@ -34,4 +34,14 @@ void trustset_free(struct trustset *ts);
 /* The trusted certificates as concatenated PEM; caller frees *pem. */
 int trustset_pem(const struct trustset *ts, char **pem, size_t *len) RK_WUR;
 
+/*
+ * The same bytes as trustset_pem() of version's set, made from s one
+ * certificate at a time and handed to put block by block, so that the set
+ * is never whole in memory (the export is written and compared so).  An
+ * rc other than RK_OK from put stops the walk and is returned;
+ * RK_ENOENT when the version is not stored.
+ */
+int trustset_each_pem(struct store *s, uint64_t version,
+    int (*put)(void *arg, const char *pem, size_t len), void *arg) RK_WUR;
+
 #endif

@@ -87,6 +87,20 @@ int bundle_verify_sigs(const struct bundle *b, struct pubkey *const *keys,
     struct rk_why *why) RK_WUR;
 
 /*
+ * The same, with the verdicts of earlier checks of this bundle: memo (one
+ * entry per signature slot, zeroed before the first call) keeps 1 for a
+ * slot found valid and -1 for one found not valid by the key its key id
+ * names (an id is the SHA-256 of the key's SPKI, so the key and the signed
+ * bytes are those of the first check), and a slot is verified only when
+ * its entry is 0.  A memo belongs to one bundle: another bundle, or other
+ * bytes, need their own.  A library failure (RK_ECRYPTO, RK_ENOMEM) is
+ * not kept.  memo NULL is bundle_verify_sigs().
+ */
+int bundle_verify_sigs_memo(const struct bundle *b, struct pubkey *const *keys,
+    size_t nkeys, unsigned threshold, signed char memo[BUNDLE_MAX_SIGS],
+    unsigned *valid, struct rk_why *why) RK_WUR;
+
+/*
  * Every check a bundle must pass by itself, in order: framing (size cap
  * max_size), signatures (threshold of the pinned keys), manifest, the
  * certificate set against its distrust list, and, if the manifest names
@@ -106,5 +120,18 @@ int bundle_open(const uint8_t *buf, size_t len, size_t max_size,
  */
 int bundle_check_certs(const struct bundle *b, const struct manifest *m,
     struct certinfo *infos, struct rk_why *why) RK_WUR;
+
+/*
+ * The same, where known (may be NULL) looks a certificate up by its DER
+ * among certificates that passed these checks before: when it returns 1
+ * with *ci filled (at least sha256, subject and the dates), that
+ * certificate is taken as it was learnt, not parsed and hashed again; the
+ * duplicate and distrust checks still see every certificate.  known must
+ * answer only for the very same bytes.
+ */
+int bundle_check_certs_known(const struct bundle *b, const struct manifest *m,
+    int (*known)(
+	void *arg, const uint8_t *der, size_t len, struct certinfo *ci),
+    void *arg, struct certinfo *infos, struct rk_why *why) RK_WUR;
 
 #endif

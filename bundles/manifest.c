@@ -232,19 +232,33 @@ out:
 	return rc;
 }
 
+/*
+ * json[0..len) as one JSON value, duplicate keys refused: RK_EMANIFEST
+ * with "what: jansson's reason (line N)" otherwise.
+ */
+static int
+load_json(const uint8_t *json, size_t len, const char *what, json_t **root,
+    struct rk_why *why)
+{
+	json_error_t jerr;
+
+	*root =
+	    json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (*root == NULL)
+		return rk_fail(why, RK_EMANIFEST, "%s: %s (line %d)", what,
+		    jerr.text, jerr.line);
+	return RK_OK;
+}
+
 int
 manifest_parse_distrust(const uint8_t *json, size_t len, struct distrust **out,
     size_t *n, struct rk_why *why)
 {
-	json_error_t jerr;
 	json_t *root;
 	int rc;
 
-	root =
-	    json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
-		return rk_fail(why, RK_EMANIFEST, "distrust list: %s (line %d)",
-		    jerr.text, jerr.line);
+	if ((rc = load_json(json, len, "distrust list", &root, why)) != RK_OK)
+		return rc;
 	rc = decode_distrust(root, out, n, why);
 	json_decref(root);
 	return rc;
@@ -390,15 +404,11 @@ manifest_parse(
     const uint8_t *json, size_t len, struct manifest **out, struct rk_why *why)
 {
 	struct manifest *m;
-	json_error_t jerr;
 	json_t *root;
 	int rc;
 
-	root =
-	    json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
-		return rk_fail(why, RK_EMANIFEST, "manifest: %s (line %d)",
-		    jerr.text, jerr.line);
+	if ((rc = load_json(json, len, "manifest", &root, why)) != RK_OK)
+		return rc;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		json_decref(root);
 		return RK_ENOMEM;

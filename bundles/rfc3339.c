@@ -6,6 +6,8 @@
  */
 #include "rfc3339.h"
 
+#include <string.h>
+
 #define MAX_TIME 253402300799LL /* 9999-12-31T23:59:59Z */
 
 static int
@@ -107,4 +109,20 @@ rfc3339_format(int64_t t, char out[RFC3339_LEN + 1])
 	out[19] = 'Z';
 	out[20] = '\0';
 	return RK_OK;
+}
+
+void
+rfc3339_show(int64_t t, char out[RFC3339_LEN + 1])
+{
+	static const char none[] = "(out of range)";
+
+	if (rfc3339_format(t, out) != RK_OK)
+		memcpy(out, none, sizeof(none));
+}
+
+void
+rfc3339_show_opt(int64_t t, char out[RFC3339_LEN + 1])
+{
+	if (t <= 0 || rfc3339_format(t, out) != RK_OK)
+		memcpy(out, "-", sizeof("-"));
 }

@@ -25,6 +25,19 @@ int rfc3339_parse(const char *s, size_t len, int64_t *out) RK_WUR;
 /* Writes t as RFC3339_LEN characters and a NUL; RK_EINVAL out of range. */
 int rfc3339_format(int64_t t, char out[RFC3339_LEN + 1]) RK_WUR;
 
+/*
+ * t for people to read (messages, listings): as rfc3339_format writes it,
+ * or "(out of range)" when it cannot be written.
+ */
+void rfc3339_show(int64_t t, char out[RFC3339_LEN + 1]);
+
+/*
+ * The same for a time that may be unset (the agent's store keeps 0 for a
+ * time it has not recorded): "-" for 0 or less and for a time that cannot
+ * be written.
+ */
+void rfc3339_show_opt(int64_t t, char out[RFC3339_LEN + 1]);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (valid input). */
 int64_t rfc3339_days_from_civil(int64_t y, unsigned m, unsigned d);
 

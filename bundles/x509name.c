@@ -80,9 +80,10 @@ der_expect(struct cursor *c, uint8_t tag, struct tlv *t)
 	return RK_OK;
 }
 
-/* The subject Name (its SEQUENCE's value) of a certificate. */
+/* The issuer and subject Names (their SEQUENCEs) of a certificate. */
 static int
-find_subject(const uint8_t *der, size_t len, struct tlv *subject)
+find_names(
+    const uint8_t *der, size_t len, struct tlv *issuer, struct tlv *subject)
 {
 	struct cursor c, tbs;
 	struct tlv cert, t;
@@ -103,9 +104,19 @@ find_subject(const uint8_t *der, size_t len, struct tlv *subject)
 		return RK_EFORMAT;
 	/* signature, issuer, validity */
 	for (i = 0; i < 3; i++)
-		if (der_expect(&tbs, TAG_SEQUENCE, &t) != RK_OK)
+		if (der_expect(&tbs, TAG_SEQUENCE, i == 1 ? issuer : &t) !=
+		    RK_OK)
 			return RK_EFORMAT;
 	return der_expect(&tbs, TAG_SEQUENCE, subject);
+}
+
+/* The subject Name (its SEQUENCE's value) of a certificate. */
+static int
+find_subject(const uint8_t *der, size_t len, struct tlv *subject)
+{
+	struct tlv issuer;
+
+	return find_names(der, len, &issuer, subject);
 }
 
 static void
@@ -402,4 +413,19 @@ x509name_subject_hash(const uint8_t *der, size_t len, uint32_t *out)
 out:
 	wbuf_free(&w);
 	return rc;
+}
+
+int
+x509name_raw(const uint8_t *der, size_t len, struct x509name_raw *out)
+{
+	struct tlv issuer, subject;
+	int rc;
+
+	if ((rc = find_names(der, len, &issuer, &subject)) != RK_OK)
+		return rc;
+	out->issuer = issuer.all;
+	out->issuer_len = issuer.all_len;
+	out->subject = subject.all;
+	out->subject_len = subject.all_len;
+	return RK_OK;
 }

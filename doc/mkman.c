@@ -2,7 +2,7 @@
 /*
  * mkman: writes the manual pages rootkeeper(8), rootkeeper-sign(1),
  * rootkeeper.conf(5) and librootkeeper(3) as roff, from the same tables
- * (the .def files, see bundles/help.h) that the programs print their
+ * (the .def files, see common/help.h) that the programs print their
  * --help from.  Built and run by CMake at build time:
  * `mkman OUTDIR VERSION` writes OUTDIR/rootkeeper.8 and the others.  It
  * only formats; it does not check the text.

@@ -76,7 +76,8 @@ mkdir "$T/roots"
 awk -v dir="$T/roots" '/BEGIN CERTIFICATE/ { n++ }
     n { print > sprintf("%s/%04d.pem", dir, n) }' \
     /etc/ssl/certs/ca-certificates.crt
-removed=$(ls "$T/roots" | head -n 1)
+roots=("$T"/roots/*.pem) # in name order: the first root of the file
+removed=${roots[0]##*/}
 echo "+ # removing $(openssl x509 -in "$T/roots/$removed" -noout -subject)"
 rm "$T/roots/$removed"
 run openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \

@@ -4,8 +4,8 @@
 # Installs the Debian 12 packages rootkeeper needs that are not installed yet:
 # the build and runtime set; with --package also what scripts/package.sh uses
 # (debhelper, dpkg-dev, fakeroot, lintian); with --test that and what the
-# test suites use (cmocka, clang and its sanitizer runtime, clang-format,
-# nginx, mosquitto and its clients, faketime, valgrind, jq, time, curl,
+# test suites use (cmocka, clang and its sanitizer runtime, clang-format, the
+# shell linter, nginx, mosquitto and its clients, faketime, valgrind, jq, time, curl,
 # systemd for systemd-analyze, man-db, prometheus for promtool, strace for
 # scripts/bench.sh and the fault campaign, procps, and for the fault campaign
 # python3, sqlite3 and util-linux's mount and setpriv; SoftHSM2 with OpenSC's
@@ -38,8 +38,9 @@ pkgs=(gcc make libc6-dev cmake pkg-config libwolfssl-dev libjansson-dev
 	libcurl4-openssl-dev libsqlite3-dev libinih-dev libp11-kit-dev openssl
 	ca-certificates)
 if [ "$with_test" = 1 ]; then
-	pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format nginx
-		mosquitto mosquitto-clients faketime valgrind jq time curl strace procps
+	pkgs+=(libcmocka-dev clang libclang-rt-14-dev clang-format shellcheck
+		nginx mosquitto mosquitto-clients faketime valgrind jq time curl strace
+		procps
 		systemd man-db prometheus python3 sqlite3 util-linux
 		softhsm2 opensc)
 fi

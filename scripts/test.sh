@@ -3,7 +3,7 @@
 #
 # The whole check, as CI runs it: installs what is missing (deps.sh --test),
 # checks the C sources' format with clang-format and greps them for banned
-# functions, then builds twice and runs every CTest suite in each build: gcc in
+# functions, checks every shell script with shellcheck, then builds twice and runs every CTest suite in each build: gcc in
 # build/, and clang with AddressSanitizer + UndefinedBehaviorSanitizer and the
 # libFuzzer targets in build-asan/. A failing step does not stop the later
 # ones, so one run shows every problem; the last line is the summary
@@ -101,6 +101,55 @@ check_format()
 	echo "format: ok"
 }
 
+# The project's shell scripts, tracked or new (as c_sources): the *.sh
+# files and the files whose first line runs sh, bash or dash.
+sh_sources()
+{
+	local f first
+	list_files | while IFS= read -r -d '' f; do
+		[ -f "$f" ] || continue
+		first=
+		case $f in
+		*.sh) ;;
+		*)
+			IFS= read -r first <"$f" || true
+			[[ $first =~ ^\#!.*[/\ ](ba|da)?sh(\ |$) ]] || continue
+			;;
+		esac
+		printf '%s\0' "$f"
+	done
+	return 0
+}
+
+list_files()
+{
+	if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git -C "$root" ls-files -z --cached --others --exclude-standard |
+		    sort -zu
+	else
+		find . -path './build*' -prune -o -type f -printf '%P\0' |
+		    sort -z
+	fi
+}
+
+# Every shell script through shellcheck, following what they source; any
+# finding fails.
+check_shell()
+{
+	local files=()
+
+	mapfile -d '' files < <(sh_sources)
+	if ! command -v shellcheck >/dev/null 2>&1; then
+		echo "shellcheck: not installed (scripts/deps.sh --test)"
+		return 1
+	fi
+	if ! shellcheck -x -P SCRIPTDIR "${files[@]}"; then
+		echo "shellcheck: findings above (${#files[@]} scripts)"
+		return 1
+	fi
+	echo "shellcheck: ok (${#files[@]} scripts)"
+}
+
 # Prints FILE:LINE: text for each call of a banned function, ignoring
 # comments and string or character literals (line numbers are kept).
 check_banned()
@@ -192,6 +241,9 @@ if check_format; then note_pass; else note_fail "format"; fi
 
 echo "== banned functions"
 if check_banned; then note_pass; else note_fail "banned functions"; fi
+
+echo "== shellcheck"
+if check_shell; then note_pass; else note_fail "shellcheck"; fi
 
 echo "== gcc build (build/)"
 # RK_TESTS=ON explicitly: demo.sh configures build/ without the tests.

@@ -37,7 +37,7 @@
 #include "secret.h"
 
 #define EXIT_USAGE CLI_EXIT_USAGE
-#define EXIT_REJECT 3
+#define EXIT_REJECT CLI_EXIT_REJECT
 #define MAX_ARGS 64		    /* --key, --certs, --pub, --next-keys */
 #define KEY_FILE_MAX (64u << 10)    /* a key file is a few hundred bytes */
 #define CERT_FILE_MAX (64u << 20)   /* a PEM file or one file of a folder */
@@ -57,8 +57,7 @@ static const struct help_entry help_table[] = {
 static void
 print_help(const char *cmd)
 {
-	if (cmd == NULL || help_print_cmd(help_table, HELP_N, cmd, stdout) != 0)
-		help_print(help_table, HELP_N, stdout);
+	help_print_any(help_table, HELP_N, cmd, stdout);
 }
 
 /* Content errors mean "rejected"; the rest are operational. */
@@ -763,8 +762,23 @@ self_check(const char *path, const uint8_t *buf, size_t len,
 	return 0;
 }
 
+/* What `create` was asked for: its command line, parsed and checked. */
+struct create_opts {
+	char *keypaths[MAX_ARGS], *certpaths[MAX_ARGS], *nextpaths[MAX_ARGS];
+	size_t nkeys, ncerts, nnext;
+	const char *channel, *out, *distrust_path, *passfile, *seed;
+	char *note; /* the manifest's note */
+	uint64_t version, thr, pct;
+	int64_t issued, expires;
+	int keep_expired;
+};
+
+/*
+ * Parses create's command line into o: -1 when the bundle is to be
+ * built, else the exit code (0 after --help, EXIT_USAGE after a message).
+ */
 static int
-cmd_create(int argc, char **argv)
+create_args(int argc, char **argv, struct create_opts *o)
 {
 	static const struct option opts[] = {{"key", required_argument, 0, 'k'},
 	    {"channel", required_argument, 0, 'c'},
@@ -784,40 +798,23 @@ cmd_create(int argc, char **argv)
 	    {"allow-future", no_argument, 0, 'F'},
 	    {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
-	char *keypaths[MAX_ARGS], *certpaths[MAX_ARGS], *nextpaths[MAX_ARGS];
-	const char *passfile = NULL;
-	char namebuf[400];
-	size_t nkeys = 0, ncerts = 0, nnext = 0, i, enc_len = 0, man_len = 0;
-	struct privkey *keys[MAX_ARGS];
-	struct pubkey *pubs[MAX_ARGS], *next[MAX_ARGS];
-	const char *channel = NULL, *out = NULL, *distrust_path = NULL;
-	uint64_t version = 0, days = DEFAULT_EXPIRY_DAYS, thr = 0, pct = 0;
-	const char *seed = NULL;
-	int64_t issued = (int64_t)time(NULL), expires = 0;
+	uint64_t days = DEFAULT_EXPIRY_DAYS;
 	int have_expires_in = 0, have_expires_at = 0, have_thr = 0;
-	int allow_future = 0;
-	struct certlist *cl = NULL;
-	struct collect co = {0};
-	struct manifest m;
-	struct bundle *b = NULL;
-	struct rk_why why = {""};
-	uint8_t *man = NULL, *enc = NULL, *dbuf = NULL;
-	size_t dlen = 0;
-	char when[RFC3339_LEN + 1];
-	int c, rc, ex = 1;
+	int allow_future = 0, c;
 
-	memset(&m, 0, sizeof(m));
+	memset(o, 0, sizeof(*o));
+	o->issued = (int64_t)time(NULL);
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 		case 'C':
 		case 'n': {
-			char **arr = c == 'k'	? keypaths
-				     : c == 'C' ? certpaths
-						: nextpaths;
-			size_t *cnt = c == 'k'	 ? &nkeys
-				      : c == 'C' ? &ncerts
-						 : &nnext;
+			char **arr = c == 'k'	? o->keypaths
+				     : c == 'C' ? o->certpaths
+						: o->nextpaths;
+			size_t *cnt = c == 'k'	 ? &o->nkeys
+				      : c == 'C' ? &o->ncerts
+						 : &o->nnext;
 
 			if (*cnt >= MAX_ARGS)
 				return cli_usage("create: too many --%s",
@@ -828,11 +825,11 @@ cmd_create(int argc, char **argv)
 			break;
 		}
 		case 'c':
-			channel = optarg;
+			o->channel = optarg;
 			break;
 		case 'v':
-			if (args_u64(
-				optarg, 1, MANIFEST_VERSION_MAX, &version) != 0)
+			if (args_u64(optarg, 1, MANIFEST_VERSION_MAX,
+				&o->version) != 0)
 				return cli_usage("create: --version must be "
 						 "an integer from 1 to "
 						 "2^53-1, not '%s'",
@@ -847,29 +844,30 @@ cmd_create(int argc, char **argv)
 			have_expires_in = 1;
 			break;
 		case 'e':
-			if (parse_time_arg("--expires-at", optarg, &expires))
+			if (parse_time_arg("--expires-at", optarg, &o->expires))
 				return EXIT_USAGE;
 			have_expires_at = 1;
 			break;
 		case 'i':
-			if (parse_time_arg("--issued-at", optarg, &issued))
+			if (parse_time_arg("--issued-at", optarg, &o->issued))
 				return EXIT_USAGE;
 			break;
 		case 'd':
-			distrust_path = optarg;
+			o->distrust_path = optarg;
 			break;
 		case 't':
-			if (args_u64(optarg, 1, MANIFEST_MAX_NEXT_KEYS, &thr))
+			if (args_u64(
+				optarg, 1, MANIFEST_MAX_NEXT_KEYS, &o->thr))
 				return cli_usage("create: --next-threshold "
 						 "must be 1 to %d",
 				    MANIFEST_MAX_NEXT_KEYS);
 			have_thr = 1;
 			break;
 		case 'N':
-			m.note = optarg;
+			o->note = optarg;
 			break;
 		case 'r':
-			if (args_u64(optarg, 1, 100, &pct) != 0)
+			if (args_u64(optarg, 1, 100, &o->pct) != 0)
 				return cli_usage("create: --rollout must be a "
 						 "percentage from 1 to 100, "
 						 "not '%s'",
@@ -881,19 +879,19 @@ cmd_create(int argc, char **argv)
 						 "match [a-z0-9._-]{1,64}, "
 						 "not '%s'",
 				    optarg);
-			seed = optarg;
+			o->seed = optarg;
 			break;
 		case 'K':
-			co.keep_expired = 1;
+			o->keep_expired = 1;
 			break;
 		case 'P':
-			passfile = optarg;
+			o->passfile = optarg;
 			break;
 		case 'F':
 			allow_future = 1;
 			break;
 		case 'o':
-			out = optarg;
+			o->out = optarg;
 			break;
 		case 'h':
 			print_help(argv[0]);
@@ -905,70 +903,96 @@ cmd_create(int argc, char **argv)
 	if (optind != argc)
 		return cli_usage(
 		    "create: unexpected argument '%s'", argv[optind]);
-	if (nkeys == 0 || channel == NULL || version == 0 || ncerts == 0 ||
-	    out == NULL)
+	if (o->nkeys == 0 || o->channel == NULL || o->version == 0 ||
+	    o->ncerts == 0 || o->out == NULL)
 		return cli_usage("create: needs --key, --channel, --version, "
 				 "--certs and -o");
-	if (!manifest_channel_ok(channel))
+	if (!manifest_channel_ok(o->channel))
 		return cli_usage("create: --channel must match "
 				 "[a-z0-9._-]{1,64}, not '%s'",
-		    channel);
+		    o->channel);
 	if (have_expires_in && have_expires_at)
 		return cli_usage("create: --expires-in and --expires-at "
 				 "exclude each other");
-	if (nnext > 0 && !have_thr)
+	if (o->nnext > 0 && !have_thr)
 		return cli_usage("create: --next-keys needs "
 				 "--next-threshold");
-	if ((pct > 0) != (seed != NULL))
+	if ((o->pct > 0) != (o->seed != NULL))
 		return cli_usage("create: --rollout and --rollout-seed go "
 				 "together");
-	if (have_thr && thr > nnext)
+	if (have_thr && o->thr > o->nnext)
 		return cli_usage("create: --next-threshold %" PRIu64
 				 " is more than the %zu --next-keys",
-		    thr, nnext);
+		    o->thr, o->nnext);
 	/*
 	 * A device with a sane clock refuses a bundle issued more than a day
 	 * ahead of it, and one that takes it lifts its time floor there: a
 	 * typo in --issued-at could brick a fleet's updates.
 	 */
-	if (!allow_future && issued > (int64_t)time(NULL) + FUTURE_SLACK)
+	if (!allow_future && o->issued > (int64_t)time(NULL) + FUTURE_SLACK)
 		return cli_usage("create: --issued-at is more than one hour "
 				 "ahead of this host's clock (give "
 				 "--allow-future if that is meant)");
 	if (!have_expires_at)
-		expires = issued + (int64_t)days * 86400;
-	if (expires <= issued)
+		o->expires = o->issued + (int64_t)days * 86400;
+	if (o->expires <= o->issued)
 		return cli_usage("create: the expiry is not after issued_at");
+	return -1;
+}
 
-	for (i = 0; i < nkeys; i++)
+static int
+cmd_create(int argc, char **argv)
+{
+	struct create_opts o;
+	char namebuf[400];
+	size_t i, enc_len = 0, man_len = 0;
+	struct privkey *keys[MAX_ARGS];
+	struct pubkey *pubs[MAX_ARGS], *next[MAX_ARGS];
+	struct certlist *cl = NULL;
+	struct collect co = {0};
+	struct manifest m;
+	struct bundle *b = NULL;
+	struct rk_why why = {""};
+	uint8_t *man = NULL, *enc = NULL, *dbuf = NULL;
+	size_t dlen = 0;
+	char when[RFC3339_LEN + 1];
+	int rc, ex;
+
+	if ((ex = create_args(argc, argv, &o)) >= 0)
+		return ex;
+	memset(&m, 0, sizeof(m));
+	m.note = o.note;
+	co.keep_expired = o.keep_expired;
+	for (i = 0; i < o.nkeys; i++)
 		keys[i] = NULL, pubs[i] = NULL;
-	for (i = 0; i < nnext; i++)
+	for (i = 0; i < o.nnext; i++)
 		next[i] = NULL;
-	for (i = 0; i < nkeys; i++) {
-		if ((ex = load_privkey(keypaths[i], passfile, &keys[i])) != 0)
+	for (i = 0; i < o.nkeys; i++) {
+		if ((ex = load_privkey(o.keypaths[i], o.passfile, &keys[i])) !=
+		    0)
 			goto out;
 		if ((rc = privkey_public(keys[i], &pubs[i])) != RK_OK) {
 			ex = report(
-			    key_name(keypaths[i], namebuf, sizeof(namebuf)),
+			    key_name(o.keypaths[i], namebuf, sizeof(namebuf)),
 			    "cannot use key", rc, NULL);
 			goto out;
 		}
 	}
-	for (i = 0; i < nnext; i++)
-		if ((ex = load_pubkey(nextpaths[i], &next[i])) != 0)
+	for (i = 0; i < o.nnext; i++)
+		if ((ex = load_pubkey(o.nextpaths[i], &next[i])) != 0)
 			goto out;
 	ex = 1;
-	if (distrust_path != NULL) {
-		if ((rc = fileio_read_stream(distrust_path, BUNDLE_MAX_MANIFEST,
-			 &dbuf, &dlen)) != RK_OK) {
-			ex = report(distrust_path, "cannot read",
+	if (o.distrust_path != NULL) {
+		if ((rc = fileio_read_stream(o.distrust_path,
+			 BUNDLE_MAX_MANIFEST, &dbuf, &dlen)) != RK_OK) {
+			ex = report(o.distrust_path, "cannot read",
 			    rc == RK_ENOENT ? RK_EIO : rc, NULL);
 			goto out;
 		}
 		if ((rc = manifest_parse_distrust(dbuf, dlen, &m.distrust,
 			 &m.n_distrust, &why)) != RK_OK) {
 			ex = report(
-			    distrust_path, "bad distrust list", rc, &why);
+			    o.distrust_path, "bad distrust list", rc, &why);
 			goto out;
 		}
 	}
@@ -977,61 +1001,61 @@ cmd_create(int argc, char **argv)
 	co.now = (int64_t)time(NULL);
 	co.distrust = m.distrust;
 	co.n_distrust = m.n_distrust;
-	if ((ex = collect_certs(cl, certpaths, ncerts, &co)) != 0)
+	if ((ex = collect_certs(cl, o.certpaths, o.ncerts, &co)) != 0)
 		goto out;
 	ex = 1;
 	if (cl->duplicates > 0)
 		cli_warn("note: %zu duplicate certificate%s skipped",
 		    cl->duplicates, cl->duplicates == 1 ? "" : "s");
 
-	memcpy(m.channel, channel, strlen(channel) + 1);
-	m.version = version;
-	m.issued_at = issued;
-	m.expires_at = expires;
+	memcpy(m.channel, o.channel, strlen(o.channel) + 1);
+	m.version = o.version;
+	m.issued_at = o.issued;
+	m.expires_at = o.expires;
 	m.next_keys = next;
-	m.n_next_keys = nnext;
-	m.next_threshold = (unsigned)thr;
-	if (seed != NULL) {
-		m.rollout.percent = (unsigned)pct;
-		memcpy(m.rollout.seed, seed, strlen(seed) + 1);
+	m.n_next_keys = o.nnext;
+	m.next_threshold = (unsigned)o.thr;
+	if (o.seed != NULL) {
+		m.rollout.percent = (unsigned)o.pct;
+		memcpy(m.rollout.seed, o.seed, strlen(o.seed) + 1);
 	}
 	if ((rc = manifest_encode(&m, &man, &man_len, &why)) != RK_OK) {
-		ex = report(out, "cannot build the manifest", rc, &why);
+		ex = report(o.out, "cannot build the manifest", rc, &why);
 		goto out;
 	}
 	if ((rc = bundle_new(man, man_len, (const uint8_t *const *)cl->der,
 		 cl->len, cl->n, &b, &why)) != RK_OK ||
-	    (rc = sign_with(b, keys, nkeys)) != RK_OK ||
+	    (rc = sign_with(b, keys, o.nkeys)) != RK_OK ||
 	    (rc = bundle_encode(b, &enc, &enc_len)) != RK_OK) {
 		if (rc == RK_EEXIST)
 			ex = cli_usage("create: the same key is given twice");
 		else
-			ex = report(out, "cannot build the bundle", rc, &why);
+			ex = report(o.out, "cannot build the bundle", rc, &why);
 		goto out;
 	}
-	if ((ex = self_check(out, enc, enc_len, pubs, nkeys)) != 0)
+	if ((ex = self_check(o.out, enc, enc_len, pubs, o.nkeys)) != 0)
 		goto out;
-	if ((rc = fileio_write_atomic(out, enc, enc_len, 0644)) != RK_OK) {
-		ex = report(out, "cannot write", rc, NULL);
+	if ((rc = fileio_write_atomic(o.out, enc, enc_len, 0644)) != RK_OK) {
+		ex = report(o.out, "cannot write", rc, NULL);
 		goto out;
 	}
 	if (enc_len > BUNDLE_DEFAULT_MAX_SIZE)
 		cli_warn("warning: %s is %zu bytes, over the devices' default "
 			 "cap of %u (max_bundle_size)",
-		    out, enc_len, BUNDLE_DEFAULT_MAX_SIZE);
-	if (rfc3339_format(expires, when) != RK_OK)
+		    o.out, enc_len, BUNDLE_DEFAULT_MAX_SIZE);
+	if (rfc3339_format(o.expires, when) != RK_OK)
 		snprintf(when, sizeof(when), "?");
 	printf("%s: channel %s, version %" PRIu64 ", %zu certificate%s, %zu "
 	       "signature%s, expires %s (%zu bytes)\n",
-	    out, channel, version, cl->n, cl->n == 1 ? "" : "s", nkeys,
-	    nkeys == 1 ? "" : "s", when, enc_len);
+	    o.out, o.channel, o.version, cl->n, cl->n == 1 ? "" : "s", o.nkeys,
+	    o.nkeys == 1 ? "" : "s", when, enc_len);
 	ex = 0;
 out:
-	for (i = 0; i < nkeys; i++) {
+	for (i = 0; i < o.nkeys; i++) {
 		privkey_free(keys[i]);
 		pubkey_free(pubs[i]);
 	}
-	free_pubkeys(next, nnext);
+	free_pubkeys(next, o.nnext);
 	manifest_free_distrust(m.distrust, m.n_distrust);
 	if (cl != NULL)
 		certlist_free(cl);
@@ -1305,13 +1329,6 @@ json_opts(const char *cmd, int argc, char **argv, int *json)
 /* ---- inspect ------------------------------------------------------ */
 
 static void
-fmt_time(int64_t t, char out[RFC3339_LEN + 1])
-{
-	if (rfc3339_format(t, out) != RK_OK)
-		snprintf(out, RFC3339_LEN + 1, "(out of range)");
-}
-
-static void
 inspect_json(const char *path, size_t len, const uint8_t *sha,
     const struct bundle *b, const struct manifest *m, const struct certinfo *ci)
 {
@@ -1329,9 +1346,9 @@ inspect_json(const char *path, size_t len, const uint8_t *sha,
 	jsonw_int(&w, "format", MANIFEST_FORMAT);
 	jsonw_str(&w, "channel", m->channel);
 	jsonw_uint(&w, "version", m->version);
-	fmt_time(m->issued_at, t);
+	rfc3339_show(m->issued_at, t);
 	jsonw_str(&w, "issued_at", t);
-	fmt_time(m->expires_at, t);
+	rfc3339_show(m->expires_at, t);
 	jsonw_str(&w, "expires_at", t);
 	jsonw_str(&w, "note", m->note);
 	jsonw_arr_open(&w, "distrust");
@@ -1340,7 +1357,7 @@ inspect_json(const char *path, size_t len, const uint8_t *sha,
 		hex_encode(m->distrust[i].sha256, CRYPTO_SHA256_LEN, hex);
 		jsonw_str(&w, "sha256", hex);
 		if (m->distrust[i].has_after) {
-			fmt_time(m->distrust[i].after, t);
+			rfc3339_show(m->distrust[i].after, t);
 			jsonw_str(&w, "after", t);
 		} else {
 			jsonw_null(&w, "after");
@@ -1378,9 +1395,9 @@ inspect_json(const char *path, size_t len, const uint8_t *sha,
 		jsonw_str(&w, "subject", ci[i].subject);
 		hex_encode(ci[i].sha256, CRYPTO_SHA256_LEN, hex);
 		jsonw_str(&w, "sha256", hex);
-		fmt_time(ci[i].not_before, t);
+		rfc3339_show(ci[i].not_before, t);
 		jsonw_str(&w, "not_before", t);
-		fmt_time(ci[i].not_after, t);
+		rfc3339_show(ci[i].not_after, t);
 		jsonw_str(&w, "not_after", t);
 		jsonw_obj_close(&w);
 	}
@@ -1416,9 +1433,9 @@ inspect_text(const char *path, size_t len, const uint8_t *sha,
 	printf("sha256:      %s\n", hex);
 	printf("channel:     %s\n", m->channel);
 	printf("version:     %" PRIu64 "\n", m->version);
-	fmt_time(m->issued_at, t);
+	rfc3339_show(m->issued_at, t);
 	printf("issued_at:   %s\n", t);
-	fmt_time(m->expires_at, t);
+	rfc3339_show(m->expires_at, t);
 	printf(
 	    "expires_at:  %s%s\n", t, m->expires_at <= now ? " (EXPIRED)" : "");
 	if (m->note != NULL)
@@ -1427,7 +1444,7 @@ inspect_text(const char *path, size_t len, const uint8_t *sha,
 	for (i = 0; i < m->n_distrust; i++) {
 		hex_encode(m->distrust[i].sha256, CRYPTO_SHA256_LEN, hex);
 		if (m->distrust[i].has_after) {
-			fmt_time(m->distrust[i].after, t);
+			rfc3339_show(m->distrust[i].after, t);
 			printf("  %s  leaves issued after %s", hex, t);
 		} else if (m->distrust[i].lift) {
 			printf("  %s  lifted (trusted again)", hex);
@@ -1453,7 +1470,7 @@ inspect_text(const char *path, size_t len, const uint8_t *sha,
 	}
 	printf("certs:       %zu\n", bundle_ncerts(b));
 	for (i = 0; i < bundle_ncerts(b); i++) {
-		fmt_time(ci[i].not_after, t);
+		rfc3339_show(ci[i].not_after, t);
 		hex_encode(ci[i].sha256, CRYPTO_SHA256_LEN, hex);
 		printf("  %s\n    not_after %s%s  sha256 %s\n", ci[i].subject,
 		    t, ci[i].not_after <= now ? " (EXPIRED)" : "", hex);

@@ -17,13 +17,6 @@
 #define HEX (2 * CRYPTO_SHA256_LEN + 1)
 #define MAX_WARN 8
 
-static void
-fmt_time(int64_t t, char out[RFC3339_LEN + 1])
-{
-	if (rfc3339_format(t, out) != RK_OK)
-		snprintf(out, RFC3339_LEN + 1, "(out of range)");
-}
-
 static int
 has_cert(const struct review_side *s, const uint8_t *sha)
 {
@@ -144,7 +137,7 @@ text_entry(FILE *f, const char *mark, const struct distrust *d)
 	if (is_lift(d)) {
 		fprintf(f, "  %s %s  lifted", mark, hex);
 	} else if (d->has_after) {
-		fmt_time(d->after, t);
+		rfc3339_show(d->after, t);
 		fprintf(f, "  %s %s  leaves issued after %s", mark, hex, t);
 	} else {
 		fprintf(f, "  %s %s  never trusted", mark, hex);
@@ -196,11 +189,11 @@ review_diff_text(
 	    om->channel, om->version);
 	fprintf(f, "new: %s (channel %s, version %" PRIu64 ")\n", n->path,
 	    nm->channel, nm->version);
-	fmt_time(om->issued_at, t);
-	fmt_time(nm->issued_at, t2);
+	rfc3339_show(om->issued_at, t);
+	rfc3339_show(nm->issued_at, t2);
 	fprintf(f, "issued_at:  %s -> %s\n", t, t2);
-	fmt_time(om->expires_at, t);
-	fmt_time(nm->expires_at, t2);
+	rfc3339_show(om->expires_at, t);
+	rfc3339_show(nm->expires_at, t2);
 	fprintf(f, "expires_at: %s -> %s\n", t, t2);
 	for (i = 0; i < n->n; i++)
 		added += !has_cert(o, n->ci[i].sha256);
@@ -212,7 +205,7 @@ review_diff_text(
 		if (has_cert(o, n->ci[i].sha256))
 			continue;
 		hex_encode(n->ci[i].sha256, CRYPTO_SHA256_LEN, hex);
-		fmt_time(n->ci[i].not_after, t);
+		rfc3339_show(n->ci[i].not_after, t);
 		fprintf(f, "  + %s\n    sha256 %s  not_after %s\n",
 		    n->ci[i].subject, hex, t);
 	}
@@ -220,7 +213,7 @@ review_diff_text(
 		if (has_cert(n, o->ci[i].sha256))
 			continue;
 		hex_encode(o->ci[i].sha256, CRYPTO_SHA256_LEN, hex);
-		fmt_time(o->ci[i].not_after, t);
+		rfc3339_show(o->ci[i].not_after, t);
 		fprintf(f, "  - %s\n    sha256 %s  not_after %s\n",
 		    o->ci[i].subject, hex, t);
 	}
@@ -275,9 +268,9 @@ json_side(struct jsonw *w, const char *key, const struct review_side *s)
 	jsonw_str(w, "sha256", hex);
 	jsonw_str(w, "channel", s->m->channel);
 	jsonw_uint(w, "version", s->m->version);
-	fmt_time(s->m->issued_at, t);
+	rfc3339_show(s->m->issued_at, t);
 	jsonw_str(w, "issued_at", t);
-	fmt_time(s->m->expires_at, t);
+	rfc3339_show(s->m->expires_at, t);
 	jsonw_str(w, "expires_at", t);
 	jsonw_uint(w, "certs", s->n);
 	jsonw_uint(w, "distrust", s->m->n_distrust);
@@ -293,7 +286,7 @@ json_cert(struct jsonw *w, const struct certinfo *ci)
 	jsonw_str(w, "subject", ci->subject);
 	hex_encode(ci->sha256, CRYPTO_SHA256_LEN, hex);
 	jsonw_str(w, "sha256", hex);
-	fmt_time(ci->not_after, t);
+	rfc3339_show(ci->not_after, t);
 	jsonw_str(w, "not_after", t);
 	jsonw_obj_close(w);
 }
@@ -309,7 +302,7 @@ json_entry(struct jsonw *w, const char *key, const struct distrust *d)
 	if (is_lift(d)) {
 		jsonw_bool(w, "lift", 1);
 	} else if (d->has_after) {
-		fmt_time(d->after, t);
+		rfc3339_show(d->after, t);
 		jsonw_str(w, "after", t);
 	} else {
 		jsonw_null(w, "after");
@@ -432,7 +425,7 @@ review_summary(FILE *f, const struct review_side *s)
 {
 	char t[RFC3339_LEN + 1], hex[HEX];
 
-	fmt_time(s->m->expires_at, t);
+	rfc3339_show(s->m->expires_at, t);
 	hex_encode(s->sha256, CRYPTO_SHA256_LEN, hex);
 	fprintf(f,
 	    "about to sign %s: channel %s, version %" PRIu64

@@ -1481,6 +1481,26 @@ race_setup(struct fx *f, struct interloper *in, const struct spec *other)
 }
 
 /*
+ * The race: a check that fetches mine (etag may be NULL) while another
+ * writer applies other in the middle of it, which must be UPDATED to
+ * other's version.  The check's outcome; in->calls stays for a look.
+ */
+static struct agent_outcome
+race(struct fx *f, struct interloper *in, const struct spec *other,
+    const struct spec *mine, const char *etag)
+{
+	struct agent_outcome o;
+
+	race_setup(f, in, other);
+	serve(f, 0, mine, etag);
+	o = check(f);
+	expect_outcome(&in->o, AGENT_UPDATED, RK_OK, other->version);
+	free(in->buf);
+	in->buf = NULL;
+	return o;
+}
+
+/*
  * apply v8 while another writer applies v9: v8 was judged above v1, but
  * by its commit v9 is the highest.  Before, the last commit won (active
  * 8, highest 8: a rollback window); now v8 is judged again and refused.
@@ -1494,11 +1514,8 @@ test_race_rollback(void **state)
 	struct store_state st;
 	struct agent_outcome o;
 
-	race_setup(f, &in, &s9);
-	serve(f, 0, &s8, "\"e8\"");
-	o = check(f);
+	o = race(f, &in, &s9, &s8, "\"e8\"");
 	assert_int_equal(in.calls, 1);
-	expect_outcome(&in.o, AGENT_UPDATED, RK_OK, 9);
 	expect_outcome(&o, AGENT_REJECTED, RK_EROLLBACK, 8);
 	st = state_of(f);
 	assert_int_equal(st.active_version, 9);
@@ -1507,7 +1524,6 @@ test_race_rollback(void **state)
 	assert_string_equal(st.etag, "");
 	expect_event(f, 0, "rejected", 8);
 	EXPECT_SET(f, ROOT_A, ROOT_B);
-	free(in.buf);
 }
 
 /*
@@ -1523,10 +1539,7 @@ test_race_same_version(void **state)
 	struct store_state st;
 	struct agent_outcome o;
 
-	race_setup(f, &in, &s20);
-	serve(f, 0, &s20, "\"e20\"");
-	o = check(f);
-	expect_outcome(&in.o, AGENT_UPDATED, RK_OK, 20);
+	o = race(f, &in, &s20, &s20, "\"e20\"");
 	expect_outcome(&o, AGENT_CURRENT, RK_OK, 20);
 	st = state_of(f);
 	assert_int_equal(st.active_version, 20);
@@ -1535,7 +1548,6 @@ test_race_same_version(void **state)
 	/* The bytes were accepted: their validator is kept. */
 	assert_string_equal(st.etag, "\"e20\"");
 	expect_event(f, 0, "current", 20);
-	free(in.buf);
 }
 
 /*
@@ -1553,14 +1565,10 @@ test_race_rotation(void **state)
 	SET(s2, next, ED2);
 	s2.next_threshold = 1;
 	SET(s2, signers, ED1, ED2);
-	race_setup(f, &in, &s2); /* s3: signed by ED1 alone */
-	serve(f, 0, &s3, NULL);
-	o = check(f);
-	expect_outcome(&in.o, AGENT_UPDATED, RK_OK, 2);
+	o = race(f, &in, &s2, &s3, NULL); /* s3: signed by ED1 alone */
 	expect_outcome(&o, AGENT_REJECTED, RK_ESIG, 0);
 	assert_int_equal(state_of(f).active_version, 2);
 	assert_int_equal(state_of(f).highest_version, 2);
-	free(in.buf);
 }
 
 /*
@@ -1577,14 +1585,10 @@ test_race_distrust(void **state)
 
 	SET(s2, certs, ROOT_V1);
 	SET(s2, distrust, ROOT_A, ROOT_B);
-	race_setup(f, &in, &s2);
-	serve(f, 0, &s3, NULL); /* {A, B} */
-	o = check(f);
-	expect_outcome(&in.o, AGENT_UPDATED, RK_OK, 2);
+	o = race(f, &in, &s2, &s3, NULL); /* {A, B} */
 	expect_outcome(&o, AGENT_REJECTED, RK_EDISTRUST, 3);
 	assert_int_equal(state_of(f).active_version, 2);
 	EXPECT_SET(f, ROOT_V1);
-	free(in.buf);
 }
 
 /*
@@ -1655,14 +1659,10 @@ test_race_newer_wins(void **state)
 	struct interloper in;
 	struct agent_outcome o;
 
-	race_setup(f, &in, &s11);
-	serve(f, 0, &s12, "\"e12\"");
-	o = check(f);
-	expect_outcome(&in.o, AGENT_UPDATED, RK_OK, 11);
+	o = race(f, &in, &s11, &s12, "\"e12\"");
 	expect_outcome(&o, AGENT_UPDATED, RK_OK, 12);
 	assert_int_equal(state_of(f).active_version, 12);
 	assert_int_equal(state_of(f).highest_version, 12);
-	free(in.buf);
 }
 
 /*

@@ -162,6 +162,19 @@ open_with(const struct pki *p, const uint8_t *buf, size_t len, const int *pins,
 	return rc;
 }
 
+/* bundle_open of json and certs signed by ED1, with ED1 pinned. */
+static int
+open_json(
+    const struct pki *p, const char *json, const int *certs, size_t ncerts)
+{
+	size_t len;
+	uint8_t *buf = build(p, json, certs, ncerts, LIST(ED1), &len);
+	int rc = open_with(p, buf, len, LIST(ED1), 1);
+
+	free(buf);
+	return rc;
+}
+
 static int
 parse_rc(const uint8_t *buf, size_t len)
 {
@@ -459,6 +472,64 @@ test_wrong_key_threshold_duplicate(void **state)
 	}
 }
 
+/*
+ * The memo of signature checks: a slot is verified once, by the key its
+ * key id names; a key not checked before (a rotation) is verified for
+ * real, and its slot's verdict is kept beside the others.
+ */
+static void
+test_verify_memo(void **state)
+{
+	const struct pki *p = *state;
+	struct bundle *b = NULL;
+	struct pubkey *k1[1] = {p->pub[ED1]}, *k2[1] = {p->pub[ED2]},
+		      *k3[1] = {p->pub[ED3]};
+	signed char memo[BUNDLE_MAX_SIGS];
+	uint8_t *buf;
+	size_t len, i;
+	unsigned valid = 99;
+
+	buf = build(p, JSON_OK, LIST(ROOT_A), LIST(ED1, ED2), &len);
+	assert_int_equal(bundle_parse(buf, len, &b, NULL), RK_OK);
+	memset(memo, 0, sizeof(memo));
+	assert_int_equal(
+	    bundle_verify_sigs_memo(b, k1, 1, 1, memo, &valid, NULL), RK_OK);
+	assert_int_equal(valid, 1);
+	assert_int_equal(memo[0], 1);
+	for (i = 1; i < BUNDLE_MAX_SIGS; i++)
+		assert_int_equal(memo[i], 0);
+	/* A kept verdict is used as it is: slot 0 is not verified again. */
+	memo[0] = -1;
+	assert_int_equal(
+	    bundle_verify_sigs_memo(b, k1, 1, 1, memo, &valid, NULL), RK_ESIG);
+	assert_int_equal(valid, 0);
+	/* Other keys pinned since: their slot is verified for real. */
+	assert_int_equal(
+	    bundle_verify_sigs_memo(b, k2, 1, 1, memo, &valid, NULL), RK_OK);
+	assert_int_equal(memo[1], 1);
+	/* A key that signed nothing finds nothing, kept or not. */
+	assert_int_equal(
+	    bundle_verify_sigs_memo(b, k3, 1, 1, memo, &valid, NULL), RK_ESIG);
+	assert_int_equal(memo[0], -1);
+	assert_int_equal(memo[1], 1);
+	assert_int_equal(memo[2], 0);
+	/* Without a memo, every slot is verified. */
+	assert_int_equal(bundle_verify_sigs(b, k1, 1, 1, &valid, NULL), RK_OK);
+	bundle_free(b);
+	free(buf);
+
+	/* A bad signature is kept as such. */
+	buf = build(p, JSON_OK, LIST(ROOT_A), LIST(ED1), &len);
+	buf[len - 1] ^= 1;
+	assert_int_equal(bundle_parse(buf, len, &b, NULL), RK_OK);
+	memset(memo, 0, sizeof(memo));
+	assert_int_equal(
+	    bundle_verify_sigs_memo(b, k1, 1, 1, memo, &valid, NULL), RK_ESIG);
+	assert_int_equal(memo[0], -1);
+	bundle_free(b);
+	free(buf);
+}
+
 static void
 test_manifest_rejected(void **state)
 {
@@ -679,32 +750,24 @@ static void
 test_certs(void **state)
 {
 	const struct pki *p = *state;
-	uint8_t hash[CRYPTO_SHA256_LEN], *buf, junk[600];
+	uint8_t hash[CRYPTO_SHA256_LEN], junk[600];
 	char hex[2 * CRYPTO_SHA256_LEN + 1], json[512];
 	struct bundle *b = NULL;
-	size_t len;
 
-	buf = build(p, JSON_OK, LIST(ROOT_A, ROOT_B, LEAF), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ECERT);
-	free(buf);
-	buf = build(p, JSON_OK, LIST(LEAF), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ECERT);
-	free(buf);
-	buf = build(p, JSON_OK, LIST(ROOT_A, ROOT_B, ROOT_A), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ECERT);
-	free(buf);
+	assert_int_equal(
+	    open_json(p, JSON_OK, LIST(ROOT_A, ROOT_B, LEAF)), RK_ECERT);
+	assert_int_equal(open_json(p, JSON_OK, LIST(LEAF)), RK_ECERT);
+	assert_int_equal(
+	    open_json(p, JSON_OK, LIST(ROOT_A, ROOT_B, ROOT_A)), RK_ECERT);
 
 	/* A v1 self-signed root is a root. */
-	buf = build(p, JSON_OK, LIST(ROOT_V1), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
-	free(buf);
+	assert_int_equal(open_json(p, JSON_OK, LIST(ROOT_V1)), RK_OK);
 	/*
 	 * Dates are policy (and partly the TLS layer's): the format carries
 	 * an expired root as it is.
 	 */
-	buf = build(p, JSON_OK, LIST(ROOT_EXPIRED, ROOT_A), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
-	free(buf);
+	assert_int_equal(
+	    open_json(p, JSON_OK, LIST(ROOT_EXPIRED, ROOT_A)), RK_OK);
 
 	/* Fully distrusted and also in the set; distrust-after is fine. */
 	assert_int_equal(
@@ -715,27 +778,19 @@ test_certs(void **state)
 	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":\"%s\","
 		      "\"reason\":\"test\"}]}",
 	    hex);
-	buf = build(p, json, LIST(ROOT_A, ROOT_B), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_ECERT);
-	free(buf);
-	buf = build(p, json, LIST(ROOT_A), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
-	free(buf);
+	assert_int_equal(open_json(p, json, LIST(ROOT_A, ROOT_B)), RK_ECERT);
+	assert_int_equal(open_json(p, json, LIST(ROOT_A)), RK_OK);
 	snprintf(json, sizeof(json),
 	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":\"%s\","
 		      "\"after\":\"2025-06-30T00:00:00Z\"}]}",
 	    hex);
-	buf = build(p, json, LIST(ROOT_A, ROOT_B), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
-	free(buf);
+	assert_int_equal(open_json(p, json, LIST(ROOT_A, ROOT_B)), RK_OK);
 	/* A lifted fingerprint may be in the set again. */
 	snprintf(json, sizeof(json),
 	    JSON_HEAD "1" JSON_TIMES ",\"distrust\":[{\"sha256\":\"%s\","
 		      "\"lift\":true}]}",
 	    hex);
-	buf = build(p, json, LIST(ROOT_A, ROOT_B), LIST(ED1), &len);
-	assert_int_equal(open_with(p, buf, len, LIST(ED1), 1), RK_OK);
-	free(buf);
+	assert_int_equal(open_json(p, json, LIST(ROOT_A, ROOT_B)), RK_OK);
 
 	/* Not X.509 at all, or X.509 with a byte after it. */
 	memset(junk, 0x30, sizeof(junk));
@@ -1529,6 +1584,7 @@ main(void)
 	    cmocka_unit_test(test_flip_every_byte),
 	    cmocka_unit_test(test_truncate_and_trail),
 	    cmocka_unit_test(test_wrong_key_threshold_duplicate),
+	    cmocka_unit_test(test_verify_memo),
 	    cmocka_unit_test(test_manifest_rejected),
 	    cmocka_unit_test(test_certs),
 	    cmocka_unit_test(test_rollout_lift_roundtrip),

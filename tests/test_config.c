@@ -723,7 +723,7 @@ check_export(const char *db, const char *export_pem, const char *want)
 	config_init(&c);
 	c.db = (char *)db;
 	c.export_pem = (char *)export_pem;
-	p = config_export_path(&c);
+	p = config_export_path(&c, NULL);
 	assert_non_null(p);
 	assert_string_equal(p, want);
 	free(p);
@@ -752,12 +752,16 @@ test_export_path(void **state)
 	config_init(&c);
 	assert_int_equal(
 	    load_text(&c, "[agent]\ndb = /srv/rk/s.db\n", &why), RK_OK);
-	p = config_export_path(&c);
+	p = config_export_path(&c, NULL);
 	assert_string_equal(p, "/srv/rk/trust.pem");
+	free(p);
+	/* A store chosen with --db takes the export with it. */
+	p = config_export_path(&c, "/elsewhere/s.db");
+	assert_string_equal(p, "/elsewhere/trust.pem");
 	free(p);
 	config_free(&c);
 	assert_int_equal(load_text(&c, design_example, &why), RK_OK);
-	p = config_export_path(&c);
+	p = config_export_path(&c, NULL);
 	assert_string_equal(p, "/var/lib/rootkeeper/trust.pem");
 	free(p);
 	config_free(&c);

@@ -224,36 +224,37 @@ run_wycheproof(const char *path, const char *group_type, size_t raw_len,
 	json_decref(root);
 }
 
+/* Runs a Wycheproof file; it must give its known counts, all as expected. */
 static void
-test_wycheproof_ed25519(void **state)
+check_wycheproof(const char *name, const char *path, const char *group_type,
+    size_t raw_len, enum crypto_alg alg, size_t tests, size_t valid)
 {
 	struct tally t;
 
-	(void)state;
-	run_wycheproof(ED25519_FILE, "EddsaVerify", 32, CRYPTO_ED25519, &t);
-	print_message("ed25519: %zu cases, %zu valid, %zu invalid, %s\n",
+	run_wycheproof(path, group_type, raw_len, alg, &t);
+	print_message("%s: %zu cases, %zu valid, %zu invalid, %s\n", name,
 	    t.cases, t.valid, t.invalid,
 	    t.wrong == 0 ? "all as expected" : "SOME WRONG");
 	assert_int_equal(t.wrong, 0);
-	assert_int_equal(t.cases, ED25519_TESTS);
-	assert_int_equal(t.valid, ED25519_VALID);
-	assert_int_equal(t.invalid, ED25519_TESTS - ED25519_VALID);
+	assert_int_equal(t.cases, tests);
+	assert_int_equal(t.valid, valid);
+	assert_int_equal(t.invalid, tests - valid);
+}
+
+static void
+test_wycheproof_ed25519(void **state)
+{
+	(void)state;
+	check_wycheproof("ed25519", ED25519_FILE, "EddsaVerify", 32,
+	    CRYPTO_ED25519, ED25519_TESTS, ED25519_VALID);
 }
 
 static void
 test_wycheproof_ecdsa_p256(void **state)
 {
-	struct tally t;
-
 	(void)state;
-	run_wycheproof(ECDSA_FILE, "EcdsaVerify", 65, CRYPTO_ECDSA_P256, &t);
-	print_message("ecdsa p256: %zu cases, %zu valid, %zu invalid, %s\n",
-	    t.cases, t.valid, t.invalid,
-	    t.wrong == 0 ? "all as expected" : "SOME WRONG");
-	assert_int_equal(t.wrong, 0);
-	assert_int_equal(t.cases, ECDSA_TESTS);
-	assert_int_equal(t.valid, ECDSA_VALID);
-	assert_int_equal(t.invalid, ECDSA_TESTS - ECDSA_VALID);
+	check_wycheproof("ecdsa p256", ECDSA_FILE, "EcdsaVerify", 65,
+	    CRYPTO_ECDSA_P256, ECDSA_TESTS, ECDSA_VALID);
 }
 
 /* s += L, little-endian, as 256-bit numbers (S < L, so no carry out). */

@@ -313,6 +313,22 @@ assert_zeroed(const struct fetch_res *res)
 	assert_memory_equal(res, &z, sizeof(z));
 }
 
+/*
+ * A GET that must fail with err: the result is left zeroed, and the
+ * reason in *why (cleared first) for the caller to look at.
+ */
+static void
+get_fails(const char *base, const char *path, size_t max_size, int err,
+    struct rk_why *why)
+{
+	struct fetch_res res;
+
+	memset(why, 0, sizeof(*why));
+	assert_int_equal(get(base, path, max_size, &res, why), err);
+	assert_zeroed(&res);
+	fetch_res_free(&res);
+}
+
 static void
 test_get_200(void **state)
 {
@@ -506,12 +522,9 @@ test_http_errors(void **state)
 	char want[300];
 
 	(void)state;
-	memset(&why, 0, sizeof(why));
-	assert_int_equal(get(E.url, "/missing.bin", 1024, &res, &why), RK_ENET);
-	assert_zeroed(&res);
+	get_fails(E.url, "/missing.bin", 1024, RK_ENET, &why);
 	snprintf(want, sizeof(want), "HTTP 404 from %s/missing.bin", E.url);
 	assert_string_equal(why.msg, want);
-	fetch_res_free(&res);
 
 	memset(&why, 0, sizeof(why));
 	assert_int_equal(get(E.url, "/status/500", 1024, &res, &why), RK_ENET);
@@ -573,11 +586,8 @@ cap_exact(const char *path)
 	assert_ok_body(&res);
 	fetch_res_free(&res);
 
-	memset(&why, 0, sizeof(why));
-	assert_int_equal(get(E.url, path, OK_SIZE - 1, &res, &why), RK_ELIMIT);
-	assert_zeroed(&res);
+	get_fails(E.url, path, OK_SIZE - 1, RK_ELIMIT, &why);
 	assert_non_null(strstr(why.msg, "99999"));
-	fetch_res_free(&res);
 }
 
 static void
@@ -748,12 +758,8 @@ test_redirect_limit(void **state)
 	assert_string_equal(res.effective_url, want);
 	fetch_res_free(&res);
 
-	memset(&why, 0, sizeof(why));
-	assert_int_equal(
-	    get(E.url, "/redir/6/ok.bin?c=r6", OK_SIZE, &res, &why), RK_ENET);
-	assert_zeroed(&res);
+	get_fails(E.url, "/redir/6/ok.bin?c=r6", OK_SIZE, RK_ENET, &why);
 	assert_true(why.msg[0] != '\0');
-	fetch_res_free(&res);
 	assert_true(log_has("/redir/1/ok.bin?c=r6"));
 	assert_true(log_absent("/ok.bin?c=r6"));
 }
@@ -761,21 +767,16 @@ test_redirect_limit(void **state)
 static void
 test_redirect_to_file_refused(void **state)
 {
-	struct fetch_res res;
 	struct rk_why why;
 
 	(void)state;
-	memset(&why, 0, sizeof(why));
-	assert_int_equal(
-	    get(E.url, "/redir-file/ok.bin", OK_SIZE, &res, &why), RK_ENET);
-	assert_zeroed(&res);
+	get_fails(E.url, "/redir-file/ok.bin", OK_SIZE, RK_ENET, &why);
 	/*
 	 * The target exists: followed, curl would read it (and report the
 	 * 302 it came from).  It must refuse the scheme instead.
 	 */
 	assert_non_null(strstr(why.msg, "\"file\""));
 	assert_null(strstr(why.msg, "HTTP 302"));
-	fetch_res_free(&res);
 	assert_true(log_has("/redir-file/ok.bin"));
 }
 
@@ -792,20 +793,13 @@ test_file_url(void **state)
 	assert_ok_body(&res);
 	fetch_res_free(&res);
 
-	assert_int_equal(
-	    get(base, "/ok.bin", OK_SIZE - 1, &res, &why), RK_ELIMIT);
-	assert_zeroed(&res);
-	fetch_res_free(&res);
+	get_fails(base, "/ok.bin", OK_SIZE - 1, RK_ELIMIT, &why);
 
 	assert_int_equal(get(base, "/big.bin", BIG_CAP, &res, &why), RK_ELIMIT);
 	fetch_res_free(&res);
 
-	memset(&why, 0, sizeof(why));
-	assert_int_equal(
-	    get(base, "/no-such.bin", OK_SIZE, &res, &why), RK_ENET);
-	assert_zeroed(&res);
+	get_fails(base, "/no-such.bin", OK_SIZE, RK_ENET, &why);
 	assert_true(why.msg[0] != '\0');
-	fetch_res_free(&res);
 }
 
 static void
@@ -881,7 +875,6 @@ test_connection_refused(void **state)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
-	struct fetch_res res;
 	struct rk_why why;
 	char base[64];
 	int fd;
@@ -896,11 +889,8 @@ test_connection_refused(void **state)
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%u",
 	    (unsigned)ntohs(sa.sin_port));
-	memset(&why, 0, sizeof(why));
-	assert_int_equal(get(base, "/ok.bin", OK_SIZE, &res, &why), RK_ENET);
-	assert_zeroed(&res);
+	get_fails(base, "/ok.bin", OK_SIZE, RK_ENET, &why);
 	assert_non_null(strstr(why.msg, base));
-	fetch_res_free(&res);
 	close(fd);
 }
 

@@ -279,6 +279,76 @@ test_killed_writer(void **state)
 	assert_false(exists(f, left));
 }
 
+/* How many entries dir has besides . and .. */
+static size_t
+entries(const struct fx *f)
+{
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	assert_non_null(d = opendir(f->dir));
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * The replacement written in parts: pieces smaller and larger than its
+ * buffer come out in order, with the mode asked for; an aborted one
+ * leaves the old file and no temp.  fileio_open() reads it back.
+ */
+static void
+test_atomic_in_parts(void **state)
+{
+	struct fx *f = *state;
+	struct fileio_atomic *w;
+	static uint8_t big[40000], back[sizeof(big) + 10];
+	struct stat sb;
+	size_t i, got;
+	int fd;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(fileio_write_atomic(f->path, "old", 3, 0600), RK_OK);
+	assert_int_equal(fileio_atomic_open(f->path, 0644, &w), RK_OK);
+	assert_int_equal(entries(f), 2); /* the file and the temp */
+	assert_int_equal(fileio_atomic_write(w, big, 5), RK_OK);
+	assert_int_equal(fileio_atomic_write(w, big + 5, 30000), RK_OK);
+	assert_int_equal(fileio_atomic_write(w, big + 30005, 4), RK_OK);
+	assert_int_equal(
+	    fileio_atomic_write(w, big + 30009, sizeof(big) - 30009), RK_OK);
+	/* Not in place before the commit. */
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_size, 3);
+	assert_int_equal(fileio_atomic_commit(w, f->path), RK_OK);
+	assert_int_equal(entries(f), 1);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0644);
+
+	assert_int_equal(fileio_open(f->path, &fd), RK_OK);
+	assert_int_equal(fileio_read_full(fd, back, sizeof(back), &got), RK_OK);
+	close(fd);
+	assert_int_equal(got, sizeof(big));
+	assert_memory_equal(back, big, sizeof(big));
+
+	assert_int_equal(fileio_atomic_open(f->path, 0644, &w), RK_OK);
+	assert_int_equal(fileio_atomic_write(w, "new", 3), RK_OK);
+	fileio_atomic_abort(w);
+	assert_int_equal(entries(f), 1);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_size, sizeof(big));
+
+	/* A folder is no regular file; a missing file is RK_ENOENT. */
+	assert_int_equal(fileio_open(f->dir, &fd), RK_EINVAL);
+	rm(f, "trust.pem");
+	assert_int_equal(fileio_open(f->path, &fd), RK_ENOENT);
+	assert_int_equal(
+	    fileio_atomic_open("/nonexistent/x.pem", 0644, &w), RK_EIO);
+}
+
 int
 main(void)
 {
@@ -288,6 +358,7 @@ main(void)
 	    T(test_read_stream_takes_a_pipe),
 	    T(test_clean_temps),
 	    T(test_killed_writer),
+	    T(test_atomic_in_parts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

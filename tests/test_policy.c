@@ -99,10 +99,13 @@ verdict_name(enum policy_verdict v)
 				     : "?";
 }
 
-/* The verdict on s under c must be REJECT with err (version: as known). */
+/*
+ * The verdict on s under c must be REJECT with err (version: as known),
+ * the reason saying what (NULL: anything).
+ */
 static void
-expect_reject(const struct pki *p, const struct policy_ctx *c,
-    const struct spec *s, int err, uint64_t version)
+expect_reject_why(const struct pki *p, const struct policy_ctx *c,
+    const struct spec *s, int err, uint64_t version, const char *what)
 {
 	struct policy_result r;
 	char prefix[64];
@@ -125,8 +128,17 @@ expect_reject(const struct pki *p, const struct policy_ctx *c,
 		fail_msg(
 		    "why \"%s\" does not start with \"%s\"", r.why.msg, prefix);
 	assert_true(strlen(r.why.msg) > strlen(prefix));
+	if (what != NULL && strstr(r.why.msg, what) == NULL)
+		fail_msg("why \"%s\" does not say \"%s\"", r.why.msg, what);
 	policy_result_free(&r);
 	free(buf);
+}
+
+static void
+expect_reject(const struct pki *p, const struct policy_ctx *c,
+    const struct spec *s, int err, uint64_t version)
+{
+	expect_reject_why(p, c, s, err, version, NULL);
 }
 
 static void
@@ -159,17 +171,10 @@ test_issued_in_future(void **state)
 	const struct pki *p = *state;
 	struct policy_ctx c = device(p);
 	struct spec s = spec();
-	struct policy_result r;
-	uint8_t *buf;
-	size_t len;
 
 	c.build_time = T_2026;
 	s.issued_at = NOW + DAY + 1;
-	expect_reject(p, &c, &s, RK_EFUTURE, 1);
-	buf = fixture_make(p, &s, &len);
-	r = judge(&c, buf, len);
-	assert_non_null(strstr(r.why.msg, "issued in the future"));
-	free(buf);
+	expect_reject_why(p, &c, &s, RK_EFUTURE, 1, "issued in the future");
 	s.issued_at = T_2099 - 1; /* 2090 or so: a typo */
 	expect_reject(p, &c, &s, RK_EFUTURE, 1);
 	/* Within a day: clocks drift, publishers are early. */
@@ -462,19 +467,9 @@ test_rollback_equivocation(void **state)
 	/* Below the highest: a rollback, whatever the bytes. */
 	s = spec();
 	s.version = 4;
-	expect_reject(p, &c, &s, RK_EROLLBACK, 4);
+	expect_reject_why(p, &c, &s, RK_EROLLBACK, 4, "not above 5");
 	s.version = 1;
 	expect_reject(p, &c, &s, RK_EROLLBACK, 1);
-	{
-		uint8_t *buf;
-		size_t len;
-
-		s.version = 4;
-		buf = fixture_make(p, &s, &len);
-		r = judge(&c, buf, len);
-		assert_non_null(strstr(r.why.msg, "not above 5"));
-		free(buf);
-	}
 
 	/* Above: accepted. */
 	s.version = 6;
@@ -519,18 +514,12 @@ test_expiry(void **state)
 	const struct pki *p = *state;
 	struct policy_ctx c = device(p);
 	struct spec s = spec();
-	struct policy_result r;
-	uint8_t *buf;
-	size_t len;
 
 	s.expires_at = NOW;
 	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
 	s.expires_at = NOW - 30 * DAY;
-	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
-	buf = fixture_make(p, &s, &len);
-	r = judge(&c, buf, len);
-	assert_non_null(strstr(r.why.msg, "expired at 2029-12-02T00:00:00Z"));
-	free(buf);
+	expect_reject_why(
+	    p, &c, &s, RK_EEXPIRED, 1, "expired at 2029-12-02T00:00:00Z");
 	s.expires_at = NOW + 1;
 	expect_accept(p, &c, &s, 2);
 
@@ -552,9 +541,6 @@ test_clock_behind_floor(void **state)
 	const struct pki *p = *state;
 	struct policy_ctx c = device(p);
 	struct spec s = spec();
-	struct policy_result r;
-	uint8_t *buf;
-	size_t len;
 
 	c.now = T_1971;
 	c.floor = NOW;
@@ -564,12 +550,9 @@ test_clock_behind_floor(void **state)
 	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
 	s.issued_at = T_2026;
 	s.expires_at = NOW - DAY;
-	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
-	buf = fixture_make(p, &s, &len);
-	r = judge(&c, buf, len);
-	assert_non_null(strstr(r.why.msg, "time floor"));
-	assert_non_null(strstr(r.why.msg, "now 2030-01-01T00:00:00Z"));
-	free(buf);
+	expect_reject_why(p, &c, &s, RK_EEXPIRED, 1, "time floor");
+	expect_reject_why(
+	    p, &c, &s, RK_EEXPIRED, 1, "now 2030-01-01T00:00:00Z");
 	s.expires_at = NOW;
 	expect_reject(p, &c, &s, RK_EEXPIRED, 1);
 	/* Fresh by the floor. */
@@ -590,17 +573,10 @@ test_certs(void **state)
 	const struct pki *p = *state;
 	struct policy_ctx c = device(p);
 	struct spec s = spec();
-	struct policy_result r;
-	uint8_t *buf;
-	size_t len;
 
 	s.version = 3;
 	SET(s, certs, ROOT_A, LEAF);
-	expect_reject(p, &c, &s, RK_ECERT, 3);
-	buf = fixture_make(p, &s, &len);
-	r = judge(&c, buf, len);
-	assert_non_null(strstr(r.why.msg, "not a CA"));
-	free(buf);
+	expect_reject_why(p, &c, &s, RK_ECERT, 3, "not a CA");
 	SET(s, certs, LEAF);
 	expect_reject(p, &c, &s, RK_ECERT, 3);
 	SET(s, certs, ROOT_A, ROOT_B, ROOT_A);
@@ -993,11 +969,7 @@ test_next_keys(void **state)
 	SET(s, next, ED2, EC1);
 	s.next_threshold = 2;
 	SET(s, signers, ED1);
-	expect_reject(p, &c, &s, RK_ESIG, 9);
-	buf = fixture_make(p, &s, &len);
-	r = judge(&c, buf, len);
-	assert_non_null(strstr(r.why.msg, "next_keys"));
-	free(buf);
+	expect_reject_why(p, &c, &s, RK_ESIG, 9, "next_keys");
 	SET(s, signers, ED1, ED2);
 	expect_reject(p, &c, &s, RK_ESIG, 9);
 	SET(s, signers, ED1, EC2, ED3);
@@ -1025,6 +997,194 @@ test_next_keys(void **state)
 	expect_reject(p, &c, &s, RK_ESIG, 9);
 	SET(s, signers, ED2, ED1);
 	expect_accept(p, &c, &s, 2);
+}
+
+/* policy_judge() that must reach a verdict, on facts kept between calls. */
+static struct policy_result
+judge_facts(const struct policy_ctx *c, struct policy_facts *f)
+{
+	struct policy_result r;
+
+	memset(&r, 0xa5, sizeof(r));
+	assert_int_equal(policy_judge(c, f, &r), RK_OK);
+	assert_null(r.own);
+	if (r.verdict != POLICY_ACCEPT) {
+		assert_null(r.bundle);
+		assert_null(r.manifest);
+		assert_null(r.certs);
+	}
+	return r;
+}
+
+/*
+ * The same bytes judged again on facts kept from before (as the agent does
+ * inside its write transaction): what the state decides is judged anew,
+ * and keys pinned in between are checked for real, either way.
+ */
+static void
+test_judge_again(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct pubkey *ed2[1] = {p->pub[ED2]};
+	struct policy_facts *f = NULL;
+	struct store_distrust d;
+	struct spec s = spec();
+	struct policy_result r, r2;
+	uint8_t *buf, sha[CRYPTO_SHA256_LEN];
+	size_t len;
+
+	s.version = 7;
+	buf = fixture_make(p, &s, &len);
+	assert_int_equal(policy_facts_new(buf, len, &f), RK_OK);
+	r = judge_facts(&c, f);
+	assert_int_equal(r.verdict, POLICY_ACCEPT);
+	assert_int_equal(r.n_trusted, 2);
+	r2 = judge_facts(&c, f);
+	assert_int_equal(r2.verdict, POLICY_ACCEPT);
+	assert_ptr_equal(r2.bundle, r.bundle); /* not parsed again */
+	assert_ptr_equal(r2.certs, r.certs);
+	assert_memory_equal(r2.sha256, r.sha256, CRYPTO_SHA256_LEN);
+	assert_int_equal(crypto_sha256(buf, len, NULL, 0, sha), RK_OK);
+	assert_memory_equal(r.sha256, sha, CRYPTO_SHA256_LEN);
+	policy_result_free(&r);
+	policy_result_free(&r2);
+	/* A rotation to ED2 in between: ED1's signature no longer counts. */
+	c.keys = ed2;
+	r = judge_facts(&c, f);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_ESIG);
+	assert_true(r.pins_failed);
+	c = device(p);
+	/* The state moved: a higher version, then a distrust entry. */
+	c.highest_version = 7;
+	c.highest_sha256 = sha;
+	r = judge_facts(&c, f);
+	assert_int_equal(r.verdict, POLICY_CURRENT);
+	c.highest_version = 8;
+	r = judge_facts(&c, f);
+	assert_int_equal(r.err, RK_EROLLBACK);
+	c.highest_version = 0;
+	memset(&d, 0, sizeof(d));
+	memcpy(d.sha256, p->cert_sha[ROOT_A], CRYPTO_SHA256_LEN);
+	c.distrust = &d;
+	c.n_distrust = 1;
+	r = judge_facts(&c, f);
+	assert_int_equal(r.verdict, POLICY_ACCEPT);
+	assert_int_equal(r.n_trusted, 1);
+	policy_result_free(&r);
+	policy_facts_free(f);
+	free(buf);
+
+	/* Signed by ED2 only: refused, then accepted once ED2 is pinned. */
+	SET(s, signers, ED2);
+	buf = fixture_make(p, &s, &len);
+	assert_int_equal(policy_facts_new(buf, len, &f), RK_OK);
+	c = device(p);
+	r = judge_facts(&c, f);
+	assert_int_equal(r.err, RK_ESIG);
+	assert_int_equal(r.version, 0); /* the manifest was not read */
+	c.keys = ed2;
+	r = judge_facts(&c, f);
+	assert_int_equal(r.verdict, POLICY_ACCEPT);
+	assert_int_equal(r.version, 7);
+	policy_result_free(&r);
+	policy_facts_free(f);
+	free(buf);
+
+	/* A verdict on the bytes is the same the second time, word for word. */
+	s = spec();
+	SET(s, certs, ROOT_A, LEAF);
+	buf = fixture_make(p, &s, &len);
+	assert_int_equal(policy_facts_new(buf, len, &f), RK_OK);
+	c = device(p);
+	r = judge_facts(&c, f);
+	r2 = judge_facts(&c, f);
+	assert_int_equal(r.err, RK_ECERT);
+	assert_int_equal(r2.err, RK_ECERT);
+	assert_string_equal(r.why.msg, r2.why.msg);
+	policy_facts_free(f);
+	free(buf);
+	policy_facts_free(NULL);
+}
+
+/*
+ * Certificates the device holds: the same bytes take the facts stored for
+ * them, other bytes are parsed and checked as ever.
+ */
+static void
+test_known_certs(void **state)
+{
+	const struct pki *p = *state;
+	struct policy_ctx c = device(p);
+	struct policy_facts *f = NULL;
+	struct store_cert known[2];
+	struct store_distrust d;
+	struct spec s = spec();
+	struct policy_result r;
+	uint8_t *buf;
+	size_t len;
+
+	memset(known, 0, sizeof(known));
+	known[0].der = p->cert[ROOT_B];
+	known[0].der_len = p->cert_len[ROOT_B];
+	memcpy(known[0].sha256, p->cert_sha[ROOT_B], CRYPTO_SHA256_LEN);
+	snprintf(known[0].subject, sizeof(known[0].subject), "as stored");
+	known[0].not_before = 1;
+	known[0].not_after = 2;
+	/* The leaf's length, other bytes: not the leaf. */
+	known[1].der = p->cert[LEAF];
+	known[1].der_len = p->cert_len[LEAF] - 1;
+
+	buf = fixture_make(p, &s, &len);
+	assert_int_equal(policy_facts_new(buf, len, &f), RK_OK);
+	policy_facts_known(f, known, 2);
+	r = judge_facts(&c, f);
+	assert_int_equal(r.verdict, POLICY_ACCEPT);
+	/* ROOT_A parsed, ROOT_B as stored. */
+	assert_string_equal(
+	    r.certs[0].subject, "/O=rootkeeper test/CN=Test Root A");
+	assert_memory_equal(
+	    r.certs[0].sha256, p->cert_sha[ROOT_A], CRYPTO_SHA256_LEN);
+	assert_string_equal(r.certs[1].subject, "as stored");
+	assert_int_equal(r.certs[1].not_before, 1);
+	assert_int_equal(r.certs[1].not_after, 2);
+	assert_memory_equal(
+	    r.certs[1].sha256, p->cert_sha[ROOT_B], CRYPTO_SHA256_LEN);
+	/* A known certificate is still subject to the distrust list. */
+	memset(&d, 0, sizeof(d));
+	memcpy(d.sha256, p->cert_sha[ROOT_B], CRYPTO_SHA256_LEN);
+	c.distrust = &d;
+	c.n_distrust = 1;
+	r = judge_facts(&c, f);
+	assert_int_equal(r.verdict, POLICY_ACCEPT);
+	assert_int_equal(r.n_trusted, 1);
+	policy_facts_free(f);
+	free(buf);
+
+	/* Bytes that are not known are checked: the leaf is no CA. */
+	SET(s, certs, ROOT_B, LEAF);
+	buf = fixture_make(p, &s, &len);
+	assert_int_equal(policy_facts_new(buf, len, &f), RK_OK);
+	policy_facts_known(f, known, 2);
+	c = device(p);
+	r = judge_facts(&c, f);
+	assert_int_equal(r.verdict, POLICY_REJECT);
+	assert_int_equal(r.err, RK_ECERT);
+	assert_non_null(strstr(r.why.msg, "cert 1"));
+	policy_facts_free(f);
+	free(buf);
+
+	/* A known certificate twice is still a duplicate. */
+	SET(s, certs, ROOT_B, ROOT_B);
+	buf = fixture_make(p, &s, &len);
+	assert_int_equal(policy_facts_new(buf, len, &f), RK_OK);
+	policy_facts_known(f, known, 1);
+	r = judge_facts(&c, f);
+	assert_int_equal(r.err, RK_ECERT);
+	assert_non_null(strstr(r.why.msg, "duplicate"));
+	policy_facts_free(f);
+	free(buf);
 }
 
 /* The first failing step decides, in the order of DESIGN section 3. */
@@ -1177,6 +1337,8 @@ main(void)
 	    cmocka_unit_test(test_rollout_defer),
 	    cmocka_unit_test(test_next_keys),
 	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_judge_again),
+	    cmocka_unit_test(test_known_certs),
 	    cmocka_unit_test(test_operational_error),
 	    cmocka_unit_test(test_issued_in_future),
 	};

@@ -5,7 +5,8 @@
  * back the same, without a temp file left behind and readable by others;
  * a missing file is RK_ENOENT; a truncated, extended or foreign file is
  * RK_EFORMAT, never a record; a file of version 1 (before the store
- * record) still reads.
+ * record) still reads; the export it vouches for is the file it saw and
+ * no other.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -173,6 +174,50 @@ test_version_1(void **state)
 	free(enc);
 }
 
+/*
+ * The export as the poll file vouches for it: the version and bundle it
+ * names, and the file untouched since (another file under its name, or
+ * none, is not the file it saw).
+ */
+static void
+test_export_unchanged(void **state)
+{
+	struct tmp *t = *state;
+	struct pollstate ps;
+	struct stat sb;
+	uint8_t other[CRYPTO_SHA256_LEN];
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/roots.pem", t->dir);
+	assert_int_equal(fileio_write_atomic(p, "pem\n", 4, 0644), RK_OK);
+	assert_int_equal(stat(p, &sb), 0);
+	sample(&ps);
+	ps.export_size = (uint64_t)sb.st_size;
+	ps.export_dev = (uint64_t)sb.st_dev;
+	ps.export_ino = (uint64_t)sb.st_ino;
+	ps.export_mtime_ns =
+	    (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	assert_int_equal(
+	    pollstate_export_unchanged(&ps, 42, ps.export_bundle_sha256, p), 1);
+	/* Another version, another bundle, no version: not vouched for. */
+	assert_int_equal(
+	    pollstate_export_unchanged(&ps, 43, ps.export_bundle_sha256, p), 0);
+	memcpy(other, ps.export_bundle_sha256, sizeof(other));
+	other[0] ^= 1;
+	assert_int_equal(pollstate_export_unchanged(&ps, 42, other, p), 0);
+	ps.export_version = 0;
+	assert_int_equal(
+	    pollstate_export_unchanged(&ps, 0, ps.export_bundle_sha256, p), 0);
+	ps.export_version = 42;
+	/* Another file (another size) under the same name. */
+	assert_int_equal(fileio_write_atomic(p, "other\n", 6, 0644), RK_OK);
+	assert_int_equal(
+	    pollstate_export_unchanged(&ps, 42, ps.export_bundle_sha256, p), 0);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(
+	    pollstate_export_unchanged(&ps, 42, ps.export_bundle_sha256, p), 0);
+}
+
 int
 main(void)
 {
@@ -180,6 +225,7 @@ main(void)
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_damaged),
 	    cmocka_unit_test(test_version_1),
+	    cmocka_unit_test(test_export_unchanged),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -77,6 +77,35 @@ test_format_range(void **state)
 }
 
 /*
+ * The display forms: a time the store has not set (0) is "-" for
+ * rfc3339_show_opt but 1970 for rfc3339_show; what cannot be written is
+ * "(out of range)" or "-".
+ */
+static void
+test_show(void **state)
+{
+	char buf[RFC3339_LEN + 1];
+
+	(void)state;
+	rfc3339_show(0, buf);
+	assert_string_equal(buf, "1970-01-01T00:00:00Z");
+	rfc3339_show(MAX_TIME, buf);
+	assert_string_equal(buf, "9999-12-31T23:59:59Z");
+	rfc3339_show(MAX_TIME + 1, buf);
+	assert_string_equal(buf, "(out of range)");
+	rfc3339_show(-1, buf);
+	assert_string_equal(buf, "(out of range)");
+	rfc3339_show_opt(0, buf);
+	assert_string_equal(buf, "-");
+	rfc3339_show_opt(-1, buf);
+	assert_string_equal(buf, "-");
+	rfc3339_show_opt(MAX_TIME + 1, buf);
+	assert_string_equal(buf, "-");
+	rfc3339_show_opt(1, buf);
+	assert_string_equal(buf, "1970-01-01T00:00:01Z");
+}
+
+/*
  * Every day from 1970-01-01 to 9999-12-31, at a time of day that moves
  * around: parse(format(t)) == t, and the strings sort as the times do.
  */
@@ -277,6 +306,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_known_instants),
 	    cmocka_unit_test(test_format_range),
+	    cmocka_unit_test(test_show),
 	    cmocka_unit_test(test_round_trip_every_day),
 	    cmocka_unit_test(test_every_date),
 	    cmocka_unit_test(test_refused),

@@ -170,6 +170,51 @@ raw_text(sqlite3 *db, const char *sql, char *buf, size_t size)
 	sqlite3_finalize(st);
 }
 
+/* Runs sql on the file at path outside the store (to age a store). */
+static void
+raw_file_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = raw_open(path);
+
+	raw_exec(db, sql);
+	sqlite3_close(db);
+}
+
+/* The schema version the file at path says it has. */
+static int64_t
+raw_schema(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+	int64_t v = raw_int(db, "PRAGMA user_version");
+
+	sqlite3_close(db);
+	return v;
+}
+
+/*
+ * A writer and a reader both refuse the file at path (RK_ESTORE, no
+ * handle), the reason saying what and also (NULL: nothing more).
+ */
+static void
+expect_refused(const char *path, const char *what, const char *also)
+{
+	static const enum store_mode modes[] = {STORE_RW, STORE_RO};
+	struct rk_why why;
+	struct store *s;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&why, 0, sizeof(why));
+		s = NULL;
+		assert_int_equal(
+		    store_open(path, modes[i], &s, &why), RK_ESTORE);
+		assert_null(s);
+		assert_non_null(strstr(why.msg, what));
+		if (also != NULL)
+			assert_non_null(strstr(why.msg, also));
+	}
+}
+
 static void
 write_file(const char *path, const void *data, size_t len)
 {
@@ -411,26 +456,15 @@ test_missing(void **state)
 static void
 test_foreign_sqlite(void **state)
 {
-	static const enum store_mode modes[] = {STORE_RW, STORE_RO};
 	struct fix *f = *state;
 	struct rk_why why;
 	struct store *s = NULL;
 	char jm[16];
-	size_t i;
 	sqlite3 *db;
 
-	db = raw_open(f->db);
-	raw_exec(db, "CREATE TABLE notes (t TEXT); "
-		     "INSERT INTO notes VALUES ('mine')");
-	sqlite3_close(db);
-	for (i = 0; i < 2; i++) {
-		memset(&why, 0, sizeof(why));
-		assert_int_equal(
-		    store_open(f->db, modes[i], &s, &why), RK_ESTORE);
-		assert_null(s);
-		assert_non_null(strstr(why.msg, "not a rootkeeper store"));
-		assert_non_null(strstr(why.msg, "application_id"));
-	}
+	raw_file_exec(f->db, "CREATE TABLE notes (t TEXT); "
+			     "INSERT INTO notes VALUES ('mine')");
+	expect_refused(f->db, "not a rootkeeper store", "application_id");
 	/* Refused before anything was changed. */
 	db = raw_open(f->db);
 	raw_text(db, "PRAGMA journal_mode", jm, sizeof(jm));
@@ -448,23 +482,14 @@ test_foreign_sqlite(void **state)
 static void
 test_not_a_database(void **state)
 {
-	static const enum store_mode modes[] = {STORE_RW, STORE_RO};
 	struct fix *f = *state;
-	struct rk_why why;
-	struct store *s = NULL;
 	uint8_t junk[4096], *b;
 	size_t i, len;
 
 	for (i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t)(i * 7 + 3);
 	write_file(f->db, junk, sizeof(junk));
-	for (i = 0; i < 2; i++) {
-		memset(&why, 0, sizeof(why));
-		assert_int_equal(
-		    store_open(f->db, modes[i], &s, &why), RK_ESTORE);
-		assert_null(s);
-		assert_non_null(strstr(why.msg, "not an SQLite database"));
-	}
+	expect_refused(f->db, "not an SQLite database", NULL);
 	b = read_all(f->db, &len);
 	assert_int_equal(len, sizeof(junk));
 	assert_memory_equal(b, junk, len);
@@ -472,12 +497,7 @@ test_not_a_database(void **state)
 
 	/* An empty file is an empty database, but not one of ours. */
 	write_file(f->db, "", 0);
-	for (i = 0; i < 2; i++) {
-		memset(&why, 0, sizeof(why));
-		assert_int_equal(
-		    store_open(f->db, modes[i], &s, &why), RK_ESTORE);
-		assert_non_null(strstr(why.msg, "not a rootkeeper store"));
-	}
+	expect_refused(f->db, "not a rootkeeper store", NULL);
 	b = read_all(f->db, &len);
 	assert_int_equal(len, 0);
 	free(b);
@@ -486,34 +506,25 @@ test_not_a_database(void **state)
 static void
 test_newer_schema(void **state)
 {
-	static const enum store_mode modes[] = {STORE_RW, STORE_RO};
 	struct fix *f = *state;
-	struct rk_why why;
-	struct store *s = NULL;
-	size_t i;
-	sqlite3 *db;
+	char sql[64];
 
 	store_close(open_ok(f->db, STORE_CREATE));
-	db = raw_open(f->db);
-	{
-		char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    STORE_SCHEMA_VERSION + 1);
+	raw_file_exec(f->db, sql);
+	expect_refused(f->db, "newer", NULL);
+	assert_int_equal(raw_schema(f->db), STORE_SCHEMA_VERSION + 1);
+}
 
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-		    STORE_SCHEMA_VERSION + 1);
-		raw_exec(db, sql);
-	}
-	sqlite3_close(db);
-	for (i = 0; i < 2; i++) {
-		memset(&why, 0, sizeof(why));
-		assert_int_equal(
-		    store_open(f->db, modes[i], &s, &why), RK_ESTORE);
-		assert_null(s);
-		assert_non_null(strstr(why.msg, "newer"));
-	}
-	db = raw_open(f->db);
-	assert_int_equal(
-	    raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION + 1);
-	sqlite3_close(db);
+/* An old store: a reader refuses it, the first writer migrates it. */
+static struct store *
+open_migrated(const char *path)
+{
+	struct store *s = NULL;
+
+	assert_int_equal(store_open(path, STORE_RO, &s, NULL), RK_ESTORE);
+	return open_ok(path, STORE_RW);
 }
 
 /* A v0 store by hand: ours (application_id) but with no schema yet. */
@@ -1604,23 +1615,18 @@ test_migration_v1_to_v2(void **state)
 	struct store_probe p, *ps = NULL;
 	struct store *s;
 	size_t n = 0;
-	sqlite3 *db;
 
 	s = open_ok(f->db, STORE_CREATE);
 	assert_int_equal(store_get_state(s, &st), RK_OK);
 	snprintf(st.channel, sizeof(st.channel), "from-v1");
 	assert_int_equal(store_set_state(s, &st), RK_OK);
 	store_close(s);
-	db = raw_open(f->db);
-	raw_exec(db,
+	raw_file_exec(f->db,
 	    "DROP TABLE probes; DROP TRIGGER "
 	    "state_only_rises; " V4_COLUMNS_DROPPED "PRAGMA user_version = 1");
-	sqlite3_close(db);
 
 	/* A reader cannot migrate; the first writer does. */
-	s = NULL;
-	assert_int_equal(store_open(f->db, STORE_RO, &s, NULL), RK_ESTORE);
-	s = open_ok(f->db, STORE_RW);
+	s = open_migrated(f->db);
 	assert_int_equal(store_get_state(s, &st), RK_OK);
 	assert_string_equal(st.channel, "from-v1");
 	memset(&p, 0, sizeof(p));
@@ -1630,10 +1636,7 @@ test_migration_v1_to_v2(void **state)
 	assert_int_equal(n, 1);
 	free(ps);
 	store_close(s);
-	db = raw_open(f->db);
-	assert_int_equal(
-	    raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	sqlite3_close(db);
+	assert_int_equal(raw_schema(f->db), STORE_SCHEMA_VERSION);
 }
 
 /* A version 3 store: distrust never lifted, nothing deferred. */
@@ -1646,20 +1649,15 @@ test_migration_v3_to_v4(void **state)
 	struct distrust d;
 	struct store *s;
 	size_t n = 0;
-	sqlite3 *db;
 
 	s = open_ok(f->db, STORE_CREATE);
 	memset(&d, 0, sizeof(d));
 	memset(d.sha256, 0x42, sizeof(d.sha256));
 	assert_int_equal(store_add_distrust(s, &d, 1, 3), RK_OK);
 	store_close(s);
-	db = raw_open(f->db);
-	raw_exec(db, V4_COLUMNS_DROPPED "PRAGMA user_version = 3");
-	sqlite3_close(db);
+	raw_file_exec(f->db, V4_COLUMNS_DROPPED "PRAGMA user_version = 3");
 
-	s = NULL;
-	assert_int_equal(store_open(f->db, STORE_RO, &s, NULL), RK_ESTORE);
-	s = open_ok(f->db, STORE_RW);
+	s = open_migrated(f->db);
 	assert_int_equal(store_get_state(s, &st), RK_OK);
 	assert_int_equal(st.deferred_version, 0);
 	assert_int_equal(st.deferred_percent, 0);
@@ -1683,10 +1681,7 @@ test_migration_v3_to_v4(void **state)
 	assert_int_equal(st.deferred_version, 7);
 	assert_int_equal(st.deferred_percent, 10);
 	store_close(s);
-	db = raw_open(f->db);
-	assert_int_equal(
-	    raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	sqlite3_close(db);
+	assert_int_equal(raw_schema(f->db), STORE_SCHEMA_VERSION);
 }
 
 static void
@@ -1733,6 +1728,80 @@ test_probes(void **state)
 	assert_int_equal(store_set_probe(ro, &p), RK_EINVAL);
 	free(ps);
 	store_close(ro);
+	store_close(s);
+}
+
+/* What store_each_cert() gave: the certificates' ids, in order. */
+struct walk {
+	int ids[8];
+	size_t n;
+	size_t stop_at; /* returns RK_EEXIST at this call (1-based); 0: never */
+};
+
+static int
+walk_cert(void *arg, const uint8_t sha[CRYPTO_SHA256_LEN], const uint8_t *der,
+    size_t der_len)
+{
+	struct walk *w = arg;
+	struct store_cert c;
+	char text[64];
+	int id;
+
+	assert_true(w->n < 8);
+	assert_true(der_len < sizeof(text));
+	memcpy(text, der, der_len);
+	text[der_len] = '\0';
+	assert_int_equal(sscanf(text, "not really a certificate #%d", &id), 1);
+	make_cert(id, &c);
+	assert_int_equal(der_len, c.der_len);
+	assert_memory_equal(der, c.der, der_len);
+	assert_memory_equal(sha, c.sha256, CRYPTO_SHA256_LEN);
+	free(c.der);
+	w->ids[w->n++] = id;
+	return w->n == w->stop_at ? RK_EEXIST : RK_OK;
+}
+
+static void
+test_each_cert_and_activate_added(void **state)
+{
+	struct fix *f = *state;
+	struct store_version v;
+	struct walk w;
+	struct store *s;
+
+	s = open_ok(f->db, STORE_CREATE);
+	assert_int_equal(add_version(s, 1, 1, IDS(3, 1, 2)), RK_OK);
+	assert_int_equal(add_version(s, 2, 0, NULL, 0), RK_OK);
+
+	/* One at a time, in bundle order, with their digests. */
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_each_cert(s, 1, walk_cert, &w), RK_OK);
+	assert_int_equal(w.n, 3);
+	assert_int_equal(w.ids[0], 3);
+	assert_int_equal(w.ids[1], 1);
+	assert_int_equal(w.ids[2], 2);
+	/* The callback's rc stops the walk and comes back. */
+	memset(&w, 0, sizeof(w));
+	w.stop_at = 2;
+	assert_int_equal(store_each_cert(s, 1, walk_cert, &w), RK_EEXIST);
+	assert_int_equal(w.n, 2);
+	/* No certificates is not "not stored". */
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_each_cert(s, 2, walk_cert, &w), RK_OK);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(store_each_cert(s, 7, walk_cert, &w), RK_ENOENT);
+
+	/*
+	 * Only a version stored with that activated_at is activated so;
+	 * add_version() stores 0.
+	 */
+	assert_int_equal(store_activate_added(s, 1, 1750000009), RK_EINVAL);
+	assert_int_equal(active(s), 0);
+	assert_int_equal(store_activate_added(s, 7, 0), RK_ENOENT);
+	assert_int_equal(store_activate_added(s, 1, 0), RK_OK);
+	assert_int_equal(active(s), 1);
+	assert_int_equal(store_get_version(s, 1, &v), RK_OK);
+	assert_int_equal(v.activated_at, 0);
 	store_close(s);
 }
 
@@ -1783,6 +1852,8 @@ main(void)
 		test_writer_gives_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_state_only_rises, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_each_cert_and_activate_added, setup, teardown),
 	};
 
 	/* A child that dies early must fail a test, not kill the suite. */

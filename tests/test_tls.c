@@ -29,6 +29,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -38,6 +39,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/ecc.h>
 
 #include "crypto.h"
 #include "fileio.h"
@@ -266,6 +268,25 @@ static int app_connect(
 
 /* ---- tls_probe --------------------------------------------------- */
 
+/* A socket listening on 127.0.0.1 at a port the kernel picks (*port). */
+static int
+listen_loopback(unsigned *port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
 static void
 probe_ok_reports_root(void **state)
 {
@@ -403,25 +424,17 @@ probe_net_not_tls(void **state)
 static void
 probe_net_silent_peer(void **state)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
 	struct set s;
 	struct tls_probe r;
+	unsigned port;
 	time_t t0;
 	int fd;
 
 	(void)state;
 	/* The kernel completes the connect; nobody ever speaks TLS. */
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 4), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	fd = listen_loopback(&port);
 	t0 = time(NULL);
-	assert_int_equal(tls_probe("127.0.0.1", ntohs(sa.sin_port),
+	assert_int_equal(tls_probe("127.0.0.1", port,
 			     trust_of(&s, 0, ROOT_A, N_CERTS), 1, &r),
 	    RK_OK);
 	close(fd);
@@ -434,22 +447,14 @@ probe_net_silent_peer(void **state)
 static void
 probe_net_peer_closes(void **state)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
 	struct set s;
 	struct tls_probe r;
+	unsigned port;
 	pid_t pid;
 	int fd, st;
 
 	(void)state;
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 4), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	fd = listen_loopback(&port);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -462,7 +467,7 @@ probe_net_peer_closes(void **state)
 		_exit(0);
 	}
 	close(fd);
-	assert_int_equal(tls_probe("127.0.0.1", ntohs(sa.sin_port),
+	assert_int_equal(tls_probe("127.0.0.1", port,
 			     trust_of(&s, 0, ROOT_A, N_CERTS), TIMEOUT, &r),
 	    RK_OK);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -692,6 +697,103 @@ setup_skips_bad_roots(void **state)
 	assert_false(app_connect(ctx, E.port_b, "127.0.0.1", &err));
 	wolfSSL_CTX_free(ctx);
 	tls_verifier_free(v);
+}
+
+/* One handshake from a thread: app_connect() without cmocka's asserts. */
+struct racer {
+	WOLFSSL_CTX *ctx;
+	unsigned port;
+	int ok;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+	struct sockaddr_in sa;
+	struct timeval tv = {TIMEOUT, 0};
+	WOLFSSL *ssl;
+	int fd;
+
+	r->ok = -1;
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return NULL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)r->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    (ssl = wolfSSL_new(r->ctx)) != NULL) {
+		if (wolfSSL_set_fd(ssl, fd) == WOLFSSL_SUCCESS &&
+		    wolfSSL_check_domain_name(ssl, "127.0.0.1") ==
+			WOLFSSL_SUCCESS)
+			r->ok = wolfSSL_connect(ssl) == WOLFSSL_SUCCESS;
+		wolfSSL_free(ssl);
+	}
+	close(fd);
+	/* wolfSSL's ECC cache is per thread; each thread must free its own. */
+	wc_ecc_fp_free();
+	return NULL;
+}
+
+#define RACERS 6
+
+/*
+ * Roots made once with what the store knows of them (as librootkeeper
+ * does) and shared by contexts that verify on several threads at once.
+ * A root's key is read on the first verification that needs it, by
+ * whichever thread comes first: every context must then use it (ASan
+ * sees a leak or a double free of a key that two threads read), and
+ * every context enforces partial distrust with it.
+ */
+static void
+shared_roots_on_threads(void **state)
+{
+	struct tls_known known[2];
+	struct tls_verifier *v[RACERS];
+	struct racer r[RACERS];
+	pthread_t th[RACERS];
+	struct tls_roots *rs;
+	struct set s;
+	int round, i;
+
+	(void)state;
+	trust_of(&s, 0, ROOT_A, ROOT_C, N_CERTS);
+	for (i = 0; i < 2; i++) {
+		const struct certinfo *ci = &E.info[i == 0 ? ROOT_A : ROOT_C];
+
+		known[i] = (struct tls_known){
+		    ci->sha256, ci->subject, ci->not_before, ci->not_after};
+	}
+	for (round = 0; round < 2; round++) {
+		/* Round 1: Root C trusted only for leaves up to D. */
+		if (round == 1)
+			distrust_c_after_d(&s);
+		assert_int_equal(tls_roots_new(&s.t, known, &rs), RK_OK);
+		for (i = 0; i < RACERS; i++) {
+			assert_non_null(r[i].ctx = wolfSSL_CTX_new(
+					    wolfSSLv23_client_method()));
+			assert_int_equal(
+			    tls_ctx_load(r[i].ctx, rs, NULL, &v[i]), RK_OK);
+			r[i].port = i % 3 == 0	 ? E.port_a
+				    : i % 3 == 1 ? E.port_cold
+						 : E.port_cnew;
+		}
+		/* The verifiers keep the roots alive. */
+		tls_roots_free(rs);
+		for (i = 0; i < RACERS; i++)
+			assert_int_equal(
+			    pthread_create(&th[i], NULL, race, &r[i]), 0);
+		for (i = 0; i < RACERS; i++)
+			assert_int_equal(pthread_join(th[i], NULL), 0);
+		for (i = 0; i < RACERS; i++) {
+			assert_int_equal(
+			    r[i].ok, round == 1 && i % 3 == 2 ? 0 : 1);
+			wolfSSL_CTX_free(r[i].ctx);
+			tls_verifier_free(v[i]);
+		}
+	}
 }
 
 /* ---- librootkeeper ----------------------------------------------- */
@@ -1112,6 +1214,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(probe_expired_root),
 	    cmocka_unit_test(probe_cross_signed_path),
 	    cmocka_unit_test(cached_intermediate_keeps_distrust),
+	    cmocka_unit_test(shared_roots_on_threads),
 	    cmocka_unit_test(rk_no_store),
 	    cmocka_unit_test(rk_lifecycle),
 	    cmocka_unit_test(rk_verify_cb_chained),

@@ -68,8 +68,9 @@ int rk_trust_refresh(struct rk_trust *t, int *changed);
  *
  * The CAs already in ctx stay; give a fresh ctx to trust only this set.
  * The context keeps what the callback needs (in wolfSSL's ex_data of ctx,
- * at an index of its own; the roots are parsed once per snapshot and
- * shared, read-only, by the contexts loaded from it): a later
+ * at an index of its own; the roots are read once per snapshot, each
+ * root's key the first time a chain needs it, and shared by the contexts
+ * loaded from it): a later
  * rk_trust_refresh() does not change it, load a new ctx for the new set.  t
  * must outlive every connection made with ctx, and ctx should be freed before t
  * is closed.

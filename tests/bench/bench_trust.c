@@ -3,8 +3,8 @@
  * The in-process cost of librootkeeper for scripts/bench.sh: how long a
  * device application spends in rk_trust_open (+ close), in
  * rk_trust_load_wolfssl into a fresh WOLFSSL_CTX (+ the context's new and
- * free), in both (the first context of a program, which pays for parsing
- * the roots once), and in rk_trust_refresh when nothing changed (what it calls
+ * free), in both (the first context of a program, which pays for making
+ * the snapshot's roots once), and in rk_trust_refresh when nothing changed (what it calls
  * before every connect), next to the reference: the same set, as the PEM
  * string rk_trust_pem gives, loaded with wolfSSL_CTX_load_verify_buffer
  * into a fresh context, which is what an application without rootkeeper

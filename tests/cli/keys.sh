@@ -26,37 +26,7 @@ done
 if [ -z "$MODULE" ] || ! command -v softhsm2-util >/dev/null ||
     ! command -v pkcs11-tool >/dev/null; then
 	not_ok "softhsm2 and opensc are installed (scripts/deps.sh --test)"
-	# ---- keygen --encrypt ------------------------------------------------------
-
-for alg in ed25519 ecdsa-p256; do
-	expect_exit 0 "keygen --alg $alg --encrypt --passphrase-file" \
-	    "$BIN" keygen --alg "$alg" --encrypt --passphrase-file pass.txt \
-	    -o "enc-$alg"
-	no_secret "keygen --encrypt ($alg)"
-	check "the $alg key is written encrypted" \
-	    grep -q "BEGIN ENCRYPTED PRIVATE KEY" "enc-$alg.key"
-	check_eq "the $alg key file is mode 600" "$(stat -c %a "enc-$alg.key")" 600
-	openssl pkey -in "enc-$alg.key" -passin file:pass.txt -pubout \
-	    -out "enc-$alg.openssl.pub" 2>/dev/null || true
-	check_files_eq "openssl decrypts the $alg key to the same public key" \
-	    "enc-$alg.openssl.pub" "enc-$alg.pub"
-	check_not "openssl refuses the $alg key under another passphrase" \
-	    openssl pkey -in "enc-$alg.key" -passin file:wrong.txt -noout
-	expect_exit 0 "the encrypted $alg key signs" \
-	    "$BIN" create --key "enc-$alg.key" --passphrase-file pass.txt \
-	    --channel ops --version 5 --certs ca1.pem -o "enc-$alg.rkb"
-	expect_exit 0 "the bundle verifies under the $alg key" \
-	    "$BIN" verify --pub "enc-$alg.pub" "enc-$alg.rkb"
-done
-expect_exit 2 "keygen --encrypt without a file or a terminal: a usage error" \
-    setsid -w "$BIN" keygen --encrypt -o enc-none
-check_not "nothing written" test -e enc-none.key
-expect_exit 2 "keygen --encrypt with a token key is refused" \
-    "$BIN" keygen --encrypt --key "$(uri ec5)" -o enc-tok
-expect_exit 2 "--passphrase-file without --encrypt is refused" \
-    "$BIN" keygen --passphrase-file pass.txt -o enc-none
-
-finish
+	finish
 fi
 
 # SoftHSM's EdDSA leaks a few bytes inside OpenSSL's libcrypto, which

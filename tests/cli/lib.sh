@@ -2,9 +2,8 @@
 # shellcheck shell=bash disable=SC2034 # variables set here are read by the suites
 #
 # Shared helpers of the rootkeeper-sign shell suites (tests/cli/*.sh): a temp
-# folder removed on exit, "ok - ..." / "not ok - ..." check lines with a
-# final "N passed, M failed" count, exit-code checks that also catch
-# sanitizer reports, and a reader of the .rkb byte layout (DESIGN.md
+# folder removed on exit, the check lines of tests/lib/tap.sh, the test PKI
+# of tests/lib/pki.sh, and a reader of the .rkb byte layout (DESIGN.md
 # section 2) built from od alone, so that the tests never rely on the code
 # under test to find the bytes they check.  It uses bash, coreutils, openssl,
 # grep, sed, awk and jq; nothing else (no python).
@@ -13,30 +12,10 @@
 
 # shellcheck source=../lib/emulator.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/../lib/emulator.sh"
-
-RK_PASS=0
-RK_FAIL=0
-
-RK_FINISHED=0
-RK_ERR_LINE=
-RK_ERR_CMD=
-
-# On exit: a suite stopped by set -e before finish() still ends with a failed
-# check and the count line, so that an aborted run never looks green.
-rk_cleanup()
-{
-	local rc=$?
-	if [ "$RK_FINISHED" -ne 1 ]; then
-		not_ok "the suite ran to its end (stopped at line ${RK_ERR_LINE:-?}: ${RK_ERR_CMD:-exit $rc})"
-		echo "$RK_PASS passed, $RK_FAIL failed"
-	fi
-	if [ -n "${T:-}" ] && [ -d "$T" ]; then
-		rm -rf -- "$T"
-	fi
-	if [ "$RK_FINISHED" -ne 1 ]; then
-		exit 1
-	fi
-}
+# shellcheck source=../lib/tap.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../lib/tap.sh"
+# shellcheck source=../lib/pki.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../lib/pki.sh"
 
 # rk_setup BINARY: sets BIN and T (a fresh temp folder, removed on exit).
 rk_setup()
@@ -48,123 +27,9 @@ rk_setup()
 	BIN=$(readlink -f -- "$1")
 	T=$(mktemp -d "${TMPDIR:-/tmp}/rk-cli.XXXXXX")
 	BIN=$(emu_wrap "$BIN" "$T")
-	set -o errtrace
-	trap 'RK_ERR_LINE=$LINENO RK_ERR_CMD=$BASH_COMMAND' ERR
-	trap rk_cleanup EXIT
-	trap 'exit 130' INT TERM
+	tap_traps
 	# The CLI's expiry checks run against the real clock; the tests too.
 	export TZ=UTC LC_ALL=C
-}
-
-ok()
-{
-	RK_PASS=$((RK_PASS + 1))
-	echo "ok - $*"
-}
-
-not_ok()
-{
-	RK_FAIL=$((RK_FAIL + 1))
-	echo "not ok - $*"
-}
-
-# check DESC COMMAND...: passes when COMMAND exits 0 (output hidden).
-check()
-{
-	local desc=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
-
-# check_not DESC COMMAND...: passes when COMMAND exits non-zero.
-check_not()
-{
-	local desc=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		not_ok "$desc"
-	else
-		ok "$desc"
-	fi
-}
-
-# check_eq DESC GOT WANT
-check_eq()
-{
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1 (got '$2', want '$3')"
-	fi
-}
-
-# check_files_eq DESC GOT WANT: the two files are equal; the first lines of
-# their diff are shown when not.
-check_files_eq()
-{
-	if cmp -s -- "$2" "$3"; then
-		ok "$1"
-	else
-		not_ok "$1"
-		diff -- "$2" "$3" >"$T/diff.out" || true
-		head -n 8 "$T/diff.out" | sed 's/^/# /'
-	fi
-}
-
-# run COMMAND...: runs it, keeps stdout in $T/out, stderr in $T/err and the
-# exit status in RC.  A sanitizer report on stderr is a failed check of its
-# own, whatever the exit status.
-run()
-{
-	RC=0
-	"$@" >"$T/out" 2>"$T/err" || RC=$?
-	if grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
-	    "$T/err"; then
-		not_ok "no sanitizer report from: $*"
-		head -n 40 "$T/err" | sed 's/^/# /'
-	fi
-}
-
-# expect_exit CODE DESC COMMAND...: runs COMMAND, passes when it exits CODE.
-expect_exit()
-{
-	local want=$1 desc=$2
-	shift 2
-	run "$@"
-	if [ "$RC" -eq "$want" ]; then
-		ok "$desc (exit $RC)"
-	else
-		not_ok "$desc (exit $RC, want $want)"
-		head -n 10 "$T/err" | sed 's/^/# stderr: /'
-	fi
-}
-
-# expect_nonzero DESC COMMAND...
-expect_nonzero()
-{
-	local desc=$1
-	shift
-	run "$@"
-	if [ "$RC" -ne 0 ]; then
-		ok "$desc (exit $RC)"
-	else
-		not_ok "$desc (exit 0, want non-zero)"
-	fi
-}
-
-# finish: the count line; exit status 1 if any check failed.
-finish()
-{
-	echo "$RK_PASS passed, $RK_FAIL failed"
-	RK_FINISHED=1
-	if [ "$RK_FAIL" -ne 0 ] || [ "$RK_PASS" -eq 0 ]; then
-		exit 1
-	fi
-	exit 0
 }
 
 # ---- bytes --------------------------------------------------------------
@@ -294,94 +159,61 @@ rkb_sig()
 }
 
 # ---- test PKI -----------------------------------------------------------
+#
+# Made by tests/lib/pki.sh in one `openssl ca` folder, $T/pki; every key
+# is P-256.
 
-rk_openssl_cnf()
+# rk_pki: sets PKI to the suite's PKI folder, made on first use.
+rk_pki()
 {
-	[ -f "$T/openssl.cnf" ] && return 0
-	cat >"$T/openssl.cnf" <<'EOF'
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[v3_leaf]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-subjectAltName = DNS:leaf.example
-EOF
+	if [ -f "$T/pki/ca.cnf" ]; then
+		PKI=$T/pki
+	else
+		pki_init "$T/pki"
+	fi
 }
 
-# mk_ca NAME CN: a self-signed P-256 root, $T/NAME.pem and $T/NAME.ca.key.
+# mk_ca NAME CN [DAYS]: a self-signed root "/O=rootkeeper test/CN=CN" valid
+# from now for DAYS (3650) days, $T/NAME.pem and $T/NAME.ca.key.
 mk_ca()
 {
-	rk_openssl_cnf
-	openssl req -x509 -new -config "$T/openssl.cnf" -extensions v3_ca \
-	    -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$T/$1.ca.key" -subj "/O=rootkeeper test/CN=$2" \
-	    -days 3650 -out "$T/$1.pem" 2>/dev/null
+	rk_pki
+	pki_cert "$T/$1.pem" "$T/$1.ca.key" "/O=rootkeeper test/CN=$2" v3_ca \
+	    "$(pki_date now)" "$(pki_date "now + ${3:-3650} days")"
 }
 
-# mk_leaf NAME CA: a CA:FALSE leaf issued by CA (made by mk_ca), $T/NAME.pem.
+# mk_dated_ca NAME CN START END: a self-signed root "/CN=CN/O=rootkeeper
+# test" valid from START to END (YYYYMMDDHHMMSSZ, see pki_date),
+# $T/NAME.pem and $T/NAME.ca.key.
+mk_dated_ca()
+{
+	rk_pki
+	pki_cert "$T/$1.pem" "$T/$1.ca.key" "/CN=$2/O=rootkeeper test" v3_ca \
+	    "$3" "$4"
+}
+
+# mk_int NAME ROOT: an intermediate CA (pathlen 0) issued by ROOT (mk_ca)
+# for 3000 days, $T/NAME.pem and $T/NAME.ca.key.
+mk_int()
+{
+	rk_pki
+	pki_cert "$T/$1.pem" "$T/$1.ca.key" "/O=rootkeeper test/CN=$1" v3_int \
+	    "$(pki_date now)" "$(pki_date "now + 3000 days")" \
+	    "$T/$2.pem" "$T/$2.ca.key"
+}
+
+# mk_leaf NAME CA: a CA:FALSE leaf for leaf.example issued by CA (mk_ca)
+# for a year, $T/NAME.pem and $T/NAME.leaf.key.
 mk_leaf()
 {
-	rk_openssl_cnf
-	openssl req -new -config "$T/openssl.cnf" \
-	    -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$T/$1.leaf.key" -subj "/CN=$1 leaf" \
-	    -out "$T/$1.csr" 2>/dev/null
-	openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.pem" \
-	    -CAkey "$T/$2.ca.key" -CAcreateserial -days 365 \
-	    -extfile "$T/openssl.cnf" -extensions v3_leaf \
-	    -out "$T/$1.pem" 2>/dev/null
+	rk_pki
+	PKI_SAN=DNS:leaf.example pki_cert "$T/$1.pem" "$T/$1.leaf.key" \
+	    "/CN=$1 leaf" v3_leaf "$(pki_date now)" \
+	    "$(pki_date "now + 365 days")" "$T/$2.pem" "$T/$2.ca.key"
 }
 
 # der_sha PEM: SHA-256 of the certificate's DER.
 der_sha()
 {
 	openssl x509 -in "$1" -outform DER | sha256sum | awk '{ print $1 }'
-}
-
-# mk_expired_ca NAME CN: a self-signed P-256 root valid in 2000 only,
-# $T/NAME.pem (openssl ca, the one openssl command that backdates).
-mk_expired_ca()
-{
-	local d="$T/ca-$1"
-	mkdir -p "$d"
-	: >"$d/index.txt"
-	echo 01 >"$d/serial"
-	cat >"$d/ca.cnf" <<EOF2
-[ca]
-default_ca = ca_default
-[ca_default]
-dir = $d
-database = $d/index.txt
-new_certs_dir = $d
-serial = $d/serial
-default_md = sha256
-policy = pol
-email_in_dn = no
-unique_subject = no
-[pol]
-commonName = supplied
-organizationName = optional
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-EOF2
-	openssl req -new -config "$d/ca.cnf" -newkey ec \
-	    -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/ca.key" \
-	    -subj "/O=rootkeeper test/CN=$2" -out "$d/ca.csr" 2>/dev/null
-	openssl ca -batch -config "$d/ca.cnf" -selfsign -keyfile "$d/ca.key" \
-	    -in "$d/ca.csr" -startdate 20000101000000Z \
-	    -enddate 20010101000000Z -extensions v3_ca -notext \
-	    -out "$T/$1.pem" 2>/dev/null
 }

@@ -189,7 +189,7 @@ check_files_eq "live.rkb keeps exactly the unexpired certs, in order" \
 
 # The same with one more root known to be expired (2000-2001), so that the
 # dropping is exercised whatever the date and the system file.
-mk_expired_ca old "Long Expired Root"
+mk_dated_ca old "Long Expired Root" 20000101000000Z 20010101000000Z
 cat "$CA_FILE" old.pem >plus.pem
 expect_exit 0 "create with an extra root that expired in 2001" "$BIN" create \
     --key k.key --channel system --version 3 --certs plus.pem -o plus.rkb

@@ -21,70 +21,18 @@ out=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-cat >"$tmp/ca.cnf" <<CNF
-[ca]
-default_ca = tca
-
-[tca]
-dir = $tmp
-database = $tmp/index.txt
-new_certs_dir = $tmp/new
-serial = $tmp/serial
-default_md = sha256
-policy = pol
-unique_subject = no
-copy_extensions = none
-email_in_dn = no
-
-[pol]
-countryName = optional
-organizationName = optional
-commonName = supplied
-
-[req]
-distinguished_name = dn
-prompt = no
-
-[dn]
-CN = unused
-
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-
-[v3_leaf]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = DNS:leaf.rootkeeper.test
-CNF
-mkdir "$tmp/new"
-: >"$tmp/index.txt"
-echo 1000 >"$tmp/serial"
+# shellcheck source=../lib/pki.sh
+. "$out/../lib/pki.sh"
+pki_init "$tmp"
 
 p256() {
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
 	    -out "$1" 2>/dev/null
 }
 
-csr() { # key subject out
-	openssl req -config "$tmp/ca.cnf" -new -key "$1" -subj "$2" -out "$3"
-}
-
 # selfsign name subject start end [extensions-section]
 selfsign() {
-	local ext=()
-
-	[ -n "${5:-}" ] && ext=(-extensions "$5")
-	p256 "$tmp/$1.key"
-	csr "$tmp/$1.key" "$2" "$tmp/$1.csr"
-	openssl ca -batch -config "$tmp/ca.cnf" -selfsign -notext \
-	    -keyfile "$tmp/$1.key" -in "$tmp/$1.csr" \
-	    -startdate "$3" -enddate "$4" "${ext[@]}" \
-	    -out "$tmp/$1.pem" 2>/dev/null
+	pki_cert "$tmp/$1.pem" "$tmp/$1.key" "$2" "${5:-}" "$3" "$4"
 	openssl x509 -in "$tmp/$1.pem" -out "$out/$1.pem"
 }
 
@@ -105,13 +53,9 @@ selfsign root-2040 "/O=rootkeeper test/CN=Test Root 2040" \
 selfsign root-2050 "/O=rootkeeper test/CN=Test Root 2050" \
     20491231235959Z 20500601000000Z v3_ca
 
-p256 "$tmp/leaf.key"
-csr "$tmp/leaf.key" "/O=rootkeeper test/CN=leaf.rootkeeper.test" \
-    "$tmp/leaf.csr"
-openssl ca -batch -config "$tmp/ca.cnf" -notext \
-    -cert "$tmp/root-a.pem" -keyfile "$tmp/root-a.key" -in "$tmp/leaf.csr" \
-    -startdate 20240101000000Z -enddate 20991231235959Z \
-    -extensions v3_leaf -out "$tmp/leaf.pem" 2>/dev/null
+PKI_SAN=DNS:leaf.rootkeeper.test pki_cert "$tmp/leaf.pem" "$tmp/leaf.key" \
+    "/O=rootkeeper test/CN=leaf.rootkeeper.test" v3_leaf \
+    20240101000000Z 20991231235959Z "$tmp/root-a.pem" "$tmp/root-a.key"
 openssl x509 -in "$tmp/leaf.pem" -out "$out/leaf.pem"
 
 # Check what the tests rely on, so a different openssl cannot silently

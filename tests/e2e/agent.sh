@@ -36,24 +36,6 @@ for i in 1 2 3 4 5 6; do
 	mk_ca "ca$i" "E2E Root $i"
 done
 
-# mk NAME VERSION [create options...] -- CERTS...: NAME.rkb signed by k1.
-mk()
-{
-	local name=$1 ver=$2 certs=()
-	shift 2
-	local opts=()
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-		opts+=("$1")
-		shift
-	done
-	shift
-	for c in "$@"; do
-		certs+=(--certs "$c.pem")
-	done
-	"$SIGN" create --key k1.key --channel "$CH" --version "$ver" \
-	    "${certs[@]}" "${opts[@]}" -o "$name.rkb" >/dev/null
-}
-
 mk v1 1 -- ca1
 mk v2 2 -- ca1 ca2
 mk v2b 2 -- ca1 ca3 # the equivocation
@@ -262,7 +244,7 @@ check "after a 404: the detail names HTTP 404" \
 
 # ---- mirrors: a dead one, then nginx -----------------------------------
 
-dead=$(nginx_free_port)
+dead=$(free_port)
 cat >mirror.conf <<EOF
 [agent]
 url = http://127.0.0.1:$dead/$CH/latest.rkb

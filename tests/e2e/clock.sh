@@ -33,11 +33,7 @@ mkdir -p www
 mk_ca long "Clock Root Long"
 mk_ca long2 "Clock Root Long 2"
 # A root that expires in 20 days (mk_ca makes ten-year ones).
-rk_openssl_cnf
-openssl req -x509 -new -config openssl.cnf -extensions v3_ca \
-    -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout short.ca.key -subj "/O=rootkeeper test/CN=Clock Root Short" \
-    -days 20 -out short.pem 2>/dev/null
+mk_ca short "Clock Root Short" 20
 
 check "libfaketime works here (date reads 1971)" \
     test "$(ft "$Y1971" date -u +%Y)" = 1971
@@ -46,23 +42,6 @@ expect_exit 0 "libfaketime works here for the agent too" \
 
 nginx_start www
 URL=$NGINX_URL/$CH/latest.rkb
-
-# mk NAME VERSION [create options...] -- CERTS...
-mk()
-{
-	local name=$1 ver=$2 c certs=() opts=()
-	shift 2
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-		opts+=("$1")
-		shift
-	done
-	shift
-	for c in "$@"; do
-		certs+=(--certs "$c.pem")
-	done
-	"$SIGN" create --key k1.key --channel "$CH" --version "$ver" \
-	    "${certs[@]}" "${opts[@]}" -o "$name.rkb" >/dev/null
-}
 
 # at WHEN ARGS...: rootkeeper --db $DB ARGS with the clock at WHEN (a
 # FAKETIME specification: "@1971-06-01 00:00:00", "+100d").

@@ -192,6 +192,39 @@ epoch()
 	date -u -d "$1" +%s
 }
 
+# mk NAME VERSION [create options...] -- ROOTS...: NAME.rkb, a bundle of
+# channel $CH holding ROOT.pem of every ROOT, signed by the --key
+# options given, or by k1.key when there are none.
+mk()
+{
+	local name=$1 ver=$2 r certs=() opts=() keys=(--key k1.key)
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		if [ "$1" = --key ]; then
+			keys=()
+		fi
+		opts+=("$1")
+		shift
+	done
+	shift
+	for r in "$@"; do
+		certs+=(--certs "$r.pem")
+	done
+	"$SIGN" create "${keys[@]}" --channel "$CH" --version "$ver" \
+	    "${certs[@]}" "${opts[@]}" -o "$name.rkb" >/dev/null
+}
+
+# mk_hub NAME CA [START END]: a leaf for hub.test and 127.0.0.1 issued by CA
+# (mk_ca, mk_int or mk_dated_ca of lib.sh), valid from now for a year or
+# from START to END (YYYYMMDDHHMMSSZ), $T/NAME.pem and $T/NAME.key.
+mk_hub()
+{
+	rk_pki
+	PKI_SAN=DNS:hub.test,IP:127.0.0.1 pki_cert "$T/$1.pem" "$T/$1.key" \
+	    /CN=hub.test v3_leaf "${3:-$(pki_date now)}" \
+	    "${4:-$(pki_date "now + 365 days")}" "$T/$2.pem" "$T/$2.ca.key"
+}
+
 # e2e_setup_app ROOTKEEPER ROOTKEEPER_SIGN RK_MQTT_DEVICE: e2e_setup for the
 # suites that also run the example device application against a private
 # mosquitto (tests/lib/mosquitto.sh, sourced by the caller); sets APP, and

@@ -22,6 +22,7 @@
 #
 # usage: consumers.sh PATH/TO/rootkeeper PATH/TO/rootkeeper-sign
 #                     PATH/TO/rk-curl-get
+# shellcheck disable=SC2317 # functions run through check, run() and the trap
 set -euo pipefail
 # shellcheck source=common.sh
 . "$(dirname -- "$0")/common.sh"
@@ -128,15 +129,9 @@ check_eq "openssl rehash -n finds nothing to add" "$(cd copy && ls)" \
     "$(cd "$CAP" && ls)"
 
 # A real TLS server with a leaf under Root 1.
-PORT=$(nginx_free_port)
-# Started directly: $! must be the server, which the exit trap kills.
-openssl s_server -quiet -www -accept "$PORT" -cert srv.pem \
-    -key srv.leaf.key </dev/null >s_server.log 2>&1 &
-E2E_PIDS+=("$!")
-for _ in $(seq 1 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-	sleep 0.1
-done
+tls_serve s_server.log srv.pem srv.leaf.key
+E2E_PIDS+=("$TLS_PID")
+PORT=$TLS_PORT
 
 # s_client_ok: the handshake verifies against the CApath folder.
 s_client_ok()

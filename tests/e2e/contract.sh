@@ -113,23 +113,6 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out o2.key 2>/de
 openssl pkey -in o2.key -pubout -out o2.pub 2>/dev/null
 
 # ===== create / sign / verify / inspect ===================================
-# mk NAME VERSION [create options...] -- CERTS...: NAME.rkb signed by k1.
-mk()
-{
-	local name=$1 ver=$2 certs=() opts=() c
-	shift 2
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-		opts+=("$1")
-		shift
-	done
-	shift
-	for c in "$@"; do
-		certs+=(--certs "$c.pem")
-	done
-	"$SIGN" create --key k1.key --channel "$CH" --version "$ver" \
-	    "${certs[@]}" "${opts[@]}" -o "$name.rkb" >/dev/null
-}
-
 cexit create-openssl-keys 0 "create signed by openssl-made ed25519 and P-256 keys" \
     "$SIGN" create --key o1.key --key o2.key --channel "$CH" --version 1 \
     --certs ca1.pem -o o.rkb
@@ -539,9 +522,7 @@ run "$RK" --db junk.db status
 ceq status-nagios-unknown "status text, unknown: Nagios line" \
     "$(head -n 1 "$T/out" | grep -cE '^ROOTKEEPER UNKNOWN - ')" 1
 # expiring soon: a root of 10 days
-openssl req -x509 -new -config "$T/openssl.cnf" -extensions v3_ca \
-    -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout soon.key \
-    -subj "/CN=Contract Soon" -days 10 -out soon.pem 2>/dev/null
+mk_ca soon "Contract Soon" 10
 mk s10 10 -- ca1 soon
 cexit soon-apply 0 "apply a set with a root of 10 days" "$RK" --db "$DB" apply s10.rkb
 st
@@ -584,14 +565,28 @@ wait "$RUNPID" || RUNRC=$?
 ceq run-term "SIGTERM: the daemon exits 0" "$RUNRC" 0
 
 # ===== distrust after a date, and lift ===================================
+# ceq_after ID DESC PEM DATE: `certs --json` gives PEM's root the
+# distrust-after date DATE.
+ceq_after()
+{
+	run "$RK" --db "$DB" certs --json
+	ceq "$1" "$2" "$(jget "$T/out" '.certs[] |
+	    select(.sha256 == "'"$(der_sha "$3")"'") |
+	    (.["distrust-after"] // .distrust_after)')" "$4"
+}
+# after_json FILE PEM DATE: a distrust list with one entry, PEM's root
+# after DATE.
+after_json()
+{
+	printf '[{"sha256": "%s", "after": "%s"}]\n' "$(der_sha "$2")" "$3" \
+	    >"$1"
+}
 printf '[{"sha256": "%s", "after": "2024-11-30T23:59:59Z", "reason": ""}]\n' \
     "$(der_sha ca4.pem)" >after.json
 mk a12 12 --distrust after.json -- ca1 ca4
 cexit dis-after 0 "a bundle with an after entry for ca4" "$RK" --db "$DB" apply a12.rkb
-run "$RK" --db "$DB" certs --json
-ceq dis-after-certs "certs --json: ca4's distrust-after is the date" \
-    "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca4.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
-    2024-11-30T23:59:59Z
+ceq_after dis-after-certs "certs --json: ca4's distrust-after is the date" \
+    ca4.pem 2024-11-30T23:59:59Z
 ceq dis-after-pem "ca4 (trusted for leaves before the date) stays in the export" \
     "$(pem_fps "$PEM" | tr '\n' ' ')" "$(fps_of ca1.pem ca4.pem | tr '\n' ' ')"
 printf '[{"sha256": "%s", "lift": true, "reason": "distrusted by mistake"}]\n' \
@@ -606,45 +601,32 @@ ceq dis-lift-pem "ca2 is trusted again" "$(pem_fps "$PEM" | tr '\n' ' ')" \
 
 # The entry of the highest version that mentions a fingerprint is in
 # force: a later bundle may turn ca2's full distrust into an after date.
-printf '[{"sha256": "%s", "after": "2025-01-01T00:00:00Z"}]\n' \
-    "$(der_sha ca2.pem)" >move.json
+after_json move.json ca2.pem 2025-01-01T00:00:00Z
 mk m14 14 --distrust move.json -- ca1 ca2
 cexit dis-move 0 "a bundle moves ca2 from never to after 2025-01-01" "$RK" --db "$DB" apply m14.rkb
-run "$RK" --db "$DB" certs --json
-ceq dis-move-certs "certs --json: ca2 is in the set with that distrust-after" \
-    "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca2.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
-    2025-01-01T00:00:00Z
+ceq_after dis-move-certs "certs --json: ca2 is in the set with that distrust-after" \
+    ca2.pem 2025-01-01T00:00:00Z
 ceq dis-move-pem "ca2 (trusted for leaves before 2025) is in the export again" \
     "$(pem_fps "$PEM" | tr '\n' ' ')" "$(fps_of ca1.pem ca2.pem | tr '\n' ' ')"
 cexit dis-move-rb 0 "rollback to v12" "$RK" --db "$DB" rollback --to 12
-run "$RK" --db "$DB" certs --json
-ceq dis-move-rb-kept "a rollback never changes the entries in force: ca4's after date stays" \
-    "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca4.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
-    2024-11-30T23:59:59Z
+ceq_after dis-move-rb-kept "a rollback never changes the entries in force: ca4's after date stays" \
+    ca4.pem 2024-11-30T23:59:59Z
 
-printf '[{"sha256": "%s", "after": "2026-01-01T00:00:00Z"}]\n' \
-    "$(der_sha ca4.pem)" >move4.json
+after_json move4.json ca4.pem 2026-01-01T00:00:00Z
 mk m15 15 --distrust move4.json -- ca1 ca4
 cexit dis-move4 0 "a later bundle moves ca4's after date" "$RK" --db "$DB" apply m15.rkb
-run "$RK" --db "$DB" certs --json
-ceq dis-move4-certs "the entry of the highest version is in force: the new date" \
-    "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca4.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
-    2026-01-01T00:00:00Z
+ceq_after dis-move4-certs "the entry of the highest version is in force: the new date" \
+    ca4.pem 2026-01-01T00:00:00Z
 mk m16 16 -- ca1 ca4
 cexit dis-silent 0 "a later bundle that no longer mentions ca4" "$RK" --db "$DB" apply m16.rkb
-run "$RK" --db "$DB" certs --json
-ceq dis-silent-certs "ca4's after date stays in force" \
-    "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca4.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
-    2026-01-01T00:00:00Z
+ceq_after dis-silent-certs "ca4's after date stays in force" \
+    ca4.pem 2026-01-01T00:00:00Z
 
-printf '[{"sha256": "%s", "after": "2020-01-01T00:00:00Z"}]\n' \
-    "$(der_sha ca4.pem)" >move5.json
+after_json move5.json ca4.pem 2020-01-01T00:00:00Z
 mk m17 17 --distrust move5.json -- ca1 ca4
 cexit dis-earlier 0 "a later bundle moves ca4's after date earlier" "$RK" --db "$DB" apply m17.rkb
-run "$RK" --db "$DB" certs --json
-ceq dis-earlier-certs "the earlier date is in force" \
-    "$(jget "$T/out" '.certs[] | select(.sha256 == "'"$(der_sha ca4.pem)"'") | (.["distrust-after"] // .distrust_after)')" \
-    2020-01-01T00:00:00Z
+ceq_after dis-earlier-certs "the earlier date is in force" \
+    ca4.pem 2020-01-01T00:00:00Z
 
 # ===== apply usage and I/O errors =========================================
 cexit apply-missing 1 "apply of a missing file: operational error" "$RK" --db "$DB" apply nope.rkb

@@ -251,7 +251,7 @@ check_not "last_check.result is not error" \
 
 # ---- backoff on an unreachable server ----------------------------------
 
-dead=$(nginx_free_port)
+dead=$(free_port)
 cat >d.conf <<EOF
 [agent]
 url = http://127.0.0.1:$dead/$CH/latest.rkb

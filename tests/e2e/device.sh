@@ -21,6 +21,7 @@
 #
 # usage: device.sh PATH/TO/rootkeeper PATH/TO/rootkeeper-sign
 #                  PATH/TO/notify_listen
+# shellcheck disable=SC2317 # functions run through check, run() and the trap
 set -euo pipefail
 # shellcheck source=common.sh
 . "$(dirname -- "$0")/common.sh"
@@ -43,17 +44,10 @@ wait_for()
 }
 
 mk_ca ca1 "Device Root 1"
-rk_openssl_cnf
-openssl req -x509 -new -config "$T/openssl.cnf" -extensions v3_ca \
-    -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout soon.ca.key \
-    -subj "/O=rootkeeper test/CN=Device Root Soon" -days 10 \
-    -out soon.pem 2>/dev/null
+mk_ca soon "Device Root Soon" 10
 # A leaf for localhost under Root 1, for a probe.
-printf 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:localhost\n' >leaf.ext
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout lh.key -subj /CN=localhost -out lh.csr 2>/dev/null
-openssl x509 -req -in lh.csr -CA ca1.pem -CAkey ca1.ca.key -CAcreateserial \
-    -days 365 -extfile leaf.ext -out lh.pem 2>/dev/null
+PKI_SAN=DNS:localhost pki_cert "$T/lh.pem" "$T/lh.key" /CN=localhost v3_leaf \
+    "$(pki_date now)" "$(pki_date "now + 365 days")" ca1.pem ca1.ca.key
 
 "$SIGN" keygen -o k >/dev/null
 expect_exit 0 "create v1 with one root" "$SIGN" create --key k.key \
@@ -166,12 +160,9 @@ expect_exit 2 "channel = canary in the config of a dev store: refused" \
 check "... naming both channels" \
     grep -q 'channel = canary, but this store follows channel dev' "$T/err"
 
-PORT=$(nginx_free_port)
-# Started directly: $! must be the server, which the exit trap kills.
-openssl s_server -quiet -www -accept "$PORT" -cert lh.pem \
-    -key lh.key </dev/null >s_server.log 2>&1 &
-E2E_PIDS+=("$!")
-wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" || true
+tls_serve s_server.log lh.pem lh.key
+E2E_PIDS+=("$TLS_PID")
+PORT=$TLS_PORT
 printf '[agent]\ndb = %s\nprobe = localhost:%s\n' "$DB" "$PORT" >probe.conf
 "$SIGN" publish v3.rkb --to www >/dev/null
 expect_exit 0 "check v3 with a probe" "$RK" --config probe.conf check \

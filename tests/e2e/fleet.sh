@@ -31,23 +31,6 @@ for i in 1 2 3 4; do
 	mk_ca "ca$i" "Fleet Root $i"
 done
 
-# mk NAME VERSION [create options...] -- CERTS...: NAME.rkb signed by k1.
-mk()
-{
-	local name=$1 ver=$2 certs=() opts=()
-	shift 2
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-		opts+=("$1")
-		shift
-	done
-	shift
-	for c in "$@"; do
-		certs+=(--certs "$c.pem")
-	done
-	"$SIGN" create --key k1.key --channel "$CH" --version "$ver" \
-	    "${certs[@]}" "${opts[@]}" -o "$name.rkb" >/dev/null
-}
-
 # bucket SEED ID: the rollout bucket of DESIGN.md section 2, from sha256sum
 # and shell arithmetic (the 64-bit value split in two 32-bit halves:
 # 2^32 mod 10000 = 7296).

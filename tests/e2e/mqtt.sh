@@ -38,38 +38,6 @@ DBB=$T/devb/store.db
 
 # ---- test PKI: two roots, an intermediate and a hub leaf under each ----
 
-# mk_int NAME ROOT: an intermediate CA (pathlen 0) issued by ROOT (mk_ca),
-# $T/NAME.pem and $T/NAME.ca.key.
-mk_int()
-{
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$1.ca.key" -subj "/O=rootkeeper test/CN=$1" \
-	    -out "$1.csr" 2>/dev/null
-	printf '%s\n' "basicConstraints=critical,CA:TRUE,pathlen:0" \
-	    "keyUsage=critical,keyCertSign,cRLSign" \
-	    "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid" \
-	    >"$1.ext"
-	openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.ca.key" \
-	    -CAcreateserial -days 3000 -extfile "$1.ext" -out "$1.pem" \
-	    2>/dev/null
-}
-
-# mk_hub NAME CA: the hub's leaf, issued by CA, $T/NAME.pem and
-# $T/NAME.key.
-mk_hub()
-{
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$1.key" -subj "/CN=hub.test" -out "$1.csr" 2>/dev/null
-	printf '%s\n' "basicConstraints=critical,CA:FALSE" \
-	    "keyUsage=critical,digitalSignature" \
-	    "extendedKeyUsage=serverAuth" \
-	    "subjectAltName=DNS:hub.test,IP:127.0.0.1" \
-	    "authorityKeyIdentifier=keyid" >"$1.ext"
-	openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.ca.key" \
-	    -CAcreateserial -days 365 -extfile "$1.ext" -out "$1.pem" \
-	    2>/dev/null
-}
-
 mk_ca rootA "MQTT Root A"
 mk_ca rootB "MQTT Root B"
 mk_int intA rootA

@@ -241,10 +241,7 @@ check_eq "list with a bad config: still a usage error (2)" "$RC" 2
 
 certs=()
 for i in $(seq 1 19); do
-	openssl req -x509 -new -config "$T/openssl.cnf" -extensions v3_ca \
-	    -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "soon$i.key" -subj "/CN=Soon Root $i" -days 10 \
-	    -out "soon$i.pem" 2>/dev/null
+	mk_ca "soon$i" "Soon Root $i" 10
 	certs+=(--certs "soon$i.pem")
 done
 "$SIGN" create --key k1.key --channel "$CH" --version 10 "${certs[@]}" \

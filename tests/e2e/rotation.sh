@@ -30,39 +30,24 @@ for i in 1 2 3 4; do
 	mk_ca "ca$i" "Rotation Root $i"
 done
 
-# mk NAME VERSION "KEYS" [create options...] -- CERTS...
-mk()
-{
-	local name=$1 ver=$2 k certs=() opts=() keys=()
-	for k in $3; do
-		keys+=(--key "k$k.key")
-	done
-	shift 3
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-		opts+=("$1")
-		shift
-	done
-	shift
-	for c in "$@"; do
-		certs+=(--certs "$c.pem")
-	done
-	"$SIGN" create "${keys[@]}" --channel "$CH" --version "$ver" \
-	    "${certs[@]}" "${opts[@]}" -o "$name.rkb" >/dev/null
-}
-
 OLD=(--issued-at 2024-01-01T00:00:00Z --expires-at 2024-03-01T00:00:00Z)
-mk v1 1 "a" -- ca1
-mk v2 2 "a b" --next-keys kb.pub --next-threshold 1 -- ca1 ca3
-mk v3 3 "b" -- ca1
-mk v4 4 "b c" --next-keys kc.pub --next-threshold 1 -- ca1 ca3
-mk v5 5 "c" -- ca1 ca2
+mk v1 1 --key ka.key -- ca1
+mk v2 2 --key ka.key --key kb.key \
+    --next-keys kb.pub --next-threshold 1 -- ca1 ca3
+mk v3 3 --key kb.key -- ca1
+mk v4 4 --key kb.key --key kc.key \
+    --next-keys kc.pub --next-threshold 1 -- ca1 ca3
+mk v5 5 --key kc.key -- ca1 ca2
 # The same rotations, long expired, for the second walk.
-mk e2 2 "a b" "${OLD[@]}" --next-keys kb.pub --next-threshold 1 -- ca1 ca3
-mk e4 4 "b c" "${OLD[@]}" --next-keys kc.pub --next-threshold 1 -- ca1 ca3
+mk e2 2 --key ka.key --key kb.key "${OLD[@]}" \
+    --next-keys kb.pub --next-threshold 1 -- ca1 ca3
+mk e4 4 --key kb.key --key kc.key "${OLD[@]}" \
+    --next-keys kc.pub --next-threshold 1 -- ca1 ca3
 # A real rotation, but not the one the index names (v6 as 2.rkb).
-mk s6 6 "a b" --next-keys kb.pub --next-threshold 1 -- ca1
+mk s6 6 --key ka.key --key kb.key \
+    --next-keys kb.pub --next-threshold 1 -- ca1
 # A forger's rotation to its own key, signed by it alone.
-mk x2 2 "x" --next-keys kx.pub --next-threshold 1 -- ca4
+mk x2 2 --key kx.key --next-keys kx.pub --next-threshold 1 -- ca4
 
 nginx_start "$T/www"
 URL=$NGINX_URL/$CH/latest.rkb

@@ -87,109 +87,7 @@ day()
 	date -u -d "@$(((NOW / 86400 + $1) * 86400))" "+$2"
 }
 
-# mk_int NAME ROOT: an intermediate CA (pathlen 0) under ROOT.
-mk_int()
-{
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$1.ca.key" -subj "/O=rootkeeper test/CN=$1" \
-	    -out "$1.csr" 2>/dev/null
-	printf '%s\n' "basicConstraints=critical,CA:TRUE,pathlen:0" \
-	    "keyUsage=critical,keyCertSign,cRLSign" \
-	    "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid" \
-	    >"$1.ext"
-	openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.ca.key" \
-	    -CAcreateserial -days 3000 -extfile "$1.ext" -out "$1.pem" \
-	    2>/dev/null
-}
-
-# leaf_ext FILE: the extensions of a hub leaf.
-leaf_ext()
-{
-	printf '%s\n' "basicConstraints=critical,CA:FALSE" \
-	    "keyUsage=critical,digitalSignature" \
-	    "extendedKeyUsage=serverAuth" \
-	    "subjectAltName=DNS:hub.test,IP:127.0.0.1" \
-	    "authorityKeyIdentifier=keyid" >"$1"
-}
-
-# mk_hub NAME CA: a hub leaf under CA, NAME.pem and NAME.key.
-mk_hub()
-{
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$1.key" -subj "/CN=hub.test" -out "$1.csr" 2>/dev/null
-	leaf_ext "$1.ext"
-	openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.ca.key" \
-	    -CAcreateserial -days 365 -extfile "$1.ext" -out "$1.pem" \
-	    2>/dev/null
-}
-
-# mk_dated_ca NAME CN START END: a self-signed root valid from START to
-# END (YYYYMMDDHHMMSSZ), NAME.pem and NAME.ca.key, with an `openssl ca`
-# folder ca-NAME/ to issue leaves with dates of our choosing.
-mk_dated_ca()
-{
-	local d="$T/ca-$1"
-	mkdir -p "$d"
-	: >"$d/index.txt"
-	echo 01 >"$d/serial"
-	cat >"$d/ca.cnf" <<EOF
-[ca]
-default_ca = ca_default
-[ca_default]
-dir = $d
-database = $d/index.txt
-new_certs_dir = $d
-serial = $d/serial
-default_md = sha256
-policy = pol
-email_in_dn = no
-unique_subject = no
-copy_extensions = none
-[pol]
-commonName = supplied
-organizationName = optional
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[v3_hub]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:hub.test,IP:127.0.0.1
-authorityKeyIdentifier = keyid
-EOF
-	openssl req -new -config "$d/ca.cnf" -newkey ec \
-	    -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.ca.key" \
-	    -subj "/O=rootkeeper test/CN=$2" -out "$d/ca.csr" 2>/dev/null
-	openssl ca -batch -config "$d/ca.cnf" -selfsign -keyfile "$1.ca.key" \
-	    -in "$d/ca.csr" -startdate "$3" -enddate "$4" -extensions v3_ca \
-	    -notext -out "$1.pem" 2>/dev/null
-}
-
-# mk_dated_hub NAME CA START END: a hub leaf issued by CA (mk_dated_ca)
-# with notBefore START, NAME.pem and NAME.key.
-mk_dated_hub()
-{
-	local d="$T/ca-$2"
-	openssl req -new -config "$d/ca.cnf" -newkey ec \
-	    -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
-	    -subj "/CN=hub.test" -out "$1.csr" 2>/dev/null
-	openssl ca -batch -config "$d/ca.cnf" -cert "$2.pem" \
-	    -keyfile "$2.ca.key" -in "$1.csr" -startdate "$3" -enddate "$4" \
-	    -extensions v3_hub -notext -out "$1.pem" 2>/dev/null
-}
-
-rk_openssl_cnf
-openssl req -x509 -new -config openssl.cnf -extensions v3_ca \
-    -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout rootA.ca.key -subj "/O=rootkeeper test/CN=Scenario Root A" \
-    -days 10 -out rootA.pem 2>/dev/null
+mk_ca rootA "Scenario Root A" 10
 mk_ca rootB "Scenario Root B"
 mk_dated_ca rootC "Scenario Root C" "$(day -800 %Y%m%d%H%M%SZ)" \
     "$(day 3650 %Y%m%d%H%M%SZ)"
@@ -204,9 +102,9 @@ cat updA.pem intA.pem >updA-chain.pem
 C_AFTER=$(day -200 %Y-%m-%dT%H:%M:%SZ)
 C_OLD=$(day -400 %Y-%m-%d)
 C_NEW=$(day -30 %Y-%m-%d)
-mk_dated_hub hubCold rootC "$(day -400 %Y%m%d%H%M%SZ)" \
+mk_hub hubCold rootC "$(day -400 %Y%m%d%H%M%SZ)" \
     "$(day 730 %Y%m%d%H%M%SZ)"
-mk_dated_hub hubCnew rootC "$(day -30 %Y%m%d%H%M%SZ)" \
+mk_hub hubCnew rootC "$(day -30 %Y%m%d%H%M%SZ)" \
     "$(day 730 %Y%m%d%H%M%SZ)"
 
 check "openssl: hub A's chain verifies to Root A" openssl verify \
@@ -239,31 +137,16 @@ check "libfaketime works here (date reads 1971)" \
 # ---- bundles -----------------------------------------------------------
 
 "$SIGN" keygen -o ops >/dev/null
-# mk NAME VERSION [create options...] -- ROOTS...: NAME.rkb signed by ops.
-mk()
-{
-	local name=$1 ver=$2 c certs=() opts=()
-	shift 2
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-		opts+=("$1")
-		shift
-	done
-	shift
-	for c in "$@"; do
-		certs+=(--certs "$c.pem")
-	done
-	"$SIGN" create --key ops.key --channel "$CH" --version "$ver" \
-	    "${certs[@]}" "${opts[@]}" -o "$name.rkb" >/dev/null
-}
 printf '[{"sha256": "%s", "reason": "Root A retired"}]\n' \
     "$(der_sha rootA.pem)" >distrust-a.json
 printf '[{"sha256": "%s", "after": "%s", "reason": "misissuance"}]\n' \
     "$(der_sha rootC.pem)" "$C_AFTER" >distrust-c.json
-mk v1 1 -- rootA                                 # the factory bundle
-mk v2 2 -- rootA rootB                           # overlap
-mk v3 3 --distrust distrust-a.json -- rootB      # remove A, for good
-mk v4 4 -- rootC                                 # drops B: a mistake
-mk v5 5 --distrust distrust-c.json -- rootB rootC # C, partially
+# Every bundle is signed by the operator's key, ops.
+mk v1 1 --key ops.key -- rootA            # the factory bundle
+mk v2 2 --key ops.key -- rootA rootB      # overlap
+mk v3 3 --key ops.key --distrust distrust-a.json -- rootB # remove A, for good
+mk v4 4 --key ops.key -- rootC            # drops B: a mistake
+mk v5 5 --key ops.key --distrust distrust-c.json -- rootB rootC # C, partially
 
 # ---- the hub, the update server, the devices ---------------------------
 

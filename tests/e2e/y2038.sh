@@ -31,19 +31,6 @@ if [ $# -ne 3 ] || [ ! -f "$3" ]; then
 fi
 FAKECLOCK=$(readlink -f -- "$3")
 e2e_setup "$1" "$2"
-PIDS=()
-# shellcheck disable=SC2317 # called by the trap
-y2038_cleanup()
-{
-	local rc=$? p
-	set +e
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	(exit "$rc")
-	e2e_cleanup
-}
-trap y2038_cleanup EXIT
 
 # at RFC3339 COMMAND...: COMMAND with the wall clock starting at RFC3339.
 at()
@@ -56,61 +43,22 @@ at()
 
 # ---- the PKI: openssl ca, the one openssl command that sets dates -------
 
-mkdir -p pki www dev
-P=$T/pki
-: >"$P/index.txt"
-echo 1000 >"$P/serial"
-cat >"$P/ca.cnf" <<EOF
-[ca]
-default_ca = tca
-[tca]
-dir = $P
-database = $P/index.txt
-new_certs_dir = $P
-serial = $P/serial
-default_md = sha256
-policy = pol
-unique_subject = no
-email_in_dn = no
-[pol]
-commonName = supplied
-organizationName = optional
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[v3_leaf]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost,IP:127.0.0.1
-EOF
+mkdir -p www dev
+rk_pki
+P=$PKI
 
-# cert NAME CN START END [ISSUER]: $P/NAME.pem (key $P/NAME.key) valid from
-# START to END (YYYYMMDDHHMMSSZ); a root signed by itself, or a leaf by
-# ISSUER.
+# cert NAME CN START END [ISSUER]: $P/NAME.pem (key $P/NAME.key), subject
+# CN=CN, O=rootkeeper y2038 in that order, valid from START to END
+# (YYYYMMDDHHMMSSZ); a root signed by itself, or a leaf for localhost and
+# 127.0.0.1 by ISSUER.
 cert()
 {
-	local name=$1 cn=$2 start=$3 end=$4 issuer=${5:-}
-	openssl req -new -config "$P/ca.cnf" -newkey ec \
-	    -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/$name.key" \
-	    -subj "/O=rootkeeper y2038/CN=$cn" -out "$P/$name.csr" \
-	    2>>"$P/openssl.log"
-	if [ -z "$issuer" ]; then
-		openssl ca -batch -config "$P/ca.cnf" -selfsign \
-		    -keyfile "$P/$name.key" -extensions v3_ca \
-		    -startdate "$start" -enddate "$end" -in "$P/$name.csr" \
-		    -out "$P/$name.pem" -notext 2>>"$P/openssl.log"
+	if [ $# -eq 4 ]; then
+		pki_cert "$P/$1.pem" "$P/$1.key" "/CN=$2/O=rootkeeper y2038" \
+		    v3_ca "$3" "$4"
 	else
-		openssl ca -batch -config "$P/ca.cnf" -cert "$P/$issuer.pem" \
-		    -keyfile "$P/$issuer.key" -extensions v3_leaf \
-		    -startdate "$start" -enddate "$end" -in "$P/$name.csr" \
-		    -out "$P/$name.pem" -notext 2>>"$P/openssl.log"
+		pki_cert "$P/$1.pem" "$P/$1.key" "/CN=$2/O=rootkeeper y2038" \
+		    v3_leaf "$3" "$4" "$P/$5.pem" "$P/$5.key"
 	fi
 }
 
@@ -202,31 +150,13 @@ check_eq "export: openssl reads the 2050 root's notAfter back" \
 
 # ---- 2039: the floor, a probe each side of the distrust-after date ---------
 
-# serve VAR LEAF: an openssl s_server for LEAF on a free port, its
-# host:port in VAR (not in a subshell: the exit trap must know its pid).
+# serve VAR LEAF: an openssl s_server for LEAF (tls_serve), its
+# host:port in VAR.
 serve()
 {
-	local port pid
-	for _ in 1 2 3 4 5; do
-		port=$(nginx_free_port)
-		timeout 600 openssl s_server -quiet -www -accept "$port" \
-		    -cert "$P/$2.pem" -key "$P/$2.key" </dev/null \
-		    >>"$T/s_server.$2.log" 2>&1 &
-		pid=$!
-		PIDS+=("$pid")
-		for _ in $(seq 1 50); do
-			if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-				printf -v "$1" '127.0.0.1:%s' "$port"
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	echo "openssl s_server for $2 did not start" >&2
-	cat "$T/s_server.$2.log" >&2
-	return 1
+	tls_serve "$T/s_server.$2.log" "$P/$2.pem" "$P/$2.key" || return 1
+	E2E_PIDS+=("$TLS_PID")
+	printf -v "$1" '127.0.0.1:%s' "$TLS_PORT"
 }
 serve OLD leafOld
 serve NEW leafNew

@@ -24,25 +24,14 @@ build=$1
 md=$2
 log=$build/Testing/Temporary/LastTest.log.tmp
 [ -f "$log" ] || log=$build/Testing/Temporary/LastTest.log
-pass=0
-fail=0
-
-ok()
-{
-	pass=$((pass + 1))
-	echo "ok - $*"
-}
-
-not_ok()
-{
-	fail=$((fail + 1))
-	echo "not ok - $*"
-}
+# shellcheck source=../lib/tap.sh
+. "$(dirname -- "$0")/../lib/tap.sh"
+T=$(mktemp -d "${TMPDIR:-/tmp}/rk-security.XXXXXX")
+tap_traps
 
 if [ ! -f "$log" ]; then
-	echo "not ok - no CTest log in $build/Testing/Temporary: run me through ctest"
-	echo "0 passed, 1 failed"
-	exit 1
+	not_ok "no CTest log in $build/Testing/Temporary: run me through ctest"
+	finish
 fi
 # The registered tests, from CTest's own files (`ctest -N` would start a
 # new log of its own over the one of the run in progress).
@@ -99,5 +88,4 @@ while IFS= read -r ref; do
 		not_ok "$name: $label (no passing check with that label)"
 	fi
 done <<<"$refs"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+finish

@@ -226,7 +226,7 @@ check_loaded(const struct config *c, const uint8_t *data, size_t size)
 		abort();
 	if (c->export_pem != NULL && !from_file(c->export_pem, data, size))
 		abort();
-	exp = config_export_path(c);
+	exp = config_export_path(c, NULL);
 	if (exp == NULL || *exp == '\0' ||
 	    (c->export_pem != NULL && strcmp(exp, c->export_pem) != 0))
 		abort();

@@ -30,28 +30,14 @@
 # watchdog stops mosquitto within a second.  Safe under set -euo pipefail.
 # It needs bash, coreutils, util-linux (setsid) and mosquitto.
 
+# shellcheck source=server.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/server.sh"
+
 MOSQ_BIN=${MOSQ_BIN:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 MOSQ_DIR=
 MOSQ_PID=
 MOSQ_PORT=
 MOSQ_LOG=
-
-# A TCP port on 127.0.0.1 nobody answers on right now; mosquitto's bind is
-# the real test (mosq_start retries with another port when it loses a race).
-mosq_free_port()
-{
-	local port
-
-	for _ in $(seq 1 200); do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return 0
-		fi
-	done
-	echo "mosq_free_port: no free port found" >&2
-	return 1
-}
 
 # mosq_write_conf: the config for MOSQ_PORT and the chain in MOSQ_DIR.
 mosq_write_conf()
@@ -98,28 +84,6 @@ mosq_set_chain()
 	# SSL_CTX_use_certificate_chain_file() and sends the rest as the chain.
 	cat -- "$leaf" ${chain:+"$chain"} >"$MOSQ_DIR/server-chain.pem" &&
 	    cp -- "$key" "$MOSQ_DIR/server.key"
-}
-
-# mosq_watchdog SHELL_PID MOSQ_PID DIR: in a session of its own (out of
-# reach of a kill aimed at the test's process group), waits for the test
-# shell to end; if mosquitto outlived it, stops it and removes DIR.  It
-# leaves on its own as soon as mosquitto stops (a restart starts another),
-# and holds none of the test's file descriptors, so nobody waits for it.
-mosq_watchdog()
-{
-	# shellcheck disable=SC2016 # the program is for the inner bash
-	setsid bash -c '
-		while kill -0 "$1" 2>/dev/null; do
-			kill -0 "$2" 2>/dev/null || exit 0
-			sleep 1
-		done
-		if tr "\0" " " <"/proc/$2/cmdline" 2>/dev/null |
-		    grep -qF -- "$3/mosquitto.conf"; then
-			kill -TERM "$2"
-			sleep 1
-		fi
-		rm -rf -- "$3"
-	' rk-mosquitto-watchdog "$1" "$2" "$3" </dev/null >/dev/null 2>&1 &
 }
 
 # mosq_launch: one try at starting mosquitto on MOSQ_PORT.  Returns 0 once
@@ -204,7 +168,7 @@ mosq_start()
 	mosq_set_chain "$@" || { mosq_stop; return 1; }
 
 	for _ in $(seq 1 20); do
-		MOSQ_PORT=$(mosq_free_port) || break
+		MOSQ_PORT=$(free_port) || break
 		rc=0
 		mosq_launch || rc=$?
 		[ "$rc" -eq 3 ] || break
@@ -213,7 +177,7 @@ mosq_start()
 		mosq_fail "mosq_start: mosquitto did not start"
 		return 1
 	fi
-	mosq_watchdog "$BASHPID" "$MOSQ_PID" "$MOSQ_DIR"
+	watchdog mosquitto "$BASHPID" "$MOSQ_PID" "$MOSQ_DIR" mosquitto.conf
 	export MOSQ_DIR MOSQ_PORT MOSQ_LOG
 	return 0
 }
@@ -246,7 +210,7 @@ mosq_restart()
 		mosq_fail "mosq_restart: mosquitto did not start again on port $MOSQ_PORT"
 		return 1
 	fi
-	mosq_watchdog "$BASHPID" "$MOSQ_PID" "$MOSQ_DIR"
+	watchdog mosquitto "$BASHPID" "$MOSQ_PID" "$MOSQ_DIR" mosquitto.conf
 	return 0
 }
 

@@ -39,6 +39,11 @@
 # second.  Safe under set -euo pipefail.  It needs bash, coreutils,
 # util-linux (setsid) and nginx; openssl for nginx_test_pki.
 
+# shellcheck source=server.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/server.sh"
+# shellcheck source=pki.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/pki.sh"
+
 NGINX_BIN=${NGINX_BIN:-nginx}
 NGINX_DIR=
 NGINX_PID=
@@ -49,23 +54,6 @@ NGINX_TLS_URL=
 NGINX_ACCESS_LOG=
 NGINX_COMBINED_LOG=
 NGINX_ERROR_LOG=
-
-# A TCP port on 127.0.0.1 nobody answers on right now; nginx's bind is the
-# real test (nginx_start retries with another port when it loses a race).
-nginx_free_port()
-{
-	local port i
-
-	for i in $(seq 1 200); do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return 0
-		fi
-	done
-	echo "nginx_free_port: no free port found" >&2
-	return 1
-}
 
 # nginx_write_conf DOCROOT CERT KEY: the config for the chosen ports.
 nginx_write_conf()
@@ -176,28 +164,6 @@ EOF
 	} >"$NGINX_DIR/nginx.conf"
 }
 
-# nginx_watchdog SHELL_PID NGINX_PID DIR: in a session of its own (out of
-# reach of a kill aimed at the test's process group), waits for the test
-# shell to end; if nginx outlived it, stops it and removes DIR.  It leaves
-# on its own as soon as nginx stops, and holds none of the test's file
-# descriptors, so nobody waits for it.
-nginx_watchdog()
-{
-	# shellcheck disable=SC2016 # the program is for the inner bash
-	setsid bash -c '
-		while kill -0 "$1" 2>/dev/null; do
-			kill -0 "$2" 2>/dev/null || exit 0
-			sleep 1
-		done
-		if tr "\0" " " <"/proc/$2/cmdline" 2>/dev/null |
-		    grep -qF -- "$3/nginx.conf"; then
-			kill -TERM "$2"
-			sleep 1
-		fi
-		rm -rf -- "$3"
-	' rk-nginx-watchdog "$1" "$2" "$3" </dev/null >/dev/null 2>&1 &
-}
-
 # nginx_answers PORT: 0 once a plain HTTP request gets an HTTP status line.
 nginx_answers()
 {
@@ -246,10 +212,10 @@ nginx_start()
 	NGINX_ERROR_LOG=$NGINX_DIR/logs/error.log
 
 	for _ in $(seq 1 20); do
-		NGINX_PORT=$(nginx_free_port) || break
+		NGINX_PORT=$(free_port) || break
 		NGINX_TLS_PORT=
 		if [ -n "$cert" ]; then
-			NGINX_TLS_PORT=$(nginx_free_port) || break
+			NGINX_TLS_PORT=$(free_port) || break
 			[ "$NGINX_TLS_PORT" != "$NGINX_PORT" ] || continue
 		fi
 		nginx_write_conf "$docroot" "$cert" "$key"
@@ -280,7 +246,7 @@ nginx_start()
 		return 1
 	fi
 
-	nginx_watchdog "$BASHPID" "$NGINX_PID" "$NGINX_DIR"
+	watchdog nginx "$BASHPID" "$NGINX_PID" "$NGINX_DIR" nginx.conf
 
 	NGINX_URL=http://127.0.0.1:$NGINX_PORT
 	NGINX_TLS_URL=
@@ -331,35 +297,16 @@ nginx_stop()
 # DNS:localhost), DIR/wrong-ca.pem (an unrelated root with the same name).
 nginx_test_pki()
 {
-	local d=$1
-
-	mkdir -p "$d" || return 1
 	(
-		set -e
-		cd "$d"
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-		    -nodes -keyout ca.key -out ca.pem -days 30 \
-		    -subj "/CN=rootkeeper test CA" \
-		    -addext "basicConstraints=critical,CA:TRUE" \
-		    -addext "keyUsage=critical,keyCertSign,cRLSign"
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-		    -nodes -keyout wrong-ca.key -out wrong-ca.pem -days 30 \
-		    -subj "/CN=rootkeeper test CA" \
-		    -addext "basicConstraints=critical,CA:TRUE" \
-		    -addext "keyUsage=critical,keyCertSign,cRLSign"
-		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-		    -nodes -keyout server.key -out server.csr \
-		    -subj "/CN=localhost"
-		printf '%s\n' "basicConstraints=CA:FALSE" \
-		    "keyUsage=critical,digitalSignature" \
-		    "extendedKeyUsage=serverAuth" \
-		    "subjectAltName=IP:127.0.0.1,DNS:localhost" >server.ext
-		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
-		    -CAcreateserial -days 30 -extfile server.ext \
-		    -out server.pem
-	) >"$d/pki.log" 2>&1 || {
-		echo "nginx_test_pki: openssl failed:" >&2
-		cat "$d/pki.log" >&2
-		return 1
-	}
+		pki_init "$1" || exit 1
+		pki_cert "$1/ca.pem" "$1/ca.key" "/CN=rootkeeper test CA" v3_ca \
+		    "$(pki_date now)" "$(pki_date "now + 30 days")" &&
+		    pki_cert "$1/wrong-ca.pem" "$1/wrong-ca.key" \
+		    "/CN=rootkeeper test CA" v3_ca "$(pki_date now)" \
+		    "$(pki_date "now + 30 days")" &&
+		    PKI_SAN=IP:127.0.0.1,DNS:localhost pki_cert \
+		    "$1/server.pem" "$1/server.key" /CN=localhost v3_leaf \
+		    "$(pki_date now)" "$(pki_date "now + 30 days")" \
+		    "$1/ca.pem" "$1/ca.key"
+	)
 }

@@ -133,24 +133,7 @@ target_link_libraries(app_shared PRIVATE rootkeeper::rootkeeper)
 add_executable(app_static app.c)
 target_link_libraries(app_static PRIVATE rootkeeper::rootkeeper_static)
 CM
-cat >"$T/app/app.c" <<'C'
-#include <stdio.h>
-#include <string.h>
-
-#include <rootkeeper.h>
-
-int
-main(void)
-{
-	struct rk_trust *t = NULL;
-	int rc = rk_trust_open("/nonexistent/store.db", &t);
-
-	if (rc == 0 || t != NULL)
-		return 1;
-	printf("%s\n", rk_strerror(rc));
-	return strcmp(rk_strerror(rc), "not found") != 0;
-}
-C
+cp -- "$(dirname -- "$0")/../lib/consumer.c" "$T/app/app.c"
 expect_exit 0 "a consumer project configures with find_package" \
     cmake -S "$T/app" -B "$T/app/build" -DCMAKE_PREFIX_PATH="$X" \
     -DCMAKE_C_COMPILER="$app_cc" -DCMAKE_C_FLAGS="$app_flags" \

@@ -14,6 +14,7 @@
 # real device's state is never touched), it prints SKIP and exits 77.
 #
 # usage: package.sh REPO_ROOT
+# shellcheck disable=SC2317 # functions run through check, run() and the trap
 set -euo pipefail
 
 if [ $# -ne 1 ] || [ ! -x "$1/scripts/package.sh" ]; then

@@ -17,34 +17,12 @@ fi
 build=$(readlink -f -- "$1")
 cc=$2
 shift 2
-T=$(mktemp -d "${TMPDIR:-/tmp}/rk-install.XXXXXX")
-trap 'rm -rf -- "$T"' EXIT
 # shellcheck source-path=SCRIPTDIR source=../lib/emulator.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/../lib/emulator.sh"
-fails=0
-
-ok()
-{
-	echo "ok - $1"
-}
-
-not_ok()
-{
-	echo "not ok - $1"
-	fails=$((fails + 1))
-}
-
-check()
-{
-	local what=$1
-	shift
-	if "$@" >"$T/out" 2>&1; then
-		ok "$what"
-	else
-		not_ok "$what"
-		sed 's/^/#   /' "$T/out"
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../lib/tap.sh"
+T=$(mktemp -d "${TMPDIR:-/tmp}/rk-install.XXXXXX")
+tap_traps
 
 X=$T/prefix
 check "cmake --install into a temp prefix" \
@@ -88,28 +66,11 @@ else
 	ok "no signing code (privkey_) inside"
 fi
 
-cat >"$T/app.c" <<'EOF'
-#include <stdio.h>
-#include <string.h>
-
-#include <rootkeeper.h>
-
-int
-main(void)
-{
-	struct rk_trust *t = NULL;
-	int rc = rk_trust_open("/nonexistent/store.db", &t);
-
-	if (rc == 0 || t != NULL)
-		return 1;
-	printf("%s\n", rk_strerror(rc));
-	return strcmp(rk_strerror(rc), "not found") != 0;
-}
-EOF
 # shellcheck disable=SC2046 # pkg-config's output is words
 check "an application builds against the installed copy" \
     "$cc" "$@" -Wall -Werror $(pkg-config --cflags rootkeeper) \
-    -o "$T/app" "$T/app.c" $(pkg-config --libs rootkeeper)
+    -o "$T/app" "$(dirname -- "${BASH_SOURCE[0]}")/../lib/consumer.c" \
+    $(pkg-config --libs rootkeeper)
 app=$(emu_wrap "$T/app" "$T")
 check "... and runs against it" \
     env LD_LIBRARY_PATH="$X/lib" "$app"
@@ -123,9 +84,4 @@ else
 fi
 check "... which is the installed library" \
     grep -q -F "$X/lib/librootkeeper.so.0" "$T/ldd"
-
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failed"
-	exit 1
-fi
-echo "all passed"
+finish

@@ -32,6 +32,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/../lib/nginx.sh"
 # shellcheck source-path=SCRIPTDIR source=../lib/emulator.sh
 . "$here/../lib/emulator.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/pki.sh
+. "$here/../lib/pki.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/rk-tls.XXXXXX")
 bin=$(emu_wrap "$bin" "$T")
@@ -62,85 +64,33 @@ case ${ASAN_OPTIONS:-} in
 esac
 
 # ---- the PKI --------------------------------------------------------
-P=$T/pki
-mkdir -p "$P/new"
-: >"$P/index.txt"
-echo 1000 >"$P/serial"
-cat >"$P/ca.cnf" <<EOF
-[ ca ]
-default_ca = tca
-[ tca ]
-dir = $P
-database = $P/index.txt
-new_certs_dir = $P/new
-serial = $P/serial
-default_md = sha256
-policy = pol
-unique_subject = no
-copy_extensions = none
-email_in_dn = no
-[ pol ]
-organizationName = optional
-commonName = supplied
-[ req ]
-distinguished_name = dn
-prompt = no
-[ dn ]
-CN = unused
-[ root ]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[ int ]
-basicConstraints = critical,CA:TRUE,pathlen:0
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[ leaf ]
-basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,IP:::1,DNS:localhost
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[ critint ]
+pki_init "$T/pki"
+P=$PKI
+# An intermediate with an extension nobody understands, marked critical.
+cat >>"$P/ca.cnf" <<EOF
+[critint]
 basicConstraints = critical,CA:TRUE,pathlen:0
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 1.3.6.1.4.1.55555.1 = critical,ASN1:UTF8String:must be understood
 EOF
-
-# YYMMDDHHMMSSZ, as openssl ca takes it
-ca_date()
-{
-	date -u -d "$1" +%y%m%d%H%M%SZ
-}
+# Every leaf is for all the addresses the servers listen on.
+export PKI_SAN=IP:127.0.0.1,IP:::1,DNS:localhost
 
 # mk NAME SUBJECT EXT START END [ISSUER]: NAME.pem, NAME.key, NAME.der;
-# self-signed without ISSUER.  A P-256 key, or RSA of MK_RSA bits.
+# self-signed without ISSUER.  A P-256 key, or RSA of PKI_RSA bits.
 mk()
 {
-	local name=$1 subj=$2 ext=$3 start end issuer=${6:-}
-	local -a key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
-	if [ -n "${MK_RSA:-}" ]; then
-		key=(-newkey rsa -pkeyopt "rsa_keygen_bits:$MK_RSA")
+	local name=$1 subj=$2 ext=$3 start end
+	local -a issuer=()
+	start=$(pki_date "$4")
+	end=$(pki_date "$5")
+	if [ $# -ge 6 ]; then
+		issuer=("$P/$6.pem" "$P/$6.key")
 	fi
-	start=$(ca_date "$4")
-	end=$(ca_date "$5")
-	openssl req -new -config "$P/ca.cnf" "${key[@]}" -nodes \
-	    -keyout "$P/$name.key" -subj "$subj" -out "$P/$name.csr"
-	if [ -z "$issuer" ]; then
-		openssl ca -batch -config "$P/ca.cnf" -selfsign \
-		    -keyfile "$P/$name.key" -in "$P/$name.csr" \
-		    -extensions "$ext" -startdate "$start" -enddate "$end" \
-		    -notext -out "$P/$name.pem"
-	else
-		openssl ca -batch -config "$P/ca.cnf" -cert "$P/$issuer.pem" \
-		    -keyfile "$P/$issuer.key" -in "$P/$name.csr" \
-		    -extensions "$ext" -startdate "$start" -enddate "$end" \
-		    -notext -out "$P/$name.pem"
-	fi
+	pki_cert "$P/$name.pem" "$P/$name.key" "$subj" "$ext" "$start" "$end" \
+	    "${issuer[@]}"
 	openssl x509 -in "$P/$name.pem" -outform DER -out "$P/$name.der"
 }
 
@@ -149,36 +99,36 @@ now=$(date -u +%s)
 # from after.
 D=2025-01-01T00:00:00Z
 {
-	mk rootA "/O=rootkeeper test/CN=Root A" root 2019-01-01 2036-12-31
-	mk rootB "/O=rootkeeper test/CN=Root B" root 2019-01-01 2036-12-31
-	mk rootC "/O=rootkeeper test/CN=Root C" root 2019-01-01 2036-12-31
-	mk twinA "/O=rootkeeper test/CN=Root A" root 2019-01-01 2036-12-31
-	mk intA "/O=rootkeeper test/CN=Intermediate A" int 2019-01-01 \
+	mk rootA "/O=rootkeeper test/CN=Root A" v3_ca 2019-01-01 2036-12-31
+	mk rootB "/O=rootkeeper test/CN=Root B" v3_ca 2019-01-01 2036-12-31
+	mk rootC "/O=rootkeeper test/CN=Root C" v3_ca 2019-01-01 2036-12-31
+	mk twinA "/O=rootkeeper test/CN=Root A" v3_ca 2019-01-01 2036-12-31
+	mk intA "/O=rootkeeper test/CN=Intermediate A" v3_int 2019-01-01 \
 	    2036-12-31 rootA
-	mk leafA "/CN=localhost" leaf "@$((now - 86400))" 2036-12-31 intA
-	mk leafB "/CN=localhost" leaf "@$((now - 86400))" 2036-12-31 rootB
-	mk leafCold "/CN=localhost" leaf 2024-01-01 2036-12-31 rootC
-	mk leafCnew "/CN=localhost" leaf "@$((now - 86400))" 2036-12-31 rootC
-	mk leafAexp "/CN=localhost" leaf 2020-01-01 2021-01-01 intA
+	mk leafA "/CN=localhost" v3_leaf "@$((now - 86400))" 2036-12-31 intA
+	mk leafB "/CN=localhost" v3_leaf "@$((now - 86400))" 2036-12-31 rootB
+	mk leafCold "/CN=localhost" v3_leaf 2024-01-01 2036-12-31 rootC
+	mk leafCnew "/CN=localhost" v3_leaf "@$((now - 86400))" 2036-12-31 rootC
+	mk leafAexp "/CN=localhost" v3_leaf 2020-01-01 2021-01-01 intA
 	mk intAcrit "/O=rootkeeper test/CN=Intermediate A critical" critint \
 	    2019-01-01 2036-12-31 rootA
-	mk leafAcrit "/CN=localhost" leaf "@$((now - 86400))" 2036-12-31 \
+	mk leafAcrit "/CN=localhost" v3_leaf "@$((now - 86400))" 2036-12-31 \
 	    intAcrit
 	# Intermediate A again, the same key and name, signed by Root B: a
 	# cross-signed copy.
 	openssl ca -batch -config "$P/ca.cnf" -cert "$P/rootB.pem" \
-	    -keyfile "$P/rootB.key" -in "$P/intA.csr" -extensions int \
-	    -startdate "$(ca_date 2019-01-01)" \
-	    -enddate "$(ca_date 2036-12-31)" -notext -out "$P/intAx.pem"
-	MK_RSA=2048 mk rootR "/O=rootkeeper test/CN=Root R (RSA)" root \
+	    -keyfile "$P/rootB.key" -in "$P/intA.csr" -extensions v3_int \
+	    -startdate "$(pki_date 2019-01-01)" \
+	    -enddate "$(pki_date 2036-12-31)" -notext -out "$P/intAx.pem"
+	PKI_RSA=2048 mk rootR "/O=rootkeeper test/CN=Root R (RSA)" v3_ca \
 	    2019-01-01 2036-12-31
-	mk leafR "/CN=localhost" leaf "@$((now - 86400))" 2036-12-31 rootR
-	mk rootE "/O=rootkeeper test/CN=Root E (expired)" root 2015-01-01 \
+	mk leafR "/CN=localhost" v3_leaf "@$((now - 86400))" 2036-12-31 rootR
+	mk rootE "/O=rootkeeper test/CN=Root E (expired)" v3_ca 2015-01-01 \
 	    2020-01-01
-	mk leafE "/CN=localhost" leaf 2019-01-01 2036-12-31 rootE
-	MK_RSA=512 mk intAweak "/O=rootkeeper test/CN=Intermediate A weak" \
-	    int 2019-01-01 2036-12-31 rootA
-	mk leafAweak "/CN=localhost" leaf "@$((now - 86400))" 2036-12-31 \
+	mk leafE "/CN=localhost" v3_leaf 2019-01-01 2036-12-31 rootE
+	PKI_RSA=512 mk intAweak "/O=rootkeeper test/CN=Intermediate A weak" \
+	    v3_int 2019-01-01 2036-12-31 rootA
+	mk leafAweak "/CN=localhost" v3_leaf "@$((now - 86400))" 2036-12-31 \
 	    intAweak
 } >"$T/pki.log" 2>&1 || {
 	echo "making the test PKI failed:" >&2
@@ -187,18 +137,11 @@ D=2025-01-01T00:00:00Z
 }
 
 # ---- the servers ----------------------------------------------------
-# answers PORT: 0 once something accepts on 127.0.0.1:PORT.
-answers()
-{
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# serve VAR LEAF [CHAIN]: an s_server for LEAF on a free port (all
-# addresses, IPv4 and IPv6), its port in VAR.  timeout bounds it should
-# this shell die without its trap (ctest's timeout uses SIGKILL).
+# serve VAR LEAF [CHAIN]: an s_server for LEAF (tls_serve), its port in
+# VAR.
 serve()
 {
-	local var=$1 leaf=$2 chain=${3:-} port pid
+	local var=$1 leaf=$2 chain=${3:-}
 	local -a extra=()
 	if [ -n "$chain" ]; then
 		extra=(-cert_chain "$P/$chain.pem")
@@ -207,28 +150,11 @@ serve()
 	if [ -n "${SERVE_SECLEVEL0:-}" ]; then
 		extra+=(-cipher 'DEFAULT@SECLEVEL=0')
 	fi
-	for _ in $(seq 1 10); do
-		port=$(nginx_free_port)
-		timeout 600 openssl s_server -quiet -www -accept "$port" \
-		    -cert "$P/$leaf.pem" -key "$P/$leaf.key" "${extra[@]}" \
-		    </dev/null >>"$T/s_server.$leaf.log" 2>&1 &
-		pid=$!
-		for _ in $(seq 1 50); do
-			if answers "$port"; then
-				PIDS+=("$pid")
-				printf -v "$var" '%s' "$port"
-				export "${var?}"
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	echo "openssl s_server for $leaf did not start:" >&2
-	cat "$T/s_server.$leaf.log" >&2
-	exit 1
+	tls_serve "$T/s_server.$leaf.log" "$P/$leaf.pem" "$P/$leaf.key" \
+	    "${extra[@]}" || exit 1
+	PIDS+=("$TLS_PID")
+	printf -v "$var" '%s' "$TLS_PORT"
+	export "${var?}"
 }
 
 serve RK_TLS_PORT_A leafA intA
@@ -247,7 +173,7 @@ mkdir -p "$T/www"
 echo "not TLS" >"$T/www/index.html"
 nginx_start "$T/www"
 export RK_TLS_PORT_HTTP=$NGINX_PORT
-RK_TLS_PORT_CLOSED=$(nginx_free_port)
+RK_TLS_PORT_CLOSED=$(free_port)
 export RK_TLS_PORT_CLOSED
 
 # ---- the bundles for librootkeeper ----------------------------------

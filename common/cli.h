@@ -8,6 +8,7 @@
 #define RK_CLI_H
 
 #define CLI_EXIT_USAGE 2
+#define CLI_EXIT_REJECT 3 /* the input (a bundle, a key) is refused */
 
 /* The program name the messages start with; set once in main(). */
 void cli_set_name(const char *prog);

@@ -54,6 +54,13 @@ int help_print_cmd(
     const struct help_entry *t, size_t n, const char *cmd, FILE *f);
 
 /*
+ * What `PROG CMD --help` and `PROG --help` print: cmd's help when t has a
+ * command cmd, else (cmd NULL, or not in t) the whole program's help.
+ */
+void help_print_any(
+    const struct help_entry *t, size_t n, const char *cmd, FILE *f);
+
+/*
  * The help requests of a command line, argv[0] being the command word:
  * `help`, `help CMD`, and `CMD ... --help` (or -h, before any "--") for a
  * command of t.  Prints the help and returns the exit code (0, or 2 with a

@@ -55,6 +55,34 @@ int fileio_write_atomic(
     const char *path, const void *data, size_t len, mode_t mode) RK_WUR;
 
 /*
+ * The same replacement written in parts, for data too large to hold at
+ * once: fileio_atomic_open() makes the temporary file (created with mode),
+ * fileio_atomic_write() appends to it (buffered), fileio_atomic_commit()
+ * flushes, fsyncs and closes it, renames it over path and fsyncs path's
+ * folder; fileio_atomic_abort() removes it.  Commit and abort free w, and
+ * a failed commit removes the temporary file.  RK_EIO keeps errno.
+ */
+struct fileio_atomic;
+int fileio_atomic_open(
+    const char *path, mode_t mode, struct fileio_atomic **w) RK_WUR;
+int fileio_atomic_write(
+    struct fileio_atomic *w, const void *data, size_t len) RK_WUR;
+int fileio_atomic_commit(struct fileio_atomic *w, const char *path) RK_WUR;
+void fileio_atomic_abort(struct fileio_atomic *w);
+
+/*
+ * Opens path for reading as fileio_read() does (without blocking on a
+ * FIFO; a regular file only), with its codes; the caller closes *fd.
+ */
+int fileio_open(const char *path, int *fd) RK_WUR;
+
+/*
+ * Reads up to len bytes of fd into buf, stopping early only at the end of
+ * the file; *got gets how many.  RK_EIO (errno kept) on a failed read.
+ */
+int fileio_read_full(int fd, void *buf, size_t len, size_t *got) RK_WUR;
+
+/*
  * Removes the temporary files that writers of path killed before their
  * rename left behind: "PATH.tmp.PID.XXXXXX" whose process PID is gone
  * (a live one's, another user's included, is left alone), this process's

@@ -150,16 +150,6 @@ jsonw_arr_close(struct jsonw *w)
 }
 
 void
-jsonw_str(struct jsonw *w, const char *key, const char *s)
-{
-	prefix(w, key);
-	if (s == NULL)
-		fputs("null", w->f);
-	else
-		put_string(w->f, s);
-}
-
-void
 jsonw_int(struct jsonw *w, const char *key, int64_t v)
 {
 	prefix(w, key);
@@ -185,6 +175,17 @@ jsonw_null(struct jsonw *w, const char *key)
 {
 	prefix(w, key);
 	fputs("null", w->f);
+}
+
+void
+jsonw_str(struct jsonw *w, const char *key, const char *s)
+{
+	if (s == NULL) {
+		jsonw_null(w, key);
+		return;
+	}
+	prefix(w, key);
+	put_string(w->f, s);
 }
 
 void

@@ -267,3 +267,10 @@ help_dispatch(const struct help_entry *t, size_t n, int argc, char **argv)
 	}
 	return -1;
 }
+
+void
+help_print_any(const struct help_entry *t, size_t n, const char *cmd, FILE *f)
+{
+	if (cmd == NULL || help_print_cmd(t, n, cmd, f) != 0)
+		help_print(t, n, f);
+}

@@ -36,6 +36,82 @@ fileio_read_stream(const char *path, size_t max, uint8_t **out, size_t *len)
 	return read_path(path, max, 1, out, len);
 }
 
+/*
+ * Opens path to read it (a regular file, or with streams also a FIFO or a
+ * character device), blocking from then on; *sb gets its fstat.
+ */
+static int
+open_input(const char *path, int streams, int *out, struct stat *sb)
+{
+	int fd, fl, saved;
+
+	/*
+	 * O_NONBLOCK: a FIFO's open() returns at once, then fstat.  A
+	 * caller that takes streams waits for the writer, as cat does (a
+	 * FIFO opened without one reads as empty).
+	 */
+	fd = open(
+	    path, O_RDONLY | (streams ? 0 : O_NONBLOCK) | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		/* ENXIO: a socket, or a device with nothing behind. */
+		if (errno == ENXIO)
+			errno = EINVAL;
+		return errno == ENOENT	 ? RK_ENOENT
+		       : errno == EINVAL ? RK_EINVAL
+					 : RK_EIO;
+	}
+	if (fstat(fd, sb) != 0)
+		goto fail;
+	/*
+	 * A stream (a pipe, <(...)) the caller allowed is read as it
+	 * comes: blocking, and to its end or max.
+	 */
+	if (!S_ISREG(sb->st_mode) &&
+	    !(streams && (S_ISFIFO(sb->st_mode) || S_ISCHR(sb->st_mode)))) {
+		close(fd);
+		errno = EINVAL;
+		return RK_EINVAL;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+		goto fail;
+	*out = fd;
+	return RK_OK;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return RK_EIO;
+}
+
+int
+fileio_open(const char *path, int *fd)
+{
+	struct stat sb;
+
+	return open_input(path, 0, fd, &sb);
+}
+
+int
+fileio_read_full(int fd, void *buf, size_t len, size_t *got)
+{
+	uint8_t *p = buf;
+	ssize_t r;
+
+	*got = 0;
+	while (*got < len) {
+		r = read(fd, p + *got, len - *got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return RK_EIO;
+		if (r == 0)
+			break;
+		*got += (size_t)r;
+	}
+	return RK_OK;
+}
+
 static int
 read_path(const char *path, size_t max, int streams, uint8_t **out, size_t *len)
 {
@@ -48,39 +124,10 @@ read_path(const char *path, size_t max, int streams, uint8_t **out, size_t *len)
 		fd = STDIN_FILENO;
 	} else {
 		struct stat sb;
-		int fl;
 
-		/*
-		 * O_NONBLOCK: a FIFO's open() returns at once, then fstat.
-		 * A caller that takes streams waits for the writer, as cat
-		 * does (a FIFO opened without one reads as empty).
-		 */
-		fd = open(path, O_RDONLY | (streams ? 0 : O_NONBLOCK) |
-				    O_NOCTTY | O_CLOEXEC);
-		if (fd < 0) {
-			/* ENXIO: a socket, or a device with nothing behind. */
-			if (errno == ENXIO)
-				errno = EINVAL;
-			return errno == ENOENT	 ? RK_ENOENT
-			       : errno == EINVAL ? RK_EINVAL
-						 : RK_EIO;
-		}
-		if (fstat(fd, &sb) != 0)
-			goto out;
-		/*
-		 * A stream (a pipe, <(...)) the caller allowed is read as
-		 * it comes: blocking, and to its end or max.
-		 */
-		if (!S_ISREG(sb.st_mode) &&
-		    !(streams &&
-			(S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode)))) {
-			errno = EINVAL;
-			rc = RK_EINVAL;
-			goto out;
-		}
-		if ((fl = fcntl(fd, F_GETFL)) < 0 ||
-		    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
-			goto out;
+		if ((rc = open_input(path, streams, &fd, &sb)) != RK_OK)
+			return rc;
+		rc = RK_EIO;
 		/*
 		 * Its size is known: one buffer of that size and a byte
 		 * (which also finds a file that grew), not a doubling one
@@ -185,41 +232,120 @@ fsync_dir_of(const char *path)
 	return rc;
 }
 
+/* A replacement under way: its temp file and what is not yet written. */
+struct fileio_atomic {
+	int fd;
+	char *tmp;
+	size_t used;
+	uint8_t buf[16384];
+};
+
+/* Writes out what the buffer holds; RK_EIO keeps errno. */
+static int
+flush_buf(struct fileio_atomic *w)
+{
+	int rc = write_all(w->fd, w->buf, w->used);
+
+	w->used = 0;
+	return rc;
+}
+
+int
+fileio_atomic_open(const char *path, mode_t mode, struct fileio_atomic **out)
+{
+	struct fileio_atomic *w;
+	size_t tlen = strlen(path) + 40;
+	int saved;
+
+	if ((w = malloc(sizeof(*w))) == NULL)
+		return RK_ENOMEM;
+	w->used = 0;
+	if ((w->tmp = malloc(tlen)) == NULL) {
+		free(w);
+		return RK_ENOMEM;
+	}
+	snprintf(
+	    w->tmp, tlen, "%s" TEMP_INFIX "%ld.XXXXXX", path, (long)getpid());
+	if ((w->fd = mkstemp(w->tmp)) < 0) {
+		saved = errno;
+		free(w->tmp);
+		free(w);
+		errno = saved;
+		return RK_EIO;
+	}
+	if (fchmod(w->fd, mode) != 0) {
+		fileio_atomic_abort(w);
+		return RK_EIO;
+	}
+	*out = w;
+	return RK_OK;
+}
+
+int
+fileio_atomic_write(struct fileio_atomic *w, const void *data, size_t len)
+{
+	int rc;
+
+	if (len <= sizeof(w->buf) - w->used) {
+		memcpy(w->buf + w->used, data, len);
+		w->used += len;
+		return RK_OK;
+	}
+	if ((rc = flush_buf(w)) != RK_OK)
+		return rc;
+	if (len >= sizeof(w->buf))
+		return write_all(w->fd, data, len);
+	memcpy(w->buf, data, len);
+	w->used = len;
+	return RK_OK;
+}
+
+void
+fileio_atomic_abort(struct fileio_atomic *w)
+{
+	int saved = errno;
+
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	unlink(w->tmp);
+	free(w->tmp);
+	free(w);
+	errno = saved;
+}
+
+int
+fileio_atomic_commit(struct fileio_atomic *w, const char *path)
+{
+	int fd = w->fd;
+
+	if (flush_buf(w) != RK_OK || fsync(fd) != 0)
+		goto fail;
+	w->fd = -1;
+	if (close(fd) != 0 || rename(w->tmp, path) != 0)
+		goto fail;
+	free(w->tmp);
+	free(w);
+	return fsync_dir_of(path);
+fail:
+	fileio_atomic_abort(w);
+	return RK_EIO;
+}
+
 int
 fileio_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-	size_t tlen = strlen(path) + 40;
-	char *tmp;
-	int fd, rc = RK_EIO, saved;
+	struct fileio_atomic *w;
+	int rc;
 
-	if ((tmp = malloc(tlen)) == NULL)
-		return RK_ENOMEM;
-	snprintf(tmp, tlen, "%s" TEMP_INFIX "%ld.XXXXXX", path, (long)getpid());
-	if ((fd = mkstemp(tmp)) < 0) {
-		free(tmp);
-		return RK_EIO;
+	if ((rc = fileio_atomic_open(path, mode, &w)) != RK_OK)
+		return rc;
+	if ((rc = fileio_atomic_write(w, data, len)) != RK_OK) {
+		fileio_atomic_abort(w);
+		return rc;
 	}
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != RK_OK ||
-	    fsync(fd) != 0) {
-		saved = errno;
-		close(fd);
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		saved = errno;
-		goto fail;
-	}
-	if (rename(tmp, path) != 0) {
-		saved = errno;
-		goto fail;
-	}
-	free(tmp);
-	return fsync_dir_of(path);
-fail:
-	unlink(tmp);
-	free(tmp);
-	errno = saved;
-	return rc;
+	return fileio_atomic_commit(w, path);
 }
 
 int
