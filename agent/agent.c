@@ -59,6 +59,25 @@ struct agent {
 	char *pem;
 	size_t pem_len;
 	uint64_t pem_version;
+	/* The store's files when it was opened (agent_close_store()). */
+	struct pollstate_file open_db;
+	struct pollstate_file open_wal;
+	int open_seen;
+	/* What the store said at this session's unchanged poll; valid: one. */
+	struct pollstate_store seen;
+	/* The answer agent_idle_check() got, for agent_check() to take. */
+	struct prefetch {
+		int have;
+		int rc;
+		int tls;
+		char *url;
+		char etag[sizeof(((struct store_state *)0)->etag)];
+		char last_modified[sizeof(
+		    ((struct store_state *)0)->last_modified)];
+		char ua[AGENT_UA_MAX];
+		struct fetch_res res;
+		struct rk_why why;
+	} pre;
 };
 
 /* What a fetch said about the bytes, kept when they are accepted. */
@@ -145,6 +164,52 @@ poll_save(struct agent *a)
 		a->ps_dirty = 0;
 }
 
+/* Drops the answer agent_idle_check() left, if any. */
+static void
+prefetch_drop(struct agent *a)
+{
+	if (!a->pre.have)
+		return;
+	fetch_res_free(&a->pre.res);
+	free(a->pre.url);
+	memset(&a->pre, 0, sizeof(a->pre));
+}
+
+/* "" for NULL: how a request's optional strings compare. */
+static const char *
+or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+/*
+ * The transfer of agent_check(): the answer agent_idle_check() got to the
+ * very same request when there is one (asking again would double a
+ * download, or a timeout), else a fetch.
+ */
+static int
+fetch_or_take(struct agent *a, const struct fetch_req *req,
+    struct fetch_res *res, struct rk_why *why)
+{
+	struct prefetch *p = &a->pre;
+	int rc;
+
+	if (!p->have || strcmp(p->url, req->url) != 0 ||
+	    strcmp(p->etag, or_empty(req->etag)) != 0 ||
+	    strcmp(p->last_modified, or_empty(req->last_modified)) != 0 ||
+	    strcmp(p->ua, or_empty(req->user_agent)) != 0 ||
+	    p->tls != (req->ca_pem != NULL && req->ca_pem_len > 0)) {
+		prefetch_drop(a);
+		return a->fetch(a->fetch_arg, req, res, why);
+	}
+	*res = p->res;
+	*why = p->why;
+	rc = p->rc;
+	memset(&p->res, 0, sizeof(p->res));
+	prefetch_drop(a);
+	return rc;
+}
+
 /*
  * An agent with nothing open: what agent_open and agent_init both start
  * from.  RK_ENOMEM, nothing left allocated, when memory runs out.
@@ -170,8 +235,8 @@ agent_new(const struct config *cfg, const char *db_path,
 }
 
 int
-agent_open(const struct config *cfg, const char *db_path,
-    const char *export_path, struct agent **out, struct rk_why *why)
+agent_open_lazy(const struct config *cfg, const char *db_path,
+    const char *export_path, struct agent **out)
 {
 	struct agent *a;
 	int rc;
@@ -186,12 +251,76 @@ agent_open(const struct config *cfg, const char *db_path,
 			return rc;
 		}
 	}
-	if ((rc = store_open(db_path, STORE_RW, &a->store, why)) != RK_OK) {
-		agent_close(a);
-		return rc;
-	}
 	*out = a;
 	return RK_OK;
+}
+
+int
+agent_open_store(struct agent *a, struct rk_why *why)
+{
+	struct pollstate *ps;
+
+	if (a->store != NULL)
+		return RK_OK;
+	/* Before the first read: a commit after it must show. */
+	a->open_seen =
+	    pollstate_stat_store(a->db_path, &a->open_db, &a->open_wal) == 0;
+	a->seen.valid = 0;
+	/* The store may change from here on: its record no longer holds. */
+	ps = poll_state(a);
+	if (ps->store.valid) {
+		ps->store.valid = 0;
+		a->ps_dirty = 1;
+	}
+	return store_open(a->db_path, STORE_RW, &a->store, why);
+}
+
+int
+agent_open(const struct config *cfg, const char *db_path,
+    const char *export_path, struct agent **out, struct rk_why *why)
+{
+	int rc;
+
+	if ((rc = agent_open_lazy(cfg, db_path, export_path, out)) != RK_OK)
+		return rc;
+	if ((rc = agent_open_store(*out, why)) != RK_OK) {
+		agent_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static int export_unchanged(struct agent *a, uint64_t version);
+
+void
+agent_close_store(struct agent *a)
+{
+	struct pollstate_file db, wal;
+	int keep;
+
+	if (a->store == NULL)
+		return;
+	/*
+	 * An unchanged poll, on an export still the active set's: what the
+	 * store said is kept if nothing wrote to it meanwhile, which its
+	 * files tell once it is closed (the last connection may checkpoint).
+	 */
+	keep = a->seen.valid && a->open_seen &&
+	       export_unchanged(a, a->seen.active_version);
+	store_close(a->store);
+	a->store = NULL;
+	if (keep && pollstate_stat_store(a->db_path, &db, &wal) == 0 &&
+	    db.ino != 0 && memcmp(&db, &a->open_db, sizeof(db)) == 0 &&
+	    memcmp(&wal, &a->open_wal, sizeof(wal)) == 0) {
+		struct pollstate *ps = poll_state(a);
+
+		ps->store = a->seen;
+		ps->store.db = db;
+		ps->store.wal = wal;
+		a->ps_dirty = 1;
+	}
+	a->seen.valid = 0;
+	poll_save(a);
 }
 
 void
@@ -199,9 +328,10 @@ agent_close(struct agent *a)
 {
 	if (a == NULL)
 		return;
+	agent_close_store(a);
 	poll_save(a);
+	prefetch_drop(a);
 	free(a->pem);
-	store_close(a->store);
 	free(a->db_path);
 	free(a->export_path);
 	free(a);
@@ -1277,6 +1407,132 @@ unchanged(
 		       sizeof(st->last_check_detail) - 1) == 0);
 }
 
+/*
+ * What the store said at an unchanged poll, for agent_close_store() to
+ * keep: not while a rollout defers a bundle (each 304 then compares its
+ * words with the store's), nor what the poll file has no room for.
+ */
+static void
+remember_idle(struct agent *a, const struct store_state *st)
+{
+	struct pollstate_store *sn = &a->seen;
+
+	memset(sn, 0, sizeof(*sn));
+	if (st->deferred_version > st->highest_version ||
+	    st->active_version == 0 ||
+	    strlen(st->channel) > POLLSTATE_CHANNEL_MAX ||
+	    strlen(st->fetch_url) > POLLSTATE_URL_MAX ||
+	    strlen(st->etag) > POLLSTATE_ETAG_MAX ||
+	    strlen(st->last_modified) > POLLSTATE_LM_MAX)
+		return;
+	sn->active_version = st->active_version;
+	sn->highest_version = st->highest_version;
+	str_copy(sn->channel, sizeof(sn->channel), st->channel);
+	str_copy(sn->fetch_url, sizeof(sn->fetch_url), st->fetch_url);
+	str_copy(sn->etag, sizeof(sn->etag), st->etag);
+	str_copy(
+	    sn->last_modified, sizeof(sn->last_modified), st->last_modified);
+	sn->valid = 1;
+}
+
+int
+agent_idle_check(struct agent *a, const char *url, struct agent_outcome *out)
+{
+	struct pollstate *ps = poll_state(a);
+	const struct pollstate_store *sn = &ps->store;
+	struct pollstate_file db, wal;
+	struct store_state st;
+	struct fetch_req req;
+	struct fetch_res res;
+	struct rk_why why = {""};
+	char *targets[AGENT_MAX_TARGETS], shown[sizeof(st.fetch_url)];
+	char ua[AGENT_UA_MAX];
+	size_t nt, i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	prefetch_drop(a);
+	if (url == NULL && a->cfg->n_urls > 0)
+		url = a->cfg->urls[0];
+	/*
+	 * Only when nothing but the transfer is due: no probes to refresh
+	 * (an https URL is one), no CApath folder to compare, no channel=
+	 * to check against another store's.
+	 */
+	if (url == NULL || !sn->valid || a->store != NULL ||
+	    strncasecmp(url, "https://", 8) == 0 ||
+	    a->cfg->export_dir != NULL ||
+	    (a->cfg->channel[0] != '\0' &&
+		strcmp(a->cfg->channel, sn->channel) != 0) ||
+	    (sn->etag[0] == '\0' && sn->last_modified[0] == '\0'))
+		return 0;
+	nt = agent_probe_targets(a->cfg, targets, AGENT_MAX_TARGETS);
+	for (i = 0; i < nt; i++)
+		free(targets[i]);
+	if (nt > 0)
+		return 0;
+	/* The store as recorded, writable as agent_open() needs it. */
+	if (pollstate_stat_store(a->db_path, &db, &wal) != 0 || db.ino == 0 ||
+	    memcmp(&db, &sn->db, sizeof(db)) != 0 ||
+	    memcmp(&wal, &sn->wal, sizeof(wal)) != 0 ||
+	    access(a->db_path, W_OK) != 0)
+		return 0;
+	/*
+	 * The export as last found holding the active set (whose bundle the
+	 * unchanged store still names as it did then).
+	 */
+	if (!pollstate_export_unchanged(ps, sn->active_version,
+		ps->export_bundle_sha256, a->export_path))
+		return 0;
+	if (url_redact(url, shown, sizeof(shown)) != RK_OK ||
+	    strcmp(shown, sn->fetch_url) != 0)
+		return 0;
+	/* As agent_sync_export() does before every check. */
+	(void)fileio_clean_temps(a->export_path, NULL);
+
+	memset(&st, 0, sizeof(st));
+	str_copy(st.channel, sizeof(st.channel), sn->channel);
+	st.active_version = sn->active_version;
+	st.highest_version = sn->highest_version;
+	agent_user_agent(a, &st, 0, ua, sizeof(ua));
+	memset(&req, 0, sizeof(req));
+	memset(&res, 0, sizeof(res));
+	req.url = url;
+	req.etag = sn->etag;
+	req.last_modified = sn->etag[0] == '\0' ? sn->last_modified : NULL;
+	req.max_size = (size_t)a->cfg->max_bundle_size;
+	req.cancel = a->cancel;
+	req.user_agent = ua;
+	rc = a->fetch(a->fetch_arg, &req, &res, &why);
+	if (rc == RK_OK && res.status == 304 &&
+	    (res.etag[0] == '\0' || strcmp(res.etag, sn->etag) == 0) &&
+	    (res.last_modified[0] == '\0' ||
+		strcmp(res.last_modified, sn->last_modified) == 0)) {
+		outcome(out, AGENT_CURRENT, RK_OK, sn->highest_version,
+		    "not modified at %s", shown);
+		ps->last_check_at = now_s();
+		str_copy(ps->detail, sizeof(ps->detail), out->detail);
+		a->ps_dirty = 1;
+		fetch_res_free(&res);
+		return 1;
+	}
+	/* Anything else is agent_check()'s, with this answer. */
+	if ((a->pre.url = strdup(url)) == NULL) {
+		fetch_res_free(&res);
+		return 0;
+	}
+	a->pre.have = 1;
+	a->pre.rc = rc;
+	a->pre.tls = 0;
+	a->pre.res = res;
+	a->pre.why = why;
+	str_copy(a->pre.etag, sizeof(a->pre.etag), or_empty(req.etag));
+	str_copy(a->pre.last_modified, sizeof(a->pre.last_modified),
+	    or_empty(req.last_modified));
+	str_copy(a->pre.ua, sizeof(a->pre.ua), ua);
+	return 0;
+}
+
 int
 agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 {
@@ -1341,7 +1597,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 		req.ca_pem = pem;
 		req.ca_pem_len = pem_len;
 		req.user_agent = ua;
-		rc = a->fetch(a->fetch_arg, &req, &res, &why);
+		rc = fetch_or_take(a, &req, &res, &why);
 		if (rc == RK_ENET && res.wants_tls && pem == NULL &&
 		    active_pem(a, &pem, &pem_len, NULL, 0) == RK_OK) {
 			fetch_res_free(&res);
@@ -1398,6 +1654,7 @@ agent_check(struct agent *a, const char *url, struct agent_outcome *out)
 				str_copy(ps->detail, sizeof(ps->detail),
 				    out->detail);
 				a->ps_dirty = 1;
+				remember_idle(a, &st);
 				rc = RK_OK;
 			} else {
 				rc = record(a, "current", out, &from);
@@ -1583,7 +1840,8 @@ agent_trim(struct agent *a)
 {
 	size_t i;
 
-	store_release_memory(a->store);
+	if (a->store != NULL)
+		store_release_memory(a->store);
 	/* Kept for a poll over https, which needs it every time. */
 	for (i = 0; i < a->cfg->n_urls; i++)
 		if (strncasecmp(a->cfg->urls[i], "https://", 8) == 0)

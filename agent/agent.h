@@ -54,6 +54,40 @@ int agent_open(const struct config *cfg, const char *db_path,
 
 void agent_close(struct agent *a);
 
+/*
+ * The agent without its store, for a poll that may not need it: until
+ * agent_open_store() succeeds only agent_idle_check(), agent_set_cancel(),
+ * agent_set_transport(), agent_set_next_check(), agent_trim() and
+ * agent_close() may be called.  RK_ENOMEM.
+ */
+int agent_open_lazy(const struct config *cfg, const char *db_path,
+    const char *export_path, struct agent **out) RK_WUR;
+
+/* Opens the store if it is not open: agent_open()'s errors. */
+int agent_open_store(struct agent *a, struct rk_why *why) RK_WUR;
+
+/*
+ * Closes the store (a daemon between polls; agent_close() too).  When
+ * this session's check was an unchanged poll and the store's files are as
+ * they were when it was opened, what the store said goes to the poll file
+ * for agent_idle_check().
+ */
+void agent_close_store(struct agent *a);
+
+/*
+ * An unchanged poll without opening the store: 1 with *out ("current")
+ * when the poll file's record of the store still holds (the database and
+ * its WAL untouched since), the export is the file last found holding the
+ * active set, nothing else is due (no probe target, no export_dir, no
+ * https URL, a channel= equal to the store's) and the first URL (or url)
+ * answers 304 to the validators recorded; only the poll file's time is
+ * then updated, as agent_check() does for such a poll.  0 otherwise: the
+ * caller runs the full check, whose agent_check() takes the answer
+ * received here (if any) instead of asking the server again.
+ */
+int agent_idle_check(
+    struct agent *a, const char *url, struct agent_outcome *out) RK_WUR;
+
 #define AGENT_PROBE_TIMEOUT 10 /* seconds per handshake */
 #define AGENT_MAX_TARGETS (CONFIG_MAX_PROBES + CONFIG_MAX_URLS)
 

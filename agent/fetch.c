@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -72,13 +73,63 @@ sym(const char *name, void *fn, size_t size)
 
 #define SYM(field, name) sym(name, &cu.field, sizeof(cu.field))
 
-/* Loads libcurl once; RK_EINVAL when it or a function is missing. */
+/* Under a sanitizer runtime, which refuses RTLD_DEEPBIND. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||     \
+    __has_feature(memory_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+/*
+ * How libcurl is opened.  Its thirty-odd libraries cost an idle check
+ * more to bind than everything else it does, so as little as can be is
+ * bound: RTLD_LAZY leaves the functions of the libraries not built for
+ * immediate binding to their first call, as a program linked with libcurl
+ * gets them; RTLD_DEEPBIND looks a symbol up in libcurl's own libraries
+ * first, rather than walking this program's libraries before them for
+ * every one (none of which defines a name they use).  Not when something
+ * is preloaded (LD_PRELOAD, /etc/ld.so.preload): an interposer such as a
+ * test clock must see libcurl's calls too, as it would if linked; nor
+ * under a sanitizer, which refuses it.
+ */
+static int
+open_mode(void)
+{
+	int mode = RTLD_LAZY | RTLD_LOCAL;
+#ifndef SANITIZED
+	const char *pre = getenv("LD_PRELOAD");
+
+	if ((pre == NULL || pre[0] == '\0') &&
+	    access("/etc/ld.so.preload", F_OK) != 0)
+		mode |= RTLD_DEEPBIND;
+#endif
+	return mode;
+}
+
+/*
+ * Loads libcurl once; RK_EINVAL when it or a function is missing.  GnuTLS
+ * comes with some of libcurl's libraries (RTMP, LDAP), for schemes that
+ * are never allowed here (CURLOPT_PROTOCOLS_STR): its documented switch,
+ * GNUTLS_NO_IMPLICIT_INIT, spares its load-time initialisation (100 KiB
+ * of heap a daemon would hold for good, and 0.6 M instructions), and is
+ * unset again at once so that no child inherits it.
+ */
 static int
 load_curl(void)
 {
+	static const char gnutls_init[] = "GNUTLS_NO_IMPLICIT_INIT";
+	int set;
+
 	if (cu.lib != NULL)
 		return RK_OK;
-	if ((cu.lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)) == NULL)
+	set = getenv(gnutls_init) == NULL && setenv(gnutls_init, "1", 0) == 0;
+	cu.lib = dlopen("libcurl.so.4", open_mode());
+	if (set)
+		(void)unsetenv(gnutls_init);
+	if (cu.lib == NULL)
 		return RK_EINVAL;
 	if (SYM(global_init, "curl_global_init") ||
 	    SYM(global_cleanup, "curl_global_cleanup") ||

@@ -156,16 +156,29 @@ open_failed(const struct env *e, int rc, const struct rk_why *why)
 	return 1;
 }
 
-/* Opens the agent; the messages for "not provisioned" live here. */
+/* Opens the agent's store; the messages for "not provisioned" live here. */
 static int
-open_agent(struct env *e, struct agent **a)
+open_store(struct env *e, struct agent *a)
 {
 	struct rk_why why = {""};
-	int rc = agent_open(&e->cfg, e->db, e->export_path, a, &why);
+	int rc = agent_open_store(a, &why);
 
 	if (rc != RK_OK)
 		return open_failed(e, rc, &why);
-	if ((rc = check_channel(e)) != 0) {
+	return check_channel(e);
+}
+
+/* Opens the agent, store included. */
+static int
+open_agent(struct env *e, struct agent **a)
+{
+	int rc;
+
+	if (agent_open_lazy(&e->cfg, e->db, e->export_path, a) != RK_OK) {
+		cli_warn("%s: %s", e->db, rk_strerror(RK_ENOMEM));
+		return 1;
+	}
+	if ((rc = open_store(e, *a)) != 0) {
 		agent_close(*a);
 		*a = NULL;
 	}
@@ -596,7 +609,17 @@ cmd_check(struct env *e, int argc, char **argv)
 		    shown);
 		goto out;
 	}
-	if ((ex = open_agent(e, &a)) != 0)
+	if (agent_open_lazy(&e->cfg, e->db, e->export_path, &a) != RK_OK) {
+		cli_warn("%s: %s", e->db, rk_strerror(RK_ENOMEM));
+		ex = 1;
+		goto out;
+	}
+	/* An unchanged poll that the poll file vouches for needs no store. */
+	if (agent_idle_check(a, url, &o)) {
+		ex = exit_for_outcome(&o);
+		goto out;
+	}
+	if ((ex = open_store(e, a)) != 0)
 		goto out;
 	if ((ex = sync_export(e, a)) == 0) {
 		rc = agent_check(a, url, &o);
@@ -950,6 +973,50 @@ fail:
 	return -1;
 }
 
+/*
+ * One poll of the daemon.  An unchanged one that the poll file vouches
+ * for does without the store; any other opens it and closes it after, so
+ * that the hours of sleep between polls hold none of SQLite's memory.
+ */
+static void
+poll_once(struct env *e, struct agent *a, struct agent_outcome *o)
+{
+	struct rk_why why = {""};
+	int rc;
+
+	if (agent_idle_check(a, NULL, o)) {
+		log_info(
+		    "check: %s: %s", agent_result_name(o->result), o->detail);
+		return;
+	}
+	if ((rc = agent_open_store(a, &why)) != RK_OK) {
+		memset(o, 0, sizeof(*o));
+		o->result = AGENT_ERROR;
+		snprintf(o->detail, sizeof(o->detail), "%s: %s", e->db,
+		    why.msg[0] ? why.msg : rk_strerror(rc));
+		log_error("check: %s", o->detail);
+		return;
+	}
+	if (sync_export(e, a) != 0)
+		log_warn("export could not be brought up to date");
+	rc = agent_check(a, NULL, o);
+	if (rc != RK_OK) {
+		log_error("check: %s", rk_strerror(rc));
+		o->result = AGENT_ERROR;
+	} else if (o->result == AGENT_ERROR) {
+		log_warn("check: error: %s", o->detail);
+	} else if (o->result == AGENT_REJECTED) {
+		log_warn("check: rejected: %s", o->detail);
+	} else {
+		log_info(
+		    "check: %s: %s", agent_result_name(o->result), o->detail);
+		if (o->result == AGENT_UPDATED)
+			after_change(e, a, o->version);
+	}
+	refresh_probes(a);
+	agent_close_store(a);
+}
+
 static int
 cmd_run(struct env *e, int argc, char **argv)
 {
@@ -958,7 +1025,7 @@ cmd_run(struct env *e, int argc, char **argv)
 	unsigned failures = 0;
 	int64_t delay, next;
 	char t[RFC3339_LEN + 1];
-	int rc, ex, lock;
+	int ex, lock;
 
 	(void)argv;
 	if (argc != 1)
@@ -977,6 +1044,7 @@ cmd_run(struct env *e, int argc, char **argv)
 		return 1;
 	}
 	agent_set_cancel(a, &stop_requested);
+	agent_close_store(a);
 	log_info("started: store %s, %zu url(s), every %" PRId64
 		 "s + up to %" PRId64 "s",
 	    e->db, e->cfg.n_urls, e->cfg.interval, e->cfg.jitter);
@@ -992,25 +1060,10 @@ cmd_run(struct env *e, int argc, char **argv)
 					return ex;
 				}
 				agent_set_cancel(a, &stop_requested);
+				agent_close_store(a);
 			}
 		}
-		if (sync_export(e, a) != 0)
-			log_warn("export could not be brought up to date");
-		rc = agent_check(a, NULL, &o);
-		if (rc != RK_OK) {
-			log_error("check: %s", rk_strerror(rc));
-			o.result = AGENT_ERROR;
-		} else if (o.result == AGENT_ERROR) {
-			log_warn("check: error: %s", o.detail);
-		} else if (o.result == AGENT_REJECTED) {
-			log_warn("check: rejected: %s", o.detail);
-		} else {
-			log_info("check: %s: %s", agent_result_name(o.result),
-			    o.detail);
-			if (o.result == AGENT_UPDATED)
-				after_change(e, a, o.version);
-		}
-		refresh_probes(a);
+		poll_once(e, a, &o);
 		notify_status(&o);
 		if (o.result == AGENT_ERROR) {
 			failures++;

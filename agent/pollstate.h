@@ -21,6 +21,38 @@
 #include "error.h"
 
 #define POLLSTATE_DETAIL_MAX 255
+#define POLLSTATE_CHANNEL_MAX 64
+#define POLLSTATE_URL_MAX 1023
+#define POLLSTATE_ETAG_MAX 1023
+#define POLLSTATE_LM_MAX 63
+
+/* A file as stat() saw it; all zero: there was none. */
+struct pollstate_file {
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t size;
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+};
+
+/*
+ * What the store said at the last unchanged poll, and its files (the
+ * database and its WAL) as they were then and as they were left: while
+ * both are found exactly so, the store still says this, and a poll needs
+ * nothing else from it (agent_idle_check(), agent.h).  Any commit of any
+ * writer changes the WAL (or, checkpointed, the database).
+ */
+struct pollstate_store {
+	int valid; /* 0: none, nothing below is set */
+	struct pollstate_file db;
+	struct pollstate_file wal;
+	uint64_t active_version;
+	uint64_t highest_version;
+	char channel[POLLSTATE_CHANNEL_MAX + 1];
+	char fetch_url[POLLSTATE_URL_MAX + 1]; /* redacted */
+	char etag[POLLSTATE_ETAG_MAX + 1];
+	char last_modified[POLLSTATE_LM_MAX + 1];
+};
 
 struct pollstate {
 	int64_t last_check_at; /* an unchanged poll ("current"); 0: none */
@@ -37,12 +69,14 @@ struct pollstate {
 	uint64_t export_ino;
 	int64_t export_mtime_ns;
 	uint8_t export_bundle_sha256[CRYPTO_SHA256_LEN];
+	struct pollstate_store store;
 };
 
 /*
  * Parses the file's bytes.  RK_EFORMAT for anything but a complete record
- * of this version (bad magic, truncated, trailing bytes, a detail that is
- * not text).  Fills *out on success.
+ * of version 1 (no store record) or 2 (bad magic, truncated, trailing
+ * bytes, a detail that is not text, a NUL in a string).  Fills *out on
+ * success.
  */
 int pollstate_parse(
     const uint8_t *buf, size_t len, struct pollstate *out) RK_WUR;
@@ -71,5 +105,15 @@ int pollstate_export_unchanged(const struct pollstate *ps, uint64_t version,
 
 /* Removes DB-poll, if any. */
 void pollstate_remove(const char *db_path);
+
+/* The file at path into *f (all zero when there is none); -1 on error. */
+int pollstate_stat(const char *path, struct pollstate_file *f);
+
+/*
+ * The store's files (DB and DB-wal) now into *db and *wal, an empty WAL
+ * as none; -1 when one cannot be looked at (other than missing).
+ */
+int pollstate_stat_store(
+    const char *db_path, struct pollstate_file *db, struct pollstate_file *wal);
 
 #endif

@@ -862,6 +862,8 @@ test_bad_arguments(void **state)
 	/* Calls balance curl's own count. */
 	assert_int_equal(fetch_global_init(), RK_OK);
 	fetch_global_cleanup();
+	/* Loading libcurl left nothing in the environment of children. */
+	assert_null(getenv("GNUTLS_NO_IMPLICIT_INIT"));
 }
 
 /*

@@ -4,8 +4,9 @@
  * (agent/pollstate.c), against a temp folder: a record written is read
  * back the same, without a temp file left behind and readable by others;
  * a missing file is RK_ENOENT; a truncated, extended or foreign file is
- * RK_EFORMAT, never a record; the export it vouches for is the file it
- * saw and no other.
+ * RK_EFORMAT, never a record; a file of version 1 (before the store
+ * record) still reads; the export it vouches for is the file it saw and
+ * no other.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -69,6 +70,17 @@ sample(struct pollstate *ps)
 	ps->export_mtime_ns = -5; /* signed fields keep their sign */
 	for (i = 0; i < CRYPTO_SHA256_LEN; i++)
 		ps->export_bundle_sha256[i] = (uint8_t)i;
+	ps->store.valid = 1;
+	ps->store.db = (struct pollstate_file){2049, 77, 589824, -1, 7};
+	ps->store.wal = (struct pollstate_file){2049, 78, 4152, 5, 6};
+	ps->store.active_version = 42;
+	ps->store.highest_version = 43;
+	snprintf(ps->store.channel, sizeof(ps->store.channel), "stable");
+	snprintf(ps->store.fetch_url, sizeof(ps->store.fetch_url),
+	    "http://127.0.0.1/x/latest.rkb");
+	snprintf(ps->store.etag, sizeof(ps->store.etag), "\"6b0c-2507d\"");
+	snprintf(ps->store.last_modified, sizeof(ps->store.last_modified),
+	    "Sat, 01 Jan 2000 00:00:00 GMT");
 }
 
 static void
@@ -121,19 +133,44 @@ test_damaged(void **state)
 	assert_int_equal(pollstate_parse(big, len + 1, &out), RK_EFORMAT);
 	/* Another version, another magic, a control byte in the detail. */
 	memcpy(big, enc, len);
-	big[7] = 2;
+	big[7] = 3;
 	assert_int_equal(pollstate_parse(big, len, &out), RK_EFORMAT);
 	memcpy(big, enc, len);
 	big[0] = 'X';
 	assert_int_equal(pollstate_parse(big, len, &out), RK_EFORMAT);
 	memcpy(big, enc, len);
-	big[len - 1] = '\n';
+	big[4 + 4 + 9 * 8 + CRYPTO_SHA256_LEN + 2] = '\n'; /* the detail's */
+	assert_int_equal(pollstate_parse(big, len, &out), RK_EFORMAT);
+	/* A NUL inside a string of the store record. */
+	memcpy(big, enc, len);
+	big[len - 2] = '\0';
 	assert_int_equal(pollstate_parse(big, len, &out), RK_EFORMAT);
 	free(big);
 	/* On disk: a torn file is not a record. */
 	snprintf(p, sizeof(p), "%s-poll", t->db);
 	assert_int_equal(fileio_write_atomic(p, enc, len / 2, 0644), RK_OK);
 	assert_int_equal(pollstate_read(t->db, &out), RK_EFORMAT);
+	free(enc);
+}
+
+/* A file of version 1 (no store record) still reads, as no record. */
+static void
+test_version_1(void **state)
+{
+	struct pollstate ps, out;
+	uint8_t *enc = NULL;
+	size_t len = 0;
+
+	(void)state;
+	sample(&ps);
+	memset(&ps.store, 0, sizeof(ps.store));
+	assert_int_equal(pollstate_encode(&ps, &enc, &len), RK_OK);
+	/* Version 2 without a record is version 1 and a 0 byte. */
+	assert_int_equal(enc[len - 1], 0);
+	enc[7] = 1;
+	assert_int_equal(pollstate_parse(enc, len - 1, &out), RK_OK);
+	assert_memory_equal(&ps, &out, sizeof(ps));
+	assert_int_equal(pollstate_parse(enc, len, &out), RK_EFORMAT);
 	free(enc);
 }
 
@@ -187,6 +224,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_damaged),
+	    cmocka_unit_test(test_version_1),
 	    cmocka_unit_test(test_export_unchanged),
 	};
 

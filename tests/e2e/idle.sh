@@ -78,6 +78,38 @@ statuses=$(req_lines "/$CH/latest.rkb" | awk '{ print $4 }' | sort | uniq -c |
 check_eq "nginx answered the polls: one 200, two 304s" "$statuses" \
     "200:1 304:2 "
 
+# An idle check that the poll file vouches for (the store's files as the
+# last unchanged poll left them) does not even open the store.
+if command -v strace >/dev/null 2>&1; then
+	# LeakSanitizer cannot run under strace.
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    strace -f -qq -o open.out -e trace=open,openat \
+	    "$RK" --db "$DB" check --url "$URL" >check.out 2>&1 || true
+	check_eq "an idle check says current" "$(cat check.out)" \
+	    "current: not modified at $URL"
+	check_eq "...without opening the database or its WAL" \
+	    "$(grep -cE "\"$DB(-wal|-shm)?\"" open.out || true)" 0
+else
+	ok "# SKIP strace is not installed"
+fi
+# Any write to the store voids that: an error recorded by a check of a
+# dead URL is followed by a "current" that the store records again.
+expect_exit 1 "a check of a dead URL records an error" \
+    agent check --url "http://127.0.0.1:9/$CH/latest.rkb"
+ev1=$(events)
+expect_exit 0 "the next idle check" agent check --url "$URL"
+check_eq "...is recorded in the store after the error (one event)" \
+    "$(events)" "$((ev1 + 1))"
+st
+check_eq "...and status says current" "$(jget st.json .last_check.result)" \
+    current
+first_at=$(jget st.json .last_check.at)
+expect_exit 0 "two more idle checks" agent check --url "$URL"
+expect_exit 0 "..." agent check --url "$URL"
+check_eq "...which add no event" "$(events)" "$((ev1 + 1))"
+sum0=$(store_sum)
+ev0=$(events)
+
 # A damaged poll file is ignored; the next idle poll writes a good one.
 printf 'garbage' >"$DB-poll"
 expect_exit 0 "a check with a damaged poll file" agent check --url "$URL"
