@@ -4,9 +4,9 @@
  * device application spends in rk_trust_open (+ close), in
  * rk_trust_load_wolfssl into a fresh WOLFSSL_CTX (+ the context's new and
  * free), in both (the first context of a program, which pays for making
- * the snapshot's roots once), and in rk_trust_refresh when nothing changed (what it calls
- * before every connect), next to the reference: the same set, as the PEM
- * string rk_trust_pem gives, loaded with wolfSSL_CTX_load_verify_buffer
+ * the snapshot's roots once), and in rk_trust_refresh when nothing changed
+ * (what it calls before every connect), next to the reference: the same set, as
+ * the PEM string rk_trust_pem gives, loaded with wolfSSL_CTX_load_verify_buffer
  * into a fresh context, which is what an application without rootkeeper
  * would do on every connect to pick up a changed CA file; and the floor:
  * the same certificates as DER, decoded beforehand, each loaded with
