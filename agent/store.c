@@ -1581,6 +1581,17 @@ update_version(struct stmt *x, const char *sql, uint64_t version, int64_t arg)
 		q_missing(x, version);
 }
 
+/* The step both activations end with: version becomes the active one. */
+static void
+set_active(struct stmt *x, uint64_t version)
+{
+	q_prep(x, "UPDATE state SET active_version = ?1 WHERE id = 1");
+	q_u64(x, 1, version);
+	q_done(x, "state");
+	if (x->err == RK_OK && sqlite3_changes(x->s->db) != 1)
+		q_corrupt(x, 0);
+}
+
 int
 store_activate(struct store *s, uint64_t version, int64_t now)
 {
@@ -1590,11 +1601,7 @@ store_activate(struct store *s, uint64_t version, int64_t now)
 	update_version(&q,
 	    "UPDATE versions SET activated_at = ?2 WHERE version = ?1", version,
 	    now);
-	q_prep(&q, "UPDATE state SET active_version = ?1 WHERE id = 1");
-	q_u64(&q, 1, version);
-	q_done(&q, "state");
-	if (sqlite3_changes(s->db) != 1)
-		q_corrupt(&q, 0);
+	set_active(&q, version);
 	return q_end(&q);
 }
 
@@ -1997,11 +2004,7 @@ store_activate_added(struct store *s, uint64_t version, int64_t now)
 	if (q.err == RK_OK && v.activated_at != now)
 		q_arg(&q, RK_EINVAL,
 		    "activate_added: the version's activated_at differs");
-	q_prep(&q, "UPDATE state SET active_version = ?1 WHERE id = 1");
-	q_u64(&q, 1, version);
-	q_done(&q, "state");
-	if (q.err == RK_OK && sqlite3_changes(s->db) != 1)
-		q_corrupt(&q, 0);
+	set_active(&q, version);
 	return q_end(&q);
 }
 
