@@ -1107,6 +1107,18 @@ json_flag(const char *cmd, int argc, char **argv, int *json)
 	return 0;
 }
 
+/* s on stdout: format 0 text, 1 --json, 2 --prometheus. */
+static void
+print_status(const struct status *s, int format)
+{
+	if (format == 2)
+		status_print_prometheus(s, RK_VERSION_STRING, stdout);
+	else if (format == 1)
+		status_print_json(s, stdout);
+	else
+		status_print_text(s, stdout);
+}
+
 /*
  * `status` when it cannot judge the device (bad usage, a bad config):
  * monitoring must read "unknown" (3), not "critical" (the usage exit 2).
@@ -1118,12 +1130,7 @@ cannot_judge(const char *db, int json, const char *why)
 	struct status s;
 
 	status_cannot_judge(&s, db, "cannot judge: %s", why);
-	if (json == 2)
-		status_print_prometheus(&s, RK_VERSION_STRING, stdout);
-	else if (json)
-		status_print_json(&s, stdout);
-	else
-		status_print_text(&s, stdout);
+	print_status(&s, json);
 	status_free(&s);
 	return STATUS_UNKNOWN;
 }
@@ -1157,12 +1164,7 @@ cmd_status(struct env *e, int argc, char **argv)
 	nt = agent_probe_targets(&e->cfg, targets, AGENT_MAX_TARGETS);
 	status_collect(
 	    e->db, e->export_path, targets, nt, (int64_t)time(NULL), &s);
-	if (prom)
-		status_print_prometheus(&s, RK_VERSION_STRING, stdout);
-	else if (json)
-		status_print_json(&s, stdout);
-	else
-		status_print_text(&s, stdout);
+	print_status(&s, prom ? 2 : json);
 	status_free(&s);
 	while (nt > 0)
 		free(targets[--nt]);
