@@ -25,6 +25,7 @@
 #include "crypto.h"
 #include "fileio.h"
 #include "keys.h"
+#include "manifest.h"
 #include "pem.h"
 
 #define ED25519_FILE "vectors/ed25519_test.json"
@@ -65,18 +66,6 @@ static const char rsa_spki_hex[] =
     "8e52fb3aaee6549731a692d1324a78812a3d1d2113dd386851933ab2cc934d660d"
     "ae07149cc6a7aa20a04c79f6c15632b9bed65b7a7acd4521950203010001";
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decodes hex into a malloc'ed buffer (never NULL, even for ""); fails the
  * test on bad hex.
@@ -84,19 +73,13 @@ hexval(char c)
 static uint8_t *
 unhex(const char *hex, size_t *len)
 {
-	size_t n = strlen(hex), i;
+	size_t n = strlen(hex);
 	uint8_t *out;
-	int hi, lo;
 
 	assert_int_equal(n % 2, 0);
 	out = malloc(n / 2 + 1);
 	assert_non_null(out);
-	for (i = 0; i < n / 2; i++) {
-		hi = hexval(hex[2 * i]);
-		lo = hexval(hex[2 * i + 1]);
-		assert_true(hi >= 0 && lo >= 0);
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
+	assert_int_equal(hex_decode(hex, n, out, n / 2), RK_OK);
 	*len = n / 2;
 	return out;
 }
